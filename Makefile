@@ -1,0 +1,59 @@
+# Pejling: `make run` serves the app with demo data, `make test` runs the whole suite.
+# Both create .venv and install the locked dependencies first; a second run reuses everything.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+UV     := $(BIN)/uv
+export UV_PYTHON := $(BIN)/python
+
+.PHONY: run test test-sqlite test-postgres lint bench lock schema clean install
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(UV): $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv>=0.9"
+
+$(VENV)/.app: $(UV) requirements/app.lock pyproject.toml
+	$(UV) pip install --quiet -r requirements/app.lock
+	$(UV) pip install --quiet --no-deps -e .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.app requirements/test.lock tests/plugins/pejling-example-plugin/pyproject.toml
+	$(UV) pip install --quiet -r requirements/test.lock
+	$(UV) pip install --quiet --no-deps -e tests/plugins/pejling-example-plugin
+	touch $@
+
+install: $(VENV)/.app
+
+run: $(VENV)/.app
+	$(BIN)/pejling migrate
+	$(BIN)/pejling demo
+	$(BIN)/pejling serve
+
+test: $(VENV)/.test
+	tests/support/install-browser
+	$(BIN)/python -m pytest
+	@if [ -n "$$PEJLING_TEST_DATABASE_URL" ]; then \
+		echo "== PostgreSQL run =="; \
+		PEJLING_TEST_BACKEND=postgres $(BIN)/python -m pytest -m "not once"; \
+	else echo "PEJLING_TEST_DATABASE_URL not set: PostgreSQL run skipped (CI always sets it)"; fi
+	$(MAKE) lint
+
+lint: $(VENV)/.test
+	$(BIN)/ruff check core graphql plugins tenants tests
+	$(BIN)/mypy core graphql plugins tenants
+
+bench: $(VENV)/.test
+	$(BIN)/python -m tests.bench
+
+lock: $(UV)
+	$(UV) pip compile --quiet --universal --generate-hashes pyproject.toml -o requirements/app.lock
+	$(UV) pip compile --quiet --universal --generate-hashes pyproject.toml --extra test -o requirements/test.lock
+
+schema: $(VENV)/.app
+	$(BIN)/python -m pejling.graphql.export_schema > graphql/schema.graphql
+
+clean:
+	rm -rf $(VENV) build *.egg-info

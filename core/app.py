@@ -1,0 +1,56 @@
+"""The Starlette application factory: routes, middleware and lifespan declared in one place."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Route
+from tortoise.contrib.starlette import RegisterTortoise
+
+from pejling.core.auth.middleware import ActorMiddleware
+from pejling.core.database import tortoise_config
+from pejling.core.health import healthz, readyz
+from pejling.core.logs import configure_logging
+from pejling.core.metrics import MetricsMiddleware, metrics
+from pejling.core.settings import Settings, get_settings
+from pejling.tenants.middleware import TenantMiddleware
+
+
+def _routes(settings: Settings) -> list[BaseRoute]:
+    return [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics),
+    ]
+
+
+def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
+    """Build the web application.
+
+    ``manage_database=False`` leaves Tortoise to the caller (the test suite initialises it once).
+    """
+    settings = settings or get_settings()
+    configure_logging(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            if manage_database:
+                await stack.enter_async_context(RegisterTortoise(app, config=tortoise_config(settings)))
+            yield
+
+    app = Starlette(
+        debug=False,
+        routes=_routes(settings),
+        middleware=[
+            Middleware(MetricsMiddleware),
+            Middleware(ActorMiddleware),
+            Middleware(TenantMiddleware),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app

@@ -1,0 +1,71 @@
+"""The database: Tortoise configuration, migrations and readiness.
+
+Each domain is a Tortoise *app* with its own committed migrations package. SQLite (the embedded
+default) and PostgreSQL (production) are both supported; the test suite runs on both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import Tortoise, connections
+from tortoise.migrations.api import migrate as run_migrations
+
+from pejling.core.settings import Settings
+
+#: Tortoise app label → model modules. The migrations of app ``x`` live in ``<first module's package>.migrations``.
+MODEL_APPS: dict[str, dict[str, Any]] = {
+    "tenants": {
+        "models": ["pejling.tenants.models"],
+        "migrations": "pejling.tenants.migrations",
+    },
+}
+
+
+def tortoise_config(settings: Settings) -> dict[str, Any]:
+    """The Tortoise configuration for these settings (one ``default`` connection)."""
+    url = settings.resolved_database_url
+    if url.startswith("sqlite://"):
+        path = url.removeprefix("sqlite://")
+        if path != ":memory:":
+            from pathlib import Path
+
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        connection: dict[str, Any] | str = {
+            "engine": "tortoise.backends.sqlite",
+            "credentials": {"file_path": path, "journal_mode": "WAL", "foreign_keys": "ON"},
+        }
+    else:
+        connection = url.replace("postgresql://", "postgres://", 1)
+    return {
+        "connections": {"default": connection},
+        "apps": {
+            label: {**app, "default_connection": "default"} for label, app in MODEL_APPS.items()
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def migrate(settings: Settings) -> None:
+    """Apply every pending migration of every app."""
+    await run_migrations(config=tortoise_config(settings))
+    await Tortoise.close_connections()
+
+
+async def database_ready() -> bool:
+    """True when the default connection answers a trivial query."""
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+    except Exception:  # noqa: BLE001 - readiness reports any failure as "not ready"
+        return False
+    return True
+
+
+def __getattr__(name: str) -> Any:
+    # ``tortoise makemigrations --config pejling.core.database.TORTOISE_ORM`` reads this lazily.
+    if name == "TORTOISE_ORM":
+        from pejling.core.settings import get_settings
+
+        return tortoise_config(get_settings())
+    raise AttributeError(name)

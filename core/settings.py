@@ -1,0 +1,110 @@
+"""Pejling's one settings object.
+
+Every setting can come from the environment with the prefix ``PEJLING_`` (``PEJLING_DATABASE_URL``,
+``PEJLING_SMTP_URL`` …) or from a ``.env`` file in the working directory.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration of one Pejling process (web app, worker or CLI)."""
+
+    model_config = SettingsConfigDict(env_prefix="PEJLING_", env_file=".env", extra="ignore")
+
+    environment: Literal["dev", "test", "production"] = "dev"
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    """Tortoise URL, e.g. ``sqlite:///path/db.sqlite3`` or ``postgres://user@host:5432/db``.
+    Empty means the embedded SQLite database ``<var_dir>/pejling.sqlite3``."""
+
+    secret_key: SecretStr = SecretStr("")
+    """Key for signing and keyed hashes. Empty in dev: a random key is kept in ``<var_dir>/secret.key``."""
+
+    base_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    smtp_url: str = ""
+    """``smtp://user:password@host:port`` (``smtps://`` for implicit TLS, ``?starttls=1`` for STARTTLS).
+    Empty: mails are written as ``.eml`` files under ``<var_dir>/mail/``."""
+    mail_from: str = "Pejling <no-reply@pejling.localhost>"
+
+    redis_url: str = ""
+    """Optional Redis for shared rate limits across processes; empty keeps limits in process memory."""
+
+    run_worker_in_app: bool = True
+    """Run a job worker inside the web process (the default); set false when running ``pejling worker``."""
+
+    log_json: bool | None = None
+    """JSON logs; default: on unless ``environment`` is dev."""
+    log_level: str = "INFO"
+
+    login_max_failures: int = Field(5, ge=1)
+    login_failure_window_seconds: int = Field(900, ge=1)
+    session_max_age_seconds: int = Field(14 * 24 * 3600, ge=60)
+    password_reset_max_age_seconds: int = Field(3600, ge=60)
+
+    trusted_proxies: list[str] = Field(default_factory=list)
+    """Addresses whose ``X-Forwarded-*`` headers are believed."""
+
+    plugins_disabled: list[str] = Field(default_factory=list)
+    """Plugin names never loaded, built-in or third-party."""
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if value and not value.split("://", 1)[0] in {"sqlite", "postgres", "asyncpg", "psycopg"}:
+            raise ValueError("database_url must start with sqlite://, postgres:// or asyncpg://")
+        return value
+
+    @property
+    def dev(self) -> bool:
+        return self.environment == "dev"
+
+    @property
+    def json_logs(self) -> bool:
+        return (not self.dev) if self.log_json is None else self.log_json
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite://{(self.var_dir / 'pejling.sqlite3').resolve()}"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.resolved_database_url.startswith(("postgres", "asyncpg", "psycopg"))
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.var_dir / "mail"
+
+    def secret_bytes(self) -> bytes:
+        """The signing key; in dev and test a random one is created once under ``var_dir``."""
+        value = self.secret_key.get_secret_value()
+        if value:
+            return value.encode()
+        if self.environment == "production":
+            raise RuntimeError("PEJLING_SECRET_KEY must be set in production")
+        path = self.var_dir / "secret.key"
+        if not path.exists():
+            import secrets
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

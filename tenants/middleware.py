@@ -1,0 +1,96 @@
+"""Sets the tenant scope of each API request (pure ASGI, so the ContextVar reaches the handlers).
+
+The tenant comes from the API token (a token belongs to exactly one tenant) or, for a logged-in
+user, from the ``X-Pejling-Tenant`` header (a tenant slug) or their only membership. An unknown
+tenant and a tenant the actor is not a member of get the same ``404``: no existence leak.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from pejling.core.auth.actor import ANONYMOUS, Actor
+from pejling.tenants.models import Membership, Role, Tenant
+from pejling.tenants.scope import all_tenants, tenant_scope
+
+TENANT_HEADER = b"x-pejling-tenant"
+
+
+class TenantNotFound(Exception):
+    """Unknown tenant, or one the actor may not see: both answer the same."""
+
+
+async def resolve_tenant(actor: Actor, slug: str | None) -> tuple[Tenant | None, Actor]:
+    """The tenant this request works in and the actor completed with its role there."""
+    with all_tenants():
+        if actor.token_tenant_id is not None:
+            tenant = await Tenant.get_or_none(id=actor.token_tenant_id)
+            if tenant is None or (slug and slug != tenant.slug):
+                raise TenantNotFound
+        elif slug:
+            tenant = await Tenant.get_or_none(slug=slug)
+            if tenant is None:
+                raise TenantNotFound
+        elif actor.user_id is not None:
+            memberships = await Membership.filter(user_id=actor.user_id).order_by("created_at").limit(2)
+            if len(memberships) != 1:
+                return None, actor
+            tenant = await Tenant.get(id=memberships[0].tenant_id)
+        else:
+            return None, actor
+    if actor.token_id is not None:
+        # A token acts with the rights of the member who made it, narrowed by its scopes.
+        role, stores = await _membership_of(tenant.id, actor.user_id)
+        return tenant, actor.in_tenant(tenant.id, role or Role.ANALYST, stores)
+    if actor.user_id is None:
+        return tenant, actor
+    role, stores = await _membership_of(tenant.id, actor.user_id)
+    if role is None:
+        raise TenantNotFound
+    return tenant, actor.in_tenant(tenant.id, role, stores)
+
+
+async def _membership_of(tenant_id: UUID, user_id: UUID | None) -> tuple[Role | None, frozenset[UUID] | None]:
+    if user_id is None:
+        return None, None
+    with tenant_scope(tenant_id):
+        membership = await Membership.get_or_none(user_id=user_id)
+    if membership is None:
+        return None, None
+    role = Role(membership.role)
+    stores = frozenset(UUID(s) for s in membership.store_ids) if role is Role.STORE_MANAGER else None
+    return role, stores
+
+
+class TenantMiddleware:
+    """Puts the request inside its tenant's scope for the API paths it guards."""
+
+    def __init__(self, app: ASGIApp, paths: tuple[str, ...] = ("/graphql", "/api/")) -> None:
+        self.app = app
+        self.paths = paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.paths):
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        actor: Actor = state.get("actor", ANONYMOUS)
+        raw = dict(scope["headers"]).get(TENANT_HEADER)
+        slug = raw.decode("latin-1").strip() if raw else None
+        try:
+            tenant, actor = await resolve_tenant(actor, slug)
+        except TenantNotFound:
+            await JSONResponse({"error": "tenant_not_found", "message": "No such tenant."}, status_code=404)(
+                scope, receive, send
+            )
+            return
+        state["actor"] = actor
+        state["tenant"] = tenant
+        if tenant is None:
+            await self.app(scope, receive, send)
+            return
+        with tenant_scope(tenant.id):
+            await self.app(scope, receive, send)

@@ -1,0 +1,108 @@
+"""Test harness: one database per run (SQLite always; PostgreSQL when PEJLING_TEST_DATABASE_URL is set).
+
+``PEJLING_TEST_BACKEND=postgres`` selects PostgreSQL; ``make test`` runs the suite on SQLite and,
+when ``PEJLING_TEST_DATABASE_URL`` is set, again on PostgreSQL. Each run creates its own database
+and drops it at the end. A PostgreSQL that cannot be reached fails the run; it is never skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from tortoise import Tortoise
+
+from pejling.core.database import migrate, tortoise_config
+from pejling.core.settings import Settings
+
+BACKEND = os.environ.get("PEJLING_TEST_BACKEND", "sqlite")
+PG_URL = os.environ.get("PEJLING_TEST_DATABASE_URL", "")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"pejling database backend: {BACKEND}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if BACKEND == "postgres":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (PEJLING_TEST_BACKEND=postgres)")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+async def _pg_admin(url: str, sql: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1), timeout=10)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("var")
+
+
+@pytest.fixture(scope="session")
+async def settings(var_dir: Path) -> AsyncIterator[Settings]:
+    name = f"pejling_test_{secrets.token_hex(4)}"
+    if BACKEND == "postgres":
+        if not PG_URL:
+            raise RuntimeError("PEJLING_TEST_BACKEND=postgres needs PEJLING_TEST_DATABASE_URL")
+        await _pg_admin(PG_URL, f'CREATE DATABASE "{name}"')
+        url = _with_database(PG_URL, name)
+    else:
+        url = f"sqlite://{var_dir / 'test.sqlite3'}"
+    yield Settings(
+        environment="test", var_dir=var_dir, database_url=url, secret_key="test-secret-key-" + "x" * 32,
+        run_worker_in_app=False, smtp_url="", log_level="WARNING",
+    )
+    if BACKEND == "postgres":
+        await Tortoise.close_connections()
+        await _pg_admin(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+async def database(settings: Settings) -> AsyncIterator[Settings]:
+    """A migrated database with Tortoise initialised for the whole run."""
+    await migrate(settings)
+    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+    yield settings
+    await Tortoise.close_connections()
+
+
+@pytest.fixture(scope="session")
+async def app(database: Settings) -> AsyncIterator[Any]:
+    from pejling.core.app import create_app
+
+    application = create_app(database, manage_database=False)
+    async with LifespanManager(application) as manager:
+        yield manager.app
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+def unique(prefix: str = "t") -> str:
+    """A fresh slug-safe name, so tests never collide in the shared run database."""
+    return f"{prefix}-{secrets.token_hex(4)}"
