@@ -19,6 +19,10 @@ MODEL_APPS: dict[str, dict[str, Any]] = {
         "models": ["pejling.tenants.models"],
         "migrations": "pejling.tenants.migrations",
     },
+    "accounts": {
+        "models": ["pejling.core.auth.models"],
+        "migrations": "pejling.core.auth.migrations",
+    },
 }
 
 
