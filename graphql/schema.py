@@ -1,0 +1,58 @@
+"""The GraphQL schema: each domain contributes a Query and a Mutation class, merged here.
+
+To add a domain, import its root classes and append them to ``QUERIES`` / ``MUTATIONS``; then run
+``make schema`` to regenerate the committed ``graphql/schema.graphql`` (a test fails when it drifts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.asgi import GraphQL
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from pejling.graphql.context import Context, context_from_request
+from pejling.graphql.extensions import security_extensions
+from pejling.graphql.tenants.mutations import TenantMutation
+from pejling.graphql.tenants.queries import TenantQuery
+
+QUERIES: tuple[type, ...] = (TenantQuery,)
+MUTATIONS: tuple[type, ...] = (TenantMutation,)
+
+
+class PejlingSchema(strawberry.Schema):
+    """Logs only unexpected errors: deliberate ones (validation, ApiError with a code) are answers, not faults."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        unexpected = [e for e in errors if e.original_error is not None and not _deliberate(e.original_error)]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
+def _deliberate(error: BaseException) -> bool:
+    return isinstance(error, GraphQLError) and bool((error.extensions or {}).get("code"))
+
+
+def build_schema(extra_types: Sequence[Any] = ()) -> strawberry.Schema:
+    """The schema with the built-in domains plus types contributed by plugins."""
+    query = merge_types("Query", QUERIES)
+    mutation = merge_types("Mutation", MUTATIONS)
+    return PejlingSchema(query=query, mutation=mutation, types=list(extra_types),
+                             extensions=security_extensions())
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    """Strawberry's ASGI app with Pejling's context (actor, tenant, loaders)."""
+
+    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+        return context_from_request(request, response)
+
+
+def graphql_app(extra_types: Sequence[Any] = ()) -> GraphQLApp:
+    return GraphQLApp(build_schema(extra_types), graphql_ide="graphiql", allow_queries_via_get=False)

@@ -1,0 +1,256 @@
+"""Change stores, zones and members. Owners and admins only; every failure is a typed error."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+import strawberry
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from pejling.graphql.context import Info
+from pejling.graphql.errors import UserError, invalid, not_found
+from pejling.graphql.permissions import mutation_guard
+from pejling.graphql.relay_ids import decode_id
+from pejling.graphql.tenants.types import MemberNode, Role, StoreNode, ZoneNode
+from pejling.tenants import models
+from pejling.tenants.members import MemberChangeRefused, add_member, change_member, remove_member
+from pejling.tenants.signup import LANGUAGES, SLUG
+
+ZONE_KINDS = ("entrance", "checkout", "fitting_room", "service_desk", "aisle", "cafe", "other")
+TIMEZONES = frozenset(zoneinfo.available_timezones())
+
+
+@strawberry.input
+class StoreInput:
+    name: str
+    slug: str
+    address: str = ""
+    timezone: str = "Europe/Copenhagen"
+    default_language: str = "en"
+
+
+@strawberry.input
+class StoreChanges:
+    id: strawberry.ID
+    name: str | None = None
+    slug: str | None = None
+    address: str | None = None
+    timezone: str | None = None
+    default_language: str | None = None
+
+
+@strawberry.input
+class ZoneInput:
+    store_id: strawberry.ID
+    name: str
+    kind: str = "other"
+
+
+@strawberry.input
+class ZoneChanges:
+    id: strawberry.ID
+    name: str | None = None
+    kind: str | None = None
+
+
+@strawberry.type
+class StorePayload:
+    store: StoreNode | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ZonePayload:
+    zone: ZoneNode | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class MemberPayload:
+    member: MemberNode | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class DeletePayload:
+    deleted_id: strawberry.ID | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def _store_errors(name: str | None, slug: str | None, address: str | None, timezone: str | None,
+                  language: str | None) -> list[UserError]:
+    errors = []
+    if name is not None and not 1 <= len(name.strip()) <= 200:
+        errors.append(invalid("name", "Give the store a name of 1–200 characters."))
+    if slug is not None and not SLUG.match(slug):
+        errors.append(invalid("slug", "Use 1–63 lowercase letters, digits and hyphens."))
+    if address is not None and len(address) > 500:
+        errors.append(invalid("address", "Keep the address under 500 characters."))
+    if timezone is not None and timezone not in TIMEZONES:
+        errors.append(invalid("timezone", "Use an IANA time zone such as Europe/Oslo."))
+    if language is not None and language not in LANGUAGES:
+        errors.append(invalid("defaultLanguage", f"Choose one of {', '.join(LANGUAGES)}."))
+    return errors
+
+
+def _zone_errors(name: str | None, kind: str | None) -> list[UserError]:
+    errors = []
+    if name is not None and not 1 <= len(name.strip()) <= 200:
+        errors.append(invalid("name", "Give the zone a name of 1–200 characters."))
+    if kind is not None and kind not in ZONE_KINDS:
+        errors.append(invalid("kind", f"Choose one of {', '.join(ZONE_KINDS)}."))
+    return errors
+
+
+async def _store(id: str) -> models.Store | None:
+    store_id = decode_id(id, "Store")
+    return await models.Store.get_or_none(id=store_id) if store_id else None
+
+
+async def _zone(id: str) -> models.Zone | None:
+    zone_id = decode_id(id, "Zone")
+    return await models.Zone.get_or_none(id=zone_id) if zone_id else None
+
+
+@strawberry.type
+class TenantMutation:
+    @strawberry.mutation(description="Add a store.")
+    async def create_store(self, info: Info, input: StoreInput) -> StorePayload:
+        _, error = mutation_guard(info)
+        if error:
+            return StorePayload(errors=[error])
+        errors = _store_errors(input.name, input.slug, input.address, input.timezone, input.default_language)
+        if not errors and await models.Store.exists(slug=input.slug):
+            errors.append(UserError(code="conflict", field="slug", message="Another store uses this slug."))
+        if errors:
+            return StorePayload(errors=errors)
+        try:
+            store = await models.Store.create(name=input.name.strip(), slug=input.slug, address=input.address,
+                                              timezone=input.timezone, default_language=input.default_language)
+        except IntegrityError:
+            return StorePayload(errors=[UserError(code="conflict", field="slug", message="Another store uses this slug.")])
+        return StorePayload(store=StoreNode.from_model(store))
+
+    @strawberry.mutation(description="Change a store's details; omitted fields stay as they are.")
+    async def update_store(self, info: Info, input: StoreChanges) -> StorePayload:
+        _, error = mutation_guard(info)
+        if error:
+            return StorePayload(errors=[error])
+        store = await _store(input.id)
+        if store is None:
+            return StorePayload(errors=[not_found()])
+        errors = _store_errors(input.name, input.slug, input.address, input.timezone, input.default_language)
+        if not errors and input.slug and input.slug != store.slug and await models.Store.exists(slug=input.slug):
+            errors.append(UserError(code="conflict", field="slug", message="Another store uses this slug."))
+        if errors:
+            return StorePayload(errors=errors)
+        for attr in ("name", "slug", "address", "timezone", "default_language"):
+            value = getattr(input, attr)
+            if value is not None:
+                setattr(store, attr, value.strip() if attr == "name" else value)
+        await store.save()
+        return StorePayload(store=StoreNode.from_model(store))
+
+    @strawberry.mutation(description="Delete a store with its zones.")
+    async def delete_store(self, info: Info, id: strawberry.ID) -> DeletePayload:
+        _, error = mutation_guard(info)
+        if error:
+            return DeletePayload(errors=[error])
+        store = await _store(id)
+        if store is None:
+            return DeletePayload(errors=[not_found()])
+        await store.delete()
+        return DeletePayload(deleted_id=id)
+
+    @strawberry.mutation(description="Add a zone to a store.")
+    async def create_zone(self, info: Info, input: ZoneInput) -> ZonePayload:
+        _, error = mutation_guard(info)
+        if error:
+            return ZonePayload(errors=[error])
+        store = await _store(input.store_id)
+        if store is None:
+            return ZonePayload(errors=[not_found("storeId")])
+        errors = _zone_errors(input.name, input.kind)
+        if errors:
+            return ZonePayload(errors=errors)
+        zone = await models.Zone.create(store=store, name=input.name.strip(), kind=input.kind)
+        return ZonePayload(zone=ZoneNode.from_model(zone))
+
+    @strawberry.mutation(description="Rename a zone or change its kind.")
+    async def update_zone(self, info: Info, input: ZoneChanges) -> ZonePayload:
+        _, error = mutation_guard(info)
+        if error:
+            return ZonePayload(errors=[error])
+        zone = await _zone(input.id)
+        if zone is None:
+            return ZonePayload(errors=[not_found()])
+        errors = _zone_errors(input.name, input.kind)
+        if errors:
+            return ZonePayload(errors=errors)
+        if input.name is not None:
+            zone.name = input.name.strip()
+        if input.kind is not None:
+            zone.kind = input.kind
+        await zone.save()
+        return ZonePayload(zone=ZoneNode.from_model(zone))
+
+    @strawberry.mutation(description="Delete a zone.")
+    async def delete_zone(self, info: Info, id: strawberry.ID) -> DeletePayload:
+        _, error = mutation_guard(info)
+        if error:
+            return DeletePayload(errors=[error])
+        zone = await _zone(id)
+        if zone is None:
+            return DeletePayload(errors=[not_found()])
+        await zone.delete()
+        return DeletePayload(deleted_id=id)
+
+    @strawberry.mutation(description="Give a person a role; a new person gets an email to choose a password.")
+    async def add_member(self, info: Info, email: str, role: Role, store_ids: list[strawberry.ID] | None = None  # type: ignore[valid-type]
+                         ) -> MemberPayload:
+        tenant, error = mutation_guard(info)
+        if error or tenant is None:
+            return MemberPayload(errors=[error] if error else [])
+        if len(store_ids or []) > 500:
+            return MemberPayload(errors=[invalid("storeIds", "At most 500 stores.")])
+        try:
+            membership, user = await add_member(
+                tenant=tenant, actor=info.context.actor, email=email, role=models.Role(role),
+                store_ids=[decode_id(s, "Store") for s in store_ids or []], settings=info.context.settings,
+            )
+        except MemberChangeRefused as exc:
+            return MemberPayload(errors=[UserError(code=exc.code, field=exc.field, message=exc.message)])
+        return MemberPayload(member=MemberNode.from_model(membership, user))
+
+    @strawberry.mutation(description="Change a member's role (and a store manager's stores).")
+    async def update_member(self, info: Info, id: strawberry.ID, role: Role,  # type: ignore[valid-type]
+                            store_ids: list[strawberry.ID] | None = None) -> MemberPayload:
+        _, error = mutation_guard(info)
+        if error:
+            return MemberPayload(errors=[error])
+        member_id = decode_id(id, "Member")
+        if len(store_ids or []) > 500:
+            return MemberPayload(errors=[invalid("storeIds", "At most 500 stores.")])
+        try:
+            membership, user = await change_member(
+                actor=info.context.actor, member_id=member_id, role=models.Role(role),
+                store_ids=[decode_id(s, "Store") for s in store_ids or []],
+            )
+        except MemberChangeRefused as exc:
+            return MemberPayload(errors=[UserError(code=exc.code, field=exc.field, message=exc.message)])
+        return MemberPayload(member=MemberNode.from_model(membership, user))
+
+    @strawberry.mutation(description="Remove a member from the tenant (the last owner cannot be removed).")
+    async def remove_member(self, info: Info, id: strawberry.ID) -> DeletePayload:
+        _, error = mutation_guard(info)
+        if error:
+            return DeletePayload(errors=[error])
+        try:
+            async with in_transaction():
+                await remove_member(actor=info.context.actor, member_id=decode_id(id, "Member"))
+        except MemberChangeRefused as exc:
+            return DeletePayload(errors=[UserError(code=exc.code, field=exc.field, message=exc.message)])
+        return DeletePayload(deleted_id=id)
+
+

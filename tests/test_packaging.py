@@ -1,0 +1,44 @@
+"""The built wheel contains every module and every file the app serves."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+PACKAGES = {"core": "pejling/core", "graphql": "pejling/graphql", "plugins": "pejling/plugins",
+            "tenants": "pejling/tenants", "frontend": "pejling/frontend"}
+SERVED = (".html", ".css", ".js", ".toml", ".svg", ".png", ".ico", ".json", ".txt")
+
+
+def _tracked(folder: str) -> list[str]:
+    out = subprocess.run(["git", "ls-files", folder], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    files = out.split()
+    untracked = subprocess.run(["git", "ls-files", "--others", "--exclude-standard", folder], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout.split()
+    return files + untracked
+
+
+@pytest.mark.once
+def test_wheel_contains_every_module_and_served_file(tmp_path: Path) -> None:
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path), str(ROOT)],
+                   check=True, capture_output=True)
+    wheel = next(tmp_path.glob("pejling-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    expected = []
+    for folder, target in PACKAGES.items():
+        for path in _tracked(folder):
+            if path.endswith(".py") or path.endswith(SERVED):
+                if "/node_modules/" in path or path.endswith(("package.json", "package-lock.json")):
+                    continue
+                expected.append(target + path.removeprefix(folder))
+    missing = sorted(set(expected) - names)
+    assert not missing, f"missing from the wheel: {missing}"
+    for top in ("core", "graphql", "plugins", "tenants"):
+        assert f"pejling/{top}/__init__.py" not in names, "a top-level __init__.py would hide graphql-core"
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "pejling = pejling.core.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
