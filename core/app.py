@@ -40,6 +40,11 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         async with AsyncExitStack() as stack:
             if manage_database:
                 await stack.enter_async_context(RegisterTortoise(app, config=tortoise_config(settings)))
+            if settings.run_worker_in_app:
+                from pejling.core.jobs.worker import Worker
+
+                # Entered after the database, so on shutdown the worker drains its running jobs first.
+                app.state.job_worker = await stack.enter_async_context(Worker(settings, housekeeping=True).running())
             yield
 
     app = Starlette(

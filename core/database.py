@@ -23,6 +23,10 @@ MODEL_APPS: dict[str, dict[str, Any]] = {
         "models": ["pejling.core.auth.models"],
         "migrations": "pejling.core.auth.migrations",
     },
+    "jobs": {
+        "models": ["pejling.core.jobs.models"],
+        "migrations": "pejling.core.jobs.migrations",
+    },
 }
 
 

@@ -1,0 +1,76 @@
+"""Taking due jobs off the queue, safely against other workers, in raw SQL.
+
+PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets any number of workers share the queue without two of
+them taking the same job. SQLite has one writer at a time: the single ``UPDATE … RETURNING``
+statement claims atomically, and ``status = 'queued'`` is checked again by the write itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+
+def _client() -> BaseDBAsyncClient:
+    return connections.get("default")
+
+
+def _is_postgres(client: BaseDBAsyncClient) -> bool:
+    return client.capabilities.dialect == "postgres"
+
+
+def _prepare(client: BaseDBAsyncClient, sql: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    """Write ``?`` placeholders as ``$n`` for PostgreSQL and pass UUIDs as text to SQLite."""
+    if _is_postgres(client):
+        parts = sql.split("?")
+        sql = parts[0] + "".join(f"${index}{part}" for index, part in enumerate(parts[1:], start=1))
+        return sql, list(values)
+    return sql, [str(value) if isinstance(value, UUID) else value for value in values]
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+async def claim_due_jobs(*, worker: str, now: datetime, limit: int, kinds: Collection[str]) -> list[UUID]:
+    """Mark up to ``limit`` due queued jobs of ``kinds`` as running by ``worker``; returns their ids."""
+    if limit < 1 or not kinds:
+        return []
+    client = _client()
+    lock = " FOR UPDATE SKIP LOCKED" if _is_postgres(client) else ""
+    # Only placeholders and a fixed clause are formatted into the statement.
+    kind_marks = _marks(len(kinds))
+    due = "SELECT id FROM job WHERE status = 'queued' AND run_at <= ? AND kind IN (" + kind_marks  # noqa: S608
+    due += ") ORDER BY priority DESC, run_at, id LIMIT ?" + lock
+    taken = "UPDATE job SET status = 'running', locked_by = ?, locked_at = ?, attempts = attempts + 1 "
+    sql = taken + "WHERE status = 'queued' AND id IN (" + due + ") RETURNING id"  # noqa: S608
+    sql, values = _prepare(client, sql, [worker, now, now, *sorted(kinds), limit])
+    rows = await client.execute_query_dict(sql, values)
+    return [row["id"] if isinstance(row["id"], UUID) else UUID(str(row["id"])) for row in rows]
+
+
+async def reclaim_stale_jobs(*, now: datetime, stale_before: datetime) -> tuple[int, int]:
+    """Take back jobs whose worker stopped reporting before ``stale_before``: requeue them, or bury them
+    when they have no attempts left. Returns (requeued, dead)."""
+    client = _client()
+    error = "the worker running this job stopped responding"
+    dead_sql, dead_values = _prepare(
+        client,
+        "UPDATE job SET status = 'dead', finished_at = ?, last_error = ? "
+        "WHERE status = 'running' AND locked_at < ? AND attempts >= max_attempts",
+        [now, error, stale_before],
+    )
+    requeue_sql, requeue_values = _prepare(
+        client,
+        "UPDATE job SET status = 'queued', run_at = ?, last_error = ?, locked_by = NULL, locked_at = NULL "
+        "WHERE status = 'running' AND locked_at < ? AND attempts < max_attempts",
+        [now, error, stale_before],
+    )
+    dead, _ = await client.execute_query(dead_sql, dead_values)
+    requeued, _ = await client.execute_query(requeue_sql, requeue_values)
+    return int(requeued), int(dead)
