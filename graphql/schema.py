@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import strawberry
+from strawberry import relay
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -41,7 +42,12 @@ def _deliberate(error: BaseException) -> bool:
 
 def build_schema(extra_types: Sequence[Any] = ()) -> strawberry.Schema:
     """The schema with the built-in domains plus types contributed by plugins."""
-    query = merge_types("Query", QUERIES)
+    @strawberry.type
+    class NodeQuery:
+        # Made per build: strawberry's node field is bound to the schema that first uses it.
+        node: relay.Node | None = relay.node(description="Any object by its global id; null when not found or not yours.")
+
+    query = merge_types("Query", (NodeQuery, *QUERIES))
     mutation = merge_types("Mutation", MUTATIONS)
     return PejlingSchema(query=query, mutation=mutation, types=list(extra_types),
                              extensions=security_extensions())

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from tortoise import fields
 from tortoise.manager import Manager
-from tortoise.models import Model
+from tortoise.models import Model, ModelMeta
 from tortoise.queryset import QuerySet
 
 _ALL = object()
@@ -87,14 +87,24 @@ class TenantManager(Manager):
         return queryset
 
 
-class TenantModel(Model):
+class TenantModelMeta(ModelMeta):
+    """Gives every concrete tenant-owned model the scoped manager (Tortoise does not inherit ``Meta.manager``)."""
+
+    def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any]) -> Any:  # noqa: N804
+        cls = super().__new__(mcs, name, bases, attrs)
+        if not cls._meta.abstract:
+            manager = TenantManager(cls)
+            cls._meta.manager = manager
+        return cls
+
+
+class TenantModel(Model, metaclass=TenantModelMeta):
     """Base of every model whose rows belong to one tenant (``tenant_id`` on each row)."""
 
     tenant: Any = fields.ForeignKeyField("tenants.Tenant", on_delete=fields.CASCADE, db_index=True)
 
     class Meta:
         abstract = True
-        manager = TenantManager()
 
     async def save(self, *args: Any, **kwargs: Any) -> None:
         scope = _scoped_filter()

@@ -23,8 +23,6 @@ async def visible_stores(info: Info) -> list[models.Store]:
 
 @strawberry.type
 class TenantQuery:
-    node: relay.Node | None = relay.node(description="Any object by its global id; null when not found or not yours.")
-
     @strawberry.field(description="The tenant this request works in.")
     async def tenant(self, info: Info) -> TenantType:
         tenant, _ = require_tenant(info)
