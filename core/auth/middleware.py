@@ -1,17 +1,213 @@
-"""Finds the actor of each request (session cookie or API token). Placeholder: anonymous only."""
+"""Finds the actor of each request: an API token (``Authorization: Bearer``) or a session cookie.
+
+Pure ASGI, so what it sets in ``scope["state"]`` (``actor``, and ``session`` for a logged-in
+browser) reaches every handler. Rules:
+
+* A request with a Bearer header is judged by the token alone: a malformed, unknown, expired or
+  revoked token gets ``401 {"error": "invalid_token"}`` with ``WWW-Authenticate: Bearer``, never a
+  fall-back to the cookie. On API paths any other ``Authorization`` scheme gets the same 401.
+* A session cookie makes an :class:`~pejling.core.auth.actor.Actor` with ``session_id``. Unsafe
+  requests (POST, PUT, PATCH, DELETE) carried by the cookie are refused with 403 when their
+  ``Origin`` (or ``Sec-Fetch-Site``) is cross-site, and, under ``/api/`` or for a GraphQL mutation,
+  when the ``X-CSRF-Token`` header does not match the session (:mod:`pejling.core.auth.csrf`).
+  GraphQL queries need no CSRF header, so GraphiQL can read without it.
+* A missing or stale ``csrf_token`` cookie is set again on the response of a logged-in request.
+"""
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+import json
+from typing import Any
 
-from pejling.core.auth.actor import ANONYMOUS
+from starlette.datastructures import Headers
+from starlette.requests import HTTPConnection
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
+from pejling.core.auth.actor import ANONYMOUS, Actor
+from pejling.core.auth.api_tokens import actor_for_token, bearer_secret
+from pejling.core.auth.csrf import CSRF_COOKIE, CSRF_HEADER, csrf_token_for, csrf_token_valid
+from pejling.core.auth.forwarded import is_https, normalise_origin, request_origin
+from pejling.core.auth.sessions import SESSION_COOKIE, session_from_cookie
+from pejling.core.settings import Settings, get_settings
+
+API_PATHS = ("/graphql", "/api/")
+GRAPHQL_PATH = "/graphql"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: A GraphQL body larger than this is not inspected: without a CSRF header it is refused.
+MAX_INSPECTED_BODY = 1024 * 1024
+
+
+def settings_of(scope: Scope) -> Settings:
+    """The settings of the application serving this request."""
+    app = scope.get("app")
+    settings = getattr(getattr(app, "state", None), "settings", None)
+    return settings if isinstance(settings, Settings) else get_settings()
+
+
+def cookies_secure(scope: Scope, settings: Settings) -> bool:
+    """Cookies get the Secure flag when the browser talks HTTPS to us."""
+    return is_https(scope, settings.trusted_proxies)
 
 
 class ActorMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """Puts ``request.state.actor`` (and ``request.state.session``) on every HTTP request."""
+
+    def __init__(self, app: ASGIApp, settings: Settings | None = None) -> None:
         self.app = app
+        self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            scope.setdefault("state", {})["actor"] = ANONYMOUS
+        if scope["type"] not in {"http", "websocket"}:
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        state["actor"] = ANONYMOUS
+        if scope["type"] == "websocket":
+            # No cookie or token authentication over WebSockets (no CSRF or Origin checks there yet).
+            await self.app(scope, receive, send)
+            return
+        settings = self.settings or settings_of(scope)
+        headers = Headers(scope=scope)
+        api = scope["path"].startswith(API_PATHS)
+        authorization = headers.get("authorization")
+        if authorization is not None and (api or authorization.lstrip()[:7].lower() == "bearer "):
+            secret = bearer_secret(authorization)
+            actor = await actor_for_token(secret) if secret else None
+            if actor is None:
+                await _invalid_token()(scope, receive, send)
+                return
+            state["actor"] = actor
+            await self.app(scope, receive, send)
+            return
+
+        cookies = HTTPConnection(scope).cookies
+        session = await session_from_cookie(cookies[SESSION_COOKIE]) if cookies.get(SESSION_COOKIE) else None
+        if session is None:
+            await self.app(scope, receive, send)
+            return
+        state["actor"] = Actor(user_id=session.user_id, session_id=session.id)
+        state["session"] = session
+        if scope["method"] in UNSAFE_METHODS:
+            refusal, receive = await _csrf_refusal(scope, receive, headers, settings, session.id)
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        expected = csrf_token_for(settings, session.id)
+        if cookies.get(CSRF_COOKIE) != expected:
+            send = _adding_csrf_cookie(send, expected, settings, secure=cookies_secure(scope, settings))
         await self.app(scope, receive, send)
+
+
+def _invalid_token() -> Response:
+    return JSONResponse(
+        {"error": "invalid_token"}, status_code=401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    )
+
+
+def _forbidden(error: str, message: str) -> Response:
+    return JSONResponse({"error": error, "message": message}, status_code=403)
+
+
+async def _csrf_refusal(
+    scope: Scope, receive: Receive, headers: Headers, settings: Settings, session_id: Any
+) -> tuple[Response | None, Receive]:
+    """The 403 to answer to an unsafe cookie request, or None; and the receive channel to go on with."""
+    if _cross_site(scope, headers, settings):
+        return _forbidden("cross_site_request", "Cross-site requests with the session cookie are refused."), receive
+    path = scope["path"]
+    if csrf_token_valid(settings, session_id, headers.get(CSRF_HEADER)):
+        return None, receive
+    missing = _forbidden("csrf_failed", "Send the X-CSRF-Token header (the csrf_token cookie) with this request.")
+    if path.startswith("/api/"):
+        return missing, receive
+    if path.rstrip("/") == GRAPHQL_PATH:
+        body, receive = await _buffer_body(receive)
+        if body is None or _may_change_data(body, headers.get("content-type", "")):
+            return missing, receive
+    return None, receive
+
+
+def _cross_site(scope: Scope, headers: Headers, settings: Settings) -> bool:
+    if headers.get("sec-fetch-site", "").lower() == "cross-site":
+        return True
+    origin = headers.get("origin")
+    if origin is None:
+        return False
+    allowed = {request_origin(scope, settings.trusted_proxies), normalise_origin(settings.base_url)} - {None}
+    return normalise_origin(origin) not in allowed
+
+
+async def _buffer_body(receive: Receive) -> tuple[bytes | None, Receive]:
+    """Read the whole request body (None when larger than :data:`MAX_INSPECTED_BODY`) and replay it downstream."""
+    chunks: list[bytes] = []
+    size = 0
+    too_large = False
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        too_large = too_large or size > MAX_INSPECTED_BODY
+        if not too_large:
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return (None if too_large else body), replay
+
+
+def _may_change_data(body: bytes, content_type: str) -> bool:
+    """False only for a JSON GraphQL request whose operations are all queries (or that cannot run at all)."""
+    if "application/json" not in content_type.lower():
+        return True
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return True
+    for request in data if isinstance(data, list) else [data]:
+        if not isinstance(request, dict) or not isinstance(request.get("query"), str):
+            return True
+        try:
+            document = parse(request["query"])
+        except GraphQLError:
+            continue  # a document that does not parse does not run either
+        name = request.get("operationName")
+        operations = [node for node in document.definitions if isinstance(node, OperationDefinitionNode)]
+        if isinstance(name, str) and name:
+            operations = [node for node in operations if node.name is not None and node.name.value == name]
+        if any(node.operation is not OperationType.QUERY for node in operations):
+            return True
+    return False
+
+
+def _adding_csrf_cookie(send: Send, token: str, settings: Settings, *, secure: bool) -> Send:
+    """Wrap ``send`` to set the ``csrf_token`` cookie, unless the response sets or clears it itself."""
+    carrier = Response()
+    carrier.set_cookie(
+        CSRF_COOKIE, token, max_age=settings.session_max_age_seconds, path="/", secure=secure, httponly=False,
+        samesite="lax",
+    )
+    cookie_header = next(value for name, value in carrier.raw_headers if name == b"set-cookie")
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            raw = list(message.get("headers", []))
+            names = (CSRF_COOKIE.encode() + b"=", SESSION_COOKIE.encode() + b"=")
+            if not any(name.lower() == b"set-cookie" and value.startswith(names) for name, value in raw):
+                raw.append((b"set-cookie", cookie_header))
+                message = {**message, "headers": raw}
+        await send(message)
+
+    return wrapped

@@ -1,0 +1,104 @@
+"""Logging in and changing passwords.
+
+An unknown email and a wrong password get the same answer, after the same work: an unknown email
+is checked against :data:`~pejling.core.auth.passwords.DUMMY_HASH`. Every failure counts towards
+login throttling (:mod:`pejling.core.auth.throttle`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from uuid import UUID
+
+from pejling.core.auth.models import Session
+from pejling.core.auth.passwords import DUMMY_HASH, WeakPassword, check_strength, hash_password, needs_rehash
+from pejling.core.auth.passwords import verify_password as _verify
+from pejling.core.auth.sessions import end_all_sessions, start_session
+from pejling.core.auth.throttle import (
+    LoginThrottled,
+    check_login_allowed,
+    clear_login_failures,
+    record_login_failure,
+)
+from pejling.core.settings import Settings
+from pejling.tenants.models import User
+
+INVALID_CREDENTIALS = "Wrong email or password."
+
+
+class LoginRefused(Exception):
+    """A refused login. ``code`` is ``invalid_credentials`` or ``throttled`` (then ``retry_after`` is set)."""
+
+    def __init__(self, code: str, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.retry_after = retry_after
+
+
+class PasswordChangeRefused(ValueError):
+    """A refused password change; ``field`` names the offending input."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+async def verify_password(password_hash: str, password: str) -> bool:
+    """argon2 verification off the event loop (it takes tens of milliseconds of CPU by design)."""
+    return await asyncio.to_thread(_verify, password_hash, password)
+
+
+async def authenticate(settings: Settings, email: str, password: str, address: str | None) -> User:
+    """The active user with this email and password, or :class:`LoginRefused`."""
+    email = email.strip().lower()
+    try:
+        await check_login_allowed(settings, email, address)
+    except LoginThrottled as exc:
+        raise LoginRefused("throttled", exc.message, exc.retry_after) from None
+    user = await User.get_or_none(email=email) if email and len(email) <= 254 else None
+    usable = user is not None and user.is_active
+    valid = await verify_password(user.password_hash if user is not None and usable else DUMMY_HASH, password[:1024])
+    if user is None or not usable or not valid:
+        await record_login_failure(settings, email, address)
+        raise LoginRefused("invalid_credentials", INVALID_CREDENTIALS)
+    await clear_login_failures(settings, email)
+    user.last_login_at = datetime.now(UTC)
+    fields = ["last_login_at"]
+    if needs_rehash(user.password_hash):
+        user.password_hash = await asyncio.to_thread(hash_password, password)
+        fields.append("password_hash")
+    await user.save(update_fields=fields)
+    return user
+
+
+async def log_in(
+    settings: Settings, email: str, password: str, *, address: str | None, user_agent: str = ""
+) -> tuple[User, Session, str]:
+    """Authenticate and open a session. Returns the user, the session and the secret for its cookie."""
+    user = await authenticate(settings, email, password, address)
+    session, secret = await start_session(settings, user.id, user_agent)
+    return user, session, secret
+
+
+async def set_password(user: User, new_password: str) -> None:
+    """Store a new password (checked for strength) for the user."""
+    try:
+        check_strength(new_password)
+    except WeakPassword as exc:
+        raise PasswordChangeRefused("newPassword", str(exc)) from None
+    user.password_hash = await asyncio.to_thread(hash_password, new_password)
+    await user.save(update_fields=["password_hash"])
+
+
+async def change_password(
+    user_id: UUID, current_password: str, new_password: str, *, keep_session: UUID | None
+) -> None:
+    """Change a logged-in user password after checking the current one. Ends every other session of the user."""
+    user = await User.get(id=user_id)
+    if not await verify_password(user.password_hash, current_password[:1024]):
+        raise PasswordChangeRefused("currentPassword", "The current password is wrong.")
+    await set_password(user, new_password)
+    await end_all_sessions(user.id, keep=keep_session)

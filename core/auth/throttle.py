@@ -1,0 +1,96 @@
+"""Login throttling: too many failed logins for one email, or from one client address, pause further tries.
+
+Failures are counted in a sliding window (``login_failure_window_seconds``) in the database, so every
+app process sees the same counts. Emails and addresses are filed under keyed hashes, never in clear.
+The limit per email is ``login_max_failures``; one address (an office behind NAT, a shop Wi-Fi) may
+fail :data:`ADDRESS_FACTOR` times as often before it is paused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+from datetime import UTC, datetime, timedelta
+
+from pejling.core.auth.models import LoginFailure
+from pejling.core.settings import Settings
+
+ADDRESS_FACTOR = 5
+
+
+class LoginThrottled(Exception):
+    """Too many failed logins; ``retry_after`` seconds until the next try is accepted."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        return self.message
+
+    @property
+    def message(self) -> str:
+        return f"Too many attempts, try again in {self.retry_after} s."
+
+
+def _key(settings: Settings, kind: str, value: str) -> str:
+    digest = hmac.new(settings.secret_bytes(), f"login-{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+    return f"{kind}:{digest}"
+
+
+def email_key(settings: Settings, email: str) -> str:
+    return _key(settings, "email", email.strip().lower())
+
+
+def address_key(settings: Settings, address: str) -> str:
+    return _key(settings, "addr", address)
+
+
+def _limits(settings: Settings, email: str, address: str | None) -> list[tuple[str, int]]:
+    limits = [(email_key(settings, email), settings.login_max_failures)]
+    if address:
+        limits.append((address_key(settings, address), settings.login_max_failures * ADDRESS_FACTOR))
+    return limits
+
+
+async def _retry_after(key: str, limit: int, window: timedelta, now: datetime) -> int:
+    failures = await LoginFailure.filter(key=key, failed_at__gt=now - window).order_by("-failed_at").limit(limit)
+    failures_at = [failure.failed_at for failure in failures]
+    if len(failures_at) < limit:
+        return 0
+    # Paused until the oldest of the last ``limit`` failures leaves the window.
+    return max(1, math.ceil((failures_at[-1] + window - now).total_seconds()))
+
+
+async def check_login_allowed(settings: Settings, email: str, address: str | None, now: datetime | None = None) -> None:
+    """Raise :class:`LoginThrottled` when this email or this address has failed too often lately."""
+    now = now or datetime.now(UTC)
+    window = timedelta(seconds=settings.login_failure_window_seconds)
+    wait = 0
+    for key, limit in _limits(settings, email, address):
+        wait = max(wait, await _retry_after(key, limit, window, now))
+    if wait:
+        raise LoginThrottled(wait)
+
+
+async def record_login_failure(
+    settings: Settings, email: str, address: str | None, now: datetime | None = None
+) -> None:
+    """Count one failed login against the email and the address; forget their failures older than the window."""
+    now = now or datetime.now(UTC)
+    window = timedelta(seconds=settings.login_failure_window_seconds)
+    for key, _limit in _limits(settings, email, address):
+        await LoginFailure.filter(key=key, failed_at__lte=now - window).delete()
+        await LoginFailure.create(key=key, failed_at=now)
+
+
+async def clear_login_failures(settings: Settings, email: str) -> None:
+    """Forget the failures of an email after a successful login or a password reset (the address keeps its count)."""
+    await LoginFailure.filter(key=email_key(settings, email)).delete()
+
+
+async def purge_old_failures(settings: Settings, now: datetime | None = None) -> int:
+    """Delete every failure older than the window (for a periodic clean-up job). Returns how many."""
+    window = timedelta(seconds=settings.login_failure_window_seconds)
+    return await LoginFailure.filter(failed_at__lte=(now or datetime.now(UTC)) - window).delete()

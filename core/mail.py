@@ -1,0 +1,130 @@
+"""Outgoing mail: build a message, send it over SMTP (``PEJLING_SMTP_URL``) or, without SMTP, keep it as a file.
+
+``smtp://user:password@host:port`` sends in clear (``?starttls=1`` upgrades with STARTTLS);
+``smtps://…`` uses implicit TLS. Without an SMTP URL (development), each mail is written to
+``<var_dir>/mail/<timestamp>-<id>.eml`` and the path is logged, so links in it can be opened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import aiosmtplib
+
+from pejling.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+TRUE = {"1", "true", "yes", "on"}
+
+
+class MailConfigError(ValueError):
+    """``PEJLING_SMTP_URL`` cannot be understood."""
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    """Where and how to deliver mail, parsed from ``PEJLING_SMTP_URL``."""
+
+    hostname: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+    use_tls: bool = False
+    start_tls: bool = False
+    timeout: float = 30.0
+
+
+def parse_smtp_url(url: str) -> SmtpServer:
+    """Read an ``smtp://`` or ``smtps://`` URL (``?starttls=1``, ``?timeout=10``)."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"smtp", "smtps"}:
+        raise MailConfigError("PEJLING_SMTP_URL must start with smtp:// or smtps://")
+    if not parts.hostname:
+        raise MailConfigError("PEJLING_SMTP_URL needs a host")
+    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    use_tls = parts.scheme == "smtps"
+    start_tls = query.get("starttls", "").lower() in TRUE
+    if use_tls and start_tls:
+        raise MailConfigError("smtps:// already uses TLS; drop ?starttls")
+    try:
+        port = parts.port or (465 if use_tls else 587 if start_tls else 25)
+        timeout = float(query.get("timeout", 30))
+    except ValueError as exc:
+        raise MailConfigError(f"PEJLING_SMTP_URL: {exc}") from None
+    return SmtpServer(
+        hostname=parts.hostname, port=port,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        use_tls=use_tls, start_tls=start_tls, timeout=timeout,
+    )
+
+
+def build_mail(settings: Settings, *, to: str, subject: str, text: str, html: str | None = None) -> EmailMessage:
+    """A complete message from ``settings.mail_from``: plain text, with an HTML alternative when given."""
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["Message-ID"] = make_msgid(domain=_domain(settings.mail_from))
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    return message
+
+
+def _domain(address: str) -> str:
+    return address.rsplit("@", 1)[-1].strip(" >") or "pejling.localhost"
+
+
+async def send_mail(settings: Settings, message: EmailMessage) -> Path | None:
+    """Deliver the message. Over SMTP returns None; without SMTP returns the ``.eml`` file written."""
+    if not settings.smtp_url:
+        return await asyncio.to_thread(_write_eml, settings.mail_dir, message)
+    server = parse_smtp_url(settings.smtp_url)
+    await aiosmtplib.send(
+        message, hostname=server.hostname, port=server.port, username=server.username, password=server.password,
+        use_tls=server.use_tls, start_tls=server.start_tls, timeout=server.timeout,
+    )
+    log.info("mail %r sent via %s:%s", message["Subject"], server.hostname, server.port)
+    return None
+
+
+def _write_eml(directory: Path, message: EmailMessage) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    path = directory / f"{stamp}-{secrets.token_hex(4)}.eml"
+    path.write_bytes(bytes(message))
+    path.chmod(0o600)
+    log.info("no PEJLING_SMTP_URL: mail %r written to %s", message["Subject"], path)
+    return path
+
+
+_pending: set[asyncio.Task[Path | None]] = set()
+
+
+def send_mail_soon(settings: Settings, message: EmailMessage) -> asyncio.Task[Path | None]:
+    """Send in the background, so a request answers at once (and alike whether a mail was sent or not).
+
+    Failures are logged, never raised to the caller.
+    """
+    task = asyncio.create_task(send_mail(settings, message))
+    _pending.add(task)
+    task.add_done_callback(_finished)
+    return task
+
+
+def _finished(task: asyncio.Task[Path | None]) -> None:
+    _pending.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.error("mail could not be sent", exc_info=task.exception())

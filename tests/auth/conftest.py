@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from asgi_lifespan import LifespanManager
+from support.smtp import SmtpSink, smtp_server  # noqa: F401 - the fixture is used by name
+
+from pejling.core.settings import Settings
+
+
+@pytest.fixture(scope="session")
+async def smtp_settings(database: Settings, smtp_server: SmtpSink) -> Settings:
+    """The run settings, delivering mail to the local aiosmtpd server."""
+    return database.model_copy(update={"smtp_url": smtp_server.url})
+
+
+@pytest.fixture(scope="session")
+async def smtp_app(smtp_settings: Settings) -> AsyncIterator[Any]:
+    """The application configured to send mail to the local aiosmtpd server."""
+    from pejling.core.app import create_app
+
+    application = create_app(smtp_settings, manage_database=False)
+    async with LifespanManager(application) as manager:
+        yield manager.app
+
