@@ -7,7 +7,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
 from tortoise.contrib.starlette import RegisterTortoise
 
 from pejling.core.auth.middleware import ActorMiddleware
@@ -15,6 +15,8 @@ from pejling.core.database import tortoise_config
 from pejling.core.health import healthz, readyz
 from pejling.core.logs import configure_logging
 from pejling.core.metrics import MetricsMiddleware, metrics
+from pejling.core.plugin_manager import load_plugins
+from pejling.core.plugin_routes import PluginRoutes
 from pejling.core.settings import Settings, get_settings
 from pejling.tenants.middleware import TenantMiddleware
 
@@ -24,6 +26,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),
+        Mount("/plugins", app=PluginRoutes()),
     ]
 
 
@@ -40,6 +43,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         async with AsyncExitStack() as stack:
             if manage_database:
                 await stack.enter_async_context(RegisterTortoise(app, config=tortoise_config(settings)))
+            app.state.plugins = await load_plugins(settings)
             if settings.run_worker_in_app:
                 from pejling.core.jobs.worker import Worker
 

@@ -99,14 +99,19 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_plugins(settings: Settings, args: argparse.Namespace) -> int:
-    from pejling.core.plugin_manager import describe_plugins
+    from pejling.core.plugin_manager import PluginError, describe_plugins
 
-    async def work() -> None:
-        for line in await describe_plugins(settings, tenant_slug=args.tenant):
+    async def work() -> int:
+        try:
+            lines = await describe_plugins(settings, tenant_slug=args.tenant)
+        except PluginError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        for line in lines:
             print(line)
+        return 0
 
-    asyncio.run(_with_database(settings, work))
-    return 0
+    return int(asyncio.run(_with_database(settings, work)))
 
 
 def parser() -> argparse.ArgumentParser:

@@ -16,7 +16,7 @@ from pejling.core.settings import Settings
 #: Tortoise app label → model modules. The migrations of app ``x`` live in ``<first module's package>.migrations``.
 MODEL_APPS: dict[str, dict[str, Any]] = {
     "tenants": {
-        "models": ["pejling.tenants.models"],
+        "models": ["pejling.tenants.models", "pejling.tenants.plugin_settings"],
         "migrations": "pejling.tenants.migrations",
     },
     "accounts": {

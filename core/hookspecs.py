@@ -1,0 +1,149 @@
+"""Every hook a Pejling plugin can implement, in one place.
+
+A plugin is a module (or object) with functions marked ``@hookimpl`` whose names match the
+specifications below. Hooks are always called with **keyword arguments only**, so an
+implementation may accept any subset of a hook's parameters, in any order. (The specifications
+use plain parameters rather than ``*``: pluggy ignores keyword-only parameters when it matches
+implementations to specifications.)
+
+Any hook may return its value directly, return an awaitable (an ``async def`` implementation), or
+return a zero-argument function that produces either; core resolves all three
+(:func:`pejling.core.plugin_manager.await_me_maybe`). pluggy itself is not async-aware, so no
+specification here uses pluggy's ``firstresult``: hooks documented as "first result" are resolved
+by core, which awaits every result and then takes the first that is not ``None``.
+
+Registration hooks run once, at start-up, for every loaded plugin. Event hooks run per tenant and
+reach only the plugins enabled for that tenant. Every hook is documented in ``docs/plugins.md``
+with the exact signature below; ``tests/plugins/test_plugin_docs.py`` keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+import pluggy
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from starlette.routing import BaseRoute
+
+    from pejling.core.contracts import Channel, Integration, Reward, ScoringModel, ShopperResponse
+    from pejling.core.settings import Settings
+
+PROJECT = "pejling"
+"""The pluggy project name; also the entry-point group third-party plugins are found in."""
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+"""Mark a plugin function as a hook implementation: ``@hookimpl`` above ``def register_channels(...)``."""
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Registration: called once at start-up for every loaded plugin
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_scoring_models(settings: Settings) -> Iterable[ScoringModel] | None:
+    """Contribute scoring models: each turns a response into scores and many responses into insights.
+
+    :param settings: the process settings.
+    :returns: :class:`~pejling.core.contracts.ScoringModel` instances, or ``None``. Model ids must be
+        unique across all plugins.
+    """
+
+
+@hookspec
+def register_channels(settings: Settings) -> Iterable[Channel] | None:
+    """Contribute channels: the ways a shopper reaches a survey (QR code, NFC tag, email link).
+
+    :param settings: the process settings.
+    :returns: :class:`~pejling.core.contracts.Channel` instances, or ``None``. Channel ids must be
+        unique across all plugins.
+    """
+
+
+@hookspec
+def register_integrations(settings: Settings) -> Iterable[Integration] | None:
+    """Contribute integrations with other services (shop systems, payment providers).
+
+    :param settings: the process settings.
+    :returns: :class:`~pejling.core.contracts.Integration` instances, or ``None``. Integration ids
+        must be unique across all plugins.
+    """
+
+
+@hookspec
+def register_plugin_settings(settings: Settings) -> type[BaseModel] | None:
+    """Declare the pydantic model a tenant configuration of this plugin must satisfy.
+
+    Enabling the plugin for a tenant validates the given configuration against this model; invalid
+    configuration is refused with the invalid fields listed, and nothing is stored. Called for each
+    plugin on its own (this hook describes the plugin that implements it).
+
+    :param settings: the process settings.
+    :returns: a ``pydantic.BaseModel`` subclass, or ``None`` when the plugin takes no configuration
+        (then only an empty configuration is accepted).
+    """
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Web: called once at start-up; the results are served for tenants that enabled the plugin
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_routes(settings: Settings) -> Iterable[BaseRoute] | None:
+    """Contribute Starlette routes, served under ``/plugins/<plugin name>/``.
+
+    Core mounts them behind its own check: the request needs an authenticated actor in a tenant
+    that enabled the plugin (anonymous: ``401``; otherwise ``404``). Inside a handler the tenant
+    scope is set and ``request.state.plugin`` holds the tenant configuration of the plugin.
+
+    :param settings: the process settings.
+    :returns: ``starlette.routing.BaseRoute`` objects (``Route``, ``Mount`` …), or ``None``.
+    """
+
+
+@hookspec
+def register_graphql_types(settings: Settings) -> Iterable[type] | None:
+    """Contribute strawberry types to the GraphQL schema (passed to ``strawberry.Schema(types=...)``).
+
+    The schema is shared by every tenant, so resolvers of these types must check that the plugin is
+    enabled for the tenant of the request.
+
+    :param settings: the process settings.
+    :returns: strawberry-decorated classes, or ``None``.
+    """
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Survey events: called per tenant, only for plugins enabled for that tenant
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+@hookspec
+def response_received(tenant_id: UUID, response: ShopperResponse) -> None:
+    """A shopper submitted a survey response (after it was stored).
+
+    Every enabled plugin is called; return values are ignored. Slow work (mail, webhooks) belongs
+    in a job, not in the hook.
+
+    :param tenant_id: the tenant the response belongs to (its scope is set during the call).
+    :param response: the response as plugins see it.
+    """
+
+
+@hookspec
+def reward_for_response(tenant_id: UUID, response: ShopperResponse) -> Reward | None:
+    """Offer the shopper a reward for this response, e.g. a discount code.
+
+    First result: core awaits the results in call order and stops at the first that is not ``None``;
+    the awaitables of later implementations are closed without running.
+
+    :param tenant_id: the tenant the response belongs to (its scope is set during the call).
+    :param response: the response being thanked for.
+    :returns: a :class:`~pejling.core.contracts.Reward`, or ``None`` to leave it to other plugins.
+    """

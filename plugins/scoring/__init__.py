@@ -1,0 +1,1 @@
+"""Built-in scoring models, each an ordinary plugin: ``nps``, ``csat`` and ``ces``."""
