@@ -48,7 +48,12 @@ async def claim_due_jobs(*, worker: str, now: datetime, limit: int, kinds: Colle
     due = "SELECT id FROM job WHERE status = 'queued' AND run_at <= ? AND kind IN (" + kind_marks  # noqa: S608
     due += ") ORDER BY priority DESC, run_at, id LIMIT ?" + lock
     taken = "UPDATE job SET status = 'running', locked_by = ?, locked_at = ?, attempts = attempts + 1 "
-    sql = taken + "WHERE status = 'queued' AND id IN (" + due + ") RETURNING id"  # noqa: S608
+    if _is_postgres(client):
+        # ARRAY(...) runs the locking sub-select exactly once, an IN (...) sub-select may be run again
+        # for every row the planner looks at and then take more than ``limit`` jobs.
+        sql = taken + "WHERE status = 'queued' AND id = ANY(ARRAY(" + due + ")) RETURNING id"  # noqa: S608
+    else:
+        sql = taken + "WHERE status = 'queued' AND id IN (" + due + ") RETURNING id"  # noqa: S608
     sql, values = _prepare(client, sql, [worker, now, now, *sorted(kinds), limit])
     rows = await client.execute_query_dict(sql, values)
     return [row["id"] if isinstance(row["id"], UUID) else UUID(str(row["id"])) for row in rows]

@@ -21,7 +21,8 @@ RUNS_TABLE = "jobs_test_run"
 async def create_runs_table() -> None:
     """The table each ``tests.jobs.record`` run adds a row to."""
     await connections.get("default").execute_script(
-        f"CREATE TABLE IF NOT EXISTS {RUNS_TABLE} (token VARCHAR(64) NOT NULL, n INTEGER NOT NULL, pid INTEGER NOT NULL)"
+        f"CREATE TABLE IF NOT EXISTS {RUNS_TABLE} "
+        "(token VARCHAR(64) NOT NULL, n INTEGER NOT NULL, pid INTEGER NOT NULL)"
     )
 
 

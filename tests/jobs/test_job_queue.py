@@ -329,3 +329,23 @@ def test_error_description_hides_passwords_and_is_short() -> None:
     assert "s3cret" not in text and text.startswith("RuntimeError: smtp://mailer:***@smtp.example.com")
     assert len(text) == 2000
     assert describe_error(TimeoutError()) == "TimeoutError"
+
+
+async def test_a_claim_takes_at_most_its_limit_and_only_due_jobs_of_its_kinds() -> None:
+    kind, other = new_kind(), new_kind()
+
+    @register_job(kind)
+    @register_job(other)
+    async def handler(payload: dict[str, Any]) -> None:
+        pass
+
+    clock = Clock()
+    due = [await enqueue(kind, {"n": n}, run_at=clock.now) for n in range(5)]
+    await enqueue(kind, {"n": 9}, run_at=clock.now + timedelta(minutes=1))
+    await enqueue(other, {"n": 10}, run_at=clock.now)
+    first = await claim_due_jobs(worker="w1", now=clock.now, limit=2, kinds=[kind])
+    second = await claim_due_jobs(worker="w2", now=clock.now, limit=10, kinds=[kind])
+    assert len(first) == 2 and len(second) == 3
+    assert set(first) | set(second) == {job.id for job in due}
+    taken = await Job.filter(id__in=first)
+    assert {(job.status, job.locked_by, job.attempts) for job in taken} == {(JobStatus.RUNNING, "w1", 1)}
