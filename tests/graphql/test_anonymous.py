@@ -30,3 +30,8 @@ async def test_anonymous_introspection_is_refused_outside_dev(client: httpx.Asyn
     response = await client.post("/graphql", json={"query": "{ __schema { types { name } } }"})
     assert response.json().get("data") is None
     assert "introspection" in response.json()["errors"][0]["message"].lower()
+
+
+async def test_graphiql_is_served_to_browsers(client: httpx.AsyncClient) -> None:
+    page = await client.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "graphiql" in page.text.lower()

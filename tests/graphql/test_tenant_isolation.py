@@ -1,0 +1,193 @@
+"""A second tenant cannot read or change the first tenant's data through any query or mutation.
+
+``test_every_root_field_is_walked`` fails when a query or mutation is added without a cross-tenant
+probe here (or a stated reason why it cannot touch another tenant's data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from pejling.core.auth.models import ApiToken
+from pejling.graphql.relay_ids import encode_id
+from pejling.graphql.schema import build_schema
+from pejling.tenants.models import Membership, Role, Store, Zone
+from pejling.tenants.scope import tenant_scope
+from tests.support.tenancy import TenantFixture, gql, make_tenant, member
+
+
+@dataclass
+class Walk:
+    client: httpx.AsyncClient
+    a: TenantFixture
+    b: TenantFixture
+    ids: dict[str, str]
+
+    async def as_b(self, query: str, **variables: Any) -> dict[str, Any]:
+        return await gql(self.client, query, variables, self.b.headers)
+
+
+def _not_found(result: dict[str, Any], field: str) -> None:
+    payload = result["data"][field]
+    assert [e["code"] for e in payload["errors"]] == ["not_found"], payload
+
+
+async def _node(w: Walk) -> None:
+    for name in ("store", "zone", "member", "token"):
+        result = await w.as_b("query($id: ID!) { node(id: $id) { id } }", id=w.ids[name])
+        assert result["data"]["node"] is None
+
+
+async def _tenant(w: Walk) -> None:
+    result = await w.as_b("{ tenant { slug } }")
+    assert result["data"]["tenant"]["slug"] == w.b.tenant.slug
+    hijack = await gql(w.client, "{ tenant { slug } }", headers={**w.b.headers, "X-Pejling-Tenant": w.a.tenant.slug})
+    assert hijack["_status"] == 404
+
+
+async def _stores(w: Walk) -> None:
+    result = await w.as_b("{ stores { edges { node { id } } } }")
+    assert w.ids["store"] not in {e["node"]["id"] for e in result["data"]["stores"]["edges"]}
+
+
+async def _store(w: Walk) -> None:
+    result = await w.as_b("query($id: ID!) { store(id: $id) { name } }", id=w.ids["store"])
+    assert result["data"]["store"] is None
+
+
+async def _members(w: Walk) -> None:
+    result = await w.as_b("{ members { edges { node { id email } } } }")
+    assert w.a.owner.email not in {e["node"]["email"] for e in result["data"]["members"]["edges"]}
+
+
+async def _create_store(w: Walk) -> None:
+    result = await w.as_b('mutation { createStore(input: {name: "Mine", slug: "store-0"}) { store { id } errors { code } } }')
+    # The slug is A's too, but each tenant has its own namespace: B's conflict is with B's own store-0.
+    assert result["data"]["createStore"]["errors"][0]["code"] == "conflict"
+
+
+async def _update_store(w: Walk) -> None:
+    _not_found(await w.as_b('mutation($id: ID!) { updateStore(input: {id: $id, name: "x"}) { errors { code } } }',
+                            id=w.ids["store"]), "updateStore")
+
+
+async def _delete_store(w: Walk) -> None:
+    _not_found(await w.as_b("mutation($id: ID!) { deleteStore(id: $id) { errors { code } } }", id=w.ids["store"]),
+               "deleteStore")
+
+
+async def _create_zone(w: Walk) -> None:
+    result = await w.as_b('mutation($s: ID!) { createZone(input: {storeId: $s, name: "x"}) { errors { code } } }',
+                          s=w.ids["store"])
+    _not_found(result, "createZone")
+
+
+async def _update_zone(w: Walk) -> None:
+    _not_found(await w.as_b('mutation($id: ID!) { updateZone(input: {id: $id, name: "x"}) { errors { code } } }',
+                            id=w.ids["zone"]), "updateZone")
+
+
+async def _delete_zone(w: Walk) -> None:
+    _not_found(await w.as_b("mutation($id: ID!) { deleteZone(id: $id) { errors { code } } }", id=w.ids["zone"]),
+               "deleteZone")
+
+
+async def _add_member(w: Walk) -> None:
+    result = await w.as_b('mutation($s: [ID!]) { addMember(email: "spy@example.com", role: STORE_MANAGER, storeIds: $s)'
+                          " { errors { code } } }", s=[w.ids["store"]])
+    _not_found(result, "addMember")
+
+
+async def _update_member(w: Walk) -> None:
+    _not_found(await w.as_b("mutation($id: ID!) { updateMember(id: $id, role: ANALYST) { errors { code } } }",
+                            id=w.ids["member"]), "updateMember")
+
+
+async def _remove_member(w: Walk) -> None:
+    _not_found(await w.as_b("mutation($id: ID!) { removeMember(id: $id) { errors { code } } }", id=w.ids["member"]),
+               "removeMember")
+
+
+async def _me(w: Walk) -> None:
+    result = await w.as_b("{ me { email } }")
+    assert result["data"]["me"]["email"] == w.b.owner.email
+
+
+async def _api_tokens(w: Walk) -> None:
+    result = await w.as_b("{ apiTokens { edges { node { id } } } }")
+    assert w.ids["token"] not in {e["node"]["id"] for e in result["data"]["apiTokens"]["edges"]}
+
+
+async def _revoke_api_token(w: Walk) -> None:
+    _not_found(await w.as_b("mutation($id: ID!) { revokeApiToken(id: $id) { errors { code } } }", id=w.ids["token"]),
+               "revokeApiToken")
+
+
+async def _create_api_token(w: Walk) -> None:
+    result = await w.as_b('mutation { createApiToken(input: {name: "b", scopes: ["read"]}) { secret errors { code } } }')
+    assert result["data"]["createApiToken"]["errors"] == []
+    with tenant_scope(w.a.tenant.id):
+        assert await ApiToken.filter(name="b").count() == 0
+
+
+PROBES: dict[str, Callable[[Walk], Awaitable[None]]] = {
+    "node": _node, "tenant": _tenant, "stores": _stores, "store": _store, "members": _members,
+    "createStore": _create_store, "updateStore": _update_store, "deleteStore": _delete_store,
+    "createZone": _create_zone, "updateZone": _update_zone, "deleteZone": _delete_zone,
+    "addMember": _add_member, "updateMember": _update_member, "removeMember": _remove_member,
+    "me": _me, "apiTokens": _api_tokens, "createApiToken": _create_api_token, "revokeApiToken": _revoke_api_token,
+}
+
+#: Root fields that cannot reach another tenant's rows, and why.
+NOT_TENANT_DATA = {
+    "signup": "creates a new tenant; covered in tests/auth",
+    "login": "authenticates a user; no tenant data",
+    "logout": "ends the caller's own session",
+    "requestPasswordReset": "answers the same for every email; covered in tests/auth",
+    "resetPassword": "takes a single-use token; covered in tests/auth",
+}
+
+
+def _root_fields() -> set[str]:
+    schema = build_schema()._schema
+    return set(schema.query_type.fields) | set(schema.mutation_type.fields if schema.mutation_type else {})
+
+
+def test_every_root_field_is_walked() -> None:
+    missing = _root_fields() - set(PROBES) - set(NOT_TENANT_DATA)
+    assert not missing, f"add a cross-tenant probe for: {sorted(missing)}"
+
+
+@pytest.fixture
+async def walk(client: httpx.AsyncClient) -> Walk:
+    a, b = await make_tenant(stores=1), await make_tenant(stores=1)
+    manager = await member(a.tenant, Role.STORE_MANAGER, [str(a.stores[0].id)])
+    with tenant_scope(a.tenant.id):
+        membership = await Membership.get(user_id=manager.id)
+        token = await ApiToken.all().first()
+    assert token is not None
+    ids = {"store": encode_id("Store", a.stores[0].id), "zone": encode_id("Zone", a.zones[0].id),
+           "member": encode_id("Member", membership.id), "token": encode_id("ApiToken", token.id)}
+    return Walk(client=client, a=a, b=b, ids=ids)
+
+
+async def test_second_tenant_cannot_read_or_change_the_first(walk: Walk) -> None:
+    fields = _root_fields()
+    for name, probe in PROBES.items():
+        if name in fields:
+            await probe(walk)
+    a = walk.a
+    with tenant_scope(a.tenant.id):
+        store = await Store.get(id=a.stores[0].id)
+        zone = await Zone.get(id=a.zones[0].id)
+        assert (store.name, zone.name) == ("Store 0", "Checkout")
+        assert await Membership.filter(role=Role.STORE_MANAGER).count() == 1
+        assert await ApiToken.filter(revoked_at__isnull=True).count() == 1
+    # A's token still works for A: nothing B did touched it.
+    still = await gql(walk.client, "{ stores { edges { node { name } } } }", headers=a.headers)
+    assert still["data"]["stores"]["edges"] == [{"node": {"name": "Store 0"}}]
