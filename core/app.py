@@ -7,6 +7,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import BaseRoute, Mount, Route
 from tortoise.contrib.starlette import RegisterTortoise
 
@@ -18,6 +19,7 @@ from pejling.core.metrics import MetricsMiddleware, metrics
 from pejling.core.plugin_manager import load_plugins
 from pejling.core.plugin_routes import PluginRoutes
 from pejling.core.settings import Settings, get_settings
+from pejling.core.surveys.pages import routes as survey_page_routes
 from pejling.tenants.middleware import TenantMiddleware
 
 
@@ -26,6 +28,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),
+        *survey_page_routes,
         Mount("/plugins", app=PluginRoutes()),
     ]
 
@@ -55,6 +58,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         debug=False,
         routes=_routes(settings),
         middleware=[
+            Middleware(GZipMiddleware, minimum_size=500),
             Middleware(MetricsMiddleware),
             Middleware(ActorMiddleware),
             Middleware(TenantMiddleware),

@@ -1,0 +1,358 @@
+"""The shopper's survey pages: the survey itself, the no-JavaScript form submission and the thank-you.
+
+Server-rendered with Jinja2 (templates in ``frontend/templates``); the page's CSS and script are inlined so the
+first load is one small compressed document. The data comes from :mod:`pejling.core.surveys.page_data`; the
+submission goes through the one ingest path, :func:`pejling.core.surveys.page_data.ingest_response`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import uuid
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from pejling.frontend import FRONTEND_DIR
+from pejling.frontend.brand import DEFAULT_BRAND, brand_colours
+from pejling.frontend.language import LANGUAGES, language_names, messages, negotiate_language, pick_language
+
+CHANNELS = ("qr", "nfc", "kiosk", "link", "email")
+_FORM_LIMIT = 16 * 1024
+
+_env = Environment(
+    loader=FileSystemLoader(str(FRONTEND_DIR / "templates")),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+@cache
+def _static(name: str) -> Markup:
+    """A static file's text, for inlining (CSS and the page script)."""
+    return Markup((FRONTEND_DIR / "static" / name).read_text(encoding="utf-8"))  # noqa: S704 - our own file
+
+
+@cache
+def _bank_outcome() -> dict[str, Any]:
+    from importlib.resources import files
+
+    with (files("pejling.plugins.implicit_goals") / "statements.toml").open("rb") as file:
+        return dict(tomllib.load(file).get("outcome", {}))
+
+
+def _outcome_ends(page: Any, language: str) -> tuple[str, str]:
+    outcome = _bank_outcome()
+    low = getattr(page.outcome, "low_label", None) or outcome.get("low_label", {}).get(language, "")
+    high = getattr(page.outcome, "high_label", None) or outcome.get("high_label", {}).get(language, "")
+    return str(low), str(high)
+
+
+def _language_links(request: Request, current: str) -> list[dict[str, str]]:
+    names = language_names()
+    links = []
+    for code in LANGUAGES:
+        query = {k: v for k, v in request.query_params.items() if k != "lang"}
+        query["lang"] = code
+        links.append({"code": code, "name": names[code], "href": f"{request.url.path}?{urlencode(query)}"})
+    return links
+
+
+def _base_context(language: str, brand_colour: str | None, brand_name: str, logo_url: str | None) -> dict[str, Any]:
+    return {
+        "language": language,
+        "t": messages(language),
+        "brand": brand_colours(brand_colour or DEFAULT_BRAND),
+        "brand_name": brand_name,
+        "logo_url": logo_url,
+        "css": _static("survey.css"),
+        "language_links": [],
+    }
+
+
+def _html(template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+    response = HTMLResponse(_env.get_template(template).render(context), status_code=status)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Vary"] = "Accept-Language"
+    response.headers["Content-Language"] = context["language"]
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def render_survey(
+    request: Request,
+    page: Any,
+    *,
+    response_id: str | None = None,
+    started_at: str | None = None,
+    previous: dict[str, str] | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """The survey page for a :class:`~pejling.core.surveys.page_data.SurveyPage` (any object with its attributes)."""
+    language = page.language if page.language in LANGUAGES else "en"
+    t = messages(language)
+    low, high = _outcome_ends(page, language)
+    context = _base_context(language, page.brand_colour, page.store_name or page.tenant_name, page.logo_url)
+    context.update(
+        page=page,
+        heading=t["page_title"].replace("{store}", page.store_name or page.tenant_name),
+        outcome_low=low,
+        outcome_high=high,
+        response_id=response_id or str(uuid.uuid4()),
+        started_at=started_at or datetime.now(UTC).isoformat(timespec="seconds"),
+        previous=previous or {},
+        error=error,
+        language_links=_language_links(request, language) if request.method == "GET" else [],
+        js=_static("survey.js"),
+        client_data={
+            "submit_url": page.submit_url,
+            "survey_version_id": page.survey_version_id,
+            "invitation": page.invitation_token,
+            "zone_id": page.zone_id,
+            "channel": page.channel,
+            "language": language,
+            "t": {
+                key: t[key]
+                for key in (
+                    "progress", "sending", "submit", "thanks_headline", "thanks_body", "queued_headline",
+                    "queued_body", "sent_later", "error_generic", "error_email", "error_answers",
+                )
+            },
+        },
+    )
+    return _html("survey.html", context, status)
+
+
+_PROBLEMS = {
+    "not_found": ("not_found_title", "not_found_body"),
+    "gone": ("gone_title", "gone_body"),
+    "server_error": ("server_error_title", "server_error_body"),
+    "invalid": ("error_title", "error_generic"),
+}
+
+
+def render_problem(language: str, kind: str, status: int) -> HTMLResponse:
+    """A small page in the shopper's language: ``not_found``, ``gone``, ``server_error`` or ``invalid``."""
+    t = messages(language)
+    title, body = _PROBLEMS[kind]
+    context = _base_context(language, None, "Pejling", None)
+    context.update(title=t[title], body=t[body])
+    return _html("problem.html", context, status)
+
+
+def render_thanks(language: str, page: Any | None, result: Any) -> HTMLResponse:
+    """The thank-you page of the no-JavaScript path: what happens next, the receipt code and any reward."""
+    t = messages(language)
+    thank_you = dict(getattr(result, "thank_you", None) or {})
+    context = _base_context(
+        language,
+        getattr(page, "brand_colour", None),
+        (getattr(page, "store_name", "") or getattr(page, "tenant_name", "")) if page else "Pejling",
+        getattr(page, "logo_url", None),
+    )
+    context.update(
+        headline=thank_you.get("headline") or t["thanks_headline"],
+        body=thank_you.get("body") or t["thanks_body"],
+        receipt_code=result.receipt_code,
+        reward=result.reward or None,
+    )
+    return _html("thanks.html", context)
+
+
+def _channel(value: str | None) -> str:
+    return value if value in CHANNELS else "qr"
+
+
+async def _load(request: Request, **kwargs: Any) -> Any:
+    from pejling.core.surveys.page_data import load_survey_page
+
+    requested = request.query_params.get("lang")
+    accept = request.headers.get("accept-language")
+    language = requested if requested in LANGUAGES else negotiate_language(accept)
+    return await load_survey_page(language=language, accept_language=accept, **kwargs)
+
+
+async def _page_or_problem(request: Request, **kwargs: Any) -> Response:
+    from pejling.core.surveys.page_data import InvitationUnusable, SurveyNotFound
+
+    language = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
+    try:
+        page = await _load(request, **kwargs)
+    except SurveyNotFound:
+        return render_problem(language, "not_found", 404)
+    except InvitationUnusable:
+        return render_problem(language, "gone", 410)
+    return render_survey(request, page)
+
+
+async def survey_page(request: Request) -> Response:
+    """GET ``/s/{tenant}/{store}``: the survey a QR code, NFC tag or link points at."""
+    zone = request.query_params.get("zone") or None
+    return await _page_or_problem(
+        request,
+        tenant_slug=request.path_params["tenant"],
+        store_slug=request.path_params["store"],
+        zone_id=zone,
+        channel=_channel(request.query_params.get("ch")),
+        invitation_token=None,
+    )
+
+
+async def invitation_page(request: Request) -> Response:
+    """GET ``/i/{token}``: the survey of a single-use invitation (email or receipt link)."""
+    return await _page_or_problem(
+        request,
+        tenant_slug=None,
+        store_slug=None,
+        zone_id=None,
+        channel="email",
+        invitation_token=request.path_params["token"],
+    )
+
+
+def _int_or_none(value: str | None) -> int | None | str:
+    if value is None or value.strip() == "":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return value  # the ingest refuses it with a clear error
+
+
+def form_payload(form: dict[str, str]) -> dict[str, Any]:
+    """The contract's JSON submission built from the plain form (no reaction times without JavaScript)."""
+    order = [sid for sid in form.get("order", "").split(",") if sid]
+    warmups = {sid for sid in form.get("warmups", "").split(",") if sid}
+    answers = []
+    for position, statement_id in enumerate(order):
+        value = form.get(f"s:{statement_id}")
+        if value:
+            answers.append(
+                {
+                    "statement_id": statement_id,
+                    "value": _int_or_none(value),
+                    "position": position,
+                    "reaction_ms": None,
+                    "warmup": statement_id in warmups,
+                }
+            )
+    contact = form.get("contact") == "1"
+    return {
+        "id": form.get("id", ""),
+        "survey_version_id": form.get("survey_version_id", ""),
+        "invitation": form.get("invitation") or None,
+        "zone_id": form.get("zone_id") or None,
+        "channel": form.get("channel") or "qr",
+        "language": form.get("language") or "en",
+        "started_at": form.get("started_at") or datetime.now(UTC).isoformat(),
+        "submitted_at": datetime.now(UTC).isoformat(),
+        "answers": answers,
+        "outcome": _int_or_none(form.get("outcome")),
+        "comment": (form.get("comment") or "").strip()[:280],
+        "consent": {"contact": contact, "email": (form.get("email") or "").strip() or None if contact else None},
+        "client": {"viewport_width": None, "touch": None, "js": False},
+    }
+
+
+def _error_text(language: str, status: int, field: str | None) -> str:
+    t = messages(language)
+    if status == 429:
+        return t["error_rate"]
+    if field and field.startswith("consent"):
+        return t["error_email"]
+    if field and field.startswith("answers"):
+        return t["error_answers"]
+    return t["error_generic"]
+
+
+async def form_submission(request: Request) -> Response:
+    """POST ``/s/{tenant}/{store}/form``: the survey sent as a plain form; answers with the thank-you page."""
+    from pejling.core.surveys.page_data import IngestRefused, ingest_response
+
+    tenant_slug, store_slug = request.path_params["tenant"], request.path_params["store"]
+    fallback = pick_language(None, request.headers.get("accept-language"))
+    if int(request.headers.get("content-length") or 0) > _FORM_LIMIT:
+        return render_problem(fallback, "invalid", 413)
+    raw = await request.form(max_files=0, max_fields=200)
+    form = {key: value for key, value in raw.items() if isinstance(value, str)}
+    requested = form.get("language", "")
+    language = requested if requested in LANGUAGES else fallback
+    payload = form_payload(form)
+    error: tuple[int, str] | None = None
+    if payload["consent"]["contact"] and "@" not in (payload["consent"]["email"] or ""):
+        error = (422, _error_text(language, 422, "consent.email"))
+    elif not payload["answers"]:
+        error = (422, _error_text(language, 422, "answers"))
+    else:
+        client = request.client.host if request.client else ""
+        try:
+            result = await ingest_response(
+                payload,
+                tenant_slug=tenant_slug,
+                store_slug=store_slug,
+                client_address=client,
+                user_agent=request.headers.get("user-agent", ""),
+                via="form",
+                settings=request.app.state.settings,
+                plugins=getattr(request.app.state, "plugins", None),
+            )
+        except IngestRefused as refused:
+            if refused.status == 404:
+                return render_problem(language, "not_found", 404)
+            if refused.status == 410:
+                return render_problem(language, "gone", 410)
+            error = (refused.status, _error_text(language, refused.status, refused.field))
+        else:
+            page = await _reload(tenant_slug, store_slug, payload, language, invitation=None)
+            return render_thanks(language, page, result)
+    page = await _reload(tenant_slug, store_slug, payload, language, invitation=payload["invitation"])
+    if page is None:
+        return render_problem(language, "not_found", 404)
+    status, text = error
+    order = {sid: index for index, sid in enumerate(form.get("order", "").split(","))}
+    statements = sorted(page.statements, key=lambda s: order.get(s.id, len(order)))
+    if dataclasses.is_dataclass(page) and not isinstance(page, type):
+        page = dataclasses.replace(page, statements=statements)
+    return render_survey(
+        request, page, response_id=payload["id"], started_at=form.get("started_at"), previous=form, error=text,
+        status=status,
+    )
+
+
+async def _reload(
+    tenant_slug: str, store_slug: str, payload: dict[str, Any], language: str, *, invitation: str | None
+) -> Any | None:
+    """The page again (for an error re-render or the thank-you branding); None when it is gone."""
+    from pejling.core.surveys.page_data import InvitationUnusable, SurveyNotFound, load_survey_page
+
+    try:
+        return await load_survey_page(
+            tenant_slug=tenant_slug,
+            store_slug=store_slug,
+            zone_id=payload["zone_id"],
+            channel=_channel(payload["channel"]),
+            invitation_token=invitation,
+            language=language,
+            accept_language=None,
+        )
+    except (SurveyNotFound, InvitationUnusable):
+        return None
+
+
+#: The routes of the shopper pages, added to the application in :func:`pejling.core.app.create_app`.
+routes = [
+    Route("/s/{tenant}/{store}", survey_page, methods=["GET"]),
+    Route("/s/{tenant}/{store}/form", form_submission, methods=["POST"]),
+    Route("/i/{token}", invitation_page, methods=["GET"]),
+]

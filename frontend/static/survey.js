@@ -1,0 +1,218 @@
+/* The shopper survey: one step per screen, reaction times, offline outbox. No framework; inlined into the page.
+   Without this script the page is a plain form posted to the server. */
+(function () {
+  "use strict";
+  var D = JSON.parse(document.getElementById("survey-data").textContent);
+  var form = document.getElementById("survey");
+  var steps = [].slice.call(form.querySelectorAll(".step"));
+  var statements = steps.filter(function (s) { return s.classList.contains("statement"); });
+  var countable = statements.length + 2; // statements, the outcome question and the last screen
+  var bar = document.getElementById("bar");
+  var count = document.getElementById("count");
+  var KEY = "pejling.outbox";
+  var current = 0, shownAt = 0, hiddenAt = 0, paused = 0, startedAt = null, lastKey = "", answers = {};
+  var responseId = uuid();
+
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = new Uint8Array(16), i, h = "";
+    if (window.crypto && crypto.getRandomValues) crypto.getRandomValues(b);
+    else for (i = 0; i < 16; i++) b[i] = Math.floor(Math.random() * 256);
+    b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
+    for (i = 0; i < 16; i++) h += (b[i] + 256).toString(16).slice(1) + ([3, 5, 7, 9].indexOf(i) >= 0 ? "-" : "");
+    return h;
+  }
+
+  /* Reaction time: from the frame that shows the statement to the tap, minus time the page was hidden. */
+  function startClock() {
+    shownAt = performance.now(); paused = 0; hiddenAt = document.hidden ? shownAt : 0;
+    requestAnimationFrame(function () {
+      requestAnimationFrame(function () { if (!document.hidden) { shownAt = performance.now(); paused = 0; } });
+    });
+  }
+  document.addEventListener("visibilitychange", function () {
+    var now = performance.now();
+    if (document.hidden) hiddenAt = now;
+    else if (hiddenAt) { paused += now - hiddenAt; hiddenAt = 0; }
+  });
+  function elapsed() {
+    var now = performance.now(), hidden = paused + (hiddenAt ? now - hiddenAt : 0);
+    return Math.max(0, Math.round(now - shownAt - hidden));
+  }
+
+  function show(index) {
+    steps[current].classList.remove("on");
+    current = index;
+    var step = steps[index];
+    step.classList.add("on");
+    var n = statements.indexOf(step) + 1 || (step.id === "outcome" ? countable - 1 : step.id === "last" ? countable : 0);
+    bar.style.width = step.id === "thanks" ? "100%" : (100 * Math.max(0, n - 1) / countable) + "%";
+    count.textContent = n ? D.t.progress.replace("{n}", n).replace("{total}", countable) : "";
+    if (statements.indexOf(step) >= 0) {
+      if (!startedAt) startedAt = new Date().toISOString();
+      startClock();
+    }
+    var focus = step.querySelector("legend, h1, #comment-label");
+    if (focus && index) focus.focus({ preventScroll: true });
+    window.scrollTo(0, 0);
+  }
+  function next() { if (current < steps.length - 2) show(current + 1); }
+
+  function answered(input) {
+    var step = input.closest(".step");
+    if (step.classList.contains("statement")) {
+      answers[step.getAttribute("data-id")] = {
+        statement_id: step.getAttribute("data-id"), value: parseInt(input.value, 10),
+        position: parseInt(step.getAttribute("data-position"), 10), reaction_ms: elapsed(),
+        warmup: step.getAttribute("data-warmup") === "1"
+      };
+    }
+    setTimeout(next, 180); // let the shopper see the choice light up
+  }
+
+  form.addEventListener("keydown", function (e) {
+    lastKey = e.key;
+    if (e.key === "Enter" && e.target.type === "radio") {
+      e.preventDefault();
+      if (e.target.checked) answered(e.target);
+    }
+  });
+  form.addEventListener("click", function (e) {
+    var t = e.target, go = t.closest && t.closest("[data-go]");
+    if (go) {
+      var where = go.getAttribute("data-go");
+      if (where === "back" && current > 1) show(current - 1);
+      else if (where === "next") show(current + 1);
+      else if (where === "skip") {
+        var picked = form.querySelector("input[name=outcome]:checked");
+        if (picked) picked.checked = false;
+        next();
+      }
+      return;
+    }
+    if (t.type === "radio") {
+      var arrow = /^Arrow/.test(lastKey);
+      lastKey = "";
+      if (!arrow) answered(t); // arrow keys only move the selection: Enter or Space confirms
+    }
+  });
+
+  var contact = document.getElementById("contact"), emailBox = document.getElementById("email-box");
+  function toggleEmail() { emailBox.hidden = !contact.checked; }
+  contact.addEventListener("change", toggleEmail);
+  toggleEmail();
+
+  /* The outbox: every response is written to localStorage before it is sent and removed once the server decided. */
+  function outbox() { try { return JSON.parse(localStorage.getItem(KEY) || "{}"); } catch (e) { return {}; } }
+  function keep(box) { try { localStorage.setItem(KEY, JSON.stringify(box)); } catch (e) { /* private mode: memory only */ } }
+
+  function payload() {
+    var outcome = form.querySelector("input[name=outcome]:checked");
+    var list = Object.keys(answers).map(function (k) { return answers[k]; });
+    list.sort(function (a, b) { return a.position - b.position; });
+    var wantsContact = contact.checked;
+    return {
+      id: responseId, survey_version_id: D.survey_version_id, invitation: D.invitation || null,
+      zone_id: D.zone_id || null, channel: D.channel, language: D.language,
+      started_at: startedAt || new Date().toISOString(), submitted_at: new Date().toISOString(),
+      answers: list, outcome: outcome ? parseInt(outcome.value, 10) : null,
+      comment: document.getElementById("comment").value.trim().slice(0, 280),
+      consent: { contact: wantsContact, email: wantsContact ? document.getElementById("email").value.trim() : null },
+      client: { viewport_width: window.innerWidth, touch: "ontouchstart" in window || navigator.maxTouchPoints > 0, js: true }
+    };
+  }
+
+  function deliver(entry) {
+    return fetch(entry.url, {
+      method: "POST", headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      body: JSON.stringify(entry.payload), credentials: "omit"
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (body) { return { status: r.status, body: body }; });
+    }, function () { return { status: 0, body: {} }; });
+  }
+  function retryable(status) { return status === 0 || status === 408 || status === 429 || status >= 500; }
+
+  var flushing = false, retryTimer = null;
+  function flush() {
+    if (flushing) return;
+    var box = outbox(), ids = Object.keys(box);
+    if (!ids.length) return;
+    flushing = true;
+    var chain = Promise.resolve();
+    ids.forEach(function (id) {
+      chain = chain.then(function () {
+        return deliver(box[id]).then(function (res) {
+          if (retryable(res.status)) return;
+          var fresh = outbox(); delete fresh[id]; keep(fresh);
+          if (id === responseId && res.status < 300) {
+            thank(res.body, false);
+            document.getElementById("sent-later").textContent = D.t.sent_later;
+          }
+        });
+      });
+    });
+    chain.then(function () {
+      flushing = false;
+      clearTimeout(retryTimer);
+      if (Object.keys(outbox()).length) retryTimer = setTimeout(flush, 20000);
+    });
+  }
+
+  function thank(body, queued) {
+    var tk = body.thank_you || {};
+    document.getElementById("thanks-title").textContent = queued ? D.t.queued_headline : (tk.headline || D.t.thanks_headline);
+    document.getElementById("thanks-body").textContent = queued ? D.t.queued_body : (tk.body || D.t.thanks_body);
+    if (body.receipt_code) {
+      document.getElementById("receipt-code").textContent = body.receipt_code;
+      document.getElementById("receipt").hidden = false;
+    }
+    var reward = body.reward;
+    if (reward && (reward.code || reward.title || reward.text)) {
+      document.getElementById("reward-title").textContent = reward.title || reward.text || "";
+      document.getElementById("reward-code").textContent = reward.code || "";
+      document.getElementById("reward").hidden = false;
+    }
+    form.setAttribute("data-state", queued ? "queued" : "sent");
+    if (steps[current].id !== "thanks") show(steps.length - 1);
+  }
+
+  var sendError = document.getElementById("send-error"), sendButton = document.getElementById("send");
+  function refuse(res) {
+    var field = (res.body && res.body.field) || "";
+    sendError.textContent = /^consent/.test(field) ? D.t.error_email : /^answers/.test(field) ? D.t.error_answers : D.t.error_generic;
+    sendError.hidden = false;
+    sendError.setAttribute("tabindex", "-1");
+    sendError.focus();
+  }
+
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    if (steps[current].id !== "last") { // Enter pressed in an earlier step
+      var picked = steps[current].querySelector("input:checked");
+      if (picked) answered(picked);
+      return;
+    }
+    var email = document.getElementById("email");
+    if (contact.checked && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email.value.trim())) {
+      refuse({ body: { field: "consent.email" } });
+      return;
+    }
+    sendError.hidden = true;
+    sendButton.disabled = true;
+    sendButton.textContent = D.t.sending;
+    var entry = { url: D.submit_url, payload: payload() };
+    var box = outbox(); box[responseId] = entry; keep(box); // saved before it travels: never lost
+    deliver(entry).then(function (res) {
+      sendButton.disabled = false;
+      sendButton.textContent = D.t.submit;
+      if (retryable(res.status)) { thank({}, true); retryTimer = setTimeout(flush, 20000); return; }
+      var fresh = outbox(); delete fresh[responseId]; keep(fresh);
+      if (res.status < 300) thank(res.body, false);
+      else refuse(res);
+    });
+  });
+
+  window.addEventListener("online", flush);
+  show(0);
+  flush();
+})();

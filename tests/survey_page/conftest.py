@@ -1,0 +1,56 @@
+"""Fixtures of the survey page tests: a fresh tenant with a store and a zone, and the statement bank texts."""
+
+from __future__ import annotations
+
+import secrets
+import tomllib
+from dataclasses import dataclass
+from importlib.resources import files
+from typing import Any
+
+import pytest
+
+from pejling.tenants.models import Store, Tenant, Zone
+from pejling.tenants.scope import tenant_scope
+from pejling.tenants.signup import create_tenant_with_owner
+
+
+def unique(prefix: str = "t") -> str:
+    return f"{prefix}-{secrets.token_hex(4)}"
+
+
+@dataclass
+class Shop:
+    tenant: Tenant
+    store: Store
+    zone: Zone
+
+    @property
+    def url(self) -> str:
+        return f"/s/{self.tenant.slug}/{self.store.slug}"
+
+
+async def make_shop(store_language: str = "da") -> Shop:
+    tenant, _ = await create_tenant_with_owner(
+        tenant_name="Nordlys Interiør", tenant_slug=unique("page"), email=f"{unique('o')}@example.com",
+        password="correct horse battery staple 42",
+    )
+    with tenant_scope(tenant.id):
+        store = await Store.create(name="Nordlys Aarhus", slug="aarhus", default_language=store_language)
+        zone = await Zone.create(store=store, name="Checkout", kind="checkout")
+    return Shop(tenant, store, zone)
+
+
+@pytest.fixture
+async def shop(database: Any) -> Shop:
+    return await make_shop()
+
+
+def bank() -> dict[str, Any]:
+    """The statement bank as shipped in the package."""
+    with (files("pejling.plugins.implicit_goals") / "statements.toml").open("rb") as file:
+        return tomllib.load(file)
+
+
+def statement_texts(language: str) -> dict[str, str]:
+    return {s["id"]: s[language] for s in bank()["statement"]}
