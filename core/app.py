@@ -20,6 +20,7 @@ from pejling.core.plugin_manager import load_plugins
 from pejling.core.plugin_routes import PluginRoutes
 from pejling.core.settings import Settings, get_settings
 from pejling.core.surveys.pages import routes as survey_page_routes
+from pejling.core.surveys.routes import survey_api_routes
 from pejling.tenants.middleware import TenantMiddleware
 
 
@@ -28,6 +29,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),
+        *survey_api_routes(),
         *survey_page_routes,
         Mount("/plugins", app=PluginRoutes()),
     ]

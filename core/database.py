@@ -27,6 +27,10 @@ MODEL_APPS: dict[str, dict[str, Any]] = {
         "models": ["pejling.core.jobs.models"],
         "migrations": "pejling.core.jobs.migrations",
     },
+    "surveys": {
+        "models": ["pejling.core.surveys.models"],
+        "migrations": "pejling.core.surveys.migrations",
+    },
 }
 
 

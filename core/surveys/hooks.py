@@ -1,0 +1,86 @@
+"""Calling the plugin hooks of the survey: ``response_received`` and ``reward_for_response``.
+
+Plugins see a :class:`pejling.core.contracts.ShopperResponse`, never the ORM rows. A failing plugin never
+loses a stored response: its error is logged and the shopper still gets the thank-you.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, is_dataclass
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from pejling.core.contracts import Answer as ContractAnswer
+from pejling.core.contracts import ShopperResponse
+
+log = logging.getLogger(__name__)
+
+
+class _TapLike(Protocol):
+    statement_id: str
+    value: int
+    reaction_ms: int | None
+
+
+def shopper_response(response: Any, taps: Sequence[_TapLike]) -> ShopperResponse:
+    """The plugin view of a stored response."""
+    return ShopperResponse(
+        id=response.id,
+        tenant_id=response.tenant_id,
+        submitted_at=response.submitted_at,
+        answers=tuple(ContractAnswer(t.statement_id, t.value, t.reaction_ms) for t in taps),
+        language=response.language,
+        store_id=response.store_id,
+        zone_id=response.zone_id,
+        channel=response.channel,
+        comment=response.comment or None,
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+async def reward_for(
+    plugins: Any | None, tenant_id: UUID, response: Any, taps: Sequence[_TapLike]
+) -> dict[str, Any] | None:
+    """The first reward a plugin enabled for the tenant offers for this response, as JSON (``None``: no reward).
+
+    ``plugins`` is the process :class:`pejling.core.plugin_manager.Plugins` (``app.state.plugins``), or ``None``
+    when plugins are not loaded (then no reward is offered).
+    """
+    if plugins is None:
+        return None
+    try:
+        enabled = await plugins.plugins_for_tenant(tenant_id)
+        reward = await enabled.first_result(
+            "reward_for_response", tenant_id=tenant_id, response=shopper_response(response, taps)
+        )
+    except Exception:  # noqa: BLE001 - a failing plugin must not fail a stored response
+        log.exception("reward_for_response failed", extra={"response_id": str(response.id)})
+        return None
+    if reward is None:
+        return None
+    if is_dataclass(reward) and not isinstance(reward, type):
+        return dict(_jsonable(asdict(reward)))
+    return dict(_jsonable(dict(reward)))
+
+
+async def response_received(plugins: Any | None, tenant_id: UUID, response: Any, taps: Sequence[_TapLike]) -> None:
+    """Tell every plugin enabled for the tenant that a response was stored (``response_received``)."""
+    if plugins is None:
+        return
+    try:
+        enabled = await plugins.plugins_for_tenant(tenant_id)
+        await enabled.call_hook("response_received", tenant_id=tenant_id, response=shopper_response(response, taps))
+    except Exception:  # noqa: BLE001 - a failing plugin must not fail a stored response
+        log.exception("response_received failed", extra={"response_id": str(response.id)})

@@ -1,0 +1,203 @@
+"""What the survey page needs, in the shopper's language (see /tmp/survey-contract.md and docs/surveys.md).
+
+The page handlers (``pejling.core.surveys.pages``) call :func:`load_survey_page` to render a survey and
+:func:`ingest_response` (re-exported from :mod:`pejling.core.surveys.ingest`) to store a submission.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID
+
+from babel.core import negotiate_locale
+
+from pejling.core.surveys.bank import LANGUAGES, current_bank
+from pejling.core.surveys.ingest import IngestRefused, IngestResult, ingest_response
+from pejling.core.surveys.invitations import find_invitation
+from pejling.core.surveys.models import CHANNELS, Invitation
+from pejling.core.surveys.survey import active_survey, statements_of
+from pejling.tenants.models import Store, Tenant, Zone
+from pejling.tenants.scope import all_tenants, tenant_scope
+
+__all__ = [
+    "IngestRefused",
+    "IngestResult",
+    "InvitationUnusable",
+    "OutcomeQuestion",
+    "PageStatement",
+    "SurveyNotFound",
+    "SurveyPage",
+    "ingest_response",
+    "load_survey_page",
+    "negotiate_language",
+]
+
+DEFAULT_BRAND_COLOUR = "#1f5f8b"
+#: Accept-Language tags that mean Norwegian Bokmål for our purposes.
+_ALIASES = {"no": "nb", "nn": "nb"}
+
+
+class SurveyNotFound(LookupError):
+    """No survey at this address: unknown tenant, store or invitation (the page answers 404)."""
+
+
+class InvitationUnusable(Exception):
+    """The invitation exists but cannot be used any more. ``reason`` is ``"expired"`` or ``"used"``."""
+
+    def __init__(self, reason: str, language: str = "en") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.language = language
+
+
+@dataclass(frozen=True)
+class PageStatement:
+    """One statement screen: the stable id, the text in the page language, and whether it is a warm-up."""
+
+    id: str
+    text: str
+    warmup: bool
+
+
+@dataclass(frozen=True)
+class OutcomeQuestion:
+    """The outcome question (NPS 0-10)."""
+
+    kind: str
+    min: int
+    max: int
+    text: str
+
+
+@dataclass(frozen=True)
+class SurveyPage:
+    """Everything the survey page shows, in one language."""
+
+    tenant_slug: str
+    tenant_name: str
+    store_slug: str
+    store_name: str
+    zone_id: str | None
+    zone_name: str | None
+    channel: str
+    invitation_token: str | None
+    language: str
+    available_languages: tuple[str, ...]
+    survey_version_id: str
+    statements: list[PageStatement]
+    outcome: OutcomeQuestion
+    comment_prompt: str
+    scale_labels: tuple[str, ...]
+    submit_url: str
+    form_url: str
+    brand_colour: str = DEFAULT_BRAND_COLOUR
+    logo_url: str | None = None
+
+
+def negotiate_language(requested: str | None, accept_language: str | None, default: str) -> str:
+    """The page language: an explicit choice, else the best Accept-Language match, else the store default."""
+    if requested in LANGUAGES:
+        return str(requested)
+    preferred: list[tuple[float, int, str]] = []
+    for index, part in enumerate((accept_language or "").split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        tag = tag.strip().replace("-", "_")
+        if not tag or tag == "*":
+            continue
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        primary = tag.split("_")[0].lower()
+        preferred.append((-quality, index, _ALIASES.get(primary, tag)))
+    ordered = [tag for quality, _, tag in sorted(preferred) if quality < 0]
+    chosen = negotiate_locale(ordered, list(LANGUAGES), sep="_") if ordered else None
+    if chosen in LANGUAGES:
+        return str(chosen)
+    return default if default in LANGUAGES else "en"
+
+
+async def load_survey_page(
+    *,
+    tenant_slug: str | None,
+    store_slug: str | None,
+    zone_id: str | None,
+    channel: str,
+    invitation_token: str | None,
+    language: str | None,
+    accept_language: str | None,
+) -> SurveyPage:
+    """The survey page for a store (``/s/{tenant}/{store}``) or an invitation (``/i/{token}``: slugs may be None).
+
+    Raises :class:`SurveyNotFound` for an unknown tenant, store or invitation and :class:`InvitationUnusable`
+    for a used or expired one.
+    """
+    invitation: Invitation | None = None
+    with all_tenants():
+        if invitation_token:
+            invitation = await find_invitation(invitation_token)
+            if invitation is None:
+                raise SurveyNotFound("invitation")
+            tenant = await Tenant.get_or_none(id=invitation.tenant_id)
+        else:
+            tenant = await Tenant.get_or_none(slug=tenant_slug) if tenant_slug else None
+    if tenant is None or (invitation is not None and tenant_slug and tenant.slug != tenant_slug):
+        raise SurveyNotFound("tenant")
+    with tenant_scope(tenant.id):
+        if invitation is not None:
+            store = await Store.get_or_none(id=invitation.store_id)
+            if store is None or (store_slug and store.slug != store_slug):
+                raise SurveyNotFound("store")
+        else:
+            store = await Store.get_or_none(slug=store_slug) if store_slug else None
+            if store is None:
+                raise SurveyNotFound("store")
+        page_language = negotiate_language(language, accept_language, store.default_language)
+        if invitation is not None:
+            if invitation.used_at is not None:
+                raise InvitationUnusable("used", page_language)
+            if invitation.expires_at <= datetime.now(UTC):
+                raise InvitationUnusable("expired", page_language)
+            channel = invitation.channel
+        zone = await _zone(store, invitation.zone_id if invitation is not None else zone_id)
+        current = await active_survey()
+        assert current is not None
+        statements = await statements_of(current.version)
+    warmups = [s for s in statements if s.warmup]
+    scored = [s for s in statements if not s.warmup]
+    random.shuffle(scored)
+    bank = current_bank()
+    return SurveyPage(
+        tenant_slug=tenant.slug,
+        tenant_name=tenant.name,
+        store_slug=store.slug,
+        store_name=store.name,
+        zone_id=str(zone.id) if zone else None,
+        zone_name=zone.name if zone else None,
+        channel=channel if channel in CHANNELS else "qr",
+        invitation_token=invitation_token if invitation is not None else None,
+        language=page_language,
+        available_languages=LANGUAGES,
+        survey_version_id=str(current.version.id),
+        statements=[PageStatement(s.id, s.text(page_language), s.warmup) for s in [*warmups, *scored]],
+        outcome=OutcomeQuestion("nps", 0, 10, bank.outcome[page_language]),
+        comment_prompt=bank.comment[page_language],
+        scale_labels=tuple(bank.scale[page_language]),
+        submit_url=f"/s/{tenant.slug}/{store.slug}/responses",
+        form_url=f"/s/{tenant.slug}/{store.slug}/form",
+    )
+
+
+async def _zone(store: Store, zone_id: object) -> Zone | None:
+    """The zone of the QR code or tag; an unknown or malformed zone id is ignored (the survey still works)."""
+    if zone_id is None:
+        return None
+    try:
+        value = zone_id if isinstance(zone_id, UUID) else UUID(str(zone_id))
+    except ValueError:
+        return None
+    return await Zone.get_or_none(id=value, store_id=store.id)

@@ -1,0 +1,58 @@
+"""Quality flags on a response: likely bots, straight-liners and impossible timings are flagged, never dropped."""
+
+from __future__ import annotations
+
+import statistics as stats
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from pejling.core.insights.statistics import normalise_reaction_times
+
+FAST_TAPS = "fast_taps"
+STRAIGHT_LINE = "straight_line"
+IMPOSSIBLE_DURATION = "impossible_duration"
+FLAGS = (FAST_TAPS, STRAIGHT_LINE, IMPOSSIBLE_DURATION)
+
+#: Straight-lining counts only with at least this many scored answers, all equal, and a median tap under TINY_MS.
+STRAIGHT_LINE_MIN_ANSWERS = 4
+TINY_MS = 500
+#: A survey of ten taps cannot honestly take longer than this from the first statement to the submit.
+MAX_DURATION_MS = 60 * 60 * 1000
+#: Tolerance for clock rounding between the page timer and the wall clock.
+CLOCK_SLACK_MS = 250
+
+
+@dataclass(frozen=True)
+class TapForQuality:
+    """The parts of one answer the checks need."""
+
+    value: int
+    reaction_ms: int | None
+    warmup: bool
+
+
+def quality_flags(taps: Sequence[TapForQuality], started_at: datetime, submitted_at: datetime) -> list[str]:
+    """The quality flags of one response, in the order of :data:`FLAGS`.
+
+    * ``fast_taps``: more than 10 % of the timed taps under 300 ms (anticipations, see the research notes);
+    * ``straight_line``: every scored answer the same value, with a median reaction time under 500 ms;
+    * ``impossible_duration``: submitted before started, shorter than the sum of its reaction times, or over an hour.
+    """
+    flags: list[str] = []
+    timed = [t.reaction_ms for t in taps if t.reaction_ms is not None]
+    if timed and normalise_reaction_times(timed).likely_bot:
+        flags.append(FAST_TAPS)
+    scored = [t for t in taps if not t.warmup]
+    scored_times = [t.reaction_ms for t in scored if t.reaction_ms is not None]
+    if (
+        len(scored) >= STRAIGHT_LINE_MIN_ANSWERS
+        and len({t.value for t in scored}) == 1
+        and scored_times
+        and stats.median(scored_times) < TINY_MS
+    ):
+        flags.append(STRAIGHT_LINE)
+    duration_ms = (submitted_at - started_at).total_seconds() * 1000
+    if duration_ms < 0 or duration_ms > MAX_DURATION_MS or duration_ms + CLOCK_SLACK_MS < sum(timed):
+        flags.append(IMPOSSIBLE_DURATION)
+    return flags
