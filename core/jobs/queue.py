@@ -15,6 +15,9 @@ from pejling.core.jobs.metrics import JOBS_ENQUEUED
 from pejling.core.jobs.models import Job, JobStatus
 from pejling.core.jobs.registry import get_job_kind
 
+#: Largest payload accepted, as JSON. Pass ids, not documents: the handler loads what it needs.
+MAX_PAYLOAD_BYTES = 64 * 1024
+
 #: Wake-up events of the workers running in this process, so fresh work starts without waiting a poll.
 _local_workers: set[asyncio.Event] = set()
 
@@ -35,6 +38,8 @@ def _json_payload(payload: Any) -> dict[str, Any]:
         encoded = json.dumps(payload, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"a job payload must be JSON-serialisable: {exc}") from None
+    if len(encoded.encode()) > MAX_PAYLOAD_BYTES:
+        raise ValueError(f"a job payload must be at most {MAX_PAYLOAD_BYTES} bytes as JSON")
     decoded: dict[str, Any] = json.loads(encoded)
     return decoded
 

@@ -56,9 +56,9 @@ class Worker:
     def __init__(
         self,
         settings: Settings | None = None,
-        *,
         concurrency: int = 4,
         poll_interval: float = 1.0,
+        *,
         kinds: Collection[str] | None = None,
         visibility_timeout: float = 600.0,
         backoff_base: float = 5.0,
@@ -268,12 +268,21 @@ class Worker:
 
 
 async def run_worker_forever(settings: Settings, *, concurrency: int = 4, poll_interval: float = 1.0) -> None:
-    """``pejling worker``: run a worker on its own until SIGTERM or SIGINT, then finish the running jobs."""
-    from pejling.core.database import tortoise_config
+    """``pejling worker``: run a worker on its own until SIGTERM or SIGINT, then finish the running jobs.
 
-    kinds = load_job_kinds()
-    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+    Plugins are loaded as in the web app, so the job kinds they register are handled here too.
+    """
+    from pejling.core.database import tortoise_config
+    from pejling.core.plugin_manager import load_plugins
+
     worker = Worker(settings, concurrency=concurrency, poll_interval=poll_interval, housekeeping=True)
+    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+    try:
+        await load_plugins(settings)
+    except BaseException:
+        await Tortoise.close_connections()
+        raise
+    kinds = load_job_kinds()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, worker.stop)

@@ -222,7 +222,8 @@ async def test_bad_input_is_refused_and_queues_nothing() -> None:
     with pytest.raises(ValueError, match="unknown job kind"):
         await enqueue(unknown, {})
     assert await Job.filter(kind=unknown).count() == 0
-    for payload in ({"when": datetime.now()}, {"ids": {1, 2}}, {"x": float("nan")}, ["not", "a", "dict"]):
+    too_big = {"rows": ["x" * 1000] * 70}
+    for payload in ({"when": datetime.now()}, {"ids": {1, 2}}, {"x": float("nan")}, ["not", "a", "dict"], too_big):
         with pytest.raises(ValueError, match="payload"):
             await enqueue(kind, payload)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="timezone-aware"):
@@ -349,3 +350,22 @@ async def test_a_claim_takes_at_most_its_limit_and_only_due_jobs_of_its_kinds() 
     assert set(first) | set(second) == {job.id for job in due}
     taken = await Job.filter(id__in=first)
     assert {(job.status, job.locked_by, job.attempts) for job in taken} == {(JobStatus.RUNNING, "w1", 1)}
+
+
+async def test_job_queued_in_a_transaction_exists_only_if_it_commits() -> None:
+    from tortoise.transactions import in_transaction
+
+    kind = new_kind()
+
+    @register_job(kind)
+    async def handler(payload: dict[str, Any]) -> None:
+        pass
+
+    with pytest.raises(RuntimeError, match="survey save failed"):
+        async with in_transaction():
+            await enqueue(kind, {"n": 1})
+            raise RuntimeError("survey save failed")
+    assert await Job.filter(kind=kind).count() == 0
+    async with in_transaction():
+        kept = await enqueue(kind, {"n": 2})
+    assert [job.id for job in await list_jobs(kind=kind)] == [kept.id]
