@@ -18,13 +18,15 @@ from strawberry.asgi import GraphQL
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from pejling.graphql.accounts.mutations import AccountMutation
+from pejling.graphql.accounts.queries import AccountQuery
 from pejling.graphql.context import Context, context_from_request
 from pejling.graphql.extensions import security_extensions
 from pejling.graphql.tenants.mutations import TenantMutation
 from pejling.graphql.tenants.queries import TenantQuery
 
-QUERIES: tuple[type, ...] = (TenantQuery,)
-MUTATIONS: tuple[type, ...] = (TenantMutation,)
+QUERIES: tuple[type, ...] = (TenantQuery, AccountQuery)
+MUTATIONS: tuple[type, ...] = (TenantMutation, AccountMutation)
 
 
 class PejlingSchema(strawberry.Schema):

@@ -34,3 +34,33 @@ def browser(app: Any, address: str | None = None, base_url: str = "http://testse
     """An HTTP client on the ASGI app, seen as coming from ``address`` (a fresh one by default)."""
     transport = httpx.ASGITransport(app=app, client=(address or fresh_address(), 40000))
     return httpx.AsyncClient(transport=transport, base_url=base_url)
+
+
+LOGIN = """mutation Login($email: String!, $password: String!) {
+  login(email: $email, password: $password) { me { email csrfToken } errors { code message field } }
+}"""
+ME = "{ me { email viaApiToken csrfToken memberships { role tenant { slug } } } }"
+
+
+async def gql(
+    client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None, *, csrf: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    """POST a GraphQL request; ``csrf`` goes into the X-CSRF-Token header."""
+    all_headers = dict(headers or {})
+    if csrf is not None:
+        all_headers["X-CSRF-Token"] = csrf
+    return await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=all_headers)
+
+
+async def graphql_login(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> str:
+    """Log the client in through the login mutation; returns the CSRF token."""
+    response = await gql(client, LOGIN, {"email": email, "password": password})
+    payload = response.json()["data"]["login"]
+    assert payload["errors"] == [], payload
+    return str(payload["me"]["csrfToken"])
+
+
+def set_cookies(response: httpx.Response) -> dict[str, str]:
+    """The Set-Cookie headers of a response, by cookie name."""
+    return {value.split("=", 1)[0]: value for value in response.headers.get_list("set-cookie")}
