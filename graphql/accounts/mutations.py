@@ -169,14 +169,16 @@ class AccountMutation:
             return DonePayload(errors=[invalid(exc.field, exc.message)])
         return DonePayload(ok=True)
 
-    @strawberry.mutation(description="Create an API token for this tenant (owners and admins, logged in).")
+    @strawberry.mutation(
+        description="Create an API token for this tenant (owners and admins; from a token: one with the write scope)."
+    )
     async def create_api_token(self, info: Info, input: ApiTokenInput) -> CreateApiTokenPayload:
         _, error = mutation_guard(info)
         if error:
             return CreateApiTokenPayload(errors=[error])
         actor = info.context.actor
-        if actor.session_id is None or actor.user_id is None:
-            return CreateApiTokenPayload(errors=[forbidden("API tokens are made by a logged-in member, not a token.")])
+        if actor.user_id is None:
+            return CreateApiTokenPayload(errors=[forbidden("This token has no member behind it.")])
         expires_at = input.expires_at
         if expires_at is not None and expires_at.tzinfo is None:
             expires_at = expires_at.replace(tzinfo=UTC)

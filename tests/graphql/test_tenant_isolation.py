@@ -129,7 +129,7 @@ async def _revoke_api_token(w: Walk) -> None:
 
 
 async def _create_api_token(w: Walk) -> None:
-    result = await w.as_b('mutation { createApiToken(input: {name: "b", scopes: ["read"]}) { secret errors { code } } }')
+    result = await w.as_b('mutation { createApiToken(input: {name: "b", scopes: [READ]}) { secret errors { code } } }')
     assert result["data"]["createApiToken"]["errors"] == []
     with tenant_scope(w.a.tenant.id):
         assert await ApiToken.filter(name="b").count() == 0
@@ -150,6 +150,7 @@ NOT_TENANT_DATA = {
     "logout": "ends the caller's own session",
     "requestPasswordReset": "answers the same for every email; covered in tests/auth",
     "resetPassword": "takes a single-use token; covered in tests/auth",
+    "changePassword": "changes the caller's own password; covered in tests/auth",
 }
 
 
