@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from starlette.responses import JSONResponse
 from starlette._utils import get_route_path
+from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from pejling.core.auth.actor import ANONYMOUS, Actor
