@@ -125,26 +125,42 @@ async def await_me_maybe(value: Any) -> Any:
     return value
 
 
-def _discard(value: Any) -> None:
-    if inspect.iscoroutine(value):
-        value.close()
+def _discard(results: Sequence[Any]) -> None:
+    """Close coroutines that will not be awaited (no "never awaited" warning, no half-run side effects)."""
+    for value in results:
+        if inspect.iscoroutine(value):
+            value.close()
 
 
-async def resolve_all(results: Iterable[Any]) -> list[Any]:
-    """Every hook result resolved, in call order, without the ``None`` ones."""
-    resolved = [await await_me_maybe(result) for result in results]
-    return [value for value in resolved if value is not None]
+async def resolve_all(results: Sequence[Any]) -> list[Any]:
+    """Every hook result resolved, in call order, without the ``None`` ones.
+
+    When one implementation raises, the awaitables of the later ones are closed and the error propagates.
+    """
+    resolved = []
+    for index, result in enumerate(results):
+        try:
+            value = await await_me_maybe(result)
+        except BaseException:
+            _discard(results[index + 1 :])
+            raise
+        if value is not None:
+            resolved.append(value)
+    return resolved
 
 
 async def resolve_first(results: Sequence[Any]) -> Any:
     """The first hook result that is not ``None`` once resolved; later awaitables are closed without running."""
-    found: Any = None
-    for result in results:
+    for index, result in enumerate(results):
+        try:
+            found = await await_me_maybe(result)
+        except BaseException:
+            _discard(results[index + 1 :])
+            raise
         if found is not None:
-            _discard(result)
-            continue
-        found = await await_me_maybe(result)
-    return found
+            _discard(results[index + 1 :])
+            return found
+    return None
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ import asyncio
 import gc
 import warnings
 
+import pytest
+
 from pejling.core.contracts import Reward
 from pejling.core.hookspecs import hookimpl
 from pejling.core.plugin_manager import await_me_maybe, load_plugins
@@ -109,3 +111,25 @@ async def test_first_result_is_none_when_every_plugin_declines() -> None:
     plugins = await load(("declines", Declines()))
     assert await plugins.first_result("reward_for_response", tenant_id=None, response=None) is None
     assert await plugins.call_hook("reward_for_response", tenant_id=None, response=None) == []
+
+
+async def test_a_failing_implementation_propagates_and_later_coroutines_are_closed() -> None:
+    ran: list[str] = []
+
+    class Later:
+        @hookimpl
+        async def response_received(self):
+            ran.append("later")
+
+    class Failing:
+        @hookimpl
+        async def response_received(self):
+            raise LookupError("plugin bug")
+
+    plugins = await load(("later", Later()), ("failing", Failing()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(LookupError, match="plugin bug"):
+            await plugins.call_hook("response_received", tenant_id=None, response=None)
+        gc.collect()
+    assert ran == []
