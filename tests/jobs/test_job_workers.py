@@ -119,6 +119,7 @@ async def _is(job: Job, status: JobStatus) -> bool:
     return await status_of(job) is status
 
 
+@pytest.mark.postgres_only  # the same code on SQLite, where a worker process start costs seconds of the run
 async def test_sigterm_lets_the_running_job_finish(database: Settings, tmp_path: Path) -> None:
     await create_runs_table()
     token = secrets.token_hex(6)
@@ -203,3 +204,43 @@ async def test_concurrent_claimers_on_separate_connections_never_take_the_same_j
     totals = await asyncio.gather(*(drain(worker) for worker in workers))
     assert sum(totals) == count and runs_by_n == {n: 1 for n in range(count)}
     assert sum(1 for total in totals if total) >= 2
+
+
+async def test_job_still_running_after_the_drain_timeout_is_queued_again_without_using_an_attempt() -> None:
+    kind = f"tests.jobs.stuck{secrets.token_hex(4)}"
+    started = asyncio.Event()
+
+    @register_job(kind)
+    async def stuck(payload: dict[str, Any]) -> None:
+        started.set()
+        await asyncio.sleep(3600)
+
+    job = await enqueue(kind, {})
+    worker = Worker(kinds=[kind], drain_timeout=0.2, poll_interval=0.05)
+    async with worker.running():
+        await asyncio.wait_for(started.wait(), timeout=30)
+        assert await status_of(job) is JobStatus.RUNNING
+    again = await get_job(job.id)
+    assert again.status is JobStatus.QUEUED and again.attempts == 0 and again.locked_by is None
+    assert again.last_error is None
+
+
+async def test_second_stop_interrupts_the_running_jobs_at_once() -> None:
+    kind = f"tests.jobs.stuck{secrets.token_hex(4)}"
+    started = asyncio.Event()
+
+    @register_job(kind)
+    async def stuck(payload: dict[str, Any]) -> None:
+        started.set()
+        await asyncio.sleep(3600)
+
+    job = await enqueue(kind, {})
+    worker = Worker(kinds=[kind], drain_timeout=3600, poll_interval=0.05)
+    loop = asyncio.create_task(worker.run_until_stopped())
+    await asyncio.wait_for(started.wait(), timeout=30)
+    worker.stop()
+    await asyncio.sleep(0.1)
+    assert not loop.done(), "the first stop waits for the running job"
+    worker.stop()
+    await asyncio.wait_for(loop, timeout=30)
+    assert (await get_job(job.id)).status is JobStatus.QUEUED
