@@ -360,6 +360,8 @@ async def _store(response_id: UUID, checked: _Checked, store: Store, key: str, v
                         Answer(
                             tenant_id=store.tenant_id,
                             response_id=response_id,
+                            store_id=store.id,
+                            submitted_at=checked.submitted_at,
                             statement_id=t.statement_id,
                             goal=t.goal,
                             polarity=t.polarity,

@@ -105,6 +105,8 @@ class Migration(migrations.Migration):
                 ('tenant', fields.ForeignKeyField('tenants.Tenant', source_field='tenant_id', db_index=True, db_constraint=True, to_field='id', on_delete=OnDelete.CASCADE)),
                 ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
                 ('response', fields.ForeignKeyField('surveys.Response', source_field='response_id', db_constraint=True, to_field='id', related_name='answers', on_delete=OnDelete.CASCADE)),
+                ('store_id', fields.UUIDField()),
+                ('submitted_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('statement_id', fields.CharField(max_length=100)),
                 ('goal', fields.CharField(max_length=20)),
                 ('polarity', fields.SmallIntField(default=1)),
@@ -113,7 +115,7 @@ class Migration(migrations.Migration):
                 ('reaction_ms', fields.IntField(null=True)),
                 ('warmup', fields.BooleanField(default=False)),
             ],
-            options={'table': 'survey_answer', 'app': 'surveys', 'unique_together': (('response', 'statement_id'),), 'pk_attr': 'id', 'table_description': 'One tap: the value given to one statement, where it was shown and how fast it was given.'},
+            options={'table': 'survey_answer', 'app': 'surveys', 'unique_together': (('response', 'statement_id'),), 'indexes': [Index(fields=['tenant_id', 'store_id', 'submitted_at'])], 'pk_attr': 'id', 'table_description': 'One tap: the value given to one statement, where it was shown and how fast it was given.'},
             bases=['TenantModel'],
         ),
     ]
