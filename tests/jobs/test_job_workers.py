@@ -164,7 +164,7 @@ async def test_worker_processes_share_the_queue_without_running_a_job_twice(
     await create_runs_table()
     token, count = secrets.token_hex(6), 60
     command = [sys.executable, str(HELPER), "--concurrency", "3", "--poll", "0.05"]
-    async with worker_processes(database, tmp_path, command, count=3) as processes:
+    async with worker_processes(database, tmp_path, command, count=2) as processes:
         jobs = [await enqueue("tests.jobs.record", {"token": token, "n": n, "sleep": 0.02}) for n in range(count)]
         ids = [job.id for job in jobs]
 
