@@ -9,12 +9,9 @@ import httpx
 
 from pejling.tenants.models import Tenant, User
 from pejling.tenants.signup import create_tenant_with_owner
+from tests.conftest import unique
 
 PASSWORD = "correct horse battery staple"
-
-
-def unique(prefix: str = "t") -> str:
-    return f"{prefix}-{secrets.token_hex(4)}"
 
 
 def fresh_address() -> str:

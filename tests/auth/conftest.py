@@ -5,13 +5,13 @@ from typing import Any
 
 import pytest
 from asgi_lifespan import LifespanManager
-from support.smtp import SmtpSink, smtp_server  # noqa: F401 - the fixture is used by name
 
 from pejling.core.settings import Settings
+from tests.support.smtp import SmtpSink, smtp_server  # noqa: F401, F811 - the fixture is used by name
 
 
 @pytest.fixture(scope="session")
-async def smtp_settings(database: Settings, smtp_server: SmtpSink) -> Settings:
+async def smtp_settings(database: Settings, smtp_server: SmtpSink) -> Settings:  # noqa: F811
     """The run settings, delivering mail to the local aiosmtpd server."""
     return database.model_copy(update={"smtp_url": smtp_server.url})
 

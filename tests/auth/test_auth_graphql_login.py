@@ -44,7 +44,8 @@ async def test_wrong_password_and_unknown_email_answer_alike_and_set_no_cookie(a
         unknown = await gql(client, LOGIN, {"email": "nobody-" + owner.email, "password": PASSWORD})
         assert wrong.json() == unknown.json()
         assert wrong.json()["data"]["login"] == {
-            "me": None, "errors": [{"code": "invalid_credentials", "message": "Wrong email or password.", "field": None}]
+            "me": None,
+            "errors": [{"code": "invalid_credentials", "message": "Wrong email or password.", "field": None}],
         }
         assert "set-cookie" not in wrong.headers and "set-cookie" not in unknown.headers
         assert (await gql(client, ME)).json()["data"]["me"] is None

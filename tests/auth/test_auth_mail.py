@@ -4,10 +4,10 @@ import logging
 from email import message_from_bytes, policy
 
 import pytest
-from support.smtp import SmtpSink
 
 from pejling.core.mail import MailConfigError, build_mail, parse_smtp_url, send_mail
 from pejling.core.settings import Settings
+from tests.support.smtp import SmtpSink
 
 
 def test_smtp_urls_are_understood() -> None:

@@ -6,7 +6,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from auth_helpers import PASSWORD, fresh_address, make_owner
-from support.smtp import SmtpSink
 
 from pejling.core.auth.accounts import authenticate, log_in
 from pejling.core.auth.models import LoginFailure, PasswordResetToken, Session, secret_digest
@@ -20,6 +19,7 @@ from pejling.core.auth.password_reset import (
 )
 from pejling.core.auth.throttle import email_key, record_login_failure
 from pejling.core.settings import Settings
+from tests.support.smtp import SmtpSink
 
 NEW_PASSWORD = "a brand new passphrase"
 

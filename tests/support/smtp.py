@@ -41,7 +41,7 @@ class SmtpSink:
         with self._lock:
             return [message for _, rcpts, message in self.messages if address in rcpts]
 
-    async def wait_for(self, address: str, count: int = 1, timeout: float = 10.0) -> list[EmailMessage]:
+    async def wait_for(self, address: str, count: int = 1, timeout: float = 10.0) -> list[EmailMessage]:  # noqa: ASYNC109
         """The messages to ``address`` once there are ``count`` of them; fails after ``timeout`` seconds."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
