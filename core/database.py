@@ -31,6 +31,10 @@ MODEL_APPS: dict[str, dict[str, Any]] = {
         "models": ["pejling.core.surveys.models"],
         "migrations": "pejling.core.surveys.migrations",
     },
+    "insights": {
+        "models": ["pejling.core.insights.models"],
+        "migrations": "pejling.core.insights.migrations",
+    },
 }
 
 

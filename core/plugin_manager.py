@@ -55,6 +55,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "pejling.plugins.scoring.nps",
     "pejling.plugins.scoring.csat",
     "pejling.plugins.scoring.ces",
+    "pejling.plugins.implicit_goals",
 )
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT

@@ -1,0 +1,105 @@
+"""The summed columns of the daily rollup and what one response adds to them.
+
+Every column of ``insights_daily`` after the key is a plain sum, so rollups of days, zones, channels and stores add
+up (SQL ``SUM``), and a response's contribution is a vector over :data:`SUM_COLUMNS`:
+
+* ``n`` responses counted in insights, ``n_flagged`` responses flagged by the quality checks (only counted);
+* ``o0`` .. ``o10``: the outcome histogram;
+* per goal ``g``: ``g_n``, ``g_s``, ``g_ss`` (responses with an explicit score, its sum and sum of squares, 1..5),
+  ``g_cn``, ``g_cs``, ``g_css`` (the same for the conviction score on [-1, 1]), ``g_ws``, ``g_w`` (Σ w·a and Σ w over
+  the taps: the pooled conviction);
+* ``x_n``, ``x_s{k}``, ``x_{k}_{l}`` (k <= l): count, sums and cross products of z = (goal scores..., outcome) over
+  the responses of the row; every response of a row has the same goal mask, so the moments are complete-case for
+  the goals of that mask (columns of goals outside the mask stay 0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import numpy.typing as npt
+
+from pejling.core.insights.goal_scores import GoalResult, TapLike, goal_mask, score_taps
+from pejling.core.surveys.bank import GOALS
+
+OUTCOME_POINTS = 11
+GOAL_PARTS = ("n", "s", "ss", "cn", "cs", "css", "ws", "w")
+Q = len(GOALS) + 1
+"""Variables of the driver moments: the goals and the outcome (last)."""
+
+SUM_COLUMNS: tuple[str, ...] = (
+    "n",
+    "n_flagged",
+    *(f"o{k}" for k in range(OUTCOME_POINTS)),
+    *(f"{g}_{part}" for g in GOALS for part in GOAL_PARTS),
+    "x_n",
+    *(f"x_s{k}" for k in range(Q)),
+    *(f"x_{k}_{m}" for k in range(Q) for m in range(k, Q)),
+)
+INDEX: Mapping[str, int] = {name: i for i, name in enumerate(SUM_COLUMNS)}
+INTEGER_COLUMNS = frozenset(
+    ["n", "n_flagged", "x_n", *(f"o{k}" for k in range(OUTCOME_POINTS)), *(f"{g}_n" for g in GOALS),
+     *(f"{g}_cn" for g in GOALS)]
+)
+
+HISTOGRAM_COLUMNS: tuple[str, ...] = tuple(f"c{k}" for k in range(OUTCOME_POINTS))
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def contribution(
+    taps: Iterable[TapLike], outcome: int | None, *, flagged: bool
+) -> tuple[int, FloatArray, dict[str, GoalResult]]:
+    """What one response adds to its rollup row: (goal mask, vector over :data:`SUM_COLUMNS`, goal results).
+
+    A flagged response (likely bot, straight-liner, impossible timing) only adds to ``n_flagged``.
+    """
+    goals = score_taps(taps)
+    mask = goal_mask(goals, outcome is not None)
+    vec = np.zeros(len(SUM_COLUMNS))
+    if flagged:
+        vec[INDEX["n_flagged"]] = 1
+        return mask, vec, goals
+    vec[INDEX["n"]] = 1
+    if outcome is not None:
+        vec[INDEX[f"o{int(outcome)}"]] = 1
+    for goal, r in goals.items():
+        vec[INDEX[f"{goal}_n"]] += 1
+        vec[INDEX[f"{goal}_s"]] += r.explicit
+        vec[INDEX[f"{goal}_ss"]] += r.explicit * r.explicit
+        if r.conviction is not None:
+            vec[INDEX[f"{goal}_cn"]] += 1
+            vec[INDEX[f"{goal}_cs"]] += r.conviction
+            vec[INDEX[f"{goal}_css"]] += r.conviction * r.conviction
+        vec[INDEX[f"{goal}_ws"]] += r.weighted_sum
+        vec[INDEX[f"{goal}_w"]] += r.weight_sum
+    z = np.zeros(Q)
+    present = np.zeros(Q, dtype=bool)
+    for k, goal in enumerate(GOALS):
+        if goal in goals:
+            z[k] = goals[goal].explicit
+            present[k] = True
+    if outcome is not None:
+        z[Q - 1] = float(outcome)
+        present[Q - 1] = True
+    vec[INDEX["x_n"]] = 1
+    for k in range(Q):
+        if not present[k]:
+            continue
+        vec[INDEX[f"x_s{k}"]] = z[k]
+        for m in range(k, Q):
+            if present[m]:
+                vec[INDEX[f"x_{k}_{m}"]] = z[k] * z[m]
+    return mask, vec, goals
+
+
+def moments(sums: Mapping[str, float]) -> tuple[int, FloatArray, FloatArray]:
+    """(n, Σz, Σzz') of the driver moments from summed columns (Σzz' symmetric, Q x Q)."""
+    n = int(sums.get("x_n", 0) or 0)
+    s = np.array([float(sums.get(f"x_s{k}", 0) or 0) for k in range(Q)])
+    cross = np.zeros((Q, Q))
+    for k in range(Q):
+        for m in range(k, Q):
+            cross[k, m] = cross[m, k] = float(sums.get(f"x_{k}_{m}", 0) or 0)
+    return n, s, cross

@@ -1,0 +1,150 @@
+"""Stored scores: every enabled scoring model scores each response, and re-scores when its version changes.
+
+A :class:`~pejling.core.insights.models.Score` row keeps the model id and version that made it. When a plugin ships a
+new version of a model, :func:`enqueue_rescores` (called at start-up, after the plugins are loaded) queues one
+``insights.rescore`` job per tenant with scores of another version; the job re-scores that tenant's responses.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+from uuid import UUID
+
+from pejling.core.contracts import Answer as ContractAnswer
+from pejling.core.contracts import ResponseScores, ScoringModel, ShopperResponse
+from pejling.core.insights.models import Score
+from pejling.core.jobs import enqueue, register_job
+from pejling.core.jobs.models import Job
+from pejling.core.plugin_manager import Plugins, load_plugins
+from pejling.core.settings import Settings, get_settings
+from pejling.core.surveys.models import Answer, Response
+from pejling.tenants.scope import all_tenants, current_tenant_id
+
+log = logging.getLogger(__name__)
+
+RESCORE_JOB = "insights.rescore"
+
+OUTCOME_STATEMENT_IDS = {"nps": "nps-recommend"}
+"""The statement id under which scoring models see the survey's outcome question, by outcome kind."""
+
+_plugins: Plugins | None = None
+
+
+def use_plugins(plugins: Plugins | None) -> None:
+    """Make the insights use these loaded plugins (the app does this at start-up; tests with their own set)."""
+    global _plugins
+    _plugins = plugins
+
+
+async def get_plugins(settings: Settings | None = None) -> Plugins:
+    """The plugins of this process: the ones given to :func:`use_plugins`, else loaded once."""
+    global _plugins
+    if _plugins is None:
+        _plugins = await load_plugins(settings or get_settings())
+    return _plugins
+
+
+def shopper_response(response: Any, taps: Iterable[Any], outcome_kind: str = "nps") -> ShopperResponse:
+    """The plugin view of a stored response, with the outcome answer under :data:`OUTCOME_STATEMENT_IDS`."""
+    answers = [ContractAnswer(t.statement_id, int(t.value), t.reaction_ms) for t in taps]
+    if response.outcome is not None and outcome_kind in OUTCOME_STATEMENT_IDS:
+        answers.append(ContractAnswer(OUTCOME_STATEMENT_IDS[outcome_kind], int(response.outcome), None))
+    return ShopperResponse(
+        id=response.id,
+        tenant_id=response.tenant_id,
+        submitted_at=response.submitted_at,
+        answers=tuple(answers),
+        language=response.language,
+        store_id=response.store_id,
+        zone_id=response.zone_id,
+        channel=response.channel,
+        comment=response.comment or None,
+    )
+
+
+def _safe_score(model: ScoringModel, response: ShopperResponse) -> ResponseScores | None:
+    try:
+        return model.score_response(response)
+    except Exception:  # noqa: BLE001 - one faulty model must not lose the others' scores
+        log.exception("scoring model %s failed on response %s", model.id, response.id)
+        return None
+
+
+async def _save(model: ScoringModel, response_id: UUID, scores: ResponseScores | None) -> None:
+    if scores is None:
+        await Score.filter(response_id=response_id, model_id=model.id).delete()
+        return
+    values = {str(k): float(v) for k, v in scores.values.items()}
+    await Score.update_or_create(
+        defaults={"model_version": model.version, "values": values, "category": scores.category},
+        response_id=response_id,
+        model_id=model.id,
+    )
+
+
+async def store_scores(plugins: Plugins | None, response: Any, taps: Sequence[Any]) -> int:
+    """Score a stored response with every model enabled for its tenant; returns how many scores were stored."""
+    plugins = plugins or await get_plugins()
+    enabled = await plugins.plugins_for_tenant(current_tenant_id())
+    view = shopper_response(response, taps)
+    stored = 0
+    for model in enabled.scoring_models:
+        scores = _safe_score(model, view)
+        await _save(model, response.id, scores)
+        stored += scores is not None
+    return stored
+
+
+async def rescore_tenant(model: ScoringModel, *, batch_size: int = 500) -> int:
+    """Re-score every response of the current tenant with ``model``; returns how many responses were scored."""
+    done = 0
+    offset = 0
+    while True:
+        responses = await Response.all().order_by("id").offset(offset).limit(batch_size)
+        if not responses:
+            break
+        answers: dict[UUID, list[Answer]] = {}
+        for a in await Answer.filter(response_id__in=[r.id for r in responses]):
+            answers.setdefault(a.response_id, []).append(a)
+        for r in responses:
+            await _save(model, r.id, _safe_score(model, shopper_response(r, answers.get(r.id, []))))
+            done += 1
+        offset += batch_size
+    return done
+
+
+@register_job(RESCORE_JOB, timeout_seconds=3600.0)
+async def rescore_job(payload: dict[str, Any]) -> None:
+    """Job: re-score the tenant's responses with the current version of ``payload["model_id"]``."""
+    from pejling.core.jobs import PermanentJobError
+
+    plugins = await get_plugins()
+    model = next((m for m in plugins.scoring_models() if m.id == payload.get("model_id")), None)
+    if model is None:
+        raise PermanentJobError(f"no scoring model {payload.get('model_id')!r} is loaded")
+    count = await rescore_tenant(model)
+    log.info("re-scored %d responses of tenant %s with %s %s", count, current_tenant_id(), model.id, model.version)
+
+
+async def enqueue_rescores(plugins: Plugins) -> list[Job]:
+    """Queue a re-score job per tenant and model whose stored scores were made by another model version."""
+    jobs: list[Job] = []
+    for model in plugins.scoring_models():
+        with all_tenants():
+            stale = await (
+                Score.filter(model_id=model.id).exclude(model_version=model.version).distinct().values_list(
+                    "tenant_id", flat=True
+                )
+            )
+        for tenant_id in sorted({str(t) for t in stale}):
+            jobs.append(
+                await enqueue(
+                    RESCORE_JOB,
+                    {"model_id": model.id, "version": model.version},
+                    tenant_id=tenant_id,
+                    idempotency_key=f"{RESCORE_JOB}:{tenant_id}:{model.id}:{model.version}",
+                )
+            )
+    return jobs
