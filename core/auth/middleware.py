@@ -8,8 +8,9 @@ browser) reaches every handler. Rules:
   fall-back to the cookie. On API paths any other ``Authorization`` scheme gets the same 401.
 * A session cookie makes an :class:`~pejling.core.auth.actor.Actor` with ``session_id``. Unsafe
   requests (POST, PUT, PATCH, DELETE) carried by the cookie are refused with 403 when their
-  ``Origin`` (or ``Sec-Fetch-Site``) is cross-site, and, under ``/api/`` or for a GraphQL mutation,
-  when the ``X-CSRF-Token`` header does not match the session (:mod:`pejling.core.auth.csrf`).
+  ``Origin`` (or ``Sec-Fetch-Site``) is cross-site, and, under ``/api/`` and ``/plugins/`` or for a
+  GraphQL mutation, when the ``X-CSRF-Token`` header does not match the session
+  (:mod:`pejling.core.auth.csrf`).
   GraphQL queries need no CSRF header, so GraphiQL can read without it.
 * A missing or stale ``csrf_token`` cookie is set again on the response of a logged-in request.
 """
@@ -34,6 +35,8 @@ from pejling.core.settings import Settings, get_settings
 
 API_PATHS = ("/graphql", "/api/")
 GRAPHQL_PATH = "/graphql"
+#: Unsafe cookie-authenticated requests under these prefixes always need the CSRF header.
+CSRF_PATHS = ("/api/", "/plugins/")
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: A GraphQL body larger than this is not inspected: without a CSRF header it is refused.
 MAX_INSPECTED_BODY = 1024 * 1024
@@ -120,7 +123,7 @@ async def _csrf_refusal(
     if csrf_token_valid(settings, session_id, headers.get(CSRF_HEADER)):
         return None, receive
     missing = _forbidden("csrf_failed", "Send the X-CSRF-Token header (the csrf_token cookie) with this request.")
-    if path.startswith("/api/"):
+    if path.startswith(CSRF_PATHS):
         return missing, receive
     if path.rstrip("/") == GRAPHQL_PATH:
         body, receive = await _buffer_body(receive)

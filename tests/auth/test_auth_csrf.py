@@ -125,7 +125,11 @@ async def api_app(database: Settings) -> AsyncIterator[Any]:
         return JSONResponse({"user": str(actor.user_id), "token": str(actor.token_id), "calls": len(calls)})
 
     application = Starlette(
-        routes=[Route("/api/echo", echo, methods=["GET", "POST", "DELETE"])],
+        routes=[
+            Route("/api/echo", echo, methods=["GET", "POST", "DELETE"]),
+            Route("/plugins/example/echo", echo, methods=["POST"]),
+            Route("/s/form", echo, methods=["POST"]),
+        ],
         middleware=[Middleware(ActorMiddleware), Middleware(TenantMiddleware)],
     )
     application.state.settings = database
@@ -144,10 +148,14 @@ async def test_unsafe_api_requests_with_the_cookie_need_the_header(app: Any, api
         before = len(calls)
         assert (await client.post("/api/echo")).status_code == 403
         assert (await client.delete("/api/echo")).status_code == 403
+        assert (await client.post("/plugins/example/echo")).status_code == 403
         assert len(calls) == before  # the handler never ran
         assert (await client.get("/api/echo")).json()["user"] == str(owner.id)
         ok = await client.post("/api/echo", headers={"X-CSRF-Token": csrf})
         assert ok.status_code == 200 and ok.json()["user"] == str(owner.id)
+        # Elsewhere (a server-rendered form) a same-origin POST passes, a cross-site one does not.
+        assert (await client.post("/s/form", headers={"Origin": "http://testserver"})).status_code == 200
+        assert (await client.post("/s/form", headers={"Origin": "https://evil.example"})).status_code == 403
     with tenant_scope(tenant.id):
         _, secret = await create_api_token(name="ci", scopes=["read"], created_by=owner.id)
     async with browser(api_app) as integrator:
