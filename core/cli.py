@@ -57,6 +57,10 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     async def work() -> None:
         tenant, logins, created = await seed_demo(settings.var_dir)
         print(f"Demo tenant '{tenant.name}' (slug {tenant.slug}) {'created' if created else 'already exists'}.")
+        from pejling.core.surveys.demo import seed_demo_survey
+
+        responses = await seed_demo_survey(tenant)
+        print(f"Demo survey responses: {responses} created." if responses else "Demo survey responses already exist.")
         if logins:
             print("Demo logins (also in var/demo-logins.json):")
             for login in logins:
