@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
+from pejling.core.insights.rollups import recompute_rollups
 from pejling.core.surveys.bank import BankStatement
 from pejling.core.surveys.models import Answer, Response
 from pejling.core.surveys.quality import TapForQuality, quality_flags
@@ -135,6 +136,7 @@ async def seed_demo_survey(tenant: Tenant, *, now: datetime | None = None) -> in
         async with in_transaction():
             await Response.bulk_create(responses, batch_size=500)
             await Answer.bulk_create(answers, batch_size=2000)
+        await recompute_rollups(tenant.id)
     return len(responses)
 
 

@@ -18,6 +18,7 @@ from uuid import UUID
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from pejling.core.insights.rollups import record_response
 from pejling.core.settings import Settings, get_settings
 from pejling.core.surveys import hooks
 from pejling.core.surveys.bank import LANGUAGES
@@ -381,6 +382,7 @@ async def _store(response_id: UUID, checked: _Checked, store: Store, key: str, v
                         raise IngestRefused(
                             409, "invitation_used", "This invitation has already been used.", "invitation"
                         )
+                await record_response(response, checked.taps, timezone=store.timezone)
             return response
         except IntegrityError:
             # Either the same id was stored a moment ago (a double submit) or the receipt code clashed: retry.

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from tortoise import connections
 
 from pejling.core.surveys import rate_limit
 from pejling.core.surveys.ingest import IngestRefused, ingest_response
@@ -20,6 +22,8 @@ from pejling.core.surveys.receipts import RECEIPT
 from pejling.tenants.scope import tenant_scope
 
 from .conftest import Shop
+
+BACKEND = os.environ.get("PEJLING_TEST_BACKEND", "sqlite")
 
 UA_PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1"
 
@@ -65,6 +69,12 @@ async def test_valid_submission_is_stored_with_every_answer(client: httpx.AsyncC
     assert [a.reaction_ms for a in answers] == [a["reaction_ms"] for a in payload["answers"]]
     assert [a.warmup for a in answers] == [sid in shop.warmup_ids for sid in [*shop.warmup_ids, *shop.statement_ids]]
     assert {a.goal for a in answers if not a.warmup} == {sid.split(".")[0] for sid in shop.statement_ids}
+    # The ingest keeps the insights rollups in the same transaction.
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT COUNT(*) AS n FROM insights_daily WHERE tenant_id = " + ("$1" if BACKEND == "postgres" else "?"),
+        [shop.tenant.id if BACKEND == "postgres" else str(shop.tenant.id)],
+    )
+    assert rows[0]["n"] >= 1
 
 
 async def test_resubmission_returns_the_same_result(client: httpx.AsyncClient, shop: Shop) -> None:
