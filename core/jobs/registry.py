@@ -23,6 +23,7 @@ JobHandler = Callable[[dict[str, Any]], Awaitable[None]]
 #: Modules whose import registers job kinds; the worker imports them before taking jobs.
 JOB_MODULES: list[str] = [
     "pejling.core.jobs.housekeeping",
+    "pejling.core.followups.jobs",
 ]
 
 _KIND_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_-]+)*$")

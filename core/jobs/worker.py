@@ -267,10 +267,13 @@ class Worker:
             await task
 
 
-async def run_worker_forever(settings: Settings, *, concurrency: int = 4, poll_interval: float = 1.0) -> None:
+async def run_worker_forever(
+    settings: Settings, *, concurrency: int = 4, poll_interval: float = 1.0, with_plugins: bool = True
+) -> None:
     """``pejling worker``: run a worker on its own until SIGTERM or SIGINT, then finish the running jobs.
 
-    Plugins are loaded as in the web app, so the job kinds they register are handled here too.
+    Plugins are loaded as in the web app (unless ``with_plugins`` is false), so the job kinds they
+    register are handled here too.
     """
     from pejling.core.database import tortoise_config
     from pejling.core.plugin_manager import load_plugins
@@ -278,7 +281,8 @@ async def run_worker_forever(settings: Settings, *, concurrency: int = 4, poll_i
     worker = Worker(settings, concurrency=concurrency, poll_interval=poll_interval, housekeeping=True)
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
     try:
-        await load_plugins(settings)
+        if with_plugins:
+            await load_plugins(settings)
     except BaseException:
         await Tortoise.close_connections()
         raise

@@ -56,7 +56,8 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings()
     configure_logging(settings)
-    asyncio.run(run_worker_forever(settings, concurrency=args.concurrency, poll_interval=args.poll))
+    # Without plugins: these processes test the queue, not whichever plugins the test venv holds right now.
+    asyncio.run(run_worker_forever(settings, concurrency=args.concurrency, poll_interval=args.poll, with_plugins=False))
 
 
 if __name__ == "__main__":

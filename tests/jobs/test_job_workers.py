@@ -73,7 +73,7 @@ async def worker_processes(
                 ))
 
         async def all_started() -> bool:
-            assert all(process.returncode is None for process in processes), "a worker process ended early"
+            assert all(process.returncode is None for process in processes), read_logs(tmp_path)
             return all(" started (concurrency" in read_logs(log) for log in logs)
 
         await eventually(all_started)
@@ -146,7 +146,7 @@ async def test_in_app_worker_runs_jobs_and_drains_on_shutdown(database: Settings
         finished.append(payload["n"])
 
     app = create_app(database.model_copy(update={"run_worker_in_app": True}), manage_database=False)
-    async with LifespanManager(app, shutdown_timeout=30):
+    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60):
         assert isinstance(app.state.job_worker, Worker)
         quick = await enqueue(kind, {"n": 1, "sleep": 0})
         await eventually(lambda: _is(quick, JobStatus.SUCCEEDED))
