@@ -20,9 +20,10 @@ $(VENV)/.app: $(UV) requirements/app.lock pyproject.toml
 	$(UV) pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.test: $(VENV)/.app requirements/test.lock tests/plugins/pejling-example-plugin/pyproject.toml
+$(VENV)/.test: $(VENV)/.app requirements/test.lock tests/plugins/pejling-example-plugin/pyproject.toml tests/plugins/pejling-smiley-model/pyproject.toml
 	$(UV) pip install --quiet -r requirements/test.lock
 	$(UV) pip install --quiet --no-deps -e tests/plugins/pejling-example-plugin
+	$(UV) pip install --quiet --no-deps -e tests/plugins/pejling-smiley-model
 	touch $@
 
 install: $(VENV)/.app

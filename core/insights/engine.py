@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import numpy as np
@@ -50,6 +50,8 @@ from pejling.core.surveys.bank import GOALS
 from pejling.graphql.relay_ids import encode_id
 from pejling.plugins.implicit_goals.playbook import levers
 from pejling.tenants.models import Store, Zone
+
+_T = TypeVar("_T")
 
 IMPLICIT_MODEL = "implicit-goals"
 SCOPES = ("store", "zone", "stores", "chain")
@@ -158,8 +160,14 @@ def _total(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] = SUM_COLUM
 # ---------------------------------------------------------------------------------------------------------------------
 
 
+def _mk(cls: type[_T], *args: Any, **kwargs: Any) -> _T:
+    """Build a section from positional values in field order (strawberry types take keywords only)."""
+    kwargs.update(zip([f.name for f in fields(cls)], args, strict=False))  # type: ignore[arg-type]
+    return cls(**kwargs)
+
+
 def _estimate(e: st.Estimate) -> Estimate:
-    return Estimate(e.value, e.low, e.high, e.n, e.sufficient, e.note)
+    return _mk(Estimate, e.value, e.low, e.high, e.n, e.sufficient, e.note)
 
 
 def _histogram(s: Mapping[str, float]) -> list[int]:
@@ -169,7 +177,7 @@ def _histogram(s: Mapping[str, float]) -> list[int]:
 def _nps(s: Mapping[str, float], req: Request) -> NpsScore:
     h = _histogram(s)
     e = st.nps_from_counts(sum(h[9:]), sum(h[7:9]), sum(h[:7]), min_n=req.min_n, confidence=req.confidence)
-    return NpsScore(e.value, e.low, e.high, e.n, e.promoters, e.passives, e.detractors, e.sufficient, e.note)
+    return _mk(NpsScore, e.value, e.low, e.high, e.n, e.promoters, e.passives, e.detractors, e.sufficient, e.note)
 
 
 def _outcome_moments(s: Mapping[str, float]) -> tuple[int, float, float]:
@@ -186,7 +194,7 @@ def _goal_values(s: Mapping[str, float]) -> list[GoalValue]:
     out = []
     for g in GOALS:
         n = int(s.get(f"{g}_n", 0))
-        out.append(GoalValue(g, s.get(f"{g}_s", 0.0) / n if n else None, n))
+        out.append(_mk(GoalValue, g, s.get(f"{g}_s", 0.0) / n if n else None, n))
     return out
 
 
@@ -277,10 +285,10 @@ async def _compute(req: Request, version: int) -> Insights:
         if single_store and scope.store_ids[0] in shrunk.get(g, {}):
             shrunk_value, b = shrunk[g][scope.store_ids[0]]
             shrink_used[g] = b
-        items.append(GoalProfileItem(g, _estimate(fulfil), _estimate(conv), pooled, shrunk_value, b))
+        items.append(_mk(GoalProfileItem, g, _estimate(fulfil), _estimate(conv), pooled, shrunk_value, b))
     n_total = int(total["n"])
     profile_ok = any(i.fulfilment.sufficient for i in items)
-    profile = GoalProfile(items, n_total, profile_ok, None if profile_ok else st.TOO_FEW_RESPONSES)
+    profile = _mk(GoalProfile, items, n_total, profile_ok, None if profile_ok else st.TOO_FEW_RESPONSES)
     if shrink_used and max(shrink_used.values()) > SHRINKAGE_NOTE_THRESHOLD:
         notes.append(
             f"Small store: goal figures are shrunk toward the chain mean (empirical Bayes, up to "
@@ -300,7 +308,7 @@ async def _compute(req: Request, version: int) -> Insights:
         importance = {d.goal: float(d.importance or 0.0) for d in drivers.drivers if d.goal in perf}
         performance = {g: perf[g] for g in importance}
         ranking = st.priority_ranking(importance, performance) if importance else ()
-        map_points = [MapPoint(p.goal, p.importance, p.performance, p.quadrant) for p in ranking]
+        map_points = [_mk(MapPoint, p.goal, p.importance, p.performance, p.quadrant) for p in ranking]
         uplifts: dict[str, st.Uplift] = {}
         if fit is not None and fit.sufficient:
             current = [perf.get(g, math.nan) for g in goal_set]
@@ -310,9 +318,9 @@ async def _compute(req: Request, version: int) -> Insights:
                 uplifts[u.goal] = u
         for p in ranking:
             u = uplifts.get(p.goal)
-            uplift = (Estimate(u.uplift, u.low, u.high, fit.n if fit else 0) if u is not None
-                      else Estimate(None, None, None, 0, False, "no linear model"))
-            optimise.append(OptimiseItem(p.rank, p.goal, p.quadrant, p.importance, p.performance,
+            uplift = (_mk(Estimate, u.uplift, u.low, u.high, fit.n if fit else 0) if u is not None
+                      else _mk(Estimate, None, None, None, 0, False, "no linear model"))
+            optimise.append(_mk(OptimiseItem, p.rank, p.goal, p.quadrant, p.importance, p.performance,
                                          u.target if u is not None else targets.get(p.goal, p.performance), uplift,
                                          list(levers(p.goal, req.language))))
 
@@ -328,11 +336,11 @@ async def _compute(req: Request, version: int) -> Insights:
     for sid in store_list:
         row = chain_by_store[sid]
         b_max = max((shrunk[g].get(sid, (None, 0.0))[1] for g in GOALS), default=0.0)
-        goals = [GoalValue(g, shrunk[g].get(sid, (None, 0.0))[0], int(row[f"{g}_n"])) for g in GOALS]
+        goals = [_mk(GoalValue, g, shrunk[g].get(sid, (None, 0.0))[0], int(row[f"{g}_n"])) for g in GOALS]
         store = stores.get(sid)
         if store is None or (req.scope.kind != "chain" and sid not in visible and not req.compare_with):
             continue
-        store_benchmarks.append(Benchmark("store", encode_id("Store", sid), store.name, int(row["n"]),
+        store_benchmarks.append(_mk(Benchmark, "store", encode_id("Store", sid), store.name, int(row["n"]),
                                           _nps(row, req), _outcome_mean(row, req), goals, b_max))
     zone_rows = await _sums(req, scope, req.start, req.end, group=("zone_id",), columns=_CHAIN_COLUMNS)
     zone_ids = [sql.as_uuid(r["zone_id"]) for r in zone_rows]
@@ -342,10 +350,10 @@ async def _compute(req: Request, version: int) -> Insights:
         zone = zones.get(zid)
         name = zone.name if zone else "No zone"
         key = encode_id("Zone", zid) if zone else ""
-        zone_benchmarks.append(Benchmark("zone", key, name, int(r["n"]), _nps(r, req), _outcome_mean(r, req),
+        zone_benchmarks.append(_mk(Benchmark, "zone", key, name, int(r["n"]), _nps(r, req), _outcome_mean(r, req),
                                          _goal_values(r)))
     channel_rows = await _sums(req, scope, req.start, req.end, group=("channel",), columns=_CHAIN_COLUMNS)
-    channels = [Benchmark("channel", r["channel"], r["channel"], int(r["n"]), _nps(r, req), _outcome_mean(r, req),
+    channels = [_mk(Benchmark, "channel", r["channel"], r["channel"], int(r["n"]), _nps(r, req), _outcome_mean(r, req),
                           _goal_values(r)) for r in sorted(channel_rows, key=lambda r: -r["n"])]
 
     changes = await _store_changes(req, stores)
@@ -353,7 +361,7 @@ async def _compute(req: Request, version: int) -> Insights:
     if n_total < req.min_n:
         notes.append(f"Too few responses in this scope and period ({n_total} < {req.min_n}): figures are withheld.")
 
-    return Insights(
+    return _mk(Insights, 
         scope=scope.kind,
         store_ids=[encode_id("Store", s) for s in scope.store_ids],
         period_from=req.start,
@@ -415,7 +423,7 @@ async def _drivers(
             basis = "chain"
             notes.append("Key drivers come from the whole chain: this scope has too few complete responses.")
     if not goals or s is None:
-        return (KeyDrivers("shapley", basis, [], None, None, None, 0, 0, "parametric bootstrap (Wishart)", False,
+        return (_mk(KeyDrivers, "shapley", basis, [], None, None, None, 0, 0, "parametric bootstrap (Wishart)", False,
                            st.TOO_FEW_RESPONSES), None, ())
     boot = moments.bootstrap_importance(n, s, cross, goals, n_boot=N_BOOT, confidence=req.confidence)
     fit = moments.linear_fit(n, s, cross, goals)
@@ -424,9 +432,9 @@ async def _drivers(
         r2 = boot.r2 or 0.0
         for i, g in enumerate(goals):
             imp = boot.importance[i]
-            drivers.append(Driver(g, imp, boot.low[i], boot.high[i], imp / r2 if r2 > 0 else 0.0))
+            drivers.append(_mk(Driver, g, imp, boot.low[i], boot.high[i], imp / r2 if r2 > 0 else 0.0))
         drivers.sort(key=lambda d: -(d.importance or 0.0))
-    return (KeyDrivers("shapley", basis, drivers, boot.r2, boot.r2_low, boot.r2_high, boot.n, boot.n_boot,
+    return (_mk(KeyDrivers, "shapley", basis, drivers, boot.r2, boot.r2_low, boot.r2_high, boot.n, boot.n_boot,
                        "parametric bootstrap (Wishart)", boot.sufficient, boot.note), fit, goals)
 
 
@@ -462,7 +470,7 @@ async def _model_sections(req: Request, total: Mapping[str, float], notes: list[
             notes.append(f"Scoring model {model.id} could not summarise: {type(exc).__name__}.")
             continue
         for part in parts:
-            sections.append(ModelSection(model.id, model.version, part.key, part.title, part.sufficient, part.note,
+            sections.append(_mk(ModelSection, model.id, model.version, part.key, part.title, part.sufficient, part.note,
                                          _jsonable(dict(part.figures))))
     return sections
 
@@ -486,14 +494,14 @@ async def _trends(req: Request) -> Trends:
         n_out = sum(h)
         nps = 100.0 * (sum(h[9:]) - sum(h[:7])) / n_out if n_out else None
         mean = sum(k * c for k, c in enumerate(h)) / n_out if n_out else None
-        return TrendPoint(start, int(s["n"]), nps, mean, _goal_values(s))
+        return _mk(TrendPoint, start, int(s["n"]), nps, mean, _goal_values(s))
 
     daily = [point(d, r) for d, r in daily_rows]
     weeks: dict[date, list[Mapping[str, Any]]] = {}
     for d, r in daily_rows:
         weeks.setdefault(d - timedelta(days=d.weekday()), []).append(r)
     weekly = [point(w, _total(rs, _CHAIN_COLUMNS)) for w, rs in sorted(weeks.items())]
-    return Trends(daily, weekly)
+    return _mk(Trends, daily, weekly)
 
 
 def _summary(rows: Sequence[Mapping[str, Any]]) -> st.GroupSummary:
@@ -517,10 +525,10 @@ async def store_change_effect(req: Request, change: StoreChange, store_name: str
         _summary(cells[(True, False)]), _summary(cells[(True, True)]), _summary(cells[(False, False)]),
         _summary(cells[(False, True)]), confidence=req.confidence,
     )
-    return StoreChangeEffect(
+    return _mk(StoreChangeEffect, 
         change_id=encode_id("StoreChange", change.id), store_id=encode_id("Store", change.store_id),
         store_name=store_name, date=change.date, description=change.description, window_days=CHANGE_WINDOW_DAYS,
-        outcome=DiD(did.effect, did.low, did.high, did.se, did.p_value, did.treated_change, did.control_change,
+        outcome=_mk(DiD, did.effect, did.low, did.high, did.se, did.p_value, did.treated_change, did.control_change,
                     list(did.n), did.sufficient, did.note),
     )
 
@@ -557,21 +565,21 @@ async def _comparison(req: Request, total: Mapping[str, float]) -> Comparison:
     a = st.nps_from_counts(sum(a_h[9:]), sum(a_h[7:9]), sum(a_h[:7]), min_n=req.min_n)
     b = st.nps_from_counts(sum(b_h[9:]), sum(b_h[7:9]), sum(b_h[:7]), min_n=req.min_n)
     c = st.nps_difference_z(a, b, confidence=req.confidence)
-    diffs.append(Difference("nps", a.value, b.value, c.difference, c.low, c.high, c.p_value, c.sufficient))
+    diffs.append(_mk(Difference, "nps", a.value, b.value, c.difference, c.low, c.high, c.p_value, c.sufficient))
     for g in GOALS:
         diffs.append(_mean_difference(g, total, other, req))
-    return Comparison(against, start, end, int(other["n"]), diffs)
+    return _mk(Comparison, against, start, end, int(other["n"]), diffs)
 
 
 def _mean_difference(g: str, a: Mapping[str, float], b: Mapping[str, float], req: Request) -> Difference:
     na, nb = a[f"{g}_n"], b[f"{g}_n"]
     if na < req.min_n or nb < req.min_n:
-        return Difference(g, None, None, None, None, None, None, False)
+        return _mk(Difference, g, None, None, None, None, None, None, False)
     ma, mb = a[f"{g}_s"] / na, b[f"{g}_s"] / nb
     va, vb = _variance(na, a[f"{g}_s"], a[f"{g}_ss"]), _variance(nb, b[f"{g}_s"], b[f"{g}_ss"])
     se = math.sqrt(va / na + vb / nb)
     z = st._z_crit(req.confidence)
     diff = ma - mb
     p = float(2 * st.stats.norm.sf(abs(diff) / se)) if se > 0 else (1.0 if diff == 0 else 0.0)
-    return Difference(g, ma, mb, diff, diff - z * se, diff + z * se, p, True)
+    return _mk(Difference, g, ma, mb, diff, diff - z * se, diff + z * se, p, True)
 
