@@ -119,15 +119,16 @@ class Worker:
         job = await Job.get(id=job_id)
         kind = job_kinds[job.kind]
         started = time.perf_counter()
+        deadline = asyncio.timeout(kind.timeout_seconds)
         try:
-            async with asyncio.timeout(kind.timeout_seconds):
+            async with deadline:
                 with tenant_scope(job.tenant_id) if job.tenant_id else nullcontext():
                     await kind.handler(dict(job.payload))
         except asyncio.CancelledError:
             await self._release(job)
             raise
         except Exception as exc:  # noqa: BLE001 - any handler failure is recorded on the job
-            if isinstance(exc, TimeoutError) and not str(exc):
+            if isinstance(exc, TimeoutError) and deadline.expired():
                 exc = TimeoutError(f"attempt ran longer than {kind.timeout_seconds:g} seconds")
             await self._failed(job, exc)
         else:

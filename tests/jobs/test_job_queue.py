@@ -369,3 +369,15 @@ async def test_job_queued_in_a_transaction_exists_only_if_it_commits() -> None:
     async with in_transaction():
         kept = await enqueue(kind, {"n": 2})
     assert [job.id for job in await list_jobs(kind=kind)] == [kept.id]
+
+
+async def test_handler_own_timeout_error_is_kept_as_raised() -> None:
+    kind = new_kind()
+
+    @register_job(kind)
+    async def calls_out(payload: dict[str, Any]) -> None:
+        raise TimeoutError("webhook endpoint did not answer")
+
+    job = await enqueue(kind, {}, max_attempts=1)
+    assert await worker_for(kind).run_once() == 1
+    assert (await get_job(job.id)).last_error == "TimeoutError: webhook endpoint did not answer"
