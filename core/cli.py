@@ -98,6 +98,9 @@ def cmd_create_tenant(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from pejling.core.jobs.worker import run_worker_forever
 
+    if args.concurrency < 1:
+        print("error: --concurrency must be at least 1", file=sys.stderr)
+        return 2
     asyncio.run(run_worker_forever(settings, concurrency=args.concurrency))
     return 0
 

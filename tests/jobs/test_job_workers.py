@@ -244,3 +244,12 @@ async def test_second_stop_interrupts_the_running_jobs_at_once() -> None:
     worker.stop()
     await asyncio.wait_for(loop, timeout=30)
     assert (await get_job(job.id)).status is JobStatus.QUEUED
+
+
+def test_worker_command_refuses_a_concurrency_below_one(database: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from pejling.core.cli import cmd_worker
+
+    assert cmd_worker(database, argparse.Namespace(concurrency=0)) == 2
+    assert "--concurrency must be at least 1" in capsys.readouterr().err
