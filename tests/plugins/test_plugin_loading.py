@@ -123,7 +123,9 @@ async def test_single_integration_schema_is_the_plugin_schema_and_channels_are_c
         def register_channels(self):
             return lambda: [Poster()]  # a zero-argument function is resolved too
 
-    plugins = await load_plugins(make_settings(), entry_points=False, extra_plugins=[("shop", ShopPlugin())])
+    plugins = await load_plugins(
+        make_settings(), builtin_plugins=(), entry_points=False, extra_plugins=[("shop", ShopPlugin())]
+    )
     loaded = plugins.loaded["shop"]
     assert loaded.settings_schema is ShopConfig
     assert [c.id for c in plugins.channels()] == ["poster"]
