@@ -13,6 +13,8 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from pejling.core.auth.middleware import ActorMiddleware
 from pejling.core.database import tortoise_config
+from pejling.core.followups import use_settings as use_followup_settings
+from pejling.core.followups.downloads import export_routes
 from pejling.core.health import healthz, readyz
 from pejling.core.logs import configure_logging
 from pejling.core.metrics import MetricsMiddleware, metrics
@@ -29,6 +31,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),
+        *export_routes(),
         *survey_api_routes(),
         *survey_page_routes,
         Mount("/plugins", app=PluginRoutes()),
@@ -42,6 +45,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     """
     settings = settings or get_settings()
     configure_logging(settings)
+    use_followup_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

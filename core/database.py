@@ -31,6 +31,10 @@ MODEL_APPS: dict[str, dict[str, Any]] = {
         "models": ["pejling.core.surveys.models"],
         "migrations": "pejling.core.surveys.migrations",
     },
+    "followups": {
+        "models": ["pejling.core.followups.models"],
+        "migrations": "pejling.core.followups.migrations",
+    },
     "insights": {
         "models": ["pejling.core.insights.models"],
         "migrations": "pejling.core.insights.migrations",

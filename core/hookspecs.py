@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from pejling.core.contracts import Channel, Integration, Reward, ScoringModel, ShopperResponse
+    from pejling.core.followups.notices import FollowUpNotice
     from pejling.core.settings import Settings
 
 PROJECT = "pejling"
@@ -146,4 +147,21 @@ def reward_for_response(tenant_id: UUID, response: ShopperResponse) -> Reward | 
     :param tenant_id: the tenant the response belongs to (its scope is set during the call).
     :param response: the response being thanked for.
     :returns: a :class:`~pejling.core.contracts.Reward`, or ``None`` to leave it to other plugins.
+    """
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Closed-loop events: called per tenant, only for plugins enabled for that tenant
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+@hookspec
+def follow_up_opened(tenant_id: UUID, follow_up: FollowUpNotice) -> None:
+    """An alert rule opened a follow-up; a channel plugin may deliver the notification its own way (chat, SMS).
+
+    Called from a job after core queued its own emails; return values are ignored, and a failing
+    plugin does not stop the emails. The notice carries no shopper contact details.
+
+    :param tenant_id: the tenant of the follow-up (its scope is set during the call).
+    :param follow_up: the follow-up as plugins see it, with a localised title and its portal URL.
     """

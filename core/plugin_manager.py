@@ -56,6 +56,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "pejling.plugins.scoring.csat",
     "pejling.plugins.scoring.ces",
     "pejling.plugins.implicit_goals",
+    "pejling.plugins.followups",
 )
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT

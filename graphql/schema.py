@@ -22,13 +22,15 @@ from pejling.graphql.accounts.mutations import AccountMutation
 from pejling.graphql.accounts.queries import AccountQuery
 from pejling.graphql.context import Context, context_from_request
 from pejling.graphql.extensions import security_extensions
+from pejling.graphql.followups.mutations import FollowUpMutation
+from pejling.graphql.followups.queries import FollowUpQuery
 from pejling.graphql.insights.mutations import InsightsMutation
 from pejling.graphql.insights.queries import InsightsQuery
 from pejling.graphql.tenants.mutations import TenantMutation
 from pejling.graphql.tenants.queries import TenantQuery
 
-QUERIES: tuple[type, ...] = (TenantQuery, AccountQuery, InsightsQuery)
-MUTATIONS: tuple[type, ...] = (TenantMutation, AccountMutation, InsightsMutation)
+QUERIES: tuple[type, ...] = (TenantQuery, AccountQuery, FollowUpQuery, InsightsQuery)
+MUTATIONS: tuple[type, ...] = (TenantMutation, AccountMutation, FollowUpMutation, InsightsMutation)
 
 
 class PejlingSchema(strawberry.Schema):

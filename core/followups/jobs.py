@@ -1,0 +1,8 @@
+"""Importing this module registers every job kind of the closed loop (listed in ``JOB_MODULES``)."""
+
+from __future__ import annotations
+
+from pejling.core.followups import exports, notifications, replies, rules
+
+JOB_KINDS = (rules.STORE_SCORES_JOB, notifications.NOTIFY_JOB, notifications.MAIL_JOB, replies.REPLY_JOB,
+             exports.EXPORT_JOB)
