@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from types import MappingProxyType
 from typing import Any
 from uuid import UUID
 
@@ -232,7 +233,7 @@ class Plugins:
         self.settings = settings
         self.pm = pm
         self.loaded: dict[str, LoadedPlugin] = dict(sorted(loaded.items()))
-        self._enabled: dict[UUID, tuple[float, dict[str, EnabledPlugin]]] = {}
+        self._enabled: dict[UUID, tuple[float, Mapping[str, EnabledPlugin]]] = {}
         self._model_owner = {model.id: p.name for p in self.loaded.values() for model in p.scoring_models}
         self.router = Router(
             routes=[Mount(f"/{p.name}", routes=list(p.routes), name=p.name) for p in self.loaded.values() if p.routes]
@@ -288,8 +289,8 @@ class Plugins:
 
     # -- per-tenant enablement ----------------------------------------------------------------------------------------
 
-    async def enabled_plugins(self, tenant_id: UUID) -> dict[str, EnabledPlugin]:
-        """The plugins enabled for a tenant, by name (cached; see :data:`ENABLED_SET_SECONDS`)."""
+    async def enabled_plugins(self, tenant_id: UUID) -> Mapping[str, EnabledPlugin]:
+        """The plugins enabled for a tenant, by name: a read-only mapping, cached (see :data:`ENABLED_SET_SECONDS`)."""
         cached = self._enabled.get(tenant_id)
         if cached is not None and time.monotonic() - cached[0] < ENABLED_SET_SECONDS:
             return cached[1]
@@ -306,8 +307,9 @@ class Plugins:
                 # The plugin changed its schema since the tenant configured it: off until reconfigured.
                 if row is not None:
                     log.warning("plugin %s is off for tenant %s: %s", name, tenant_id, exc)
-        self._enabled[tenant_id] = (time.monotonic(), enabled)
-        return enabled
+        frozen = MappingProxyType(enabled)
+        self._enabled[tenant_id] = (time.monotonic(), frozen)
+        return frozen
 
     async def plugins_for_tenant(self, tenant_id: UUID) -> TenantPlugins:
         """The plugins enabled for ``tenant_id``: dispatch events and read contributions through this."""

@@ -93,6 +93,8 @@ async def test_the_enabled_set_is_cached_and_invalidated_by_changes(plugins: Plu
     tenant_id = await new_tenant()
     first = await plugins.enabled_plugins(tenant_id)
     assert "csat" in first
+    with pytest.raises(TypeError):
+        first["example"] = first["csat"]  # type: ignore[index]  # the cached set is read-only
 
     # A change behind the plugin manager's back is not seen: the set is not re-read per call.
     with tenant_scope(tenant_id):
