@@ -35,6 +35,7 @@ run: $(VENV)/.app
 
 test: $(VENV)/.test
 	tests/support/install-browser
+	npm ci --prefix frontend --no-audit --no-fund --silent
 	$(BIN)/python -m pytest
 	@if [ -n "$$PEJLING_TEST_DATABASE_URL" ]; then \
 		echo "== PostgreSQL run =="; \

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 DEFAULT_BRAND = "#1f5f8b"
 _HEX = re.compile(r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 
-LIGHT_PAGE = "#f7f7f5"
-DARK_PAGE = "#15171a"
+# The lighter of the two surfaces (page and card) of each scheme: brand-coloured text must read on both.
+LIGHT_PAGE = "#ffffff"
+DARK_PAGE = "#1f2227"
 
 
 def parse_hex(value: str | None) -> tuple[int, int, int]:

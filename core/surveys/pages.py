@@ -151,6 +151,19 @@ def render_problem(language: str, kind: str, status: int) -> HTMLResponse:
     return _html("problem.html", context, status)
 
 
+def reward_view(reward: Any, language: str) -> dict[str, str] | None:
+    """A plugin's reward (``code``, ``description`` per language, ``expires_at``) as the texts the page shows."""
+    if not isinstance(reward, dict):
+        return None
+    description = reward.get("description") or reward.get("title") or reward.get("text") or ""
+    if isinstance(description, dict):
+        description = description.get(language) or description.get("en") or next(iter(description.values()), "")
+    code = str(reward.get("code") or "")
+    if not (code or description):
+        return None
+    return {"text": str(description), "code": code}
+
+
 def render_thanks(language: str, page: Any | None, result: Any) -> HTMLResponse:
     """The thank-you page of the no-JavaScript path: what happens next, the receipt code and any reward."""
     t = messages(language)
@@ -165,7 +178,7 @@ def render_thanks(language: str, page: Any | None, result: Any) -> HTMLResponse:
         headline=thank_you.get("headline") or t["thanks_headline"],
         body=thank_you.get("body") or t["thanks_body"],
         receipt_code=result.receipt_code,
-        reward=result.reward or None,
+        reward=reward_view(result.reward, language),
     )
     return _html("thanks.html", context)
 

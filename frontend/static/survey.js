@@ -81,7 +81,7 @@
     var t = e.target, go = t.closest && t.closest("[data-go]");
     if (go) {
       var where = go.getAttribute("data-go");
-      if (where === "back" && current > 1) show(current - 1);
+      if (where === "back" && current > 0) show(current - 1);
       else if (where === "next") show(current + 1);
       else if (where === "skip") {
         var picked = form.querySelector("input[name=outcome]:checked");
@@ -166,9 +166,10 @@
       document.getElementById("receipt-code").textContent = body.receipt_code;
       document.getElementById("receipt").hidden = false;
     }
-    var reward = body.reward;
-    if (reward && (reward.code || reward.title || reward.text)) {
-      document.getElementById("reward-title").textContent = reward.title || reward.text || "";
+    var reward = body.reward, about = reward && reward.description;
+    if (about && typeof about === "object") about = about[D.language] || about.en || "";
+    if (reward && (reward.code || about)) {
+      document.getElementById("reward-title").textContent = about || "";
       document.getElementById("reward-code").textContent = reward.code || "";
       document.getElementById("reward").hidden = false;
     }

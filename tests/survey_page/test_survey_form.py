@@ -1,4 +1,4 @@
-"""The survey without JavaScript: the plain form posted to the server, stored once, thanked in the shopper's language."""
+"""The survey without JavaScript: the plain form posted to the server, stored once, thanked in the shopper language."""
 
 from __future__ import annotations
 
@@ -16,10 +16,13 @@ from tests.survey_page.conftest import Shop
 
 
 def _hidden(page: str) -> dict[str, str]:
-    return {name: html.unescape(value) for name, value in re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', page)}
+    found = re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', page)
+    return {name: html.unescape(value) for name, value in found}
 
 
-async def _form(client: httpx.AsyncClient, shop: Shop, language: str, **params: str) -> tuple[dict[str, str], list[str]]:
+async def _form(
+    client: httpx.AsyncClient, shop: Shop, language: str, **params: str
+) -> tuple[dict[str, str], list[str]]:
     page = await client.get(shop.url, params={"lang": language, **params})
     assert page.status_code == 200
     fields = _hidden(page.text)

@@ -132,3 +132,55 @@ async def test_unknown_invitation_is_a_404(client: httpx.AsyncClient, database: 
     response = await client.get("/i/not-a-real-token", headers={"Accept-Language": "da"})
     assert response.status_code == 404
     assert '<html lang="da"' in response.text
+
+
+async def test_invitation_link_opens_the_survey_once(client: httpx.AsyncClient, shop: Shop) -> None:
+    from datetime import timedelta
+
+    from pejling.core.surveys.invitations import create_invitation
+    from pejling.tenants.scope import tenant_scope
+
+    with tenant_scope(shop.tenant.id):
+        _, token = await create_invitation(shop.store, zone=shop.zone)
+        _, old = await create_invitation(shop.store, valid_for=timedelta(seconds=-1))
+    page = await client.get(f"/i/{token}", headers={"Accept-Language": "nb-NO"})
+    assert page.status_code == 200
+    assert '<html lang="nb"' in page.text
+    fields = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
+    assert fields["invitation"] == token and fields["channel"] == "email"
+    assert fields["zone_id"] == str(shop.zone.id)
+    # the form posts to the invitation's store
+    assert f'action="/s/{shop.tenant.slug}/{shop.store.slug}/form"' in page.text
+
+    data = dict(fields)
+    for index, statement_id in enumerate(fields["order"].split(",")):
+        data[f"s:{statement_id}"] = str(1 + index % 5)
+    sent = await client.post(f"/s/{shop.tenant.slug}/{shop.store.slug}/form", data=data)
+    assert sent.status_code == 200 and 'id="receipt-code"' in sent.text
+    used = await client.get(f"/i/{token}", headers={"Accept-Language": "sv"})
+    assert used.status_code == 410
+    assert messages("sv")["gone_title"] in html.unescape(used.text)
+    expired = await client.get(f"/i/{old}", params={"lang": "en"})
+    assert expired.status_code == 410
+
+
+def test_thank_you_shows_the_reward_in_the_language() -> None:
+    from types import SimpleNamespace
+
+    from pejling.core.surveys.pages import render_thanks
+
+    result = SimpleNamespace(
+        thank_you={"headline": "Tack för din tid!", "body": "Butiken läser varje svar."},
+        receipt_code="K7Q-4MZ",
+        reward={"code": "TACK10", "description": {"sv": "10 % rabatt nästa gång", "en": "10% off next time"},
+                "expires_at": None},
+    )
+    page = html.unescape(render_thanks("sv", None, result).body.decode())
+    assert '<html lang="sv"' in page
+    for text in ("Tack för din tid!", "Butiken läser varje svar.", "K7Q-4MZ", "TACK10", "10 % rabatt nästa gång",
+                 messages("sv")["reward_label"], messages("sv")["receipt_help"]):
+        assert text in page
+    assert "10% off" not in page
+    plain = SimpleNamespace(thank_you={}, receipt_code="AAA-BBB", reward=None)
+    page = html.unescape(render_thanks("da", None, plain).body.decode())
+    assert messages("da")["thanks_headline"] in page and messages("da")["reward_label"] not in page

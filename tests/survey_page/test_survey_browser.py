@@ -1,0 +1,311 @@
+"""The survey in a real phone-sized browser (Debian Chromium) against the real app served by uvicorn.
+
+A shopper answers every statement, the outcome and the comment, sees the thank-you with a receipt code, and the
+stored response has one plausible reaction time per answer; the same offline; axe-core finds no serious or critical
+accessibility problem; the first load weighs at most 30 KB over the wire.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+
+from pejling.core.settings import Settings
+from pejling.core.surveys.models import Response
+from pejling.frontend.language import LANGUAGES, messages
+from pejling.tenants.scope import tenant_scope
+from tests.survey_page.conftest import Shop, make_shop
+
+pytestmark = pytest.mark.once
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]
+PHONE: dict[str, Any] = {
+    "viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2,
+}
+#: Where to keep the phone-size screenshots for a human to look at (optional).
+SHOTS = os.environ.get("PEJLING_SCREENSHOT_DIR")
+if SHOTS:
+    Path(SHOTS).mkdir(parents=True, exist_ok=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(database: Settings) -> Any:
+    """The real application in a uvicorn subprocess on the migrated test database."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PEJLING_DATABASE_URL": database.resolved_database_url,
+        "PEJLING_VAR_DIR": str(database.var_dir),
+        "PEJLING_SECRET_KEY": database.secret_key.get_secret_value(),
+        "PEJLING_ENVIRONMENT": "test",
+        "PEJLING_RUN_WORKER_IN_APP": "false",
+        "PEJLING_LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "pejling.core.app:create_app", "--host", "127.0.0.1",
+         "--port", str(port), "--no-access-log", "--log-level", "warning"],
+        env=env, cwd=str(ROOT),
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            if process.poll() is not None:
+                raise RuntimeError("the app server exited during start-up")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("the app server did not start")
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        await chromium.close()
+
+
+async def _phone(browser: Browser, language: str, **options: Any) -> BrowserContext:
+    return await browser.new_context(locale=language, **{**PHONE, **options})
+
+
+async def _stored(shop: Shop) -> list[Any]:
+    with tenant_scope(shop.tenant.id):
+        return await Response.filter(store_id=shop.store.id).prefetch_related("answers")
+
+
+async def _answer_statements(page: Page, slow: int | None = None) -> int:
+    """Tap through the intro and every statement like a person; returns how many statements there were."""
+    await page.locator("#intro button[data-go=next]").tap()
+    statements = page.locator("fieldset.statement")
+    total = await statements.count()
+    for index in range(total):
+        step = statements.nth(index)
+        await step.locator("legend").wait_for(state="visible")
+        await page.wait_for_timeout(1500 if index == slow else random.randint(120, 700))
+        value = 1 + (index * 3 + random.randint(0, 1)) % 5
+        await step.locator(f"input[value='{value}']").tap()
+    return total
+
+
+async def _answer_outcome_and_comment(page: Page) -> None:
+    outcome = page.locator("#outcome")
+    await outcome.locator("legend").wait_for(state="visible")
+    await outcome.locator("input[value='8']").tap()
+    await page.locator("#comment").wait_for(state="visible")
+    await page.locator("#comment").fill("The fitting rooms were lovely")
+
+
+async def _axe(page: Page, where: str) -> None:
+    await page.add_script_tag(path=str(AXE))
+    result = await page.evaluate(
+        "() => axe.run(document, {runOnly: {type: 'tag', values: "
+        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})"
+    )
+    bad = [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert not bad, f"{where}: {json.dumps(bad, indent=1)}"
+
+
+async def _shot(page: Page, name: str) -> None:
+    if SHOTS:
+        await page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+
+
+async def test_shoppers_complete_the_survey_in_four_languages(server: str, browser: Browser) -> None:
+    for language in LANGUAGES:
+        shop = await make_shop()
+        context = await _phone(browser, language)
+        page = await context.new_page()
+        await page.goto(f"{server}{shop.url}?zone={shop.zone.id}")
+        assert await page.get_attribute("html", "lang") == language
+        assert await page.get_attribute("html", "class") == "js"
+        total = await _answer_statements(page, slow=2)
+        await _answer_outcome_and_comment(page)
+        if language == "en":
+            await _shot(page, "survey-last-step")
+        await page.locator("#send").tap()
+        await page.locator("#thanks").wait_for(state="visible")
+        code = (await page.locator("#receipt-code").inner_text()).strip()
+        assert len(code) >= 5
+        assert await page.locator("#survey").get_attribute("data-state") == "sent"
+        if language == "en":
+            await _shot(page, "thank-you")
+        await context.close()
+
+        stored = await _stored(shop)
+        assert len(stored) == 1, language
+        response = stored[0]
+        assert response.receipt_code.replace("-", "") in code.replace("-", "")
+        assert response.language == language and response.outcome == 8 and response.via == "json"
+        assert response.comment == "The fitting rooms were lovely"
+        assert str(response.zone_id) == str(shop.zone.id)
+        answers = sorted(response.answers, key=lambda a: a.position)
+        assert len(answers) == total
+        assert len({a.statement_id for a in answers}) == total
+        assert [a.position for a in answers] == list(range(total))
+        assert answers[0].warmup and answers[0].statement_id.startswith("warmup.")
+        times = [a.reaction_ms for a in answers]
+        assert all(t is not None and 50 < t < 10_000 for t in times), times
+        assert len(set(times)) > 1, times
+        assert times[2] > 1000, times  # the statement the shopper lingered on took at least that long
+
+
+async def test_first_load_is_at_most_30_kb_over_the_wire(server: str, browser: Browser) -> None:
+    shop = await make_shop()
+    context = await _phone(browser, "da")
+    page = await context.new_page()
+    cdp = await context.new_cdp_session(page)
+    await cdp.send("Network.enable")
+    sizes: dict[str, float] = {}
+    encodings: dict[str, str] = {}
+    cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"]))
+    cdp.on(
+        "Network.responseReceived",
+        lambda e: encodings.__setitem__(e["response"]["url"], e["response"]["headers"].get("content-encoding", "")),
+    )
+    await page.goto(f"{server}{shop.url}", wait_until="networkidle")
+    await _shot(page, "survey-intro")
+    await page.locator("#intro button[data-go=next]").tap()
+    await page.locator("fieldset.statement").first.locator("legend").wait_for(state="visible")
+    await _shot(page, "survey-statement")
+    await context.close()
+    total = sum(sizes.values())
+    assert sizes, "no network traffic seen"
+    assert encodings[f"{server}{shop.url}"] in ("gzip", "br")
+    assert total <= 30 * 1024, f"{total} bytes over the wire"
+
+
+async def test_no_serious_accessibility_violations(server: str, browser: Browser) -> None:
+    shop = await make_shop()
+    for scheme in ("light", "dark"):
+        context = await _phone(browser, "nb", color_scheme=scheme)
+        page = await context.new_page()
+        await page.goto(f"{server}{shop.url}")
+        await _axe(page, f"intro ({scheme})")
+        await page.locator("#intro button[data-go=next]").tap()
+        await page.locator("fieldset.statement").first.locator("legend").wait_for(state="visible")
+        await page.locator("fieldset.statement").first.locator("input[value='4']").tap()
+        await page.locator("fieldset.statement").nth(1).locator("legend").wait_for(state="visible")
+        await _axe(page, f"statement ({scheme})")
+        await page.reload()
+        total = await _answer_statements(page)
+        assert total
+        await page.locator("#outcome legend").wait_for(state="visible")
+        await _axe(page, f"outcome ({scheme})")
+        await _shot(page, f"outcome-{scheme}")
+        await _answer_outcome_and_comment(page)
+        await page.locator("#contact").check()
+        await _axe(page, f"last step ({scheme})")
+        await _shot(page, f"last-step-{scheme}")
+        await page.locator("#email").fill("kunde@example.no")
+        await page.locator("#send").tap()
+        await page.locator("#thanks").wait_for(state="visible")
+        await _axe(page, f"thank-you ({scheme})")
+        await _shot(page, f"thank-you-{scheme}")
+        await context.close()
+
+    # The plain-form layout (what a shopper without JavaScript gets) and its server-rendered thank-you.
+    context = await _phone(browser, "sv")
+    page = await context.new_page()
+    await page.goto(f"{server}{shop.url}")
+    await page.evaluate("() => { document.documentElement.className = 'nojs' }")
+    await _axe(page, "plain form")
+    await page.locator("fieldset.statement").first.locator("input[value='5']").tap()
+    await page.locator("fieldset.statement").last.locator("input[value='2']").tap()
+    await page.evaluate("() => HTMLFormElement.prototype.submit.call(document.getElementById('survey'))")
+    await page.wait_for_url("**/form")
+    assert await page.locator("#receipt-code").is_visible(), await page.locator("#error").inner_text()
+    assert await page.get_attribute("html", "lang") == "sv"
+    await _axe(page, "server-rendered thank-you")
+    await context.close()
+
+
+async def _outbox(page: Page) -> dict[str, Any]:
+    return dict(await page.evaluate("() => JSON.parse(localStorage.getItem('pejling.outbox') || '{}')"))
+
+
+async def test_a_response_made_offline_is_sent_when_the_network_returns(server: str, browser: Browser) -> None:
+    # 1. The network comes back while the page is still open: the 'online' event sends it.
+    shop = await make_shop()
+    context = await _phone(browser, "da")
+    page = await context.new_page()
+    await page.goto(f"{server}{shop.url}")
+    total = await _answer_statements(page)
+    await _answer_outcome_and_comment(page)
+    await context.set_offline(True)
+    await page.locator("#send").tap()
+    await page.locator("#thanks").wait_for(state="visible")
+    assert await page.locator("#survey").get_attribute("data-state") == "queued"
+    assert messages("da")["queued_headline"] in await page.locator("#thanks-title").inner_text()
+    queued = await _outbox(page)
+    assert len(queued) == 1
+    response_id = next(iter(queued))
+    assert len(queued[response_id]["payload"]["answers"]) == total
+    assert await _stored(shop) == []
+    await context.set_offline(False)
+    await page.wait_for_function("() => localStorage.getItem('pejling.outbox') === '{}'", timeout=15_000)
+    await page.locator("#receipt-code").wait_for(state="visible")
+    assert messages("da")["sent_later"] in await page.locator("#sent-later").inner_text()
+    stored = await _stored(shop)
+    assert [str(r.id) for r in stored] == [response_id]
+    assert len(stored[0].answers) == total
+
+    # 2. The page is closed while offline: the next page load sends it, exactly once.
+    other = await make_shop()
+    page = await context.new_page()
+    await page.goto(f"{server}{other.url}")
+    await _answer_statements(page)
+    await _answer_outcome_and_comment(page)
+    await context.set_offline(True)
+    await page.locator("#send").tap()
+    await page.locator("#thanks").wait_for(state="visible")
+    second = next(iter(await _outbox(page)))
+    await page.close()
+    await context.set_offline(False)
+    page = await context.new_page()
+    await page.goto(f"{server}{other.url}")
+    await page.wait_for_function("() => localStorage.getItem('pejling.outbox') === '{}'", timeout=15_000)
+    # a second visit has nothing left to send, and nothing is sent twice
+    await page.reload()
+    await page.wait_for_timeout(300)
+    stored = await _stored(other)
+    assert [str(r.id) for r in stored] == [second]
+    assert len(await _stored(shop)) == 1
+    await context.close()
