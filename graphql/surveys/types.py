@@ -1,0 +1,140 @@
+"""GraphQL types of the survey: statements, survey versions, and what a submitted response gets back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from pejling.core.surveys.bank import LANGUAGES, BankStatement
+from pejling.core.surveys.ingest import IngestResult
+from pejling.core.surveys.models import Survey, SurveyVersion
+from pejling.graphql.errors import UserError
+from pejling.graphql.relay_ids import encode_id
+
+
+@strawberry.type(description="A text in one language.")
+class LocalisedText:
+    language: str
+    text: str
+
+
+@strawberry.type(name="SurveyStatement", description="One statement a survey can ask, mapped to an implicit goal.")
+class StatementType:
+    id: str = strawberry.field(description="Stable id: '<goal>.<slug>' (built-in) or '<goal>.t-<slug>' (yours).")
+    goal: str = strawberry.field(description="security, ease, autonomy, recognition, enjoyment, discovery, value "
+                                 "or warmup.")
+    polarity: int = strawberry.field(description="1: agreeing means the goal was served; -1: reversed wording.")
+    warmup: bool
+    builtin: bool = strawberry.field(description="True for the built-in bank, false for your own statements.")
+    texts: list[LocalisedText]
+
+    @strawberry.field(description="The text in one language (English when the language is unknown).")
+    def text(self, language: str = "en") -> str:
+        by_language = {t.language: t.text for t in self.texts}
+        return by_language.get(language) or by_language["en"]
+
+    @classmethod
+    def from_bank(cls, statement: BankStatement) -> StatementType:
+        return cls(
+            id=statement.id, goal=statement.goal, polarity=statement.polarity, warmup=statement.warmup,
+            builtin=statement.builtin,
+            texts=[LocalisedText(language=lang, text=statement.texts[lang]) for lang in LANGUAGES],
+        )
+
+
+@strawberry.type(name="SurveyVersion", description="An unchangeable set of statements; a change makes a new version.")
+class SurveyVersionType:
+    id: strawberry.ID = strawberry.field(description="Global id; also accepted as surveyVersionId by submitResponse.")
+    number: int
+    active: bool
+    outcome_kind: str
+    statements: list[StatementType] = strawberry.field(description="The scored statements, in the chosen order.")
+    warmups: list[StatementType] = strawberry.field(description="Warm-up statements, always shown first.")
+
+    @classmethod
+    def from_model(cls, version: SurveyVersion, available: dict[str, BankStatement]) -> SurveyVersionType:
+        return cls(
+            id=strawberry.ID(encode_id("SurveyVersion", version.id)),
+            number=version.number,
+            active=version.active,
+            outcome_kind=version.outcome_kind,
+            statements=[StatementType.from_bank(available[s]) for s in version.statement_ids if s in available],
+            warmups=[StatementType.from_bank(available[s]) for s in version.warmup_ids if s in available],
+        )
+
+
+@strawberry.type(name="Survey", description="Your shopper survey and its active version.")
+class SurveyType:
+    id: strawberry.ID
+    name: str
+    active_version: SurveyVersionType
+
+    @classmethod
+    def from_model(cls, survey: Survey, version: SurveyVersionType) -> SurveyType:
+        return cls(id=strawberry.ID(encode_id("Survey", survey.id)), name=survey.name, active_version=version)
+
+
+@strawberry.type(description="What the thank-you screen says, in the response language.")
+class ThankYou:
+    headline: str
+    body: str
+    receipt_note: str
+
+
+@strawberry.type(description="A reward a plugin offers for the response, e.g. a discount code.")
+class Reward:
+    code: str
+    description: str | None
+    expires_at: str | None
+
+
+@strawberry.type(description="A stored response: keep the receipt code to ask later for the answers or erasure.")
+class SubmittedResponse:
+    id: strawberry.ID = strawberry.field(description="The id the client generated (a UUID).")
+    receipt_code: str
+    duplicate: bool = strawberry.field(description="True when this id was already stored: the first result.")
+    thank_you: ThankYou
+    reward: Reward | None
+
+    @classmethod
+    def from_result(cls, result: IngestResult, language: str) -> SubmittedResponse:
+        reward: Any = result.reward
+        return cls(
+            id=strawberry.ID(result.response_id),
+            receipt_code=result.receipt_code,
+            duplicate=result.duplicate,
+            thank_you=ThankYou(
+                headline=result.thank_you["headline"], body=result.thank_you["body"],
+                receipt_note=result.thank_you.get("receipt_note", ""),
+            ),
+            reward=None if reward is None else Reward(
+                code=str(reward.get("code", "")),
+                description=_localised(reward.get("description"), language),
+                expires_at=reward.get("expires_at"),
+            ),
+        )
+
+
+def _localised(texts: Any, language: str) -> str | None:
+    if isinstance(texts, dict):
+        return texts.get(language) or texts.get("en")
+    return str(texts) if texts else None
+
+
+@strawberry.type
+class SubmitResponsePayload:
+    response: SubmittedResponse | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class SurveyVersionPayload:
+    version: SurveyVersionType | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class SurveyStatementPayload:
+    statement: StatementType | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
