@@ -20,7 +20,7 @@ import numpy as np
 from pejling.core.contracts import Rollup, ScoringModel, SummaryOptions
 from pejling.core.insights import moments, sql
 from pejling.core.insights import statistics as st
-from pejling.core.insights.columns import HISTOGRAM_COLUMNS, OUTCOME_POINTS, Q, SUM_COLUMNS
+from pejling.core.insights.columns import HISTOGRAM_COLUMNS, OUTCOME_POINTS, SUM_COLUMNS, Q
 from pejling.core.insights.columns import moments as column_moments
 from pejling.core.insights.goal_scores import mask_goals
 from pejling.core.insights.models import StoreChange
@@ -361,7 +361,7 @@ async def _compute(req: Request, version: int) -> Insights:
     if n_total < req.min_n:
         notes.append(f"Too few responses in this scope and period ({n_total} < {req.min_n}): figures are withheld.")
 
-    return _mk(Insights, 
+    return _mk(Insights,
         scope=scope.kind,
         store_ids=[encode_id("Store", s) for s in scope.store_ids],
         period_from=req.start,
@@ -525,7 +525,7 @@ async def store_change_effect(req: Request, change: StoreChange, store_name: str
         _summary(cells[(True, False)]), _summary(cells[(True, True)]), _summary(cells[(False, False)]),
         _summary(cells[(False, True)]), confidence=req.confidence,
     )
-    return _mk(StoreChangeEffect, 
+    return _mk(StoreChangeEffect,
         change_id=encode_id("StoreChange", change.id), store_id=encode_id("Store", change.store_id),
         store_name=store_name, date=change.date, description=change.description, window_days=CHANGE_WINDOW_DAYS,
         outcome=_mk(DiD, did.effect, did.low, did.high, did.se, did.p_value, did.treated_change, did.control_change,

@@ -31,7 +31,7 @@ class Score(TenantModel):
     class Meta:
         table = "insights_score"
         unique_together = (("response", "model_id"),)
-        indexes = (("tenant", "model_id", "model_version"),)
+        indexes = (("tenant_id", "model_id", "model_version"),)
 
 
 class StoreChange(TenantModel):
@@ -47,7 +47,7 @@ class StoreChange(TenantModel):
 
     class Meta:
         table = "insights_store_change"
-        indexes = (("tenant", "store", "date"),)
+        indexes = (("tenant_id", "store_id", "date"),)
 
 
 class RollupState(TenantModel):
@@ -85,7 +85,7 @@ class StatementRollup(TenantModel):
     class Meta:
         table = "insights_statement_daily"
         unique_together = (("tenant", "store", "zone_id", "channel", "day", "statement_id"),)
-        indexes = (("tenant", "store", "day"),)
+        indexes = (("tenant_id", "store_id", "day"),)
 
 
 class DailyRollup(TenantModel):
@@ -224,4 +224,4 @@ class DailyRollup(TenantModel):
     class Meta:
         table = "insights_daily"
         unique_together = (("tenant", "store", "zone_id", "channel", "day", "mask"),)
-        indexes = (("tenant", "day"), ("tenant", "store", "day"))
+        indexes = (("tenant_id", "day"), ("tenant_id", "store_id", "day"))

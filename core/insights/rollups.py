@@ -33,12 +33,12 @@ NO_ZONE = UUID(int=0)
 
 _KEY = ("tenant_id", "store_id", "zone_id", "channel", "day")
 _DAILY_INSERT = (
-    "INSERT INTO insights_daily (id, " + ", ".join(_KEY) + ", mask, " + ", ".join(SUM_COLUMNS) + ") VALUES ("
+    "INSERT INTO insights_daily (id, " + ", ".join(_KEY) + ", mask, " + ", ".join(SUM_COLUMNS) + ") VALUES ("  # noqa: S608 - constant column names
     + sql.marks(len(_KEY) + 2 + len(SUM_COLUMNS)) + ") ON CONFLICT (" + ", ".join(_KEY) + ", mask) DO UPDATE SET "
     + ", ".join(f"{c} = insights_daily.{c} + excluded.{c}" for c in SUM_COLUMNS)
 )
 _STATEMENT_INSERT = (
-    "INSERT INTO insights_statement_daily (id, " + ", ".join(_KEY) + ", statement_id, " + ", ".join(HISTOGRAM_COLUMNS)
+    "INSERT INTO insights_statement_daily (id, " + ", ".join(_KEY) + ", statement_id, " + ", ".join(HISTOGRAM_COLUMNS)  # noqa: S608 - constant column names
     + ") VALUES (" + sql.marks(len(_KEY) + 2 + len(HISTOGRAM_COLUMNS)) + ") ON CONFLICT (" + ", ".join(_KEY)
     + ", statement_id) DO UPDATE SET "
     + ", ".join(f"{c} = insights_statement_daily.{c} + excluded.{c}" for c in HISTOGRAM_COLUMNS)
@@ -191,7 +191,7 @@ async def recompute_rollups(tenant_id: UUID | None = None, *, batch_size: int = 
                 where = "tenant_id = ?" + (" AND id > ?" if after is not None else "")
                 params: list[Any] = [tenant] + ([after] if after is not None else [])
                 responses = await sql.fetch(
-                    "SELECT id, store_id, zone_id, channel, submitted_at, outcome, quality_flags FROM survey_response "
+                    "SELECT id, store_id, zone_id, channel, submitted_at, outcome, quality_flags FROM survey_response "  # noqa: S608
                     "WHERE " + where + " ORDER BY id LIMIT ?",  # noqa: S608 - fixed text and placeholders only
                     [*params, batch_size],
                 )

@@ -138,7 +138,7 @@ class Migration(migrations.Migration):
                 ('x_6_7', fields.FloatField(default=0)),
                 ('x_7_7', fields.FloatField(default=0)),
             ],
-            options={'table': 'insights_daily', 'app': 'insights', 'unique_together': (('tenant', 'store', 'zone_id', 'channel', 'day', 'mask'),), 'indexes': [Index(fields=['tenant', 'day']), Index(fields=['tenant', 'store', 'day'])], 'pk_attr': 'id', 'table_description': 'Sums of the responses of one tenant, store, zone, channel, local day and goal mask. Flagged ones only counted.'},
+            options={'table': 'insights_daily', 'app': 'insights', 'unique_together': (('tenant', 'store', 'zone_id', 'channel', 'day', 'mask'),), 'indexes': [Index(fields=['tenant_id', 'day']), Index(fields=['tenant_id', 'store_id', 'day'])], 'pk_attr': 'id', 'table_description': 'Sums of the responses of one tenant, store, zone, channel, local day and goal mask. Flagged ones only counted.'},
             bases=['TenantModel'],
         ),
         ops.CreateModel(
@@ -163,7 +163,7 @@ class Migration(migrations.Migration):
                 ('category', fields.CharField(null=True, max_length=64)),
                 ('scored_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'insights_score', 'app': 'insights', 'unique_together': (('response', 'model_id'),), 'indexes': [Index(fields=['tenant', 'model_id', 'model_version'])], 'pk_attr': 'id', 'table_description': 'What one scoring model made of one response, stored with the model id and version that made it.'},
+            options={'table': 'insights_score', 'app': 'insights', 'unique_together': (('response', 'model_id'),), 'indexes': [Index(fields=['tenant_id', 'model_id', 'model_version'])], 'pk_attr': 'id', 'table_description': 'What one scoring model made of one response, stored with the model id and version that made it.'},
             bases=['TenantModel'],
         ),
         ops.CreateModel(
@@ -188,7 +188,7 @@ class Migration(migrations.Migration):
                 ('c9', fields.IntField(default=0)),
                 ('c10', fields.IntField(default=0)),
             ],
-            options={'table': 'insights_statement_daily', 'app': 'insights', 'unique_together': (('tenant', 'store', 'zone_id', 'channel', 'day', 'statement_id'),), 'indexes': [Index(fields=['tenant', 'store', 'day'])], 'pk_attr': 'id', 'table_description': 'Answer histogram of one statement per tenant, store, zone, channel and local day (values 0 to 10).'},
+            options={'table': 'insights_statement_daily', 'app': 'insights', 'unique_together': (('tenant', 'store', 'zone_id', 'channel', 'day', 'statement_id'),), 'indexes': [Index(fields=['tenant_id', 'store_id', 'day'])], 'pk_attr': 'id', 'table_description': 'Answer histogram of one statement per tenant, store, zone, channel and local day (values 0 to 10).'},
             bases=['TenantModel'],
         ),
         ops.CreateModel(
@@ -203,7 +203,7 @@ class Migration(migrations.Migration):
                 ('created_by', fields.UUIDField(null=True)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'insights_store_change', 'app': 'insights', 'indexes': [Index(fields=['tenant', 'store', 'date'])], 'pk_attr': 'id', 'table_description': 'A change made in a store (new signage at checkout, 3 March), compared before and after against other stores.'},
+            options={'table': 'insights_store_change', 'app': 'insights', 'indexes': [Index(fields=['tenant_id', 'store_id', 'date'])], 'pk_attr': 'id', 'table_description': 'A change made in a store (new signage at checkout, 3 March), compared before and after against other stores.'},
             bases=['TenantModel'],
         ),
     ]

@@ -1,0 +1,12 @@
+"""Run every benchmark: ``python -m tests.bench`` (``make bench``). Benchmarks print numbers; they never fail a build."""
+
+from __future__ import annotations
+
+import importlib
+
+BENCHMARKS = ("tests.bench.survey_storage", "tests.bench.insights_bench")
+
+if __name__ == "__main__":
+    for name in BENCHMARKS:
+        print(f"== {name}")
+        importlib.import_module(name).main()
