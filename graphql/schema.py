@@ -26,11 +26,13 @@ from pejling.graphql.followups.mutations import FollowUpMutation
 from pejling.graphql.followups.queries import FollowUpQuery
 from pejling.graphql.insights.mutations import InsightsMutation
 from pejling.graphql.insights.queries import InsightsQuery
+from pejling.graphql.surveys.mutations import SurveyMutation
+from pejling.graphql.surveys.queries import SurveyQuery
 from pejling.graphql.tenants.mutations import TenantMutation
 from pejling.graphql.tenants.queries import TenantQuery
 
-QUERIES: tuple[type, ...] = (TenantQuery, AccountQuery, FollowUpQuery, InsightsQuery)
-MUTATIONS: tuple[type, ...] = (TenantMutation, AccountMutation, FollowUpMutation, InsightsMutation)
+QUERIES: tuple[type, ...] = (TenantQuery, AccountQuery, FollowUpQuery, InsightsQuery, SurveyQuery)
+MUTATIONS: tuple[type, ...] = (TenantMutation, AccountMutation, FollowUpMutation, InsightsMutation, SurveyMutation)
 
 
 class PejlingSchema(strawberry.Schema):
