@@ -22,6 +22,6 @@ async def smtp_app(smtp_settings: Settings) -> AsyncIterator[Any]:
     from pejling.core.app import create_app
 
     application = create_app(smtp_settings, manage_database=False)
-    async with LifespanManager(application) as manager:
+    async with LifespanManager(application, startup_timeout=60, shutdown_timeout=60) as manager:
         yield manager.app
 

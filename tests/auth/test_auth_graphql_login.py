@@ -78,7 +78,7 @@ async def proxied_app(database: Settings) -> AsyncIterator[Any]:
     from pejling.core.app import create_app
 
     application = create_app(database.model_copy(update={"trusted_proxies": ["10.99.0.0/16"]}), manage_database=False)
-    async with LifespanManager(application) as manager:
+    async with LifespanManager(application, startup_timeout=60, shutdown_timeout=60) as manager:
         yield manager.app
 
 
@@ -88,7 +88,7 @@ async def test_forwarded_proto_is_believed_only_from_trusted_proxies(proxied_app
     async with browser(proxied_app, address="10.99.1.1") as client:
         response = await gql(client, LOGIN, {"email": owner.email, "password": PASSWORD}, headers=https)
         assert "secure" in set_cookies(response)[SESSION_COOKIE].lower()
-    async with browser(proxied_app, address=fresh_address()) as client:
+    async with browser(proxied_app, address="192.0.2.10") as client:  # not a trusted proxy
         response = await gql(client, LOGIN, {"email": owner.email, "password": PASSWORD}, headers=https)
         assert "secure" not in set_cookies(response)[SESSION_COOKIE].lower()
 
