@@ -23,6 +23,7 @@ from pejling.core.plugin_routes import PluginRoutes
 from pejling.core.settings import Settings, get_settings
 from pejling.core.surveys.pages import routes as survey_page_routes
 from pejling.core.surveys.routes import survey_api_routes
+from pejling.graphql.schema import GraphQLEndpoint, graphql_app
 from pejling.tenants.middleware import TenantMiddleware
 
 
@@ -35,6 +36,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         *survey_api_routes(),
         *survey_page_routes,
         Mount("/plugins", app=PluginRoutes()),
+        Route("/graphql", GraphQLEndpoint(), methods=["GET", "POST"]),
     ]
 
 
@@ -53,6 +55,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             if manage_database:
                 await stack.enter_async_context(RegisterTortoise(app, config=tortoise_config(settings)))
             app.state.plugins = await load_plugins(settings)
+            app.state.graphql = graphql_app(app.state.plugins.graphql_types())
             if settings.run_worker_in_app:
                 from pejling.core.jobs.worker import Worker
 

@@ -14,6 +14,7 @@ from strawberry import relay
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -70,3 +71,19 @@ class GraphQLApp(GraphQL[Context, None]):
 
 def graphql_app(extra_types: Sequence[Any] = ()) -> GraphQLApp:
     return GraphQLApp(build_schema(extra_types), graphql_ide="graphiql", allow_queries_via_get=False)
+
+
+class GraphQLEndpoint:
+    """The ``/graphql`` route. The schema includes plugin types, so it is built in the lifespan once the
+    plugins are loaded (``app.state.graphql``); until then a schema of the built-in domains serves."""
+
+    def __init__(self) -> None:
+        self._fallback: GraphQLApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        app = getattr(scope["app"].state, "graphql", None)
+        if app is None:
+            if self._fallback is None:
+                self._fallback = graphql_app()
+            app = self._fallback
+        await app(scope, receive, send)
