@@ -24,6 +24,7 @@ JobHandler = Callable[[dict[str, Any]], Awaitable[None]]
 JOB_MODULES: list[str] = [
     "pejling.core.jobs.housekeeping",
     "pejling.core.followups.jobs",
+    "pejling.core.insights.scores",
 ]
 
 _KIND_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_-]+)*$")
