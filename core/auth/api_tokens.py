@@ -1,9 +1,10 @@
 """API tokens for integrators: ``Authorization: Bearer pjl_…``.
 
 A token belongs to one tenant and acts with the rights of the member who created it, narrowed by
-its scopes (``read``, ``write``; write includes read). The secret is shown once, at creation; the
-database keeps its SHA-256 and a short prefix to recognise it in lists. Tokens may expire and can
-be revoked; ``last_used_at`` is refreshed at most once a minute.
+its scopes (``read``, ``write``; write includes read); it stops working when that member leaves.
+The secret is shown once, at creation; the database keeps its SHA-256 and a short prefix to
+recognise it in lists. Tokens may expire and can be revoked; ``last_used_at`` is refreshed at most
+once a minute.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from uuid import UUID
 
 from pejling.core.auth.actor import READ, WRITE, Actor
 from pejling.core.auth.models import ApiToken, secret_digest
+from pejling.tenants.models import Membership
 from pejling.tenants.scope import all_tenants, current_tenant_id
 
 TOKEN_PREFIX = "pjl_"  # noqa: S105 - a public marker, not a secret
@@ -89,7 +91,7 @@ def bearer_secret(authorization: str) -> str | None:
 
 
 async def actor_for_token(secret: str, now: datetime | None = None) -> Actor | None:
-    """The actor of a live token (known, not expired, not revoked, creator active), else None."""
+    """The actor of a live token (known, not expired, not revoked, creator active and still a member), else None."""
     now = now or datetime.now(UTC)
     with all_tenants():
         token = await ApiToken.get_or_none(secret_hash=secret_digest(secret)).select_related("created_by")
@@ -97,6 +99,8 @@ async def actor_for_token(secret: str, now: datetime | None = None) -> Actor | N
             return None
         if token.expires_at is not None and token.expires_at <= now:
             return None
+        if not await Membership.exists(tenant_id=token.tenant_id, user_id=token.created_by_id):
+            return None  # the member who made it has left the tenant
         if token.last_used_at is None or now - token.last_used_at >= TOUCH_INTERVAL:
             await ApiToken.filter(id=token.id).update(last_used_at=now)
     return Actor(

@@ -10,7 +10,7 @@ from tortoise import connections
 from pejling.core.auth.api_tokens import ApiTokenRefused, create_api_token, normalise_scopes
 from pejling.core.auth.models import ApiToken, secret_digest
 from pejling.graphql.relay_ids import encode_id
-from pejling.tenants.models import Role, Store, User
+from pejling.tenants.models import Membership, Role, Store, User
 from pejling.tenants.scope import tenant_scope
 from tests.support.tenancy import member
 
@@ -113,6 +113,20 @@ async def test_token_of_a_deactivated_member_stops_working(app: Any) -> None:
     async with browser(app) as client:
         response = await gql(client, "{ tenant { slug } }", headers={"Authorization": f"Bearer {secret}"})
         assert response.status_code == 401
+
+
+async def test_token_of_a_member_who_left_stops_working(app: Any) -> None:
+    tenant, _ = await make_owner()
+    admin = await member(tenant, Role.ADMIN)
+    with tenant_scope(tenant.id):
+        _, secret = await create_api_token(name="x", scopes=["read"], created_by=admin.id)
+    async with browser(app) as client:
+        ok = await gql(client, "{ tenant { slug } }", headers={"Authorization": f"Bearer {secret}"})
+        assert ok.status_code == 200
+        with tenant_scope(tenant.id):
+            await Membership.filter(user_id=admin.id).delete()
+        gone = await gql(client, "{ tenant { slug } }", headers={"Authorization": f"Bearer {secret}"})
+        assert gone.status_code == 401
 
 
 async def test_last_used_is_recorded(app: Any) -> None:
