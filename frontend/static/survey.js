@@ -10,7 +10,7 @@
   var bar = document.getElementById("bar");
   var count = document.getElementById("count");
   var KEY = "pejling.outbox";
-  var current = 0, shownAt = 0, hiddenAt = 0, paused = 0, startedAt = null, lastKey = "", answers = {};
+  var current = 0, shownAt = 0, hiddenAt = 0, paused = 0, startedAt = null, lastKey = "", answers = {}, moving = false;
   var responseId = uuid();
 
   function uuid() {
@@ -41,6 +41,7 @@
   }
 
   function show(index) {
+    moving = false;
     steps[current].classList.remove("on");
     current = index;
     var step = steps[index];
@@ -60,6 +61,8 @@
 
   function answered(input) {
     var step = input.closest(".step");
+    if (moving || step !== steps[current]) return; // a double tap must not answer the next statement too
+    moving = true;
     if (step.classList.contains("statement")) {
       answers[step.getAttribute("data-id")] = {
         statement_id: step.getAttribute("data-id"), value: parseInt(input.value, 10),
@@ -174,6 +177,7 @@
       document.getElementById("reward").hidden = false;
     }
     form.setAttribute("data-state", queued ? "queued" : "sent");
+    if (!queued && D.channel === "kiosk") setTimeout(function () { location.reload(); }, 20000); // next shopper
     if (steps[current].id !== "thanks") show(steps.length - 1);
   }
 

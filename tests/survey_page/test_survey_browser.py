@@ -309,3 +309,36 @@ async def test_a_response_made_offline_is_sent_when_the_network_returns(server: 
     assert [str(r.id) for r in stored] == [second]
     assert len(await _stored(shop)) == 1
     await context.close()
+
+
+_HIDE = """(hidden) => {
+  Object.defineProperty(document, 'hidden', {configurable: true, get: () => hidden});
+  document.dispatchEvent(new Event('visibilitychange'));
+}"""
+
+
+async def test_reaction_time_is_paused_while_the_page_is_hidden(server: str, browser: Browser) -> None:
+    shop = await make_shop()
+    context = await _phone(browser, "en")
+    page = await context.new_page()
+    await page.goto(f"{server}{shop.url}")
+    await page.locator("#intro button[data-go=next]").tap()
+    first = page.locator("fieldset.statement").first
+    await first.locator("legend").wait_for(state="visible")
+    await page.wait_for_timeout(300)
+    await page.evaluate(_HIDE, True)  # the shopper switches to another app for five seconds
+    await page.wait_for_timeout(5000)
+    await page.evaluate(_HIDE, False)
+    await first.locator("input[value='4']").tap()
+    statements = page.locator("fieldset.statement")
+    for index in range(1, await statements.count()):
+        await statements.nth(index).locator("legend").wait_for(state="visible")
+        await page.wait_for_timeout(150)
+        await statements.nth(index).locator("input[value='3']").tap()
+    await _answer_outcome_and_comment(page)
+    await page.locator("#send").tap()
+    await page.locator("#thanks").wait_for(state="visible")
+    await context.close()
+    (response,) = await _stored(shop)
+    first_answer = min(response.answers, key=lambda a: a.position)
+    assert 250 <= first_answer.reaction_ms < 4000, first_answer.reaction_ms
