@@ -16,7 +16,7 @@ from pejling.core.auth.passwords import DUMMY_HASH, WeakPassword, check_strength
 from pejling.core.auth.passwords import verify_password as _verify
 from pejling.core.auth.sessions import end_all_sessions, start_session
 from pejling.core.auth.throttle import (
-    LoginThrottled,
+    Throttled,
     check_login_allowed,
     clear_login_failures,
     record_login_failure,
@@ -56,7 +56,7 @@ async def authenticate(settings: Settings, email: str, password: str, address: s
     email = email.strip().lower()
     try:
         await check_login_allowed(settings, email, address)
-    except LoginThrottled as exc:
+    except Throttled as exc:
         raise LoginRefused("throttled", exc.message, exc.retry_after) from None
     user = await User.get_or_none(email=email) if email and len(email) <= 254 else None
     usable = user is not None and user.is_active

@@ -4,6 +4,9 @@ Failures are counted in a sliding window (``login_failure_window_seconds``) in t
 app process sees the same counts. Emails and addresses are filed under keyed hashes, never in clear.
 The limit per email is ``login_max_failures``; one address (an office behind NAT, a shop Wi-Fi) may
 fail :data:`ADDRESS_FACTOR` times as often before it is paused.
+
+Sign-ups are counted the same way (rows under a ``signup:`` key): at most :data:`SIGNUPS_PER_ADDRESS`
+new businesses per client address per :data:`SIGNUP_WINDOW`.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ from pejling.core.auth.models import LoginFailure
 from pejling.core.settings import Settings
 
 ADDRESS_FACTOR = 5
+SIGNUPS_PER_ADDRESS = 10
+SIGNUP_WINDOW = timedelta(hours=1)
 
 
-class LoginThrottled(Exception):
-    """Too many failed logins; ``retry_after`` seconds until the next try is accepted."""
+class Throttled(Exception):
+    """Too many attempts; ``retry_after`` seconds until the next try is accepted."""
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(retry_after)
@@ -64,14 +69,14 @@ async def _retry_after(key: str, limit: int, window: timedelta, now: datetime) -
 
 
 async def check_login_allowed(settings: Settings, email: str, address: str | None, now: datetime | None = None) -> None:
-    """Raise :class:`LoginThrottled` when this email or this address has failed too often lately."""
+    """Raise :class:`Throttled` when this email or this address has failed too often lately."""
     now = now or datetime.now(UTC)
     window = timedelta(seconds=settings.login_failure_window_seconds)
     wait = 0
     for key, limit in _limits(settings, email, address):
         wait = max(wait, await _retry_after(key, limit, window, now))
     if wait:
-        raise LoginThrottled(wait)
+        raise Throttled(wait)
 
 
 async def record_login_failure(
@@ -94,3 +99,23 @@ async def purge_old_failures(settings: Settings, now: datetime | None = None) ->
     """Delete every failure older than the window (for a periodic clean-up job). Returns how many."""
     window = timedelta(seconds=settings.login_failure_window_seconds)
     return await LoginFailure.filter(failed_at__lte=(now or datetime.now(UTC)) - window).delete()
+
+
+async def check_signup_allowed(settings: Settings, address: str | None, now: datetime | None = None) -> None:
+    """Raise :class:`Throttled` when this client address has signed up too many businesses lately."""
+    if not address:
+        return
+    wait = await _retry_after(_key(settings, "signup", address), SIGNUPS_PER_ADDRESS, SIGNUP_WINDOW,
+                              now or datetime.now(UTC))
+    if wait:
+        raise Throttled(wait)
+
+
+async def record_signup(settings: Settings, address: str | None, now: datetime | None = None) -> None:
+    """Count one sign-up from this address (older ones leave the window)."""
+    if not address:
+        return
+    now = now or datetime.now(UTC)
+    key = _key(settings, "signup", address)
+    await LoginFailure.filter(key=key, failed_at__lte=now - SIGNUP_WINDOW).delete()
+    await LoginFailure.create(key=key, failed_at=now)

@@ -17,6 +17,7 @@ from pejling.core.auth.forwarded import client_address
 from pejling.core.auth.middleware import cookies_secure
 from pejling.core.auth.password_reset import ResetRefused, request_password_reset, reset_password
 from pejling.core.auth.sessions import clear_session_cookies, end_session, set_session_cookies, start_session
+from pejling.core.auth.throttle import Throttled, check_signup_allowed, record_signup
 from pejling.graphql.accounts.types import ApiTokenNode, ApiTokenScope, Me
 from pejling.graphql.context import Info
 from pejling.graphql.errors import UserError, forbidden, invalid, not_found
@@ -102,6 +103,13 @@ class AccountMutation:
     async def signup(self, info: Info, input: SignupInput) -> SignupPayload:
         if _too_long(input.tenant_name, input.tenant_slug, input.email, input.password, input.name):
             return SignupPayload(errors=[invalid(None, "An input is too long.")])
+        settings = info.context.settings
+        address = client_address(info.context.request.scope, settings.trusted_proxies)
+        try:
+            await check_signup_allowed(settings, address)
+        except Throttled as exc:
+            info.context.response.headers["Retry-After"] = str(exc.retry_after)
+            return SignupPayload(errors=[UserError(code="throttled", message=exc.message)])
         try:
             tenant, user = await create_tenant_with_owner(
                 tenant_name=input.tenant_name, tenant_slug=input.tenant_slug, email=input.email,
@@ -109,6 +117,7 @@ class AccountMutation:
             )
         except SignupRefused as exc:
             return SignupPayload(errors=[invalid(exc.field, exc.message)])
+        await record_signup(settings, address)
         return SignupPayload(me=await _open_session(info, user), tenant=TenantType.from_model(tenant))
 
     @strawberry.mutation(description="Log in with email and password; sets the session cookie.")

@@ -130,3 +130,26 @@ async def test_signup_creates_the_business_and_logs_the_owner_in(app: Any, datab
         again = (await gql(client, signup, {"input": data}, csrf=me["csrfToken"])).json()["data"]["signup"]
         assert again["errors"][0]["field"] == "tenantSlug"
     assert await User.filter(email=f"{slug}@example.com").count() == 1
+
+
+async def test_signups_from_one_address_are_throttled(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pejling.core.auth import throttle
+
+    monkeypatch.setattr(throttle, "SIGNUPS_PER_ADDRESS", 1)
+    signup = """mutation Signup($input: SignupInput!) {
+      signup(input: $input) { tenant { slug } errors { code message } }
+    }"""
+    address = fresh_address()
+    slugs = [f"throttled-{address.replace('.', '-')}-{n}" for n in range(2)]
+    async with browser(app, address=address) as client:
+        first = await gql(client, signup, {"input": {"tenantName": "One", "tenantSlug": slugs[0],
+                                                     "email": f"{slugs[0]}@example.com", "password": PASSWORD}})
+        assert first.json()["data"]["signup"]["errors"] == []
+        client.cookies.clear()
+        second = await gql(client, signup, {"input": {"tenantName": "Two", "tenantSlug": slugs[1],
+                                                      "email": f"{slugs[1]}@example.com", "password": PASSWORD}})
+        [error] = second.json()["data"]["signup"]["errors"]
+        assert error["code"] == "throttled" and error["message"].startswith("Too many attempts, try again in")
+        assert int(second.headers["retry-after"]) > 0
+    with all_tenants():
+        assert not await Tenant.exists(slug=slugs[1])

@@ -9,7 +9,16 @@ from pejling.core.auth import accounts
 from pejling.core.auth.accounts import INVALID_CREDENTIALS, LoginRefused, authenticate, change_password, log_in
 from pejling.core.auth.models import LoginFailure, Session
 from pejling.core.auth.passwords import DUMMY_HASH, verify_password
-from pejling.core.auth.throttle import ADDRESS_FACTOR, address_key, email_key
+from pejling.core.auth.throttle import (
+    ADDRESS_FACTOR,
+    SIGNUP_WINDOW,
+    SIGNUPS_PER_ADDRESS,
+    Throttled,
+    address_key,
+    check_signup_allowed,
+    email_key,
+    record_signup,
+)
 from pejling.core.settings import Settings
 from pejling.tenants.models import User
 
@@ -113,3 +122,16 @@ async def test_change_password_checks_the_current_one_and_ends_other_sessions(da
     assert [s.id for s in await Session.filter(user_id=owner.id)] == [kept.id]
     assert other.id != kept.id
     assert (await authenticate(database, owner.email, "a new long password", fresh_address())).id == owner.id
+
+
+async def test_signup_counting_per_address_recovers_after_the_window(database: Settings) -> None:
+    address = fresh_address()
+    start = datetime.now(UTC)
+    for _ in range(SIGNUPS_PER_ADDRESS):
+        await check_signup_allowed(database, address, now=start)
+        await record_signup(database, address, now=start)
+    with pytest.raises(Throttled) as paused:
+        await check_signup_allowed(database, address, now=start + timedelta(minutes=1))
+    assert paused.value.retry_after == int((SIGNUP_WINDOW - timedelta(minutes=1)).total_seconds())
+    await check_signup_allowed(database, fresh_address(), now=start)
+    await check_signup_allowed(database, address, now=start + SIGNUP_WINDOW + timedelta(seconds=1))
