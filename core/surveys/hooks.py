@@ -15,6 +15,7 @@ from uuid import UUID
 
 from pejling.core.contracts import Answer as ContractAnswer
 from pejling.core.contracts import ShopperResponse
+from pejling.tenants.scope import tenant_scope
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +77,22 @@ async def reward_for(
 
 
 async def response_received(plugins: Any | None, tenant_id: UUID, response: Any, taps: Sequence[_TapLike]) -> None:
-    """Tell every plugin enabled for the tenant that a response was stored (``response_received``)."""
+    """Tell every plugin enabled for the tenant that a response was stored (``response_received``).
+
+    Each plugin is called on its own, inside the tenant scope, so that one failing plugin does not keep the
+    others from hearing about the response.
+    """
     if plugins is None:
         return
+    view = shopper_response(response, taps)
     try:
         enabled = await plugins.plugins_for_tenant(tenant_id)
-        await enabled.call_hook("response_received", tenant_id=tenant_id, response=shopper_response(response, taps))
-    except Exception:  # noqa: BLE001 - a failing plugin must not fail a stored response
-        log.exception("response_received failed", extra={"response_id": str(response.id)})
+    except Exception:  # noqa: BLE001 - a failing plugin lookup must not fail a stored response
+        log.exception("response_received: plugins of the tenant unavailable", extra={"response_id": str(response.id)})
+        return
+    for name in enabled.names:
+        try:
+            with tenant_scope(tenant_id):
+                await plugins.call_hook("response_received", only=[name], tenant_id=tenant_id, response=view)
+        except Exception:  # noqa: BLE001 - a failing plugin must not fail a stored response
+            log.exception("response_received failed in plugin %s", name, extra={"response_id": str(response.id)})
