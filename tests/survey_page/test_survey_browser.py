@@ -342,3 +342,29 @@ async def test_reaction_time_is_paused_while_the_page_is_hidden(server: str, bro
     (response,) = await _stored(shop)
     first_answer = min(response.answers, key=lambda a: a.position)
     assert 250 <= first_answer.reaction_ms < 4000, first_answer.reaction_ms
+
+
+async def test_without_javascript_the_page_is_one_plain_form(server: str, browser: Browser) -> None:
+    shop = await make_shop()
+    context = await _phone(browser, "sv", java_script_enabled=False)
+    page = await context.new_page()
+    await page.goto(f"{server}{shop.url}")
+    assert await page.get_attribute("html", "class") == "nojs"
+    statements = page.locator("fieldset.statement")
+    total = await statements.count()
+    for index in range(total):  # every statement is on the one page, as a radio group
+        await statements.nth(index).locator(f"input[value='{1 + index % 5}']").tap()
+    await page.locator("#outcome input[value='6']").tap()
+    await page.locator("#comment").fill("Kassan gick fort")
+    await page.locator("#send").tap()
+    await page.wait_for_url("**/form")
+    assert await page.get_attribute("html", "lang") == "sv"
+    code = (await page.locator("#receipt-code").inner_text()).strip()
+    if SHOTS:
+        await page.screenshot(path=str(Path(SHOTS) / "thank-you-plain.png"), full_page=True)
+    await context.close()
+    (response,) = await _stored(shop)
+    assert response.receipt_code == code and response.via == "form" and response.outcome == 6
+    answers = sorted(response.answers, key=lambda a: a.position)
+    assert [a.value for a in answers] == [1 + i % 5 for i in range(total)]
+    assert all(a.reaction_ms is None for a in answers)
