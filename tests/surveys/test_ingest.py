@@ -19,9 +19,10 @@ from pejling.core.surveys.invitations import create_invitation, hash_token
 from pejling.core.surveys.models import Answer, Invitation, Response
 from pejling.core.surveys.quality import TapForQuality, quality_flags
 from pejling.core.surveys.receipts import RECEIPT
+from pejling.core.surveys.survey import choose_statements
 from pejling.tenants.scope import tenant_scope
 
-from .conftest import Shop
+from .conftest import Shop, make_shop
 
 BACKEND = os.environ.get("PEJLING_TEST_BACKEND", "sqlite")
 
@@ -395,3 +396,28 @@ async def test_rate_limit_per_client_and_store_answers_429(
     other = shop.payload(zone_id=None)
     assert (await post(client, shop, other, store_slug=shop.other_store.slug)).status_code == 201
     assert (await stored(shop))[0] == 3
+
+
+# -- survey versions --
+
+
+async def test_survey_version_of_another_tenant_is_unknown(client: httpx.AsyncClient, shop: Shop) -> None:
+    other = await make_shop()
+    reply = await post(client, shop, shop.payload(survey_version_id=other.version_id))
+    assert reply.status_code == 404
+    assert reply.json()["error"] == "survey_not_found"
+    assert await stored(shop) == (0, 0)
+
+
+async def test_a_page_loaded_before_a_survey_change_still_submits_to_its_version(
+    client: httpx.AsyncClient, shop: Shop
+) -> None:
+    with tenant_scope(shop.tenant.id):
+        new = await choose_statements(["ease.quick-to-pay", "value.worth-the-time"])
+    old_page = shop.payload()
+    assert (await post(client, shop, old_page)).status_code == 201
+    with tenant_scope(shop.tenant.id):
+        assert str((await Response.get(id=old_page["id"])).survey_version_id) == shop.version_id
+    mixed = shop.payload(survey_version_id=str(new.id))  # old statements against the new version
+    reply = await post(client, shop, mixed)
+    assert reply.status_code == 422 and reply.json()["error"] == "unknown_statement"
