@@ -135,3 +135,23 @@ async def test_signup_counting_per_address_recovers_after_the_window(database: S
     assert paused.value.retry_after == int((SIGNUP_WINDOW - timedelta(minutes=1)).total_seconds())
     await check_signup_allowed(database, fresh_address(), now=start)
     await check_signup_allowed(database, address, now=start + SIGNUP_WINDOW + timedelta(seconds=1))
+
+
+async def test_housekeeping_removes_only_what_has_expired(database: Settings) -> None:
+    from pejling.core.auth.housekeeping import purge_expired_account_data
+    from pejling.core.auth.models import PasswordResetToken
+
+    _, owner = await make_owner()
+    _, live, _ = await log_in(database, owner.email, PASSWORD, address=fresh_address())
+    _, old, _ = await log_in(database, owner.email, PASSWORD, address=fresh_address())
+    now = datetime.now(UTC)
+    await Session.filter(id=old.id).update(expires_at=now - timedelta(seconds=1))
+    await PasswordResetToken.create(token_hash="e" * 64, user_id=owner.id, expires_at=now - timedelta(seconds=1))
+    await PasswordResetToken.create(token_hash="f" * 64, user_id=owner.id, expires_at=now + timedelta(hours=1))
+    address = fresh_address()
+    await record_signup(database, address, now=now)
+    await record_signup(database, address, now=now - SIGNUP_WINDOW - timedelta(seconds=1))
+    counts = await purge_expired_account_data(database, now=now)
+    assert counts["sessions"] >= 1 and counts["reset_tokens"] >= 1 and counts["throttle_rows"] >= 1
+    assert [s.id for s in await Session.filter(user_id=owner.id)] == [live.id]
+    assert [t.token_hash for t in await PasswordResetToken.filter(user_id=owner.id)] == ["f" * 64]

@@ -1,0 +1,29 @@
+"""Removing what authentication no longer needs: expired sessions and reset links, old failed logins."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pejling.core.auth.password_reset import purge_old_reset_tokens
+from pejling.core.auth.sessions import purge_expired_sessions
+from pejling.core.auth.throttle import SIGNUP_WINDOW, purge_old_failures
+from pejling.core.settings import Settings
+
+
+async def purge_expired_account_data(settings: Settings, now: datetime | None = None) -> dict[str, int]:
+    """Delete expired sessions, expired reset tokens and throttling rows past their window. Returns counts.
+
+    Meant for an hourly job; safe to run from several workers at once.
+    """
+    now = now or datetime.now(UTC)
+    # Keep throttling rows for the longer of the login and the sign-up windows.
+    window_settings = settings
+    if SIGNUP_WINDOW.total_seconds() > settings.login_failure_window_seconds:
+        window_settings = settings.model_copy(
+            update={"login_failure_window_seconds": int(SIGNUP_WINDOW.total_seconds())}
+        )
+    return {
+        "sessions": await purge_expired_sessions(now),
+        "reset_tokens": await purge_old_reset_tokens(now),
+        "throttle_rows": await purge_old_failures(window_settings, now),
+    }
