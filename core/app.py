@@ -16,6 +16,7 @@ from pejling.core.database import tortoise_config
 from pejling.core.followups import use_settings as use_followup_settings
 from pejling.core.followups.downloads import export_routes
 from pejling.core.health import healthz, readyz
+from pejling.core.insights.scores import start_insights
 from pejling.core.logs import configure_logging
 from pejling.core.metrics import MetricsMiddleware, metrics
 from pejling.core.plugin_manager import load_plugins
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             if manage_database:
                 await stack.enter_async_context(RegisterTortoise(app, config=tortoise_config(settings)))
             app.state.plugins = await load_plugins(settings)
+            await start_insights(app.state.plugins)
             app.state.graphql = graphql_app(app.state.plugins.graphql_types())
             if settings.run_worker_in_app:
                 from pejling.core.jobs.worker import Worker

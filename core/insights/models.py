@@ -39,7 +39,9 @@ class StoreChange(TenantModel):
 
     id = fields.UUIDField(primary_key=True)
     store: Any = fields.ForeignKeyField("tenants.Store", related_name="insight_changes", on_delete=fields.CASCADE)
-    zone: Any = fields.ForeignKeyField("tenants.Zone", related_name="insight_changes", on_delete=fields.SET_NULL, null=True)
+    zone: Any = fields.ForeignKeyField(
+        "tenants.Zone", related_name="insight_changes", on_delete=fields.SET_NULL, null=True
+    )
     date = fields.DateField()
     description = fields.CharField(max_length=500)
     created_by = fields.UUIDField(null=True)
@@ -65,7 +67,9 @@ class StatementRollup(TenantModel):
     """Answer histogram of one statement per tenant, store, zone, channel and local day (values 0 to 10)."""
 
     id = fields.UUIDField(primary_key=True)
-    store: Any = fields.ForeignKeyField("tenants.Store", related_name="insight_statement_rollups", on_delete=fields.CASCADE)
+    store: Any = fields.ForeignKeyField(
+        "tenants.Store", related_name="insight_statement_rollups", on_delete=fields.CASCADE
+    )
     zone_id = fields.UUIDField()
     channel = fields.CharField(max_length=16)
     day = fields.DateField()

@@ -65,7 +65,7 @@ class StatementTapLike(TapLike, Protocol):
     statement_id: str
 
 
-@dataclass(frozen=True)
+@dataclass
 class _StatementTap:
     statement_id: str
     goal: str
@@ -117,7 +117,9 @@ class _Batch:
     async def write(self, tenant_id: UUID) -> None:
         rows: list[list[Any]] = []
         for (store_id, zone_id, channel, day, mask), vec in self.daily.items():
-            values = [int(round(v)) if c in INTEGER_COLUMNS else float(v) for c, v in zip(SUM_COLUMNS, vec, strict=True)]
+            values = [
+                int(round(v)) if c in INTEGER_COLUMNS else float(v) for c, v in zip(SUM_COLUMNS, vec, strict=True)
+            ]
             rows.append([uuid4(), tenant_id, store_id, zone_id, channel, day, mask, *values])
         await sql.execute_many(_DAILY_INSERT, rows)
         srows = [
@@ -153,7 +155,9 @@ async def record_response(
     """
     tenant_id = current_tenant_id()
     if timezone is None:
-        rows = await sql.fetch("SELECT timezone FROM store WHERE id = ? AND tenant_id = ?", [response.store_id, tenant_id])
+        rows = await sql.fetch(
+            "SELECT timezone FROM store WHERE id = ? AND tenant_id = ?", [response.store_id, tenant_id]
+        )
         timezone = rows[0]["timezone"] if rows else None
     batch = _Batch()
     batch.add(

@@ -148,3 +148,15 @@ async def enqueue_rescores(plugins: Plugins) -> list[Job]:
                 )
             )
     return jobs
+
+
+async def start_insights(plugins: Plugins) -> None:
+    """At start-up: use the app's plugins for scoring and queue re-scores for models whose version changed."""
+    use_plugins(plugins)
+    try:
+        jobs = await enqueue_rescores(plugins)
+    except Exception:  # noqa: BLE001 - a failed check must not stop the app; it runs again at the next start
+        log.exception("could not check stored scores for changed model versions")
+        return
+    if jobs:
+        log.info("queued %d re-score jobs for changed scoring model versions", len(jobs))

@@ -13,7 +13,10 @@ import strawberry
 from strawberry.scalars import JSON
 
 
-@strawberry.type(name="InsightEstimate", description="A value with its confidence interval and n. No value when n is too small.")
+@strawberry.type(
+    name="InsightEstimate",
+    description="A value with its confidence interval and n. No value when n is too small.",
+)
 class Estimate:
     value: float | None
     low: float | None
@@ -23,10 +26,15 @@ class Estimate:
     note: str | None = None
 
 
-@strawberry.type(name="InsightGoalProfileItem", description="How well one implicit goal was served and how strongly it was felt.")
+@strawberry.type(
+    name="InsightGoalProfileItem",
+    description="How well one implicit goal was served and how strongly it was felt.",
+)
 class GoalProfileItem:
     goal: str
-    fulfilment: Estimate = strawberry.field(description="Mean agreement (1-5, reversed items turned) with a t interval.")
+    fulfilment: Estimate = strawberry.field(
+        description="Mean agreement (1-5, reversed items turned) with a t interval."
+    )
     conviction: Estimate = strawberry.field(
         description="Reaction-time-weighted conviction on [-1, 1] (mean of per-respondent scores) with a t interval."
     )
@@ -54,10 +62,15 @@ class Driver:
     share: float | None
 
 
-@strawberry.type(name="InsightKeyDrivers", description="Relative importance of the goals for the outcome; parts sum to R².")
+@strawberry.type(
+    name="InsightKeyDrivers",
+    description="Relative importance of the goals for the outcome; parts sum to R².",
+)
 class KeyDrivers:
     method: str
-    basis: str = strawberry.field(description="scope: fitted on this scope, chain: on the whole chain (scope too small).")
+    basis: str = strawberry.field(
+        description="scope: fitted on this scope, chain: on the whole chain (scope too small)."
+    )
     drivers: list[Driver]
     r2: float | None
     r2_low: float | None
@@ -77,7 +90,10 @@ class MapPoint:
     quadrant: str
 
 
-@strawberry.type(name="InsightOptimiseItem", description="A place to optimise, ranked, with levers and projected uplift.")
+@strawberry.type(
+    name="InsightOptimiseItem",
+    description="A place to optimise, ranked, with levers and projected uplift.",
+)
 class OptimiseItem:
     rank: int
     goal: str
@@ -86,7 +102,7 @@ class OptimiseItem:
     performance: float
     target: float = strawberry.field(description="The chain's top-quartile store value of this goal.")
     uplift: Estimate = strawberry.field(
-        description="Projected change of the outcome (0-10) if the goal reached the target (linear model, associational)."
+        description="Projected outcome change (0-10) if the goal reached the target (linear model, associational)."
     )
     levers: list[str]
 
@@ -158,12 +174,17 @@ class DiD:
     p_value: float | None
     treated_change: float | None
     control_change: float | None
-    n: list[int] = strawberry.field(description="Responses: treated before, treated after, control before, control after.")
+    n: list[int] = strawberry.field(
+        description="Responses: treated before, treated after, control before, control after."
+    )
     sufficient: bool
     note: str | None = None
 
 
-@strawberry.type(name="InsightStoreChangeEffect", description="Before/after a logged store change against the other stores.")
+@strawberry.type(
+    name="InsightStoreChangeEffect",
+    description="Before/after a logged store change against the other stores.",
+)
 class StoreChangeEffect:
     change_id: str
     store_id: str
@@ -186,7 +207,10 @@ class Difference:
     sufficient: bool
 
 
-@strawberry.type(name="InsightComparison", description="The scope compared with the previous period or the other stores.")
+@strawberry.type(
+    name="InsightComparison",
+    description="The scope compared with the previous period or the other stores.",
+)
 class Comparison:
     against: str
     period_from: dt.date

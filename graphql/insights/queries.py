@@ -80,7 +80,9 @@ async def resolve_scope(info: Info, scope: InsightScopeInput) -> engine.Scope:
 
 @strawberry.type
 class InsightsQuery:
-    @strawberry.field(description="Insights for a store, zone, group of stores or the chain over a period (from rollups).")
+    @strawberry.field(
+        description="Insights for a store, zone, group of stores or the chain over a period (from rollups)."
+    )
     async def insights(
         self,
         info: Info,

@@ -44,7 +44,7 @@ class ImplicitGoals(ScoringModel):
     name = "Implicit goals"
     version = "1.0"
     statements = ()
-    """The statements live in the statement bank (``statements.toml``): their ids (``goal.slug``) are not contract ids."""
+    """The statements live in the statement bank (``statements.toml``): ids ``goal.slug`` are not contract ids."""
 
     def score_response(self, response: ShopperResponse) -> ResponseScores | None:
         taps = []

@@ -1,4 +1,4 @@
-"""Run every benchmark: ``python -m tests.bench`` (``make bench``). Benchmarks print numbers; they never fail a build."""
+"""Run every benchmark: ``python -m tests.bench`` (``make bench``). Benchmarks print numbers, they fail no build."""
 
 from __future__ import annotations
 

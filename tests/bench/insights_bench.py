@@ -44,12 +44,12 @@ GENERATE_RESPONSES = """
 INSERT INTO survey_response (id, tenant_id, store_id, zone_id, survey_version_id, channel, via, language, device_class,
   started_at, submitted_at, received_at, duration_ms, outcome, comment, consent_contact, quality_flags, receipt_code,
   client_key)
-SELECT gen_random_uuid(), $1::uuid, st.id, z.id, $2::uuid, (ARRAY['qr','nfc','kiosk'])[1 + (i % 3)], 'json', 'da',
-  'phone', t - interval '40 seconds', t, t, 40000, NULL, '', false, '[]'::jsonb, lpad(to_hex(i), 8, '0'), ''
-FROM generate_series(1, $3::int) AS i
-CROSS JOIN LATERAL (SELECT now() - (random() * $4::int) * interval '1 day' AS t) AS tt
-JOIN LATERAL (SELECT id FROM store WHERE tenant_id = $1::uuid ORDER BY id OFFSET (i % $5::int) LIMIT 1) AS st ON true
-JOIN LATERAL (SELECT id FROM zone WHERE store_id = st.id ORDER BY id OFFSET (i % 3) LIMIT 1) AS z ON true
+SELECT gen_random_uuid(), $1::uuid, ($5::uuid[])[1 + s], ($6::uuid[])[1 + 3 * s + z], $2::uuid,
+  (ARRAY['qr','nfc','kiosk'])[1 + floor(random() * 3)::int], 'json', 'da', 'phone', t - interval '40 seconds', t, t,
+  40000, NULL, '', false, '[]'::jsonb, lpad(to_hex(i), 8, '0'), ''
+FROM (SELECT i, floor(random() * cardinality($5::uuid[]))::int AS s, floor(random() * 3)::int AS z,
+             now() - random() * $4::int * interval '1 day' AS t
+      FROM generate_series(1, $3::int) AS i) AS g
 """
 
 GENERATE_ANSWERS = """
@@ -113,7 +113,12 @@ async def run(url: str) -> dict[str, float]:
             _, token = await create_api_token(name="bench", scopes=["read"], created_by=owner.id)
         db = connections.get("default")
         started = time.perf_counter()
-        await db.execute_query(GENERATE_RESPONSES, [str(tenant.id), str(version.id), RESPONSES, DAYS, STORES])
+        zone_ids = []
+        with tenant_scope(tenant.id):
+            for store in stores:
+                zone_ids += [z.id for z in await Zone.filter(store_id=store.id).order_by("name")]
+        await db.execute_query(GENERATE_RESPONSES, [str(tenant.id), str(version.id), RESPONSES, DAYS,
+                                                    [s.id for s in stores], zone_ids])
         await db.execute_query(GENERATE_ANSWERS, [str(tenant.id)])
         await db.execute_query(SET_OUTCOME, [str(tenant.id)])
         await db.execute_query("ANALYZE")
@@ -143,6 +148,16 @@ async def run(url: str) -> dict[str, float]:
             warm.append(await engine_call())
         results["engine_cold_median_ms"] = statistics.median(cold)
         results["engine_warm_median_ms"] = statistics.median(warm)
+        if os.environ.get("BENCH_PROFILE"):
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            engine.clear_cache()
+            profiler.enable()
+            await engine_call()
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
 
         app = create_app(settings, manage_database=False)
         query = {"query": "query($s: InsightScopeInput!, $p: PeriodInput!) { insights(scope: $s, period: $p) { n "

@@ -45,6 +45,7 @@ async def test_demo_store_insight_puts_the_true_priority_first(database: Setting
         first = body["data"]["insights"]["optimise"][0]
         assert first["goal"] == most_important, (store_slug, body["data"]["insights"]["optimise"])
         assert first["rank"] == 1 and first["levers"]
-        assert first["uplift"]["value"] > 0 and first["uplift"]["low"] is not None and first["uplift"]["high"] is not None
+        uplift = first["uplift"]
+        assert uplift["value"] > 0 and uplift["low"] is not None and uplift["high"] is not None
         nps = body["data"]["insights"]["nps"]
         assert nps["low"] <= nps["value"] <= nps["high"]

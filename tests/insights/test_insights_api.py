@@ -46,7 +46,8 @@ async def test_store_insight_names_the_important_and_weak_goal_first(world: Worl
     first = ins["optimise"][0]
     assert first["goal"] == "ease" and first["rank"] == 1 and first["quadrant"] == "priority"
     assert first["levers"] and all(isinstance(x, str) and x for x in first["levers"])
-    assert first["uplift"]["value"] > 0 and first["uplift"]["low"] <= first["uplift"]["value"] <= first["uplift"]["high"]
+    uplift = first["uplift"]
+    assert uplift["value"] > 0 and uplift["low"] <= uplift["value"] <= uplift["high"]
     assert first["target"] > first["performance"]
     drivers = ins["drivers"]
     assert drivers["basis"] == "scope" and drivers["sufficient"]
@@ -87,7 +88,8 @@ async def test_too_few_responses_and_shrinkage_for_a_small_store(world: World, c
     token = await token_for(world.tenant.id, world.owner_id)
     # A one-day period of a small store: below the minimum n, figures are withheld, and goals are shrunk.
     day = {"from": START.isoformat(), "to": START.isoformat()}
-    body = await gql(client, token, INSIGHTS, scope={"kind": "STORE", "ids": [encode_id("Store", small.id)]}, period=day)
+    scope = {"kind": "STORE", "ids": [encode_id("Store", small.id)]}
+    body = await gql(client, token, INSIGHTS, scope=scope, period=day)
     ins = body["data"]["insights"]
     assert 0 < ins["n"] < 30
     assert ins["nps"]["sufficient"] is False and ins["nps"]["value"] is None
@@ -117,7 +119,8 @@ async def test_another_tenants_store_is_not_found(world: World, client: httpx.As
                      period=PERIOD)
     assert body["data"] is None
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
-    body = await gql(client, token, INSIGHTS, scope={"kind": "ZONE", "ids": [encode_id("Zone", world.zones[world.stores[0].id][0].id)]},
+    zone_id = encode_id("Zone", world.zones[world.stores[0].id][0].id)
+    body = await gql(client, token, INSIGHTS, scope={"kind": "ZONE", "ids": [zone_id]},
                      period=PERIOD)
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     bad = await gql(client, token, INSIGHTS, scope={"kind": "CHAIN"}, period={"from": "2026-03-01", "to": "2026-02-01"})

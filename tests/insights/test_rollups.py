@@ -65,7 +65,8 @@ async def test_incremental_rollups_equal_full_recomputation(database: Any, seed:
             for position, statement in enumerate(taps):
                 rt = None if no_js else int(rng.choice([150, 250, *rng.integers(400, 9000, size=6)]))
                 rows.append(await Answer.create(
-                    response=response, store_id=store.id, submitted_at=moment, statement_id=statement.id, goal=statement.goal, polarity=statement.polarity,
+                    response=response, store_id=store.id, submitted_at=moment, statement_id=statement.id,
+                    goal=statement.goal, polarity=statement.polarity,
                     value=int(rng.integers(1, 6)), position=position, reaction_ms=rt, warmup=statement.warmup,
                 ))
             await record_response(response, rows)
