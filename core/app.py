@@ -15,6 +15,7 @@ from pejling.core.auth.middleware import ActorMiddleware
 from pejling.core.database import tortoise_config
 from pejling.core.followups import use_settings as use_followup_settings
 from pejling.core.followups.downloads import export_routes
+from pejling.core.followups.plugin_calls import use_plugins as use_followup_plugins
 from pejling.core.health import healthz, readyz
 from pejling.core.insights.scores import start_insights
 from pejling.core.logs import configure_logging
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             if manage_database:
                 await stack.enter_async_context(RegisterTortoise(app, config=tortoise_config(settings)))
             app.state.plugins = await load_plugins(settings)
+            use_followup_plugins(app.state.plugins)
             await start_insights(app.state.plugins)
             app.state.graphql = graphql_app(app.state.plugins.graphql_types())
             if settings.run_worker_in_app:

@@ -10,10 +10,14 @@ from pejling.core.plugin_manager import Plugins, TenantPlugins, load_plugins
 _plugins: Plugins | None = None
 
 
-def use_plugins(plugins: Plugins | None) -> None:
-    """The loaded plugins jobs of this process call (the web app passes its own; ``None`` forgets them)."""
+def use_plugins(plugins: Plugins | None) -> Plugins | None:
+    """The loaded plugins jobs of this process call (the web app passes its own; ``None`` forgets them).
+
+    Returns the plugins used before, so a caller can put them back.
+    """
     global _plugins
-    _plugins = plugins
+    previous, _plugins = _plugins, plugins
+    return previous
 
 
 async def tenant_plugins(tenant_id: UUID) -> TenantPlugins | None:

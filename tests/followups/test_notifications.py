@@ -53,7 +53,7 @@ async def test_channel_plugins_get_the_follow_up_without_contact_details(
     channel = ChatChannel()
     plugins = await load_plugins(loop_settings, builtin_plugins=(), entry_points=False,
                                  extra_plugins=[("chat", channel)])
-    use_plugins(plugins)
+    previous = use_plugins(plugins)
     try:
         await gql(api, chain.owner, CREATE_RULE, input={"name": "Words", "kind": "COMMENT_WORDS", "words": ["kø"],
                                                          "notifyRoles": ["OWNER"]})
@@ -64,7 +64,7 @@ async def test_channel_plugins_get_the_follow_up_without_contact_details(
         await chain.submit(comment="Igen kø")
         await jobs.run()
     finally:
-        use_plugins(None)
+        use_plugins(previous)
     [notice] = channel.delivered
     assert notice.tenant_id == chain.tenant.id and notice.store_name == "Main street"
     assert notice.title == "Kommentaren nævner: kø" and notice.language == "da"
