@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from pejling.core.auth.password_reset import RESET_PATH
+from pejling.core.settings import Settings
 from pejling.tenants.models import Tenant, User
 from pejling.tenants.signup import create_tenant_with_owner
 from tests.conftest import unique
@@ -61,3 +65,12 @@ async def graphql_login(client: httpx.AsyncClient, email: str, password: str = P
 def set_cookies(response: httpx.Response) -> dict[str, str]:
     """The Set-Cookie headers of a response, by cookie name."""
     return {value.split("=", 1)[0]: value for value in response.headers.get_list("set-cookie")}
+
+
+def token_in(text: str, settings: Settings) -> str:
+    """The reset token of the link in a mail body (checking the link points at our reset page)."""
+    match = re.search(r"(https?://\S+)", text)
+    assert match, text
+    link = urlsplit(match.group(1))
+    assert f"{link.scheme}://{link.netloc}" == settings.base_url and link.path == RESET_PATH
+    return parse_qs(link.query)["token"][0]

@@ -2,11 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from auth_helpers import ME, PASSWORD, browser, gql, graphql_login, make_owner
+from auth_helpers import ME, PASSWORD, browser, gql, graphql_login, make_owner, token_in
 
 from pejling.core.auth.models import Session
 from pejling.core.settings import Settings
-from tests.auth.test_auth_password_reset import token_in
 from tests.support.smtp import SmtpSink
 
 REQUEST = "mutation($email: String!) { requestPasswordReset(email: $email) { ok errors { code } } }"

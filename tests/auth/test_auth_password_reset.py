@@ -1,17 +1,14 @@
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from auth_helpers import PASSWORD, fresh_address, make_owner
+from auth_helpers import PASSWORD, fresh_address, make_owner, token_in
 
 from pejling.core.auth.accounts import authenticate, log_in
 from pejling.core.auth.models import LoginFailure, PasswordResetToken, Session, secret_digest
 from pejling.core.auth.password_reset import (
     MAX_REQUESTS,
-    RESET_PATH,
     ResetRefused,
     request_password_reset,
     reset_password,
@@ -22,14 +19,6 @@ from pejling.core.settings import Settings
 from tests.support.smtp import SmtpSink
 
 NEW_PASSWORD = "a brand new passphrase"
-
-
-def token_in(text: str, settings: Settings) -> str:
-    match = re.search(r"(https?://\S+)", text)
-    assert match, text
-    link = urlsplit(match.group(1))
-    assert f"{link.scheme}://{link.netloc}" == settings.base_url and link.path == RESET_PATH
-    return parse_qs(link.query)["token"][0]
 
 
 async def reset_mail_token(settings: Settings, smtp: SmtpSink, email: str, count: int = 1) -> str:
