@@ -110,3 +110,28 @@ async def test_form_for_unknown_store_is_404(client: httpx.AsyncClient, shop: Sh
     data[f"s:{ids[0]}"] = "3"
     response = await client.post(f"/s/{shop.tenant.slug}/elsewhere/form", data=data)
     assert response.status_code == 404
+
+
+async def test_form_refuses_other_content_and_oversized_bodies(client: httpx.AsyncClient, shop: Shop) -> None:
+    fields, ids = await _form(client, shop, "da")
+    as_json = await client.post(f"{shop.url}/form", json=fields, headers={"Accept-Language": "da"})
+    assert as_json.status_code == 415
+    assert '<html lang="da"' in as_json.text
+    data = dict(fields, comment="x" * 20_000)
+    data[f"s:{ids[0]}"] = "3"
+    too_big = await client.post(f"{shop.url}/form", data=data, headers={"Accept-Language": "nb"})
+    assert too_big.status_code == 413
+    assert messages("nb")["error_generic"] in html.unescape(too_big.text)
+    assert await _responses(shop) == []
+
+
+async def test_pages_only_run_their_own_inline_code(client: httpx.AsyncClient, shop: Shop) -> None:
+    response = await client.get(shop.url)
+    policy = response.headers["content-security-policy"]
+    nonce = re.search(r"'nonce-([^']+)'", policy)
+    assert nonce and "default-src 'none'" in policy and "connect-src 'self'" in policy
+    scripts = re.findall(r"<script([^>]*)>", response.text)
+    executable = [attrs for attrs in scripts if 'type="application/json"' not in attrs]
+    assert executable and all(f'nonce="{nonce.group(1)}"' in attrs for attrs in executable)
+    again = await client.get(shop.url)
+    assert again.headers["content-security-policy"] != policy  # a fresh nonce per page
