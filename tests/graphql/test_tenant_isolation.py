@@ -18,6 +18,7 @@ from pejling.graphql.relay_ids import encode_id
 from pejling.graphql.schema import build_schema
 from pejling.tenants.models import Membership, Role, Store, Zone
 from pejling.tenants.scope import tenant_scope
+from tests.followups.isolation_probes import FOLLOWUP_PROBES
 from tests.support.tenancy import TenantFixture, gql, make_tenant, member
 
 
@@ -141,6 +142,7 @@ PROBES: dict[str, Callable[[Walk], Awaitable[None]]] = {
     "createZone": _create_zone, "updateZone": _update_zone, "deleteZone": _delete_zone,
     "addMember": _add_member, "updateMember": _update_member, "removeMember": _remove_member,
     "me": _me, "apiTokens": _api_tokens, "createApiToken": _create_api_token, "revokeApiToken": _revoke_api_token,
+    **FOLLOWUP_PROBES,
 }
 
 #: Root fields that cannot reach another tenant's rows, and why.
