@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,6 +41,7 @@ MAX_REACTION_MS = 60_000
 MAX_ANSWERS = 20
 VALUE_MIN, VALUE_MAX = 1, 5
 OUTCOME_MIN, OUTCOME_MAX = 0, 10
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 VIA = ("json", "form", "graphql")
 _RECEIPT_ATTEMPTS = 5
@@ -120,6 +122,16 @@ def _time(value: Any, field: str) -> datetime:
     if moment.tzinfo is None:
         raise IngestRefused(422, "invalid_time", f"{field} needs a UTC offset.", field)
     return moment.astimezone(UTC)
+
+
+def _slug(value: object) -> bool:
+    return isinstance(value, str) and SLUG.match(value) is not None
+
+
+def _clean_text(text: str) -> str:
+    """One line of text: control characters and lone surrogates removed, runs of white space made one space."""
+    kept = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cs") or ch in "\t\n\r")
+    return " ".join(kept.split())
 
 
 def device_class(user_agent: str, viewport_width: int | None, touch: bool | None) -> str:
@@ -258,7 +270,7 @@ async def _check(payload: Mapping[str, Any], store: Store, user_agent: str, now:
     comment = payload.get("comment") or ""
     if not isinstance(comment, str):
         raise IngestRefused(422, "invalid_comment", "comment must be text.", "comment")
-    comment = " ".join(comment.split())
+    comment = _clean_text(comment)
     if len(comment) > MAX_COMMENT_CHARS:
         raise IngestRefused(
             422, "comment_too_long", f"comment must be at most {MAX_COMMENT_CHARS} characters.", "comment"
@@ -274,6 +286,8 @@ async def _check(payload: Mapping[str, Any], store: Store, user_agent: str, now:
     if email is not None and not isinstance(email, str):
         raise IngestRefused(422, "invalid_email", "consent.email must be text.", "consent.email")
     email = (email or "").strip().lower() or None
+    if email is not None and _clean_text(email) != email:
+        raise IngestRefused(422, "invalid_email", "Give a valid email address to be contacted.", "consent.email")
     if email and not contact:
         raise IngestRefused(
             422, "email_without_consent", "An email address is only kept when contact is agreed to.", "consent.email"
@@ -423,11 +437,11 @@ async def ingest_response(
     response_id = _uuid(payload.get("id"), "id")
     assert response_id is not None
     with all_tenants():
-        tenant = await Tenant.get_or_none(slug=tenant_slug) if isinstance(tenant_slug, str) else None
+        tenant = await Tenant.get_or_none(slug=tenant_slug) if _slug(tenant_slug) else None
     if tenant is None:
         raise IngestRefused(404, "survey_not_found", "There is no survey at this address.", None)
     with tenant_scope(tenant.id):
-        store = await Store.get_or_none(slug=store_slug) if isinstance(store_slug, str) else None
+        store = await Store.get_or_none(slug=store_slug) if _slug(store_slug) else None
         if store is None:
             raise IngestRefused(404, "store_not_found", "There is no survey at this address.", None)
         existing = await _existing(response_id, tenant, store)

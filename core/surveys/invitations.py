@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -10,6 +11,7 @@ from pejling.core.surveys.models import CHANNELS, Invitation
 from pejling.tenants.models import Store, Zone
 
 DEFAULT_VALIDITY = timedelta(days=14)
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,100}$")
 
 
 def hash_token(token: str) -> str:
@@ -38,6 +40,6 @@ async def create_invitation(
 
 async def find_invitation(token: str) -> Invitation | None:
     """The invitation of a token in the current scope (``all_tenants()`` for a link that names no tenant)."""
-    if not token or len(token) > 100:
+    if not TOKEN.match(token or ""):
         return None
     return await Invitation.get_or_none(token_hash=hash_token(token))

@@ -421,3 +421,40 @@ async def test_a_page_loaded_before_a_survey_change_still_submits_to_its_version
     mixed = shop.payload(survey_version_id=str(new.id))  # old statements against the new version
     reply = await post(client, shop, mixed)
     assert reply.status_code == 422 and reply.json()["error"] == "unknown_statement"
+
+
+async def test_control_characters_and_lone_surrogates_never_reach_the_database(
+    client: httpx.AsyncClient, shop: Shop
+) -> None:
+    payload = shop.payload(comment="Good\x00 \ud800 queue\n\n at\tthe  till")
+    body = json.dumps(payload)  # keeps the lone surrogate as an escape, as a hostile client could send it
+    reply = await client.post(url(shop), content=body, headers={"content-type": "application/json"})
+    assert reply.status_code == 201, reply.text
+    with tenant_scope(shop.tenant.id):
+        assert (await Response.get(id=payload["id"])).comment == "Good queue at the till"
+    bad_email = shop.payload(consent={"contact": True, "email": "a\x00b@example.com"})
+    reply = await client.post(url(shop), content=json.dumps(bad_email), headers={"content-type": "application/json"})
+    assert reply.status_code == 422 and reply.json()["error"] == "invalid_email"
+    for hostile in ("\ud800", "x" * 5000, "a\x00b"):
+        reply = await client.post(
+            url(shop),
+            content=json.dumps(shop.payload(invitation=hostile)),
+            headers={"content-type": "application/json"},
+        )
+        assert reply.status_code == 404 and reply.json()["error"] == "invitation_not_found"
+
+
+@pytest.mark.parametrize("slug", ["\ud800", "UPPER", "a" * 64, "a\x00b"])
+async def test_hostile_slugs_are_unknown(database: Any, shop: Shop, slug: str) -> None:
+    for tenant_slug, store_slug in ((slug, shop.store.slug), (shop.tenant.slug, slug)):
+        with pytest.raises(IngestRefused) as refused:
+            await ingest_response(
+                shop.payload(),
+                tenant_slug=tenant_slug,
+                store_slug=store_slug,
+                client_address="",
+                user_agent="",
+                via="graphql",
+                settings=database,
+            )
+        assert refused.value.status == 404
