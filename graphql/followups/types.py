@@ -38,6 +38,8 @@ class FollowUpLoaders:
         self.response: DataLoader[UUID, Response | None] = DataLoader(self._responses)
         self.rule: DataLoader[UUID, models.AlertRule | None] = DataLoader(self._rules)
         self.member: DataLoader[UUID, tuple[Membership, User] | None] = DataLoader(self._members)
+        self.notes: DataLoader[UUID, list[tuple[models.FollowUpNote, User | None]]] = DataLoader(self._notes)
+        self.replies: DataLoader[UUID, list[models.Reply]] = DataLoader(self._replies)
 
     async def _answers(self, ids: Sequence[UUID]) -> list[list[Answer]]:
         grouped: dict[UUID, list[Answer]] = defaultdict(list)
@@ -56,6 +58,20 @@ class FollowUpLoaders:
     async def _rules(self, ids: Sequence[UUID]) -> list[models.AlertRule | None]:
         found = {r.id: r for r in await models.AlertRule.filter(id__in=list(ids))}
         return [found.get(i) for i in ids]
+
+    async def _notes(self, ids: Sequence[UUID]) -> list[list[tuple[models.FollowUpNote, User | None]]]:
+        notes = await models.FollowUpNote.filter(follow_up_id__in=list(ids)).order_by("created_at", "id")
+        authors = {u.id: u for u in await User.filter(id__in=list({n.author_id for n in notes if n.author_id}))}
+        grouped: dict[UUID, list[tuple[models.FollowUpNote, User | None]]] = defaultdict(list)
+        for note in notes:
+            grouped[note.follow_up_id].append((note, authors.get(note.author_id)))
+        return [grouped.get(i, []) for i in ids]
+
+    async def _replies(self, ids: Sequence[UUID]) -> list[list[models.Reply]]:
+        grouped: dict[UUID, list[models.Reply]] = defaultdict(list)
+        for reply in await models.Reply.filter(follow_up_id__in=list(ids)).order_by("created_at", "id"):
+            grouped[reply.follow_up_id].append(reply)
+        return [grouped.get(i, []) for i in ids]
 
     async def _members(self, user_ids: Sequence[UUID]) -> list[tuple[Membership, User] | None]:
         memberships = {m.user_id: m for m in await Membership.filter(user_id__in=list(user_ids))}
@@ -288,14 +304,11 @@ class FollowUpNode(relay.Node):
 
     @strawberry.field(description="Notes, oldest first.")
     async def notes(self, info: Info) -> list[FollowUpNoteType]:
-        notes = await models.FollowUpNote.filter(follow_up_id=UUID(self.id)).order_by("created_at", "id")
-        authors = {u.id: u for u in await User.filter(id__in=[n.author_id for n in notes if n.author_id])}
-        return [FollowUpNoteType.from_model(n, authors.get(n.author_id)) for n in notes]
+        return [FollowUpNoteType.from_model(n, a) for n, a in await loaders(info).notes.load(UUID(self.id))]
 
     @strawberry.field(description="Replies sent to the shopper, oldest first.")
     async def replies(self, info: Info) -> list[ShopperReply]:
-        rows = await models.Reply.filter(follow_up_id=UUID(self.id)).order_by("created_at", "id")
-        return [ShopperReply.from_model(r) for r in rows]
+        return [ShopperReply.from_model(r) for r in await loaders(info).replies.load(UUID(self.id))]
 
     @classmethod
     def from_model(cls, follow_up: models.FollowUp) -> FollowUpNode:
