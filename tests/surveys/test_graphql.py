@@ -159,6 +159,11 @@ async def test_analysts_cannot_change_the_survey_and_tenants_are_apart(
     )
     bank_b = (await gql(client, "{ statementBank { id } }", headers=b.headers))["data"]["statementBank"]
     assert "value.t-only-a" not in {s["id"] for s in bank_b}
+    steal = await gql(
+        client, 'mutation { chooseSurveyStatements(statementIds: ["value.t-only-a"]) { version { number } errors '
+        "{ code field } } }", headers=b.headers,
+    )
+    assert steal["data"]["chooseSurveyStatements"]["errors"] == [{"code": "invalid", "field": "statementIds"}]
     survey_a = (await gql(client, SURVEY, headers=a.headers))["data"]["survey"]
     survey_b = (await gql(client, SURVEY, headers=b.headers))["data"]["survey"]
     assert survey_a["id"] != survey_b["id"]
