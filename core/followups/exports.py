@@ -14,7 +14,7 @@ import json
 import logging
 import os
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 EXPORT_JOB = "followups.export"
 PAGE_SIZE = 500
 MAX_RUNNING_EXPORTS = 5
+#: Finished exports (rows and files) are deleted this many days after they were made.
+KEEP_EXPORTS_DAYS = 7
 FIXED_COLUMNS = (
     "id", "receipt_code", "submitted_at", "store", "zone", "channel", "language", "device_class", "duration_ms",
     "outcome", "comment", "quality_flags", "consent_contact",
@@ -64,7 +66,11 @@ def progress(export: Export) -> float:
 
 async def start_export(fmt: ExportFormat, filters: ResponseFilter, *, requested_by: UUID | None,
                        include_contact: bool) -> Export:
-    """Queue an export of the responses ``filters`` covers (the caller narrows it to the visible stores)."""
+    """Queue an export of the responses ``filters`` covers (the caller narrows it to the visible stores).
+
+    Exports of the tenant older than :data:`KEEP_EXPORTS_DAYS` are deleted first, files included.
+    """
+    await purge_old_exports()
     running = await Export.filter(status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]).count()
     if running >= MAX_RUNNING_EXPORTS:
         raise FollowUpRefused("invalid", f"At most {MAX_RUNNING_EXPORTS} exports can run at once; wait for one.",
@@ -74,6 +80,19 @@ async def start_export(fmt: ExportFormat, filters: ResponseFilter, *, requested_
     await enqueue(EXPORT_JOB, {"export_id": str(export.id)}, tenant_id=export.tenant_id,
                   idempotency_key=f"{EXPORT_JOB}:{export.id}", max_attempts=3)
     return export
+
+
+async def purge_old_exports(now: datetime | None = None) -> int:
+    """Delete the current tenant's finished exports older than :data:`KEEP_EXPORTS_DAYS`, with their files."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=KEEP_EXPORTS_DAYS)
+    old = await Export.filter(created_at__lt=cutoff, status__in=[ExportStatus.SUCCEEDED, ExportStatus.FAILED])
+    for export in old:
+        path = export_path(export)
+        path.unlink(missing_ok=True)
+        path.with_suffix(path.suffix + ".part").unlink(missing_ok=True)
+    if old:
+        await Export.filter(id__in=[e.id for e in old]).delete()
+    return len(old)
 
 
 async def matching_pages(filters: ResponseFilter, page_size: int = PAGE_SIZE) -> AsyncIterator[list[Response]]:

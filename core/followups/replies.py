@@ -22,6 +22,8 @@ from pejling.tenants.scope import all_tenants
 REPLY_JOB = "followups.reply"
 MAX_REPLY_CHARS = 5000
 MAX_SUBJECT_CHARS = 200
+#: Replies one shopper can get about one response: a conversation, not a mailing list.
+MAX_REPLIES_PER_RESPONSE = 5
 
 REPLY_TEXTS: dict[str, dict[str, str]] = {
     "en": {"subject": "About your visit to {store}",
@@ -60,6 +62,9 @@ async def reply_to_shopper(response: Response, *, text: str, author_id: UUID | N
     subject = " ".join((subject or "").split())
     if len(subject) > MAX_SUBJECT_CHARS:
         raise FollowUpRefused("invalid", f"Keep the subject under {MAX_SUBJECT_CHARS} characters.", "subject")
+    if await Reply.filter(response_id=response.id).count() >= MAX_REPLIES_PER_RESPONSE:
+        raise FollowUpRefused("invalid", f"This shopper already got {MAX_REPLIES_PER_RESPONSE} replies about this "
+                              "visit.", "responseId")
     if follow_up is not None and follow_up.response_id != response.id:
         raise FollowUpRefused("invalid", "The follow-up is about another response.", "followUpId")
     if not subject:

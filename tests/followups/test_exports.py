@@ -11,7 +11,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from pejling.graphql.relay_ids import encode_id
+from pejling.core.followups.exports import export_path
+from pejling.core.followups.models import Export
+from pejling.graphql.relay_ids import decode_id, encode_id
+from pejling.tenants.scope import tenant_scope
 
 from .conftest import Chain, Jobs, gql, make_chain
 from .helpers import stored_response
@@ -128,3 +131,17 @@ async def test_an_export_of_nothing_still_finishes(api: httpx.AsyncClient, chain
     assert export["status"] == "SUCCEEDED" and export["rowsTotal"] == 0 and export["progress"] == 1.0
     reply = await api.get(path_of(export["downloadUrl"]), headers=chain.owner.headers)
     assert reply.text.splitlines()[0].startswith("id,receipt_code,submitted_at")
+
+
+async def test_old_exports_are_purged_with_their_files(api: httpx.AsyncClient, chain: Chain, jobs: Jobs) -> None:
+    started = await start(api, chain.owner, "CSV")
+    export = await finished(api, chain.owner, jobs, started["export"]["id"])
+    with tenant_scope(chain.tenant.id):
+        row = await Export.get(id=decode_id(export["id"], "Export"))
+        path = export_path(row)
+        assert path.is_file()
+        await Export.filter(id=row.id).update(created_at=datetime.now(UTC) - timedelta(days=8))
+    await start(api, chain.owner, "JSON")
+    assert not path.exists()
+    assert (await gql(api, chain.owner, EXPORT, id=export["id"]))["data"]["export"] is None
+    assert (await api.get(path_of(export["downloadUrl"]), headers=chain.owner.headers)).status_code == 404

@@ -79,3 +79,14 @@ async def test_replies_are_refused_for_other_stores_tenants_and_analysts(api: ht
         "code": "invalid", "field": "text", "message": "Write a reply of 1–5000 characters."}
     with tenant_scope(chain.tenant.id):
         assert await Reply.all().count() == 0
+
+
+async def test_one_visit_gets_at_most_five_replies(api: httpx.AsyncClient, chain: Chain) -> None:
+    response_id = encode_id("Response", await chain.submit(consent_email=f"{unique('s')}@example.com"))
+    for number in range(5):
+        body = await gql(api, chain.owner, REPLY, responseId=response_id, text=f"Reply {number}")
+        assert body["data"]["replyToShopper"]["errors"] == []
+    body = await gql(api, chain.owner, REPLY, responseId=response_id, text="One more")
+    assert body["data"]["replyToShopper"]["errors"][0]["code"] == "invalid"
+    with tenant_scope(chain.tenant.id):
+        assert await Reply.all().count() == 5
