@@ -75,8 +75,8 @@
 
   form.addEventListener("keydown", function (e) {
     lastKey = e.key;
-    if (e.key === "Enter" && e.target.type === "radio") {
-      e.preventDefault();
+    if (e.target.type === "radio" && (e.key === "Enter" || (e.key === " " && e.target.checked))) {
+      e.preventDefault(); // Enter (or Space on the chosen answer) confirms the selection
       if (e.target.checked) answered(e.target);
     }
   });
@@ -94,9 +94,10 @@
       return;
     }
     if (t.type === "radio") {
-      var arrow = /^Arrow/.test(lastKey);
+      // A tap or a click answers. A keyboard "click" (detail 0) answers only for Space: arrow keys just move
+      // the selection within the group, and Enter confirms it (see keydown).
+      if (e.detail > 0 || lastKey === " ") answered(t);
       lastKey = "";
-      if (!arrow) answered(t); // arrow keys only move the selection: Enter or Space confirms
     }
   });
 

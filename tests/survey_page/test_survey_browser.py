@@ -368,3 +368,37 @@ async def test_without_javascript_the_page_is_one_plain_form(server: str, browse
     answers = sorted(response.answers, key=lambda a: a.position)
     assert [a.value for a in answers] == [1 + i % 5 for i in range(total)]
     assert all(a.reaction_ms is None for a in answers)
+
+
+async def test_keyboard_only_shopper_can_answer(server: str, browser: Browser) -> None:
+    shop = await make_shop()
+    context = await browser.new_context(locale="en", viewport={"width": 1024, "height": 800})
+    page = await context.new_page()
+    await page.goto(f"{server}{shop.url}")
+    await page.locator("#intro button[data-go=next]").focus()
+    await page.keyboard.press("Enter")
+    statements = page.locator("fieldset.statement")
+    total = await statements.count()
+    for index in range(total):
+        step = statements.nth(index)
+        await step.locator("legend").wait_for(state="visible")
+        assert await page.evaluate("() => document.activeElement.tagName") == "LEGEND"  # focus follows the step
+        await page.keyboard.press("Tab")  # into the radio group
+        await page.keyboard.press("ArrowDown")  # moves the selection without answering
+        await page.keyboard.press("ArrowDown")
+        await page.wait_for_timeout(250)
+        assert await step.is_visible()
+        await page.keyboard.press("Enter" if index % 2 else " ")  # confirms
+    await page.locator("#outcome legend").wait_for(state="visible")
+    await page.keyboard.press("Tab")
+    await page.keyboard.press("ArrowRight")
+    await page.keyboard.press("Enter")
+    await page.locator("#comment").wait_for(state="visible")
+    await page.locator("#comment").focus()
+    await page.keyboard.type("Quick and friendly")
+    await page.keyboard.press("Enter")
+    await page.locator("#thanks").wait_for(state="visible")
+    await context.close()
+    (response,) = await _stored(shop)
+    assert len(response.answers) == total
+    assert response.comment == "Quick and friendly"
