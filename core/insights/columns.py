@@ -43,6 +43,12 @@ INTEGER_COLUMNS = frozenset(
      *(f"{g}_cn" for g in GOALS)]
 )
 
+STORE_COLUMNS: tuple[str, ...] = (
+    "n", "n_flagged", *(f"o{k}" for k in range(OUTCOME_POINTS)), *(f"{g}_{p}" for g in GOALS for p in ("n", "s", "ss"))
+)
+"""The columns of the chain view ``insights_store_daily`` (per store and day)."""
+STORE_INDEX = [INDEX[c] for c in STORE_COLUMNS]
+
 HISTOGRAM_COLUMNS: tuple[str, ...] = tuple(f"c{k}" for k in range(OUTCOME_POINTS))
 
 FloatArray = npt.NDArray[np.float64]

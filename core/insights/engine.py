@@ -20,7 +20,7 @@ import numpy as np
 from pejling.core.contracts import Rollup, ScoringModel, SummaryOptions
 from pejling.core.insights import moments, sql
 from pejling.core.insights import statistics as st
-from pejling.core.insights.columns import HISTOGRAM_COLUMNS, OUTCOME_POINTS, SUM_COLUMNS, Q
+from pejling.core.insights.columns import HISTOGRAM_COLUMNS, OUTCOME_POINTS, STORE_COLUMNS, SUM_COLUMNS, Q
 from pejling.core.insights.columns import moments as column_moments
 from pejling.core.insights.goal_scores import mask_goals
 from pejling.core.insights.models import StoreChange
@@ -114,14 +114,17 @@ class Request:
 # Reading rollups
 # ---------------------------------------------------------------------------------------------------------------------
 
-_CHAIN_COLUMNS = ("n", "n_flagged", *(f"o{k}" for k in range(OUTCOME_POINTS)),
-                  *(f"{g}_{p}" for g in GOALS for p in ("n", "s", "ss")))
+_CHAIN_COLUMNS = STORE_COLUMNS
 
 
 async def _sums(
     req: Request, scope: Scope | None, start: date, end: date, *, group: Sequence[str] = (),
-    columns: Sequence[str] = SUM_COLUMNS, extra: str = "", extra_params: Sequence[Any] = (),
+    columns: Sequence[str] = SUM_COLUMNS, extra: str = "", extra_params: Sequence[Any] = (), coarse: bool = False,
 ) -> list[dict[str, Any]]:
+    """Summed rollup columns; ``coarse``: read the per-store-day chain view when the filters allow it."""
+    table = "insights_daily"
+    if coarse and not req.channel and (scope is None or not scope.zone_ids):
+        table = "insights_store_daily"
     where = "tenant_id = ? AND day >= ? AND day <= ?"
     params: list[Any] = [req.tenant_id, start, end]
     if scope is not None:
@@ -136,7 +139,7 @@ async def _sums(
         where += " AND " + extra
         params += list(extra_params)
     select = ", ".join([*group, *(f"SUM({c}) AS {c}" for c in columns)])
-    text = f"SELECT {select} FROM insights_daily WHERE {where}"  # noqa: S608 - column names are constants
+    text = f"SELECT {select} FROM {table} WHERE {where}"  # noqa: S608 - table and column names are constants
     if group:
         text += " GROUP BY " + ", ".join(group)
     rows = await sql.fetch(text, params)
@@ -160,9 +163,15 @@ def _total(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] = SUM_COLUM
 # ---------------------------------------------------------------------------------------------------------------------
 
 
+_FIELD_NAMES: dict[type, list[str]] = {}
+
+
 def _mk(cls: type[_T], *args: Any, **kwargs: Any) -> _T:
     """Build a section from positional values in field order (strawberry types take keywords only)."""
-    kwargs.update(zip([f.name for f in fields(cls)], args, strict=False))  # type: ignore[arg-type]
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    kwargs.update(zip(names, args, strict=False))
     return cls(**kwargs)
 
 
@@ -241,7 +250,7 @@ async def _compute(req: Request, version: int) -> Insights:
     scope = req.scope
     by_mask = await _sums(req, scope, req.start, req.end, group=("mask",))
     total = _total(by_mask)
-    chain_rows = await _sums(req, None, req.start, req.end, group=("store_id",), columns=_CHAIN_COLUMNS)
+    chain_rows = await _sums(req, None, req.start, req.end, group=("store_id",), columns=_CHAIN_COLUMNS, coarse=True)
     stores = {s.id: s for s in await Store.all()}
 
     # -- chain per store: shrinkage and top-quartile targets -------------------------------------------------------
@@ -486,7 +495,7 @@ def _jsonable(value: Any) -> Any:
 
 
 async def _trends(req: Request) -> Trends:
-    rows = await _sums(req, req.scope, req.start, req.end, group=("day",), columns=_CHAIN_COLUMNS)
+    rows = await _sums(req, req.scope, req.start, req.end, group=("day",), columns=_CHAIN_COLUMNS, coarse=True)
     daily_rows = sorted(((sql.as_date(r["day"]), r) for r in rows), key=lambda x: x[0])
 
     def point(start: date, s: Mapping[str, float]) -> TrendPoint:
@@ -515,7 +524,8 @@ async def store_change_effect(req: Request, change: StoreChange, store_name: str
     """Outcome before/after a change in its store against every other store (difference in differences)."""
     before_start = change.date - timedelta(days=CHANGE_WINDOW_DAYS)
     after_end = change.date + timedelta(days=CHANGE_WINDOW_DAYS - 1)
-    rows = await _sums(req, None, before_start, after_end, group=("store_id", "day"), columns=_CHAIN_COLUMNS)
+    rows = await _sums(req, None, before_start, after_end, group=("store_id", "day"), columns=_CHAIN_COLUMNS,
+                       coarse=True)
     cells: dict[tuple[bool, bool], list[Mapping[str, Any]]] = {(t, a): [] for t in (True, False) for a in (True, False)}
     for r in rows:
         treated = sql.as_uuid(r["store_id"]) == change.store_id
@@ -556,7 +566,7 @@ async def _comparison(req: Request, total: Mapping[str, float]) -> Comparison:
             other_rows = []
         else:
             marks = sql.marks(len(req.scope.store_ids))
-            other_rows = await _sums(req, None, start, end, columns=_CHAIN_COLUMNS,
+            other_rows = await _sums(req, None, start, end, columns=_CHAIN_COLUMNS, coarse=True,
                                      extra=f"store_id NOT IN ({marks})", extra_params=req.scope.store_ids)
         against = "stores"
     other = _total(other_rows, _CHAIN_COLUMNS)

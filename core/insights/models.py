@@ -229,3 +229,52 @@ class DailyRollup(TenantModel):
         table = "insights_daily"
         unique_together = (("tenant", "store", "zone_id", "channel", "day", "mask"),)
         indexes = (("tenant_id", "day"), ("tenant_id", "store_id", "day"))
+
+
+class StoreDailyRollup(TenantModel):
+    """The chain view: sums of one tenant store and local day (all zones, channels and masks together)."""
+
+    id = fields.UUIDField(primary_key=True)
+    store: Any = fields.ForeignKeyField(
+        "tenants.Store", related_name="insight_store_rollups", on_delete=fields.CASCADE
+    )
+    day = fields.DateField()
+    n = fields.IntField(default=0)
+    n_flagged = fields.IntField(default=0)
+    o0 = fields.IntField(default=0)
+    o1 = fields.IntField(default=0)
+    o2 = fields.IntField(default=0)
+    o3 = fields.IntField(default=0)
+    o4 = fields.IntField(default=0)
+    o5 = fields.IntField(default=0)
+    o6 = fields.IntField(default=0)
+    o7 = fields.IntField(default=0)
+    o8 = fields.IntField(default=0)
+    o9 = fields.IntField(default=0)
+    o10 = fields.IntField(default=0)
+    security_n = fields.IntField(default=0)
+    security_s = fields.FloatField(default=0)
+    security_ss = fields.FloatField(default=0)
+    ease_n = fields.IntField(default=0)
+    ease_s = fields.FloatField(default=0)
+    ease_ss = fields.FloatField(default=0)
+    autonomy_n = fields.IntField(default=0)
+    autonomy_s = fields.FloatField(default=0)
+    autonomy_ss = fields.FloatField(default=0)
+    recognition_n = fields.IntField(default=0)
+    recognition_s = fields.FloatField(default=0)
+    recognition_ss = fields.FloatField(default=0)
+    enjoyment_n = fields.IntField(default=0)
+    enjoyment_s = fields.FloatField(default=0)
+    enjoyment_ss = fields.FloatField(default=0)
+    discovery_n = fields.IntField(default=0)
+    discovery_s = fields.FloatField(default=0)
+    discovery_ss = fields.FloatField(default=0)
+    value_n = fields.IntField(default=0)
+    value_s = fields.FloatField(default=0)
+    value_ss = fields.FloatField(default=0)
+
+    class Meta:
+        table = "insights_store_daily"
+        unique_together = (("tenant", "store", "day"),)
+        indexes = (("tenant_id", "day"),)

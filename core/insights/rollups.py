@@ -22,11 +22,22 @@ from zoneinfo import ZoneInfo
 from tortoise.transactions import in_transaction
 
 from pejling.core.insights import sql
-from pejling.core.insights.columns import HISTOGRAM_COLUMNS, INTEGER_COLUMNS, SUM_COLUMNS, FloatArray, contribution
+from pejling.core.insights.columns import (
+    HISTOGRAM_COLUMNS,
+    INTEGER_COLUMNS,
+    STORE_COLUMNS,
+    STORE_INDEX,
+    SUM_COLUMNS,
+    FloatArray,
+    contribution,
+)
 from pejling.core.insights.goal_scores import Tap, TapLike
 from pejling.tenants.scope import current_tenant_id, tenant_scope
 
 log = logging.getLogger(__name__)
+
+FLUSH_KEYS = 2_000_000
+"""A full recomputation gathers everything in memory and writes once, unless it gathers more rows than this."""
 
 NO_ZONE = UUID(int=0)
 """The zone of rollup rows for responses given outside any zone."""
@@ -42,6 +53,11 @@ _STATEMENT_INSERT = (
     + ") VALUES (" + sql.marks(len(_KEY) + 2 + len(HISTOGRAM_COLUMNS)) + ") ON CONFLICT (" + ", ".join(_KEY)
     + ", statement_id) DO UPDATE SET "
     + ", ".join(f"{c} = insights_statement_daily.{c} + excluded.{c}" for c in HISTOGRAM_COLUMNS)
+)
+_STORE_INSERT = (
+    "INSERT INTO insights_store_daily (id, tenant_id, store_id, day, " + ", ".join(STORE_COLUMNS) + ") VALUES ("  # noqa: S608
+    + sql.marks(4 + len(STORE_COLUMNS)) + ") ON CONFLICT (tenant_id, store_id, day) DO UPDATE SET "
+    + ", ".join(f"{c} = insights_store_daily.{c} + excluded.{c}" for c in STORE_COLUMNS)
 )
 _BUMP = (
     "INSERT INTO insights_rollup_state (id, tenant_id, version) VALUES (?, ?, 1) "
@@ -90,6 +106,7 @@ class _Batch:
     def __init__(self) -> None:
         self.daily: dict[tuple[Any, ...], FloatArray] = {}
         self.statements: dict[tuple[Any, ...], list[int]] = {}
+        self.stores: dict[tuple[Any, ...], FloatArray] = {}
 
     def add(
         self, store_id: UUID, zone_id: UUID | None, channel: str, day: date, outcome: int | None, flagged: bool,
@@ -102,19 +119,29 @@ class _Batch:
             self.daily[key] = vec
         else:
             row += vec
+        skey = (store_id, day)
+        store_row = self.stores.get(skey)
+        if store_row is None:
+            self.stores[skey] = vec[STORE_INDEX]
+        else:
+            store_row += vec[STORE_INDEX]
         if flagged:
             return
         for tap in taps:
             if not 0 <= int(tap.value) < len(HISTOGRAM_COLUMNS):
                 continue
-            skey = (store_id, zone_id or NO_ZONE, channel, day, tap.statement_id)
-            counts = self.statements.setdefault(skey, [0] * len(HISTOGRAM_COLUMNS))
+            tkey = (store_id, zone_id or NO_ZONE, channel, day, tap.statement_id)
+            counts = self.statements.setdefault(tkey, [0] * len(HISTOGRAM_COLUMNS))
             counts[int(tap.value)] += 1
 
     def __len__(self) -> int:
         return len(self.daily)
 
-    async def write(self, tenant_id: UUID) -> None:
+    async def write(self, tenant_id: UUID, *, fresh: bool = False) -> None:
+        """Add the gathered deltas to the rollups; ``fresh``: no rollup rows yet (a bulk copy on PostgreSQL)."""
+        if fresh and sql.is_postgres():
+            await self._copy(tenant_id)
+            return
         rows: list[list[Any]] = []
         for (store_id, zone_id, channel, day, mask), vec in self.daily.items():
             values = [
@@ -127,8 +154,44 @@ class _Batch:
             for (store_id, zone_id, channel, day, statement_id), counts in self.statements.items()
         ]
         await sql.execute_many(_STATEMENT_INSERT, srows)
+        await sql.execute_many(_STORE_INSERT, self._store_rows(tenant_id))
         self.daily.clear()
         self.statements.clear()
+        self.stores.clear()
+
+    def _store_rows(self, tenant_id: UUID) -> list[list[Any]]:
+        return [
+            [uuid4(), tenant_id, store_id, day,
+             *[int(round(v)) if c in INTEGER_COLUMNS else float(v)
+               for c, v in zip(STORE_COLUMNS, vec, strict=True)]]
+            for (store_id, day), vec in self.stores.items()
+        ]
+
+    async def _copy(self, tenant_id: UUID) -> None:
+        daily = [
+            (uuid4(), tenant_id, store_id, zone_id, channel, day, mask,
+             *[int(round(v)) if c in INTEGER_COLUMNS else float(v) for c, v in zip(SUM_COLUMNS, vec, strict=True)])
+            for (store_id, zone_id, channel, day, mask), vec in self.daily.items()
+        ]
+        statements = [
+            (uuid4(), tenant_id, store_id, zone_id, channel, day, statement_id, *counts)
+            for (store_id, zone_id, channel, day, statement_id), counts in self.statements.items()
+        ]
+        async with sql.client().acquire_connection() as connection:
+            await connection.copy_records_to_table(
+                "insights_daily", records=daily, columns=["id", *_KEY, "mask", *SUM_COLUMNS]
+            )
+            await connection.copy_records_to_table(
+                "insights_statement_daily", records=statements,
+                columns=["id", *_KEY, "statement_id", *HISTOGRAM_COLUMNS],
+            )
+            await connection.copy_records_to_table(
+                "insights_store_daily", records=[tuple(r) for r in self._store_rows(tenant_id)],
+                columns=["id", "tenant_id", "store_id", "day", *STORE_COLUMNS],
+            )
+        self.daily.clear()
+        self.statements.clear()
+        self.stores.clear()
 
 
 async def bump_version(tenant_id: UUID) -> None:
@@ -189,7 +252,9 @@ async def recompute_rollups(tenant_id: UUID | None = None, *, batch_size: int = 
         async with in_transaction():
             await sql.execute("DELETE FROM insights_daily WHERE tenant_id = ?", [tenant])
             await sql.execute("DELETE FROM insights_statement_daily WHERE tenant_id = ?", [tenant])
+            await sql.execute("DELETE FROM insights_store_daily WHERE tenant_id = ?", [tenant])
             pending = _Batch()
+            fresh = True
             after: Any = None
             while True:
                 where = "tenant_id = ?" + (" AND id > ?" if after is not None else "")
@@ -224,12 +289,14 @@ async def recompute_rollups(tenant_id: UUID | None = None, *, batch_size: int = 
                         taps.get(str(r["id"]), []),
                     )
                 total += len(responses)
-                if len(pending) >= 20_000:
-                    await pending.write(tenant)
+                if len(pending.statements) >= FLUSH_KEYS:
+                    # Rows written before may be met again: from here on add to them (upsert).
+                    await pending.write(tenant, fresh=fresh)
+                    fresh = False
                 after = last
                 if len(responses) < batch_size:
                     break
-            await pending.write(tenant)
+            await pending.write(tenant, fresh=fresh)
             await bump_version(tenant)
     log.info("recomputed the rollups of tenant %s from %d responses", tenant, total)
     return total

@@ -180,7 +180,10 @@ async def run(url: str) -> dict[str, float]:
         results["graphql_cold_median_ms"] = statistics.median(http_cold)
         await Tortoise.close_connections()
     finally:
-        await _admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if os.environ.get("BENCH_KEEP"):
+            print(f"kept database {name} (tenant {tenant.id}, first store {stores[0].id})")
+        else:
+            await _admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return results
 
 

@@ -13,7 +13,7 @@ import pytest
 from simulate import make_world
 
 from pejling.core.insights import sql
-from pejling.core.insights.columns import HISTOGRAM_COLUMNS, SUM_COLUMNS
+from pejling.core.insights.columns import HISTOGRAM_COLUMNS, STORE_COLUMNS, SUM_COLUMNS
 from pejling.core.insights.rollups import recompute_rollups, record_response, rollup_version
 from pejling.core.surveys.bank import GOALS, current_bank
 from pejling.core.surveys.models import Answer, Response
@@ -21,7 +21,10 @@ from pejling.core.surveys.survey import active_survey
 from pejling.tenants.scope import tenant_scope
 
 
-async def _snapshot(tenant_id: Any) -> tuple[dict[tuple[str, ...], list[float]], dict[tuple[str, ...], list[int]]]:
+Snapshot = tuple[dict[tuple[str, ...], list[float]], dict[tuple[str, ...], list[int]], dict[tuple[str, ...], list[float]]]
+
+
+async def _snapshot(tenant_id: Any) -> Snapshot:
     daily = {}
     for r in await sql.fetch("SELECT * FROM insights_daily WHERE tenant_id = ?", [tenant_id]):
         key = (str(r["store_id"]), str(r["zone_id"]), r["channel"], str(r["day"])[:10], str(r["mask"]))
@@ -30,7 +33,10 @@ async def _snapshot(tenant_id: Any) -> tuple[dict[tuple[str, ...], list[float]],
     for r in await sql.fetch("SELECT * FROM insights_statement_daily WHERE tenant_id = ?", [tenant_id]):
         key = (str(r["store_id"]), str(r["zone_id"]), r["channel"], str(r["day"])[:10], r["statement_id"])
         statements[key] = [int(r[c]) for c in HISTOGRAM_COLUMNS]
-    return daily, statements
+    stores = {}
+    for r in await sql.fetch("SELECT * FROM insights_store_daily WHERE tenant_id = ?", [tenant_id]):
+        stores[(str(r["store_id"]), str(r["day"])[:10])] = [sql.number(r[c]) for c in STORE_COLUMNS]
+    return daily, statements, stores
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -77,9 +83,17 @@ async def test_incremental_rollups_equal_full_recomputation(database: Any, seed:
         recomputed = await _snapshot(world.tenant.id)
         assert await rollup_version(world.tenant.id) == version_before + 1
 
-    daily_a, statements_a = incremental
-    daily_b, statements_b = recomputed
+    daily_a, statements_a, stores_a = incremental
+    daily_b, statements_b, stores_b = recomputed
     assert statements_a == statements_b
+    assert stores_a.keys() == stores_b.keys()
+    for key, values in stores_a.items():
+        assert all(math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9) for a, b in zip(values, stores_b[key], strict=True))
+    # The chain view is the fine rollup summed over zones, channels and masks.
+    for key, values in stores_a.items():
+        fine = [v for k, v in daily_a.items() if (k[0], k[3]) == key]
+        for i, column in enumerate(STORE_COLUMNS):
+            assert math.isclose(values[i], sum(f[SUM_COLUMNS.index(column)] for f in fine), abs_tol=1e-9)
     assert daily_a.keys() == daily_b.keys()
     for key, values in daily_a.items():
         for column, a, b in zip(SUM_COLUMNS, values, daily_b[key], strict=True):
