@@ -23,6 +23,14 @@ from pejling.core.database import migrate, tortoise_config
 from pejling.core.settings import Settings
 
 BACKEND = os.environ.get("PEJLING_TEST_BACKEND", "sqlite")
+
+# Tests hash hundreds of passwords: use argon2id with its cheapest parameters here. Production keeps
+# the RFC 9106 low-memory profile (tests/auth/test_password_hashing.py checks the shipped hasher).
+import argon2  # noqa: E402
+
+from pejling.core.auth import passwords  # noqa: E402
+
+passwords._hasher = argon2.PasswordHasher.from_parameters(argon2.profiles.CHEAPEST)
 PG_URL = os.environ.get("PEJLING_TEST_DATABASE_URL", "")
 
 

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from pejling.core.auth.password_reset import purge_old_reset_tokens
 from pejling.core.auth.sessions import purge_expired_sessions
 from pejling.core.auth.throttle import SIGNUP_WINDOW, purge_old_failures
-from pejling.core.settings import Settings
+from pejling.core.jobs.registry import register_job, run_hourly
+from pejling.core.settings import Settings, get_settings
 
 
 async def purge_expired_account_data(settings: Settings, now: datetime | None = None) -> dict[str, int]:
@@ -27,3 +28,12 @@ async def purge_expired_account_data(settings: Settings, now: datetime | None = 
         "reset_tokens": await purge_old_reset_tokens(now),
         "throttle_rows": await purge_old_failures(window_settings, now),
     }
+
+
+@register_job("accounts.purge_expired", timeout_seconds=300)
+async def purge_expired_account_data_job(payload: dict[str, object]) -> None:
+    """The hourly job form of :func:`purge_expired_account_data`, with the process settings."""
+    await purge_expired_account_data(get_settings())
+
+
+run_hourly("accounts.purge_expired")

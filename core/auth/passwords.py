@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
+
+def production_hasher() -> PasswordHasher:
+    """argon2id with the RFC 9106 low-memory profile (64 MiB, 3 passes, 4 lanes)."""
+    return PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
+
+
+_hasher = production_hasher()
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256

@@ -7,7 +7,7 @@ from typing import Any
 
 from pejling.core.jobs.models import Job, JobStatus
 from pejling.core.jobs.queue import utcnow
-from pejling.core.jobs.registry import PermanentJobError, register_job
+from pejling.core.jobs.registry import PermanentJobError, register_job, run_hourly
 
 
 @register_job("jobs.purge_succeeded", timeout_seconds=300)
@@ -18,3 +18,6 @@ async def purge_succeeded(payload: dict[str, Any]) -> None:
         raise PermanentJobError("older_than_days must be a whole number of at least 1")
     cutoff = utcnow() - timedelta(days=days)
     await Job.filter(status=JobStatus.SUCCEEDED, finished_at__lt=cutoff).delete()
+
+
+run_hourly("jobs.purge_succeeded", {"older_than_days": 7})

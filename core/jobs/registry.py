@@ -23,9 +23,19 @@ JobHandler = Callable[[dict[str, Any]], Awaitable[None]]
 #: Modules whose import registers job kinds; the worker imports them before taking jobs.
 JOB_MODULES: list[str] = [
     "pejling.core.jobs.housekeeping",
+    "pejling.core.auth.housekeeping",
     "pejling.core.followups.jobs",
     "pejling.core.insights.scores",
 ]
+
+#: Job kinds every worker with ``housekeeping`` queues once an hour (kind → payload), deduplicated per hour.
+HOURLY_JOBS: dict[str, dict[str, Any]] = {}
+
+
+def run_hourly(kind: str, payload: dict[str, Any] | None = None) -> None:
+    """Have housekeeping workers queue ``kind`` once an hour across all workers."""
+    HOURLY_JOBS[kind] = payload or {}
+
 
 _KIND_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_-]+)*$")
 

@@ -26,7 +26,7 @@ from pejling.core.jobs import queue
 from pejling.core.jobs.claims import claim_due_jobs, reclaim_stale_jobs
 from pejling.core.jobs.metrics import JOB_SECONDS, JOBS_DEAD, JOBS_FAILED, JOBS_RECLAIMED, JOBS_SUCCEEDED
 from pejling.core.jobs.models import Job, JobStatus
-from pejling.core.jobs.registry import PermanentJobError, job_kinds, load_job_kinds
+from pejling.core.jobs.registry import HOURLY_JOBS, PermanentJobError, job_kinds, load_job_kinds
 from pejling.core.settings import Settings
 from pejling.tenants.scope import tenant_scope
 
@@ -214,9 +214,11 @@ class Worker:
             log.info("job worker %s stopped", self.name)
 
     async def _queue_housekeeping(self) -> None:
-        # One purge per hour across every worker: the idempotency key names the hour.
-        await queue.enqueue("jobs.purge_succeeded", {"older_than_days": 7}, priority=-10,
-                            idempotency_key=f"jobs.purge_succeeded:{self.clock():%Y-%m-%dT%H}")
+        # One run per hour across every worker: the idempotency key names the hour.
+        hour = f"{self.clock():%Y-%m-%dT%H}"
+        for kind, payload in HOURLY_JOBS.items():
+            if kind in job_kinds:
+                await queue.enqueue(kind, payload, priority=-10, idempotency_key=f"{kind}:{hour}")
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._inflight.pop(task, None)
