@@ -115,7 +115,8 @@ async def add_responses(
                            warmup=True)]
             for k, g in enumerate(GOALS):
                 taps.append(Answer(id=uuid4(), tenant_id=world.tenant.id, response_id=response.id,
-                                   store_id=store.id, submitted_at=moment, statement_id=STATEMENTS[g], goal=g, polarity=1,
+                                   store_id=store.id, submitted_at=moment, statement_id=STATEMENTS[g], goal=g,
+                                   polarity=1,
                                    value=values[g], position=k + 1,
                                    reaction_ms=rts[g], warmup=False))
             answers.extend(taps)

@@ -20,8 +20,8 @@ from pejling.core.surveys.models import Answer, Response
 from pejling.core.surveys.survey import active_survey
 from pejling.tenants.scope import tenant_scope
 
-
-Snapshot = tuple[dict[tuple[str, ...], list[float]], dict[tuple[str, ...], list[int]], dict[tuple[str, ...], list[float]]]
+Rows = dict[tuple[str, ...], list[float]]
+Snapshot = tuple[Rows, dict[tuple[str, ...], list[int]], Rows]
 
 
 async def _snapshot(tenant_id: Any) -> Snapshot:
