@@ -136,7 +136,39 @@ async def _create_api_token(w: Walk) -> None:
         assert await ApiToken.filter(name="b").count() == 0
 
 
+SURVEY = "{ survey { id activeVersion { id number } } }"
+
+
+async def _survey(w: Walk) -> None:
+    mine = (await w.as_b(SURVEY))["data"]["survey"]
+    assert mine["id"] != w.ids["survey"] and mine["activeVersion"]["id"] != w.ids["survey_version"]
+
+
+async def _statement_bank(w: Walk) -> None:
+    bank = (await w.as_b("{ statementBank { id } }"))["data"]["statementBank"]
+    assert "value.t-only-a" not in {s["id"] for s in bank}
+
+
+async def _choose_survey_statements(w: Walk) -> None:
+    result = await w.as_b('mutation { chooseSurveyStatements(statementIds: ["value.t-only-a"]) { errors { code } } }')
+    assert result["data"]["chooseSurveyStatements"]["errors"]
+
+
+async def _choose_survey_goals(w: Walk) -> None:
+    result = await w.as_b('mutation { chooseSurveyGoals(goals: ["ease", "value"]) { version { id } errors { code } } }')
+    assert result["data"]["chooseSurveyGoals"]["version"]["id"] != w.ids["survey_version"]
+
+
+async def _add_survey_statement(w: Walk) -> None:
+    # The same slug as A's own statement: tenants have separate namespaces, so this is B's, not a conflict.
+    result = await w.as_b('mutation { addSurveyStatement(input: {goal: "value", slug: "only-a", da: "b", nb: "b", '
+                          'sv: "b", en: "b"}) { statement { id } errors { code } } }')
+    assert result["data"]["addSurveyStatement"]["errors"] == []
+
+
 PROBES: dict[str, Callable[[Walk], Awaitable[None]]] = {
+    "survey": _survey, "statementBank": _statement_bank, "chooseSurveyStatements": _choose_survey_statements,
+    "chooseSurveyGoals": _choose_survey_goals, "addSurveyStatement": _add_survey_statement,
     "node": _node, "tenant": _tenant, "stores": _stores, "store": _store, "members": _members,
     "createStore": _create_store, "updateStore": _update_store, "deleteStore": _delete_store,
     "createZone": _create_zone, "updateZone": _update_zone, "deleteZone": _delete_zone,
@@ -152,6 +184,8 @@ NOT_TENANT_DATA = {
     "logout": "ends the caller's own session",
     "requestPasswordReset": "answers the same for every email; covered in tests/auth",
     "resetPassword": "takes a single-use token; covered in tests/auth",
+    "submitResponse": "public shopper ingest addressed by tenant and store slug; another tenant's survey version, "
+                      "zone or invitation is refused in tests/surveys",
     "changePassword": "changes the caller's own password; covered in tests/auth",
 }
 
@@ -176,6 +210,10 @@ async def walk(client: httpx.AsyncClient) -> Walk:
     assert token is not None
     ids = {"store": encode_id("Store", a.stores[0].id), "zone": encode_id("Zone", a.zones[0].id),
            "member": encode_id("Member", membership.id), "token": encode_id("ApiToken", token.id)}
+    await gql(client, 'mutation { addSurveyStatement(input: {goal: "value", slug: "only-a", da: "a", nb: "a", sv: "a", '
+              'en: "a"}) { errors { code } } }', headers=a.headers)
+    survey = (await gql(client, SURVEY, headers=a.headers))["data"]["survey"]
+    ids["survey"], ids["survey_version"] = survey["id"], survey["activeVersion"]["id"]
     return Walk(client=client, a=a, b=b, ids=ids)
 
 
@@ -191,6 +229,11 @@ async def test_second_tenant_cannot_read_or_change_the_first(walk: Walk) -> None
         assert (store.name, zone.name) == ("Store 0", "Checkout")
         assert await Membership.filter(role=Role.STORE_MANAGER).count() == 1
         assert await ApiToken.filter(revoked_at__isnull=True).count() == 1
+    survey = (await gql(walk.client, SURVEY, headers=a.headers))["data"]["survey"]
+    assert survey["activeVersion"]["id"] == walk.ids["survey_version"]
+    bank = (await gql(walk.client, '{ statementBank(goal: "value") { id text(language: "en") } }',
+                      headers=a.headers))["data"]["statementBank"]
+    assert {"id": "value.t-only-a", "text": "a"} in bank
     # A's token still works for A: nothing B did touched it.
     still = await gql(walk.client, "{ stores { edges { node { name } } } }", headers=a.headers)
     assert still["data"]["stores"]["edges"] == [{"node": {"name": "Store 0"}}]
