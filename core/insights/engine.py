@@ -106,6 +106,8 @@ class Request:
     channel: str | None = None
     min_n: int = st.MIN_N
     confidence: float = 0.95
+    visible_store_ids: frozenset[UUID] | None = None
+    """Stores the asker may see by name (a store manager); None: every store."""
     models: tuple[tuple[ScoringModel, SummaryOptions], ...] = field(default=(), compare=False, hash=False)
     model_key: tuple[str, ...] = ()
 
@@ -348,6 +350,8 @@ async def _compute(req: Request, version: int) -> Insights:
         goals = [_mk(GoalValue, g, shrunk[g].get(sid, (None, 0.0))[0], int(row[f"{g}_n"])) for g in GOALS]
         store = stores.get(sid)
         if store is None or (req.scope.kind != "chain" and sid not in visible and not req.compare_with):
+            continue
+        if req.visible_store_ids is not None and sid not in req.visible_store_ids:
             continue
         store_benchmarks.append(_mk(Benchmark, "store", encode_id("Store", sid), store.name, int(row["n"]),
                                           _nps(row, req), _outcome_mean(row, req), goals, b_max))

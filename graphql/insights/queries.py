@@ -112,6 +112,7 @@ class InsightsQuery:
             min_n=options.min_n if options else engine.st.MIN_N,
             confidence=options.confidence if options else 0.95,
             models=models_,
+            visible_store_ids=visible_store_ids(info),
             model_key=tuple(f"{m.id}@{m.version}:{o.min_n}:{o.confidence}" for m, o in models_),
         )
         try:

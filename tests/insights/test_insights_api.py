@@ -125,3 +125,36 @@ async def test_another_tenants_store_is_not_found(world: World, client: httpx.As
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     bad = await gql(client, token, INSIGHTS, scope={"kind": "CHAIN"}, period={"from": "2026-03-01", "to": "2026-02-01"})
     assert bad["errors"][0]["extensions"]["code"] == "INVALID"
+
+
+async def test_previous_period_comparison(world: World, client: httpx.AsyncClient) -> None:
+    token = await token_for(world.tenant.id, world.owner_id)
+    later = {"from": (START + timedelta(days=28)).isoformat(), "to": (START + timedelta(days=55)).isoformat()}
+    body = await gql(client, token, INSIGHTS, scope={"kind": "CHAIN"}, period=later, compare="PREVIOUS_PERIOD")
+    comparison = body["data"]["insights"]["comparison"]
+    assert comparison["against"] == "previousPeriod" and comparison["n"] >= 1600
+    nps = next(d for d in comparison["differences"] if d["name"] == "nps")
+    assert nps["sufficient"] is False  # nothing in the later period: no difference is claimed
+    body = await gql(client, token, INSIGHTS, scope={"kind": "CHAIN"}, period=PERIOD, compare="PREVIOUS_PERIOD")
+    comparison = body["data"]["insights"]["comparison"]
+    assert comparison["n"] == 0 and all(not d["sufficient"] for d in comparison["differences"])
+
+
+async def test_store_manager_sees_only_their_stores(world: World, client: httpx.AsyncClient) -> None:
+    from pejling.core.auth.passwords import hash_password
+    from pejling.tenants.models import Membership, Role, User
+    from pejling.tenants.scope import all_tenants, tenant_scope
+
+    with all_tenants():
+        user = await User.create(email=f"mgr-{world.tenant.slug}@example.com", password_hash=hash_password("x" * 16))
+    own = world.stores[1]
+    with tenant_scope(world.tenant.id):
+        await Membership.create(user=user, role=Role.STORE_MANAGER, store_ids=[str(own.id)])
+    token = await token_for(world.tenant.id, user.id)
+    scope = {"kind": "STORE", "ids": [encode_id("Store", world.stores[0].id)]}
+    other = await gql(client, token, INSIGHTS, scope=scope, period=PERIOD)
+    assert other["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    chain = await gql(client, token, INSIGHTS, scope={"kind": "CHAIN"}, period=PERIOD, compare="STORES")
+    ins = chain["data"]["insights"]
+    assert [s["key"] for s in ins["stores"]] == [encode_id("Store", own.id)]
+    assert ins["comparison"]["n"] > 0  # the other stores only as an anonymous aggregate
