@@ -61,6 +61,11 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
         responses = await seed_demo_survey(tenant)
         print(f"Demo survey responses: {responses} created." if responses else "Demo survey responses already exist.")
+        from pejling.core.followups.demo import seed_demo_alerts
+
+        follow_ups = await seed_demo_alerts(tenant)
+        print("Demo alert rules already exist." if follow_ups is None
+              else f"Demo alert rules created, {follow_ups} follow-ups opened.")
         if logins:
             print("Demo logins (also in var/demo-logins.json):")
             for login in logins:

@@ -196,10 +196,11 @@ def _applies_to(rule: AlertRule, store_id: UUID) -> bool:
     return not rule.store_ids or str(store_id) in rule.store_ids
 
 
-async def evaluate_response(response_id: UUID) -> list[FollowUp]:
+async def evaluate_response(response_id: UUID, *, notify: bool = True) -> list[FollowUp]:
     """Check the enabled per-response rules of the current tenant against one stored response.
 
-    Opens (and notifies) one follow-up per rule that trips; checking the same response again opens nothing new.
+    Opens (and, with ``notify``, notifies) one follow-up per rule that trips; checking the same response again
+    opens nothing new.
     """
     response = await Response.get_or_none(id=response_id)
     if response is None:
@@ -217,14 +218,15 @@ async def evaluate_response(response_id: UUID) -> list[FollowUp]:
         if trip is None:
             continue
         follow_up = await open_follow_up(rule, store_id=response.store_id, response_id=response.id, reason=trip[0],
-                                         details=trip[1], dedupe_key=f"{rule.id}:response:{response.id}")
+                                         details=trip[1], dedupe_key=f"{rule.id}:response:{response.id}",
+                                         notify=notify)
         if follow_up is not None:
             opened.append(follow_up)
     return opened
 
 
 async def open_follow_up(rule: AlertRule, *, store_id: UUID, response_id: UUID | None, reason: str,
-                         details: dict[str, Any], dedupe_key: str) -> FollowUp | None:
+                         details: dict[str, Any], dedupe_key: str, notify: bool = True) -> FollowUp | None:
     """Open a follow-up for ``rule`` (assigned to the store's first manager) and queue its notifications.
 
     Returns ``None`` when a follow-up with this ``dedupe_key`` exists already.
@@ -240,7 +242,8 @@ async def open_follow_up(rule: AlertRule, *, store_id: UUID, response_id: UUID |
         )
     except IntegrityError:
         return None
-    await queue_follow_up_notifications(follow_up)
+    if notify:
+        await queue_follow_up_notifications(follow_up)
     return follow_up
 
 
