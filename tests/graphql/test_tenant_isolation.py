@@ -19,6 +19,7 @@ from pejling.graphql.schema import build_schema
 from pejling.tenants.models import Membership, Role, Store, Zone
 from pejling.tenants.scope import tenant_scope
 from tests.followups.isolation_probes import FOLLOWUP_PROBES
+from tests.insights.isolation_probes import INSIGHT_PROBES
 from tests.support.tenancy import TenantFixture, gql, make_tenant, member
 
 
@@ -175,6 +176,7 @@ PROBES: dict[str, Callable[[Walk], Awaitable[None]]] = {
     "addMember": _add_member, "updateMember": _update_member, "removeMember": _remove_member,
     "me": _me, "apiTokens": _api_tokens, "createApiToken": _create_api_token, "revokeApiToken": _revoke_api_token,
     **FOLLOWUP_PROBES,
+    **INSIGHT_PROBES,
 }
 
 #: Root fields that cannot reach another tenant's rows, and why.
