@@ -4,5 +4,7 @@ from __future__ import annotations
 
 from pejling.core.followups import exports, notifications, replies, rules
 
-JOB_KINDS = (rules.STORE_SCORES_JOB, notifications.NOTIFY_JOB, notifications.MAIL_JOB, replies.REPLY_JOB,
-             exports.EXPORT_JOB)
+JOB_KINDS = (
+    rules.STORE_SCORES_JOB, rules.SWEEP_JOB, notifications.NOTIFY_JOB, notifications.MAIL_JOB, replies.REPLY_JOB,
+    exports.EXPORT_JOB,
+)

@@ -3,7 +3,8 @@
 Per-response rules (``outcome_at_most``, ``goal_strongly_negative``, ``comment_words``) are checked when a
 response arrives (:func:`evaluate_response`, called from the ``response_received`` hook). The
 ``store_score_falling`` rule compares each store's outcome mean over the last 7 days with the 28 days
-before; the ``followups.store_scores`` job checks it once a day per tenant (:func:`evaluate_store_scores`).
+before; the ``followups.store_scores`` job checks it per tenant (:func:`evaluate_store_scores`): at once when
+such a rule is created or changed, and once a day, queued by the hourly ``followups.store_scores_sweep``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pejling.core.followups.models import AlertRule, FollowUp, FollowUpStatus, R
 from pejling.core.followups.refusals import FollowUpRefused
 from pejling.core.followups.workflow import store_managers_of
 from pejling.core.jobs import enqueue, register_job
+from pejling.core.jobs.registry import run_hourly
 from pejling.core.surveys.bank import GOALS
 from pejling.core.surveys.models import Answer, Response
 from pejling.tenants.models import Role, Store, Tenant
@@ -41,6 +43,7 @@ MAX_RULES = 200
 DEFAULT_GOAL_THRESHOLD = 1.5
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 STORE_SCORES_JOB = "followups.store_scores"
+SWEEP_JOB = "followups.store_scores_sweep"
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -143,7 +146,7 @@ async def get_rule(rule_id: UUID | None) -> AlertRule:
 
 
 async def _start_store_score_checks(rule: AlertRule) -> None:
-    # Checked at once; every check queues the next day's, and one key per day keeps a single daily chain.
+    # Checked at once; the daily checks come from the hourly sweep.
     if rule.enabled and RuleKind(rule.kind) is RuleKind.STORE_SCORE_FALLING:
         await enqueue(STORE_SCORES_JOB, {"tenant_id": str(rule.tenant_id)}, tenant_id=rule.tenant_id, priority=-5)
 
@@ -339,14 +342,26 @@ async def schedule_store_scores(tenant_id: UUID, when: datetime) -> None:
 
 @register_job(STORE_SCORES_JOB, timeout_seconds=600)
 async def check_store_scores(payload: dict[str, Any]) -> None:
-    """Job: check the tenant's falling-score rules, then queue tomorrow's check while such a rule is enabled."""
+    """Job: check the tenant's falling-score rules."""
     tenant_id = current_tenant_id()
     with all_tenants():
         if not await Tenant.exists(id=tenant_id):
             return
     with tenant_scope(tenant_id):
         opened = await evaluate_store_scores()
-        if opened:
-            log.info("falling store scores opened %d follow-ups", len(opened))
-        if await AlertRule.filter(enabled=True, kind=RuleKind.STORE_SCORE_FALLING).exists():
-            await schedule_store_scores(tenant_id, datetime.now(UTC) + timedelta(days=1))
+    if opened:
+        log.info("falling store scores opened %d follow-ups", len(opened))
+
+
+@register_job(SWEEP_JOB, timeout_seconds=300)
+async def sweep_store_scores(payload: dict[str, Any]) -> None:
+    """Hourly job: queue today's falling-score check of every tenant with such a rule (once per tenant and day)."""
+    with all_tenants():
+        tenant_ids = set(await AlertRule.filter(enabled=True, kind=RuleKind.STORE_SCORE_FALLING).values_list(
+            "tenant_id", flat=True))
+    now = datetime.now(UTC)
+    for tenant_id in sorted(tenant_ids, key=str):
+        await schedule_store_scores(UUID(str(tenant_id)), now)
+
+
+run_hourly(SWEEP_JOB)

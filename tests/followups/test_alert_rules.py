@@ -8,8 +8,9 @@ from typing import Any
 import httpx
 
 from pejling.core.followups.models import AlertRule, FollowUp, FollowUpStatus
-from pejling.core.followups.rules import STORE_SCORES_JOB, comment_matches
-from pejling.core.jobs.models import Job, JobStatus
+from pejling.core.followups.rules import STORE_SCORES_JOB, SWEEP_JOB, comment_matches, sweep_store_scores
+from pejling.core.jobs.models import Job
+from pejling.core.jobs.registry import HOURLY_JOBS
 from pejling.graphql.relay_ids import encode_id
 from pejling.tenants.scope import tenant_scope
 
@@ -136,13 +137,15 @@ async def test_falling_store_score_opens_a_store_level_follow_up_from_the_daily_
         [mail] = await smtp_server.wait_for(address)
         assert "Butikkens bedømmelse faldt med 4.0 (fra 9.0 til 5.0)" in mail["Subject"]
 
-    # The job queued tomorrow's check; running a check again while the follow-up is unresolved opens nothing.
-    with tenant_scope(chain.tenant.id):
-        from pejling.core.followups.rules import evaluate_store_scores
-
-        assert await evaluate_store_scores() == []
-    tomorrow = await Job.filter(kind=STORE_SCORES_JOB, tenant_id=chain.tenant.id, status=JobStatus.QUEUED).first()
-    assert tomorrow is not None and tomorrow.run_at > now + timedelta(hours=20)
+    # The hourly sweep queues one check per tenant and day; a check while the follow-up is unresolved opens nothing.
+    await sweep_store_scores({})
+    await sweep_store_scores({})
+    daily = await Job.filter(kind=STORE_SCORES_JOB, tenant_id=chain.tenant.id,
+                             idempotency_key=f"{STORE_SCORES_JOB}:{chain.tenant.id}:{datetime.now(UTC):%Y-%m-%d}")
+    assert len(daily) == 1
+    await jobs.run()
+    assert len(await follow_ups_of(chain)) == 1
+    assert SWEEP_JOB in HOURLY_JOBS
 
 
 async def test_bad_rules_are_refused_and_nothing_is_stored(api: httpx.AsyncClient, chain: Chain) -> None:
