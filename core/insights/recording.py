@@ -16,5 +16,5 @@ async def response_stored(response: Any, taps: Sequence[Any], *, timezone: str |
     Call it inside the transaction that stored the response. ``taps`` carry statement_id, goal, polarity, value,
     reaction_ms and warmup; ``timezone`` is the store's; ``plugins`` is ``app.state.plugins`` when at hand.
     """
-    await record_response(response, taps, timezone=timezone)
-    await store_scores(plugins, response, taps)
+    await record_response(response, taps, timezone=timezone, scores=False)
+    await store_scores(plugins, response, taps, new=True)

@@ -209,13 +209,15 @@ def _flagged(flags: Any) -> bool:
 
 
 async def record_response(
-    response: ResponseLike, taps: Iterable[StatementTapLike], *, timezone: str | None = None,
+    response: ResponseLike, taps: Iterable[StatementTapLike], *, timezone: str | None = None, scores: bool = True,
 ) -> None:
-    """Add one stored response to its tenant's rollups (the ingest's single call site, in its transaction).
+    """Add one stored response to its tenant's rollups and store its scores (the ingest's single call site).
 
-    ``taps`` are the response's answers (objects with statement_id, goal, polarity, value, reaction_ms, warmup);
-    ``timezone`` is the store's time zone (looked up when not given).
+    Call it in the transaction that stored the response. ``taps`` are the response's answers (objects with
+    statement_id, goal, polarity, value, reaction_ms, warmup); ``timezone`` is the store's time zone (looked up when
+    not given). ``scores``: also score it with every scoring model enabled for the tenant (``insights_score``).
     """
+    taps_list = list(taps)
     tenant_id = current_tenant_id()
     if timezone is None:
         rows = await sql.fetch(
@@ -230,11 +232,15 @@ async def record_response(
         local_day(sql.as_datetime(response.submitted_at), timezone),
         response.outcome,
         _flagged(response.quality_flags),
-        list(taps),
+        taps_list,
     )
     async with in_transaction():
         await batch.write(tenant_id)
         await bump_version(tenant_id)
+        if scores:
+            from pejling.core.insights.scores import store_scores
+
+            await store_scores(None, response, taps_list, new=True)
 
 
 async def recompute_rollups(tenant_id: UUID | None = None, *, batch_size: int = 5000) -> int:

@@ -84,11 +84,26 @@ async def _save(model: ScoringModel, response_id: UUID, scores: ResponseScores |
     )
 
 
-async def store_scores(plugins: Plugins | None, response: Any, taps: Sequence[Any]) -> int:
-    """Score a stored response with every model enabled for its tenant; returns how many scores were stored."""
+async def store_scores(plugins: Plugins | None, response: Any, taps: Sequence[Any], *, new: bool = False) -> int:
+    """Score a stored response with every model enabled for its tenant; returns how many scores were stored.
+
+    ``new``: the response has no scores yet (at ingest), so they are inserted in one statement.
+    """
     plugins = plugins or await get_plugins()
     enabled = await plugins.plugins_for_tenant(current_tenant_id())
     view = shopper_response(response, taps)
+    if new:
+        rows = []
+        for model in enabled.scoring_models:
+            scores = _safe_score(model, view)
+            if scores is not None:
+                rows.append(Score(
+                    tenant_id=current_tenant_id(), response_id=response.id, model_id=model.id,
+                    model_version=model.version, values={str(k): float(v) for k, v in scores.values.items()},
+                    category=scores.category,
+                ))
+        await Score.bulk_create(rows)
+        return len(rows)
     stored = 0
     for model in enabled.scoring_models:
         scores = _safe_score(model, view)

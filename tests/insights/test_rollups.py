@@ -14,6 +14,7 @@ from simulate import make_world
 
 from pejling.core.insights import sql
 from pejling.core.insights.columns import HISTOGRAM_COLUMNS, STORE_COLUMNS, SUM_COLUMNS
+from pejling.core.insights.models import Score
 from pejling.core.insights.rollups import recompute_rollups, record_response, rollup_version
 from pejling.core.surveys.bank import GOALS, current_bank
 from pejling.core.surveys.models import Answer, Response
@@ -76,6 +77,10 @@ async def test_incremental_rollups_equal_full_recomputation(database: Any, seed:
                     value=int(rng.integers(1, 6)), position=position, reaction_ms=rt, warmup=statement.warmup,
                 ))
             await record_response(response, rows)
+        # Every enabled scoring model scored each response as it was recorded, stored with its version.
+        with_outcome = await Response.filter(outcome__isnull=False).count()
+        assert await Score.filter(model_id="nps", model_version="1.0").count() == with_outcome
+        assert await Score.filter(model_id="implicit-goals").count() == 120
         incremental = await _snapshot(world.tenant.id)
         version_before = await rollup_version(world.tenant.id)
         assert version_before == 120
