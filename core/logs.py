@@ -14,7 +14,10 @@ def configure_logging(settings: Settings) -> None:
     """Send every log record to stderr, as JSON unless running in dev."""
     handler = logging.StreamHandler(sys.stderr)
     if settings.json_logs:
-        handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s", rename_fields={"levelname": "level"}))
+        formatter = JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s", rename_fields={"levelname": "level"}
+        )
+        handler.setFormatter(formatter)
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     root = logging.getLogger()

@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:
-        if value and not value.split("://", 1)[0] in {"sqlite", "postgres", "asyncpg", "psycopg"}:
+        if value and value.split("://", 1)[0] not in {"sqlite", "postgres", "asyncpg", "psycopg"}:
             raise ValueError("database_url must start with sqlite://, postgres:// or asyncpg://")
         return value
 

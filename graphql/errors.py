@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+
 from graphql import GraphQLError
 
 
 @strawberry.type(description="Why a mutation did not do what was asked. Nothing was changed.")
 class UserError:
-    code: str = strawberry.field(description="Machine-readable: invalid, not_found, forbidden, unauthenticated, conflict, throttled.")
+    code: str = strawberry.field(
+        description="Machine-readable: invalid, not_found, forbidden, unauthenticated, conflict, throttled."
+    )
     message: str = strawberry.field(description="Readable explanation for a person.")
     field: str | None = strawberry.field(default=None, description="The input field at fault, when one is.")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     MaskErrors,
@@ -15,6 +14,8 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+
+from graphql import GraphQLError
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15

@@ -10,15 +10,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import strawberry
-from strawberry import relay
-from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
+from strawberry import relay
 from strawberry.asgi import GraphQL
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from graphql import GraphQLError
 from pejling.graphql.accounts.mutations import AccountMutation
 from pejling.graphql.accounts.queries import AccountQuery
 from pejling.graphql.context import Context, context_from_request
@@ -54,7 +54,9 @@ def build_schema(extra_types: Sequence[Any] = ()) -> strawberry.Schema:
     @strawberry.type
     class NodeQuery:
         # Made per build: strawberry's node field is bound to the schema that first uses it.
-        node: relay.Node | None = relay.node(description="Any object by its global id; null when not found or not yours.")
+        node: relay.Node | None = relay.node(
+            description="Any object by its global id; null when not found or not yours."
+        )
 
     query = merge_types("Query", (NodeQuery, *QUERIES))
     mutation = merge_types("Mutation", MUTATIONS)

@@ -52,7 +52,9 @@ async def seed_demo(var_dir: Path) -> tuple[Tenant, list[DemoLogin], bool]:
         with tenant_scope(tenant.id):
             stores = []
             for name, slug, address, tz, language in STORES:
-                store = await Store.create(name=name, slug=slug, address=address, timezone=tz, default_language=language)
+                store = await Store.create(
+                    name=name, slug=slug, address=address, timezone=tz, default_language=language
+                )
                 stores.append(store)
                 for zone_name, kind in ZONES:
                     await Zone.create(store=store, name=zone_name, kind=kind)

@@ -15,7 +15,7 @@ from tortoise.models import Model
 from pejling.tenants.scope import TenantModel
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     """What a member may do in a tenant. Ordered from most to least powerful."""
 
     OWNER = "owner"

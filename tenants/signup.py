@@ -33,7 +33,9 @@ def normalise_email(email: str) -> str:
 
 def check_slug(slug: str, field: str = "slug") -> str:
     if not SLUG.match(slug):
-        raise SignupRefused(field, "Use 1–63 lowercase letters, digits and hyphens, not starting or ending with a hyphen.")
+        raise SignupRefused(
+            field, "Use 1–63 lowercase letters, digits and hyphens, not starting or ending with a hyphen."
+        )
     return slug
 
 

@@ -129,7 +129,8 @@ class TenantMutation:
             store = await models.Store.create(name=input.name.strip(), slug=input.slug, address=input.address,
                                               timezone=input.timezone, default_language=input.default_language)
         except IntegrityError:
-            return StorePayload(errors=[UserError(code="conflict", field="slug", message="Another store uses this slug.")])
+            taken = UserError(code="conflict", field="slug", message="Another store uses this slug.")
+            return StorePayload(errors=[taken])
         return StorePayload(store=StoreNode.from_model(store))
 
     @strawberry.mutation(description="Change a store's details; omitted fields stay as they are.")

@@ -46,7 +46,8 @@ async def test_analyst_reads_but_cannot_change_and_read_token_cannot_write(clien
     shop = await make_tenant(stores=1)
     analyst = await member(shop.tenant, Role.ANALYST)
     headers = {"Authorization": f"Bearer {await token_for(shop.tenant, analyst)}"}
-    assert len((await gql(client, "{ stores { edges { node { id } } } }", headers=headers))["data"]["stores"]["edges"]) == 1
+    listed = await gql(client, "{ stores { edges { node { id } } } }", headers=headers)
+    assert len(listed["data"]["stores"]["edges"]) == 1
     refused = await gql(client, CREATE_STORE, {"input": {"name": "X", "slug": "x"}}, headers)
     assert refused["data"]["createStore"]["errors"][0]["code"] == "forbidden"
     read_only = {"Authorization": f"Bearer {await token_for(shop.tenant, shop.owner, ('read',))}"}

@@ -68,7 +68,8 @@ async def _members(w: Walk) -> None:
 
 
 async def _create_store(w: Walk) -> None:
-    result = await w.as_b('mutation { createStore(input: {name: "Mine", slug: "store-0"}) { store { id } errors { code } } }')
+    result = await w.as_b('mutation { createStore(input: {name: "Mine", slug: "store-0"}) '
+                          "{ store { id } errors { code } } }")
     # The slug is A's too, but each tenant has its own namespace: B's conflict is with B's own store-0.
     assert result["data"]["createStore"]["errors"][0]["code"] == "conflict"
 

@@ -9,8 +9,9 @@ import time
 
 import numpy as np
 import pytest
-from pejling.core.insights import statistics as st
 from scipy import stats as sps
+
+from pejling.core.insights import statistics as st
 
 Z95 = 1.959963984540054
 

@@ -26,10 +26,10 @@ async def test_hourly_jobs_are_queued_once_per_hour_and_purge_expired_sessions(d
     worker = Worker(database, housekeeping=True, clock=lambda: hour, kinds=["accounts.purge_expired"])
     await worker._queue_housekeeping()
     await worker._queue_housekeeping()
-    assert await Job.filter(kind="accounts.purge_expired", idempotency_key="accounts.purge_expired:2031-01-02T03").count() == 1
+    queued = Job.filter(kind="accounts.purge_expired", idempotency_key="accounts.purge_expired:2031-01-02T03")
+    assert await queued.count() == 1
 
-    await Job.filter(kind="accounts.purge_expired", idempotency_key="accounts.purge_expired:2031-01-02T03").update(
-        run_at=datetime.now(UTC) - timedelta(seconds=1))
+    await queued.update(run_at=datetime.now(UTC) - timedelta(seconds=1))
     assert await Worker(database, kinds=["accounts.purge_expired"]).run_once() >= 1
     assert not await Session.exists(id=expired.id)
     assert await Session.exists(id=live.id)
