@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from typing import Any
+from uuid import UUID
 
 from tortoise import fields
 from tortoise.models import Model
@@ -57,6 +58,7 @@ class Membership(TenantModel):
 
     id = fields.UUIDField(primary_key=True)
     user: Any = fields.ForeignKeyField("tenants.User", related_name="memberships", on_delete=fields.CASCADE)
+    user_id: UUID
     role = fields.CharEnumField(Role, max_length=20)
     store_ids: Any = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -87,6 +89,7 @@ class Zone(TenantModel):
 
     id = fields.UUIDField(primary_key=True)
     store: Any = fields.ForeignKeyField("tenants.Store", related_name="zones", on_delete=fields.CASCADE)
+    store_id: UUID
     name = fields.CharField(max_length=200)
     kind = fields.CharField(max_length=40, default="other")
     created_at = fields.DatetimeField(auto_now_add=True)

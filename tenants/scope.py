@@ -91,10 +91,9 @@ class TenantModelMeta(ModelMeta):
     """Gives every concrete tenant-owned model the scoped manager (Tortoise does not inherit ``Meta.manager``)."""
 
     def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any]) -> Any:  # noqa: N804
-        cls = super().__new__(mcs, name, bases, attrs)
+        cls: Any = super().__new__(mcs, name, bases, attrs)
         if not cls._meta.abstract:
-            manager = TenantManager(cls)
-            cls._meta.manager = manager
+            cls._meta.manager = TenantManager(cls)
         return cls
 
 

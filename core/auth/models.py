@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from typing import Any
+from uuid import UUID
 
 from tortoise import fields
 from tortoise.models import Model
@@ -21,6 +22,7 @@ class Session(Model):
     id = fields.UUIDField(primary_key=True)
     token_hash = fields.CharField(max_length=64, unique=True)
     user: Any = fields.ForeignKeyField("tenants.User", related_name="sessions", on_delete=fields.CASCADE)
+    user_id: UUID
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField(db_index=True)
     last_seen_at = fields.DatetimeField()
@@ -39,6 +41,7 @@ class ApiToken(TenantModel):
     secret_hash = fields.CharField(max_length=64, unique=True)
     scopes: Any = fields.JSONField(default=list)
     created_by: Any = fields.ForeignKeyField("tenants.User", related_name="api_tokens", on_delete=fields.CASCADE)
+    created_by_id: UUID
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
@@ -54,6 +57,7 @@ class PasswordResetToken(Model):
     id = fields.UUIDField(primary_key=True)
     token_hash = fields.CharField(max_length=64, unique=True)
     user: Any = fields.ForeignKeyField("tenants.User", related_name="password_resets", on_delete=fields.CASCADE)
+    user_id: UUID
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField()
     used_at = fields.DatetimeField(null=True)

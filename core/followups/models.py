@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 from typing import Any
+from uuid import UUID
 
 from tortoise import fields
 
@@ -74,10 +75,13 @@ class FollowUp(TenantModel):
     rule: Any = fields.ForeignKeyField(
         "followups.AlertRule", related_name="follow_ups", on_delete=fields.SET_NULL, null=True
     )
+    rule_id: UUID | None
     response: Any = fields.ForeignKeyField(
         "surveys.Response", related_name="follow_ups", on_delete=fields.CASCADE, null=True
     )
+    response_id: UUID | None
     store: Any = fields.ForeignKeyField("tenants.Store", related_name="follow_ups", on_delete=fields.CASCADE)
+    store_id: UUID
     status = fields.CharEnumField(FollowUpStatus, max_length=16, default=FollowUpStatus.OPEN)
     reason = fields.CharField(max_length=500, default="")
     details: Any = fields.JSONField(default=dict)
@@ -85,6 +89,7 @@ class FollowUp(TenantModel):
     assignee: Any = fields.ForeignKeyField(
         "tenants.User", related_name="assigned_follow_ups", on_delete=fields.SET_NULL, null=True
     )
+    assignee_id: UUID | None
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     acknowledged_at = fields.DatetimeField(null=True)
@@ -101,9 +106,11 @@ class FollowUpNote(TenantModel):
 
     id = fields.UUIDField(primary_key=True)
     follow_up: Any = fields.ForeignKeyField("followups.FollowUp", related_name="notes", on_delete=fields.CASCADE)
+    follow_up_id: UUID
     author: Any = fields.ForeignKeyField(
         "tenants.User", related_name="follow_up_notes", on_delete=fields.SET_NULL, null=True
     )
+    author_id: UUID | None
     text = fields.TextField()
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -116,12 +123,15 @@ class Reply(TenantModel):
 
     id = fields.UUIDField(primary_key=True)
     response: Any = fields.ForeignKeyField("surveys.Response", related_name="replies", on_delete=fields.CASCADE)
+    response_id: UUID
     follow_up: Any = fields.ForeignKeyField(
         "followups.FollowUp", related_name="replies", on_delete=fields.SET_NULL, null=True
     )
+    follow_up_id: UUID | None
     author: Any = fields.ForeignKeyField(
         "tenants.User", related_name="shopper_replies", on_delete=fields.SET_NULL, null=True
     )
+    author_id: UUID | None
     subject = fields.CharField(max_length=200)
     text = fields.TextField()
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -145,6 +155,7 @@ class Export(TenantModel):
     requested_by: Any = fields.ForeignKeyField(
         "tenants.User", related_name="response_exports", on_delete=fields.SET_NULL, null=True
     )
+    requested_by_id: UUID | None
     created_at = fields.DatetimeField(auto_now_add=True)
     finished_at = fields.DatetimeField(null=True)
 

@@ -8,6 +8,7 @@ polarity of its statement and the store and time of its response, so that goal a
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from tortoise import fields
 
@@ -37,6 +38,7 @@ class SurveyVersion(TenantModel):
 
     id = fields.UUIDField(primary_key=True)
     survey: Any = fields.ForeignKeyField("surveys.Survey", related_name="versions", on_delete=fields.CASCADE)
+    survey_id: UUID
     number = fields.IntField()
     statement_ids: Any = fields.JSONField(default=list)
     warmup_ids: Any = fields.JSONField(default=list)
@@ -71,9 +73,11 @@ class Invitation(TenantModel):
     token_hash = fields.CharField(max_length=64, unique=True)
     channel = fields.CharField(max_length=16, default="email")
     store: Any = fields.ForeignKeyField("tenants.Store", related_name="survey_invitations", on_delete=fields.CASCADE)
+    store_id: UUID
     zone: Any = fields.ForeignKeyField(
         "tenants.Zone", related_name="survey_invitations", on_delete=fields.SET_NULL, null=True
     )
+    zone_id: UUID | None
     expires_at = fields.DatetimeField()
     used_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -90,15 +94,19 @@ class Response(TenantModel):
 
     id = fields.UUIDField(primary_key=True)
     store: Any = fields.ForeignKeyField("tenants.Store", related_name="survey_responses", on_delete=fields.CASCADE)
+    store_id: UUID
     zone: Any = fields.ForeignKeyField(
         "tenants.Zone", related_name="survey_responses", on_delete=fields.SET_NULL, null=True
     )
+    zone_id: UUID | None
     survey_version: Any = fields.ForeignKeyField(
         "surveys.SurveyVersion", related_name="responses", on_delete=fields.RESTRICT
     )
+    survey_version_id: UUID
     invitation: Any = fields.ForeignKeyField(
         "surveys.Invitation", related_name="responses", on_delete=fields.SET_NULL, null=True
     )
+    invitation_id: UUID | None
     channel = fields.CharField(max_length=16)
     via = fields.CharField(max_length=16, default="json")
     language = fields.CharField(max_length=5)
@@ -131,6 +139,7 @@ class Answer(TenantModel):
 
     id = fields.UUIDField(primary_key=True)
     response: Any = fields.ForeignKeyField("surveys.Response", related_name="answers", on_delete=fields.CASCADE)
+    response_id: UUID
     store_id = fields.UUIDField()
     submitted_at = fields.DatetimeField()
     statement_id = fields.CharField(max_length=100)
