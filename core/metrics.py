@@ -8,7 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = Counter("pejling_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("pejling_http_request_seconds", "HTTP request latency", ["method", "route"])
@@ -37,7 +37,7 @@ class MetricsMiddleware:
         started = time.perf_counter()
         status = 500
 
-        async def send_wrapper(message: dict) -> None:
+        async def send_wrapper(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]

@@ -47,10 +47,10 @@ class Settings(BaseSettings):
     """JSON logs; default: on unless ``environment`` is dev."""
     log_level: str = "INFO"
 
-    login_max_failures: int = Field(5, ge=1)
-    login_failure_window_seconds: int = Field(900, ge=1)
-    session_max_age_seconds: int = Field(14 * 24 * 3600, ge=60)
-    password_reset_max_age_seconds: int = Field(3600, ge=60)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_failure_window_seconds: int = Field(default=900, ge=1)
+    session_max_age_seconds: int = Field(default=14 * 24 * 3600, ge=60)
+    password_reset_max_age_seconds: int = Field(default=3600, ge=60)
 
     trusted_proxies: list[str] = Field(default_factory=list)
     """Addresses whose ``X-Forwarded-*`` headers are believed."""

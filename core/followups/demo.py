@@ -33,8 +33,7 @@ async def seed_demo_alerts(tenant: Tenant, *, now: datetime | None = None) -> in
             return None
         for spec in DEMO_RULES:
             await create_rule(spec)
-        recent = await Response.filter(submitted_at__gte=now - timedelta(days=BACKFILL_DAYS)).values_list(
-            "id", flat=True)
+        recent = [r.id for r in await Response.filter(submitted_at__gte=now - timedelta(days=BACKFILL_DAYS)).only("id")]
         opened = 0
         for response_id in recent:
             opened += len(await evaluate_response(response_id, notify=False))

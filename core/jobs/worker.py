@@ -111,8 +111,8 @@ class Worker:
             log.warning("took back %d stale running jobs (%d requeued, %d dead)", requeued + dead, requeued, dead)
 
     async def _claim(self, limit: int) -> list[UUID]:
-        kinds = self.kinds if self.kinds is not None else job_kinds.keys()
-        kinds = [kind for kind in kinds if kind in job_kinds]
+        wanted = self.kinds if self.kinds is not None else job_kinds.keys()
+        kinds = [kind for kind in wanted if kind in job_kinds]
         return await claim_due_jobs(worker=self.name, now=self.clock(), limit=limit, kinds=kinds)
 
     async def _run(self, job_id: UUID) -> None:

@@ -68,14 +68,15 @@ async def active_survey(*, create: bool = True) -> ActiveSurvey | None:
             async with in_transaction():
                 survey = await Survey.create()
                 scored, warmups = current_bank().default_selection()
-                version = await SurveyVersion.create(
+                first = await SurveyVersion.create(
                     survey=survey, number=1, statement_ids=scored, warmup_ids=warmups, active=True
                 )
-            return ActiveSurvey(survey, version)
+            return ActiveSurvey(survey, first)
         except IntegrityError:  # another request created it a moment ago
-            survey = await Survey.all().order_by("created_at").first()
-            if survey is None:
+            existing = await Survey.all().order_by("created_at").first()
+            if existing is None:
                 raise
+            survey = existing
     version = await SurveyVersion.filter(survey_id=survey.id, active=True).order_by("-number").first()
     if version is None:
         if not create:

@@ -22,11 +22,16 @@ from pejling.graphql.tenants.types import MemberNode, Role, StoreNode, ZoneNode,
 from pejling.tenants.models import Membership, User, Zone
 from pejling.tenants.models import Role as RoleEnum
 
-RuleKind = strawberry.enum(models.RuleKind, name="AlertRuleKind", description="What an alert rule watches.")
-FollowUpStatus = strawberry.enum(models.FollowUpStatus, name="FollowUpStatus",
-                                 description="open → acknowledged → resolved; resolved may be reopened.")
-ExportFormat = strawberry.enum(models.ExportFormat, name="ExportFormat", description="File format of an export.")
-ExportStatus = strawberry.enum(models.ExportStatus, name="ExportStatus", description="Where an export job is.")
+# strawberry.enum registers the model enums in place; the aliases keep them usable as annotations.
+strawberry.enum(models.RuleKind, name="AlertRuleKind", description="What an alert rule watches.")
+strawberry.enum(models.FollowUpStatus, name="FollowUpStatus",
+                description="open → acknowledged → resolved; resolved may be reopened.")
+strawberry.enum(models.ExportFormat, name="ExportFormat", description="File format of an export.")
+strawberry.enum(models.ExportStatus, name="ExportStatus", description="Where an export job is.")
+RuleKind = models.RuleKind
+FollowUpStatus = models.FollowUpStatus
+ExportFormat = models.ExportFormat
+ExportStatus = models.ExportStatus
 
 
 class FollowUpLoaders:
@@ -64,13 +69,14 @@ class FollowUpLoaders:
         authors = {u.id: u for u in await User.filter(id__in=list({n.author_id for n in notes if n.author_id}))}
         grouped: dict[UUID, list[tuple[models.FollowUpNote, User | None]]] = defaultdict(list)
         for note in notes:
-            grouped[note.follow_up_id].append((note, authors.get(note.author_id)))
+            grouped[note.follow_up_id].append((note, authors.get(note.author_id) if note.author_id else None))
         return [grouped.get(i, []) for i in ids]
 
     async def _replies(self, ids: Sequence[UUID]) -> list[list[models.Reply]]:
         grouped: dict[UUID, list[models.Reply]] = defaultdict(list)
         for reply in await models.Reply.filter(follow_up_id__in=list(ids)).order_by("created_at", "id"):
-            grouped[reply.follow_up_id].append(reply)
+            if reply.follow_up_id is not None:
+                grouped[reply.follow_up_id].append(reply)
         return [grouped.get(i, []) for i in ids]
 
     async def _members(self, user_ids: Sequence[UUID]) -> list[tuple[Membership, User] | None]:
@@ -194,7 +200,7 @@ class ResponseConnection:
 class AlertRuleNode(relay.Node):
     id: relay.NodeID[str]
     name: str
-    kind: RuleKind  # type: ignore[valid-type]
+    kind: RuleKind
     threshold: float | None = strawberry.field(
         description="outcomeAtMost: the highest outcome that alerts (0–10). goalStronglyNegative: the goal score "
         "on the 1–5 scale at or below which it alerts. storeScoreFalling: the fall of the outcome mean that alerts."
@@ -262,7 +268,7 @@ class ShopperReply:
 @strawberry.type(name="FollowUp", description="An item to act on, opened by an alert rule.")
 class FollowUpNode(relay.Node):
     id: relay.NodeID[str]
-    status: FollowUpStatus  # type: ignore[valid-type]
+    status: FollowUpStatus
     reason: str = strawberry.field(description="Why it opened, in short English with the figures.")
     details: JSON = strawberry.field(description="The figures that tripped the rule.")
     created_at: datetime
@@ -346,8 +352,8 @@ class FollowUpConnection:
 @strawberry.type(name="Export", description="A CSV or JSON export of responses, made by a job.")
 class ExportNode(relay.Node):
     id: relay.NodeID[str]
-    format: ExportFormat  # type: ignore[valid-type]
-    status: ExportStatus  # type: ignore[valid-type]
+    format: ExportFormat
+    status: ExportStatus
     rows_done: int
     rows_total: int | None = strawberry.field(description="Known once the job started.")
     progress: float = strawberry.field(description="rowsDone / rowsTotal, 0 to 1; 1 once it succeeded.")

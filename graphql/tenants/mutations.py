@@ -208,7 +208,7 @@ class TenantMutation:
         return DeletePayload(deleted_id=id)
 
     @strawberry.mutation(description="Give a person a role; a new person gets an email to choose a password.")
-    async def add_member(self, info: Info, email: str, role: Role, store_ids: list[strawberry.ID] | None = None  # type: ignore[valid-type]
+    async def add_member(self, info: Info, email: str, role: Role, store_ids: list[strawberry.ID] | None = None
                          ) -> MemberPayload:
         tenant, error = mutation_guard(info)
         if error or tenant is None:
@@ -225,7 +225,7 @@ class TenantMutation:
         return MemberPayload(member=MemberNode.from_model(membership, user))
 
     @strawberry.mutation(description="Change a member's role (and a store manager's stores).")
-    async def update_member(self, info: Info, id: strawberry.ID, role: Role,  # type: ignore[valid-type]
+    async def update_member(self, info: Info, id: strawberry.ID, role: Role,
                             store_ids: list[strawberry.ID] | None = None) -> MemberPayload:
         _, error = mutation_guard(info)
         if error:

@@ -14,7 +14,9 @@ from pejling.graphql.relay_ids import encode_id
 from pejling.tenants import models
 from pejling.tenants.models import Role as RoleEnum
 
-Role = strawberry.enum(RoleEnum, name="Role", description="What a member may do in a tenant.")
+# strawberry.enum registers the model enum in place; the alias keeps it usable as an annotation.
+strawberry.enum(RoleEnum, name="Role", description="What a member may do in a tenant.")
+Role = RoleEnum
 
 
 def visible_store_ids(info: Info) -> frozenset[UUID] | None:
@@ -95,7 +97,7 @@ class MemberNode(relay.Node):
     id: relay.NodeID[str]
     email: str
     name: str
-    role: Role  # type: ignore[valid-type]
+    role: Role
     store_ids: strawberry.Private[list[str]]
 
     @strawberry.field(description="For a store manager: the stores they may see. Empty for other roles (all stores).")
