@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 DEFAULT_BRAND = "#1f5f8b"
+RGB = tuple[int, int, int]
 _HEX = re.compile(r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 
-# The lighter of the two surfaces (page and card) of each scheme: brand-coloured text must read on both.
-LIGHT_PAGE = "#ffffff"
-DARK_PAGE = "#1f2227"
+# The two surfaces (page and card) of each colour scheme: brand colours must work on both.
+LIGHT_SURFACES = ("#ffffff", "#f6f6f3")
+DARK_SURFACES = ("#1f2227", "#15171a")
 
 
 def parse_hex(value: str | None) -> tuple[int, int, int]:
@@ -51,14 +53,16 @@ def _mix(rgb: tuple[int, int, int], target: tuple[int, int, int], amount: float)
     )
 
 
-def _until_contrast(rgb: tuple[int, int, int], page: tuple[int, int, int], ratio: float) -> tuple[int, int, int]:
-    """Move ``rgb`` toward black or white (away from ``page``) until it reaches ``ratio`` against ``page``."""
-    target = (0, 0, 0) if luminance(page) > 0.2 else (255, 255, 255)
-    step = 0.0
-    colour = rgb
-    while contrast(colour, page) < ratio and step < 1:
-        step += 0.04
-        colour = _mix(rgb, target, min(step, 1.0))
+def _min_contrast(rgb: tuple[int, int, int], surfaces: list[tuple[int, int, int]]) -> float:
+    return min(contrast(rgb, surface) for surface in surfaces)
+
+
+def _away(rgb: RGB, target: RGB, done: Callable[[RGB], bool]) -> RGB:
+    """Mix ``rgb`` toward ``target`` in small steps until ``done`` holds (at the latest at ``target`` itself)."""
+    colour, step = rgb, 0.0
+    while not done(colour) and step < 1:
+        step = min(1.0, step + 0.02)
+        colour = _mix(rgb, target, step)
     return colour
 
 
@@ -66,34 +70,34 @@ def _until_contrast(rgb: tuple[int, int, int], page: tuple[int, int, int], ratio
 class BrandColours:
     """CSS colours derived from one brand colour, each with AA contrast where it is used."""
 
-    fill: str  # button and selected-answer background (light page)
+    fill: str  # button and selected-answer background (light scheme)
     on_fill: str  # text on ``fill``
-    ink: str  # brand-coloured text, borders and focus rings on the light page
-    fill_dark: str  # the same three for the dark page (prefers-color-scheme: dark)
+    ink: str  # brand-coloured text, borders and focus rings on the light page and card
+    fill_dark: str  # the same three for the dark scheme (prefers-color-scheme: dark)
     on_fill_dark: str
     ink_dark: str
+
+
+_WHITE = (255, 255, 255)
+_NEAR_BLACK = (17, 17, 17)
+
+
+def _scheme(base: tuple[int, int, int], surface_hex: tuple[str, ...], dark: bool) -> tuple[str, str, str]:
+    surfaces = [parse_hex(value) for value in surface_hex]
+    target = _WHITE if dark else (0, 0, 0)  # away from the surfaces
+    far_text = _NEAR_BLACK if dark else _WHITE  # the text colour that gains contrast as the fill moves away
+    fill = _away(base, target, lambda c: _min_contrast(c, surfaces) >= 3.0)  # a control stands out (1.4.11)
+    text = next((t for t in (_WHITE, _NEAR_BLACK) if contrast(fill, t) >= 4.5), None)
+    if text is None:  # neither reads yet: keep moving until the far text colour does (1.4.3)
+        fill = _away(fill, target, lambda c: contrast(c, far_text) >= 4.5)
+        text = far_text
+    ink = _away(base, target, lambda c: _min_contrast(c, surfaces) >= 4.5)
+    return to_hex(fill), to_hex(text), to_hex(ink)
 
 
 def brand_colours(value: str | None) -> BrandColours:
     """Derive the page's brand colours from a tenant's hex colour."""
     base = parse_hex(value)
-    light_page, dark_page = parse_hex(LIGHT_PAGE), parse_hex(DARK_PAGE)
-    white, near_black = (255, 255, 255), (17, 17, 17)
-
-    def fill_for(page: tuple[int, int, int]) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
-        fill = _until_contrast(base, page, 3.0)  # a control must stand out from the page (1.4.11)
-        text = white if contrast(fill, white) >= contrast(fill, near_black) else near_black
-        if contrast(fill, text) < 4.5:  # nudge the fill away from its text colour until the text reads (1.4.3)
-            fill = _until_contrast(fill, text, 4.5)
-        return fill, text
-
-    fill, on_fill = fill_for(light_page)
-    fill_dark, on_fill_dark = fill_for(dark_page)
-    return BrandColours(
-        fill=to_hex(fill),
-        on_fill=to_hex(on_fill),
-        ink=to_hex(_until_contrast(base, light_page, 4.5)),
-        fill_dark=to_hex(fill_dark),
-        on_fill_dark=to_hex(on_fill_dark),
-        ink_dark=to_hex(_until_contrast(base, dark_page, 4.5)),
-    )
+    fill, on_fill, ink = _scheme(base, LIGHT_SURFACES, dark=False)
+    fill_dark, on_fill_dark, ink_dark = _scheme(base, DARK_SURFACES, dark=True)
+    return BrandColours(fill, on_fill, ink, fill_dark, on_fill_dark, ink_dark)

@@ -404,3 +404,23 @@ async def test_keyboard_only_shopper_can_answer(server: str, browser: Browser) -
     (response,) = await _stored(shop)
     assert len(response.answers) == total
     assert response.comment == "Quick and friendly"
+
+
+async def test_hard_brand_colours_keep_the_page_accessible(browser: Browser) -> None:
+    from pejling.core.surveys.pages import render_survey
+    from tests.survey_page.test_brand_colours import constructed_page, request_for
+
+    for brand in ("#ffd400", "#ffffff", "#7fdbff", "#e30613"):
+        html_text = render_survey(request_for(), constructed_page(brand=brand)).body.decode()
+        for scheme in ("light", "dark"):
+            context = await _phone(browser, "en", color_scheme=scheme)
+            page = await context.new_page()
+            await page.set_content(html_text)
+            await _axe(page, f"intro {brand} {scheme}")
+            await page.locator("#intro button[data-go=next]").tap()
+            first = page.locator("fieldset.statement").first
+            await first.locator("legend").wait_for(state="visible")
+            await first.locator("input[value='4']").evaluate("input => { input.checked = true }")  # the chosen look
+            await page.wait_for_timeout(300)  # let the colour transition finish
+            await _axe(page, f"chosen answer {brand} {scheme}")
+            await context.close()
