@@ -176,6 +176,7 @@ async def test_shoppers_complete_the_survey_in_four_languages(server: str, brows
         assert response.language == language and response.outcome == 8 and response.via == "json"
         assert response.comment == "The fitting rooms were lovely"
         assert str(response.zone_id) == str(shop.zone.id)
+        assert 0 < response.duration_ms < 60_000  # well under a minute, first statement to send
         answers = sorted(response.answers, key=lambda a: a.position)
         assert len(answers) == total
         assert len({a.statement_id for a in answers}) == total
