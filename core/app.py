@@ -26,6 +26,7 @@ from pejling.core.settings import Settings, get_settings
 from pejling.core.surveys.pages import routes as survey_page_routes
 from pejling.core.surveys.routes import survey_api_routes
 from pejling.graphql.schema import GraphQLEndpoint, graphql_app
+from pejling.tenants.branding import branding_routes
 from pejling.tenants.middleware import TenantMiddleware
 
 
@@ -36,6 +37,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         Route("/metrics", metrics),
         *export_routes(),
         *survey_api_routes(),
+        *branding_routes(),
         *survey_page_routes,
         Mount("/plugins", app=PluginRoutes()),
         Route("/graphql", GraphQLEndpoint(), methods=["GET", "POST"]),

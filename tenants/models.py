@@ -32,6 +32,10 @@ class Tenant(Model):
     name = fields.CharField(max_length=200)
     slug = fields.CharField(max_length=63, unique=True)
     default_language = fields.CharField(max_length=5, default="en")
+    brand_colour = fields.CharField(max_length=7, default="#1f5f8b")
+    logo: Any = fields.BinaryField(null=True)
+    logo_type = fields.CharField(max_length=20, null=True)
+    logo_version = fields.IntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

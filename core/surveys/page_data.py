@@ -35,6 +35,11 @@ __all__ = [
 ]
 
 DEFAULT_BRAND_COLOUR = "#1f5f8b"
+
+
+def logo_path(tenant: Tenant) -> str | None:
+    """Where the survey page loads the tenant logo from (versioned, so it can be cached for long)."""
+    return f"/s/{tenant.slug}/logo?v={tenant.logo_version}" if tenant.logo_type else None
 #: Accept-Language tags that mean Norwegian Bokmål for our purposes.
 _ALIASES = {"no": "nb", "nn": "nb"}
 
@@ -189,6 +194,8 @@ async def load_survey_page(
         scale_labels=tuple(bank.scale[page_language]),
         submit_url=f"/s/{tenant.slug}/{store.slug}/responses",
         form_url=f"/s/{tenant.slug}/{store.slug}/form",
+        brand_colour=tenant.brand_colour or DEFAULT_BRAND_COLOUR,
+        logo_url=logo_path(tenant),
     )
 
 

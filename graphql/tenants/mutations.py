@@ -12,13 +12,16 @@ from pejling.graphql.context import Info
 from pejling.graphql.errors import UserError, invalid, not_found
 from pejling.graphql.permissions import mutation_guard
 from pejling.graphql.relay_ids import decode_id
-from pejling.graphql.tenants.types import MemberNode, Role, StoreNode, ZoneNode
+from pejling.graphql.tenants.types import MemberNode, Role, StoreNode, TenantType, ZoneNode
 from pejling.tenants import models
+from pejling.tenants.branding import BrandingRefused, check_colour, decode_logo
 from pejling.tenants.members import MemberChangeRefused, add_member, change_member, remove_member
 from pejling.tenants.signup import LANGUAGES, SLUG
 
 ZONE_KINDS = ("entrance", "checkout", "fitting_room", "service_desk", "aisle", "cafe", "other")
 TIMEZONES = frozenset(zoneinfo.available_timezones())
+#: Path segments under /s/{tenant}/ that are not stores.
+RESERVED_STORE_SLUGS = frozenset({"logo"})
 
 
 @strawberry.input
@@ -38,6 +41,19 @@ class StoreChanges:
     address: str | None = None
     timezone: str | None = None
     default_language: str | None = None
+
+
+@strawberry.input
+class TenantChanges:
+    name: str | None = None
+    default_language: str | None = None
+    brand_colour: str | None = None
+
+
+@strawberry.type
+class TenantPayload:
+    tenant: TenantType | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
@@ -85,6 +101,8 @@ def _store_errors(name: str | None, slug: str | None, address: str | None, timez
         errors.append(invalid("name", "Give the store a name of 1–200 characters."))
     if slug is not None and not SLUG.match(slug):
         errors.append(invalid("slug", "Use 1–63 lowercase letters, digits and hyphens."))
+    elif slug in RESERVED_STORE_SLUGS:
+        errors.append(invalid("slug", f"'{slug}' is reserved; choose another."))
     if address is not None and len(address) > 500:
         errors.append(invalid("address", "Keep the address under 500 characters."))
     if timezone is not None and timezone not in TIMEZONES:
@@ -115,6 +133,50 @@ async def _zone(id: str) -> models.Zone | None:
 
 @strawberry.type
 class TenantMutation:
+    @strawberry.mutation(description="Change the tenant's name, default language or brand colour.")
+    async def update_tenant(self, info: Info, input: TenantChanges) -> TenantPayload:
+        tenant, error = mutation_guard(info)
+        if error or tenant is None:
+            return TenantPayload(errors=[error] if error else [])
+        errors = []
+        if input.name is not None and not 1 <= len(input.name.strip()) <= 200:
+            errors.append(invalid("name", "Give the business a name of 1–200 characters."))
+        if input.default_language is not None and input.default_language not in LANGUAGES:
+            errors.append(invalid("defaultLanguage", f"Choose one of {', '.join(LANGUAGES)}."))
+        colour = None
+        if input.brand_colour is not None:
+            try:
+                colour = check_colour(input.brand_colour)
+            except BrandingRefused as exc:
+                errors.append(invalid(exc.field, exc.message))
+        if errors:
+            return TenantPayload(errors=errors)
+        if input.name is not None:
+            tenant.name = input.name.strip()
+        if input.default_language is not None:
+            tenant.default_language = input.default_language
+        if colour is not None:
+            tenant.brand_colour = colour
+        await tenant.save(update_fields=["name", "default_language", "brand_colour"])
+        return TenantPayload(tenant=TenantType.from_model(tenant))
+
+    @strawberry.mutation(description="Set the logo shown to shoppers (a PNG, JPEG or WebP data: URL up to 24 KB); "
+                                     "null removes it.")
+    async def set_tenant_logo(self, info: Info, data_url: str | None) -> TenantPayload:
+        tenant, error = mutation_guard(info)
+        if error or tenant is None:
+            return TenantPayload(errors=[error] if error else [])
+        if data_url is None:
+            tenant.logo, tenant.logo_type = None, None
+        else:
+            try:
+                tenant.logo, tenant.logo_type = decode_logo(data_url)
+            except BrandingRefused as exc:
+                return TenantPayload(errors=[invalid(exc.field, exc.message)])
+        tenant.logo_version += 1
+        await tenant.save(update_fields=["logo", "logo_type", "logo_version"])
+        return TenantPayload(tenant=TenantType.from_model(tenant))
+
     @strawberry.mutation(description="Add a store.")
     async def create_store(self, info: Info, input: StoreInput) -> StorePayload:
         _, error = mutation_guard(info)

@@ -30,11 +30,14 @@ class TenantType:
     name: str
     slug: str
     default_language: str
+    brand_colour: str = strawberry.field(description="Colour of buttons on the shopper pages (contrast is kept AA).")
+    logo_url: str | None = strawberry.field(description="Where the shopper pages load the logo from; null: none.")
 
     @classmethod
     def from_model(cls, tenant: models.Tenant) -> TenantType:
+        logo = f"/s/{tenant.slug}/logo?v={tenant.logo_version}" if tenant.logo_type else None
         return cls(id=strawberry.ID(encode_id("Tenant", tenant.id)), name=tenant.name, slug=tenant.slug,
-                   default_language=tenant.default_language)
+                   default_language=tenant.default_language, brand_colour=tenant.brand_colour, logo_url=logo)
 
 
 @strawberry.type(name="Zone", description="A place inside a store: entrance, checkout, fitting room…")

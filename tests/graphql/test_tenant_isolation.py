@@ -16,7 +16,7 @@ import pytest
 from pejling.core.auth.models import ApiToken
 from pejling.graphql.relay_ids import encode_id
 from pejling.graphql.schema import build_schema
-from pejling.tenants.models import Membership, Role, Store, Zone
+from pejling.tenants.models import Membership, Role, Store, Tenant, Zone
 from pejling.tenants.scope import tenant_scope
 from tests.followups.isolation_probes import FOLLOWUP_PROBES
 from tests.insights.isolation_probes import INSIGHT_PROBES
@@ -168,7 +168,23 @@ async def _add_survey_statement(w: Walk) -> None:
     assert result["data"]["addSurveyStatement"]["errors"] == []
 
 
+async def _update_tenant(w: Walk) -> None:
+    # A tenant mutation acts on the caller's own tenant only; there is no id to point at another one.
+    result = await w.as_b('mutation { updateTenant(input: {name: "B renamed", brandColour: "#000000"}) '
+                          "{ tenant { slug } errors { code } } }")
+    assert result["data"]["updateTenant"]["tenant"]["slug"] == w.b.tenant.slug
+    hijack = await gql(w.client, 'mutation { updateTenant(input: {name: "pwned"}) { errors { code } } }', {},
+                       {**w.b.headers, "X-Pejling-Tenant": w.a.tenant.slug})
+    assert hijack["_status"] == 404
+
+
+async def _set_tenant_logo(w: Walk) -> None:
+    result = await w.as_b("mutation { setTenantLogo(dataUrl: null) { tenant { slug } errors { code } } }")
+    assert result["data"]["setTenantLogo"]["tenant"]["slug"] == w.b.tenant.slug
+
+
 PROBES: dict[str, Callable[[Walk], Awaitable[None]]] = {
+    "updateTenant": _update_tenant, "setTenantLogo": _set_tenant_logo,
     "survey": _survey, "statementBank": _statement_bank, "chooseSurveyStatements": _choose_survey_statements,
     "chooseSurveyGoals": _choose_survey_goals, "addSurveyStatement": _add_survey_statement,
     "node": _node, "tenant": _tenant, "stores": _stores, "store": _store, "members": _members,
@@ -226,6 +242,8 @@ async def test_second_tenant_cannot_read_or_change_the_first(walk: Walk) -> None
         if name in fields:
             await probe(walk)
     a = walk.a
+    tenant = await Tenant.get(id=a.tenant.id)
+    assert (tenant.name, tenant.brand_colour) == (a.tenant.name, a.tenant.brand_colour)
     with tenant_scope(a.tenant.id):
         store = await Store.get(id=a.stores[0].id)
         zone = await Zone.get(id=a.zones[0].id)
