@@ -328,11 +328,11 @@ async def _compute(req: Request, version: int) -> Insights:
             for u in st.projected_uplift(fit, current, target, confidence=req.confidence):
                 uplifts[u.goal] = u
         for p in ranking:
-            u = uplifts.get(p.goal)
-            uplift = (_mk(Estimate, u.uplift, u.low, u.high, fit.n if fit else 0) if u is not None
+            found = uplifts.get(p.goal)
+            uplift = (_mk(Estimate, found.uplift, found.low, found.high, fit.n if fit else 0) if found is not None
                       else _mk(Estimate, None, None, None, 0, False, "no linear model"))
             optimise.append(_mk(OptimiseItem, p.rank, p.goal, p.quadrant, p.importance, p.performance,
-                                         u.target if u is not None else targets.get(p.goal, p.performance), uplift,
+                                         found.target if found is not None else targets.get(p.goal, p.performance), uplift,
                                          list(levers(p.goal, req.language))))
 
     # -- outcome scores and plugin sections --------------------------------------------------------------------------
@@ -438,6 +438,7 @@ async def _drivers(
     if not goals or s is None:
         return (_mk(KeyDrivers, "shapley", basis, [], None, None, None, 0, 0, "parametric bootstrap (Wishart)", False,
                            st.TOO_FEW_RESPONSES), None, ())
+    assert cross is not None
     boot = moments.bootstrap_importance(n, s, cross, goals, n_boot=N_BOOT, confidence=req.confidence)
     fit = moments.linear_fit(n, s, cross, goals)
     drivers = []

@@ -27,11 +27,16 @@ SCALE_HIGH = 5
 class TapLike(Protocol):
     """What scoring needs of one tap (a stored answer row or the ingest's checked tap both fit)."""
 
-    goal: str
-    polarity: int
-    value: int
-    reaction_ms: int | None
-    warmup: bool
+    @property
+    def goal(self) -> str: ...
+    @property
+    def polarity(self) -> int: ...
+    @property
+    def value(self) -> int: ...
+    @property
+    def reaction_ms(self) -> int | None: ...
+    @property
+    def warmup(self) -> bool: ...
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ in ``pejling.core.insights.columns`` and ``docs/insights.md``.
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from tortoise import fields
 
@@ -22,6 +23,7 @@ class Score(TenantModel):
 
     id = fields.UUIDField(primary_key=True)
     response: Any = fields.ForeignKeyField("surveys.Response", related_name="scores", on_delete=fields.CASCADE)
+    response_id: UUID
     model_id = fields.CharField(max_length=64)
     model_version = fields.CharField(max_length=32)
     values: Any = fields.JSONField(default=dict)
@@ -39,9 +41,11 @@ class StoreChange(TenantModel):
 
     id = fields.UUIDField(primary_key=True)
     store: Any = fields.ForeignKeyField("tenants.Store", related_name="insight_changes", on_delete=fields.CASCADE)
+    store_id: UUID
     zone: Any = fields.ForeignKeyField(
         "tenants.Zone", related_name="insight_changes", on_delete=fields.SET_NULL, null=True
     )
+    zone_id: UUID | None
     date = fields.DateField()
     description = fields.CharField(max_length=500)
     created_by = fields.UUIDField(null=True)
@@ -70,6 +74,7 @@ class StatementRollup(TenantModel):
     store: Any = fields.ForeignKeyField(
         "tenants.Store", related_name="insight_statement_rollups", on_delete=fields.CASCADE
     )
+    store_id: UUID
     zone_id = fields.UUIDField()
     channel = fields.CharField(max_length=16)
     day = fields.DateField()
@@ -97,6 +102,7 @@ class DailyRollup(TenantModel):
 
     id = fields.UUIDField(primary_key=True)
     store: Any = fields.ForeignKeyField("tenants.Store", related_name="insight_rollups", on_delete=fields.CASCADE)
+    store_id: UUID
     zone_id = fields.UUIDField()
     channel = fields.CharField(max_length=16)
     day = fields.DateField()
@@ -238,6 +244,7 @@ class StoreDailyRollup(TenantModel):
     store: Any = fields.ForeignKeyField(
         "tenants.Store", related_name="insight_store_rollups", on_delete=fields.CASCADE
     )
+    store_id: UUID
     day = fields.DateField()
     n = fields.IntField(default=0)
     n_flagged = fields.IntField(default=0)

@@ -58,7 +58,7 @@ class _Result:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the result as a dict of JSON-compatible values."""
-        return asdict(self)  # type: ignore[call-overload, no-any-return]
+        return asdict(self)  # type: ignore[call-overload]
 
 
 def _z_crit(confidence: float) -> float:
