@@ -331,9 +331,9 @@ async def _compute(req: Request, version: int) -> Insights:
             found = uplifts.get(p.goal)
             uplift = (_mk(Estimate, found.uplift, found.low, found.high, fit.n if fit else 0) if found is not None
                       else _mk(Estimate, None, None, None, 0, False, "no linear model"))
+            target_value = found.target if found is not None else targets.get(p.goal, p.performance)
             optimise.append(_mk(OptimiseItem, p.rank, p.goal, p.quadrant, p.importance, p.performance,
-                                         found.target if found is not None else targets.get(p.goal, p.performance), uplift,
-                                         list(levers(p.goal, req.language))))
+                                target_value, uplift, list(levers(p.goal, req.language))))
 
     # -- outcome scores and plugin sections --------------------------------------------------------------------------
     nps = _nps(total, req)
