@@ -25,7 +25,6 @@ from pejling.core.insights.columns import moments as column_moments
 from pejling.core.insights.goal_scores import mask_goals
 from pejling.core.insights.models import StoreChange
 from pejling.core.insights.rollups import NO_ZONE, rollup_version
-from pejling.core.insights.scores import OUTCOME_STATEMENT_IDS
 from pejling.core.insights.sections import (
     Benchmark,
     Comparison,
@@ -47,6 +46,7 @@ from pejling.core.insights.sections import (
     Trends,
 )
 from pejling.core.surveys.bank import GOALS
+from pejling.core.surveys.hooks import OUTCOME_STATEMENT_IDS
 from pejling.graphql.relay_ids import encode_id
 from pejling.plugins.implicit_goals.playbook import levers
 from pejling.tenants.models import Store, Zone

@@ -8,26 +8,23 @@ new version of a model, :func:`enqueue_rescores` (called at start-up, after the 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from pejling.core.contracts import Answer as ContractAnswer
 from pejling.core.contracts import ResponseScores, ScoringModel, ShopperResponse
 from pejling.core.insights.models import Score
 from pejling.core.jobs import enqueue, register_job
 from pejling.core.jobs.models import Job
 from pejling.core.plugin_manager import Plugins, load_plugins
 from pejling.core.settings import Settings, get_settings
+from pejling.core.surveys.hooks import shopper_response
 from pejling.core.surveys.models import Answer, Response
 from pejling.tenants.scope import all_tenants, current_tenant_id
 
 log = logging.getLogger(__name__)
 
 RESCORE_JOB = "insights.rescore"
-
-OUTCOME_STATEMENT_IDS = {"nps": "nps-recommend"}
-"""The statement id under which scoring models see the survey's outcome question, by outcome kind."""
 
 _plugins: Plugins | None = None
 
@@ -44,24 +41,6 @@ async def get_plugins(settings: Settings | None = None) -> Plugins:
     if _plugins is None:
         _plugins = await load_plugins(settings or get_settings())
     return _plugins
-
-
-def shopper_response(response: Any, taps: Iterable[Any], outcome_kind: str = "nps") -> ShopperResponse:
-    """The plugin view of a stored response, with the outcome answer under :data:`OUTCOME_STATEMENT_IDS`."""
-    answers = [ContractAnswer(t.statement_id, int(t.value), t.reaction_ms) for t in taps]
-    if response.outcome is not None and outcome_kind in OUTCOME_STATEMENT_IDS:
-        answers.append(ContractAnswer(OUTCOME_STATEMENT_IDS[outcome_kind], int(response.outcome), None))
-    return ShopperResponse(
-        id=response.id,
-        tenant_id=response.tenant_id,
-        submitted_at=response.submitted_at,
-        answers=tuple(answers),
-        language=response.language,
-        store_id=response.store_id,
-        zone_id=response.zone_id,
-        channel=response.channel,
-        comment=response.comment or None,
-    )
 
 
 def _safe_score(model: ScoringModel, response: ShopperResponse) -> ResponseScores | None:

@@ -7,7 +7,7 @@ loses a stored response: its error is logged and the shopper still gets the than
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, is_dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -26,13 +26,20 @@ class _TapLike(Protocol):
     reaction_ms: int | None
 
 
-def shopper_response(response: Any, taps: Sequence[_TapLike]) -> ShopperResponse:
-    """The plugin view of a stored response."""
+OUTCOME_STATEMENT_IDS = {"nps": "nps-recommend"}
+"""The statement id under which scoring models see the survey's outcome question, by outcome kind."""
+
+
+def shopper_response(response: Any, taps: Iterable[_TapLike], outcome_kind: str = "nps") -> ShopperResponse:
+    """The plugin view of a stored response, with the outcome answer under :data:`OUTCOME_STATEMENT_IDS`."""
+    answers = [ContractAnswer(t.statement_id, int(t.value), t.reaction_ms) for t in taps]
+    if response.outcome is not None and outcome_kind in OUTCOME_STATEMENT_IDS:
+        answers.append(ContractAnswer(OUTCOME_STATEMENT_IDS[outcome_kind], int(response.outcome), None))
     return ShopperResponse(
         id=response.id,
         tenant_id=response.tenant_id,
         submitted_at=response.submitted_at,
-        answers=tuple(ContractAnswer(t.statement_id, t.value, t.reaction_ms) for t in taps),
+        answers=tuple(answers),
         language=response.language,
         store_id=response.store_id,
         zone_id=response.zone_id,

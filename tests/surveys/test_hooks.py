@@ -68,8 +68,10 @@ async def test_reward_and_response_received(database: Any, shop: Shop) -> None:
     assert len(rewarder.received) == 1  # the broken plugin did not stop the others or the response
     seen = rewarder.received[0]
     assert str(seen.id) == payload["id"] and seen.store_id == shop.store.id and seen.language == "da"
-    assert [a.statement_id for a in seen.answers] == [a["statement_id"] for a in payload["answers"]]
-    assert [a.reaction_time_ms for a in seen.answers] == [a["reaction_ms"] for a in payload["answers"]]
+    # Plugins see every statement answer, then the outcome question as "nps-recommend".
+    assert [a.statement_id for a in seen.answers] == [a["statement_id"] for a in payload["answers"]] + ["nps-recommend"]
+    assert [a.reaction_time_ms for a in seen.answers] == [a["reaction_ms"] for a in payload["answers"]] + [None]
+    assert seen.answers[-1].value == payload["outcome"]
     assert rewarder.scopes == [shop.tenant.id]
     again = await ingest_response(payload, **kwargs)
     assert again.duplicate and again.reward == result.reward  # the stored reward, not a second one
