@@ -95,6 +95,8 @@ class Answer:
     value: int | None
     reaction_time_ms: float | None = None
     """Time from showing the statement to the tap (``performance.now()``, paused while the page was hidden)."""
+    polarity: int | None = None
+    """1 when agreeing means the goal was served, -1 for reversed wording; ``None`` for outcome questions."""
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ OUTCOME_STATEMENT_IDS = {"nps": "nps-recommend"}
 
 def shopper_response(response: Any, taps: Iterable[_TapLike], outcome_kind: str = "nps") -> ShopperResponse:
     """The plugin view of a stored response, with the outcome answer under :data:`OUTCOME_STATEMENT_IDS`."""
-    answers = [ContractAnswer(t.statement_id, int(t.value), t.reaction_ms) for t in taps]
+    answers = [ContractAnswer(t.statement_id, int(t.value), t.reaction_ms, getattr(t, "polarity", None)) for t in taps]
     if response.outcome is not None and outcome_kind in OUTCOME_STATEMENT_IDS:
         answers.append(ContractAnswer(OUTCOME_STATEMENT_IDS[outcome_kind], int(response.outcome), None))
     return ShopperResponse(

@@ -52,7 +52,7 @@ class ImplicitGoals(ScoringModel):
             statement = _statement(answer.statement_id)
             if statement is None or answer.value is None:
                 continue
-            polarity = int(getattr(answer, "polarity", statement.polarity) or statement.polarity)
+            polarity = answer.polarity or statement.polarity
             rt = None if answer.reaction_time_ms is None else int(answer.reaction_time_ms)
             taps.append(Tap(statement.goal, polarity, int(answer.value), rt, statement.goal == WARMUP_GOAL))
         goals = score_taps(taps)
