@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,22 +10,7 @@ from pejling.core.plugin_manager import UnknownTenant, describe_plugins, load_pl
 from pejling.core.settings import Settings
 from pejling.tenants.signup import create_tenant_with_owner
 from tests.conftest import unique
-
-
-async def pejling(settings: Settings, tmp_path: Path, *args: str) -> tuple[int, str, str]:
-    executable = Path(sys.executable).with_name("pejling")
-    env = {
-        **os.environ,
-        "PEJLING_DATABASE_URL": settings.resolved_database_url,
-        "PEJLING_VAR_DIR": str(tmp_path),
-        "PEJLING_ENVIRONMENT": "test",
-        "PEJLING_LOG_LEVEL": "WARNING",
-    }
-    process = await asyncio.create_subprocess_exec(
-        str(executable), *args, env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
-    return process.returncode or 0, out.decode(), err.decode()
+from tests.support.cli import pejling
 
 
 def row(output: str, name: str) -> list[str]:
