@@ -1,4 +1,5 @@
-"""Submit a shopper response (public, for kiosk apps and integrators) and change your survey (owners and admins)."""
+"""Submit a shopper response (public, for kiosk apps and integrators), change your survey and erase a shopper's
+response on request (owners and admins)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 import strawberry
 
+from pejling.core.surveys.erasure import erase_response, find_by_receipt
 from pejling.core.surveys.ingest import IngestRefused, ingest_response
 from pejling.core.surveys.survey import (
     SurveyChangeRefused,
@@ -15,10 +17,11 @@ from pejling.core.surveys.survey import (
     choose_statements,
 )
 from pejling.graphql.context import Info
-from pejling.graphql.errors import UserError
+from pejling.graphql.errors import UserError, not_found
 from pejling.graphql.permissions import mutation_guard
 from pejling.graphql.relay_ids import decode_id
 from pejling.graphql.surveys.types import (
+    EraseShopperResponsePayload,
     StatementType,
     SubmitResponsePayload,
     SubmittedResponse,
@@ -187,3 +190,19 @@ class SurveyMutation:
         except SurveyChangeRefused as exc:
             return SurveyStatementPayload(errors=[_changed(exc)])
         return SurveyStatementPayload(statement=StatementType.from_bank(statement))
+
+    @strawberry.mutation(
+        description="Erase the response with this receipt code, its answers, scores, follow-ups and replies, on the "
+        "shopper's request (owners and admins). Insights are recomputed without it."
+    )
+    async def erase_shopper_response(self, info: Info, receipt_code: str) -> EraseShopperResponsePayload:
+        _, error = mutation_guard(info)
+        if error:
+            return EraseShopperResponsePayload(errors=[error])
+        response = await find_by_receipt(receipt_code)
+        if response is None:
+            return EraseShopperResponsePayload(
+                errors=[not_found("receiptCode", "No response of yours has this receipt code.")]
+            )
+        await erase_response(response)
+        return EraseShopperResponsePayload(erased_receipt_code=response.receipt_code)

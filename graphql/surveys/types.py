@@ -138,3 +138,40 @@ class SurveyVersionPayload:
 class SurveyStatementPayload:
     statement: StatementType | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="One answer of a shopper: the statement, the value given and how fast (ms).")
+class ShopperAnswer:
+    statement_id: str
+    value: int
+    reaction_ms: int | None
+
+
+@strawberry.type(description="What is stored about one shopper response, found by its receipt code (an export).")
+class ShopperData:
+    receipt_code: str
+    store: str | None = strawberry.field(description="The store name.")
+    zone: str | None = strawberry.field(description="The zone name, when the response was given in one.")
+    channel: str
+    language: str
+    submitted_at: str = strawberry.field(description="ISO 8601 with offset.")
+    outcome: int | None
+    comment: str
+    contact_email: str | None = strawberry.field(description="Only when the shopper gave one with consent.")
+    answers: list[ShopperAnswer]
+
+    @classmethod
+    def from_export(cls, data: dict[str, Any]) -> ShopperData:
+        return cls(
+            receipt_code=data["receipt_code"], store=data["store"], zone=data["zone"], channel=data["channel"],
+            language=data["language"], submitted_at=data["submitted_at"], outcome=data["outcome"],
+            comment=data["comment"], contact_email=data.get("contact_email"),
+            answers=[ShopperAnswer(statement_id=a["statement_id"], value=a["value"], reaction_ms=a["reaction_ms"])
+                     for a in data["answers"]],
+        )
+
+
+@strawberry.type
+class EraseShopperResponsePayload:
+    erased_receipt_code: str | None = strawberry.field(default=None, description="The code, normalised (K7Q-4MZ).")
+    errors: list[UserError] = strawberry.field(default_factory=list)

@@ -6,6 +6,7 @@ probe here (or a stated reason why it cannot touch another tenant's data).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ import httpx
 import pytest
 
 from pejling.core.auth.models import ApiToken
+from pejling.core.surveys.models import Response
 from pejling.graphql.relay_ids import encode_id
 from pejling.graphql.schema import build_schema
 from pejling.tenants.models import Membership, Role, Store, Tenant, Zone
@@ -168,6 +170,18 @@ async def _add_survey_statement(w: Walk) -> None:
     assert result["data"]["addSurveyStatement"]["errors"] == []
 
 
+async def _shopper_data(w: Walk) -> None:
+    result = await w.as_b("query($c: String!) { shopperData(receiptCode: $c) { comment } }", c=w.ids["receipt"])
+    assert "errors" not in result and result["data"]["shopperData"] is None, result
+
+
+async def _erase_shopper_response(w: Walk) -> None:
+    _not_found(await w.as_b("mutation($c: String!) { eraseShopperResponse(receiptCode: $c) { erasedReceiptCode "
+                            "errors { code } } }", c=w.ids["receipt"]), "eraseShopperResponse")
+    with tenant_scope(w.a.tenant.id):
+        assert await Response.filter(receipt_code=w.ids["receipt"]).count() == 1
+
+
 async def _update_tenant(w: Walk) -> None:
     # A tenant mutation acts on the caller's own tenant only; there is no id to point at another one.
     result = await w.as_b('mutation { updateTenant(input: {name: "B renamed", brandColour: "#000000"}) '
@@ -187,6 +201,7 @@ PROBES: dict[str, Callable[[Walk], Awaitable[None]]] = {
     "updateTenant": _update_tenant, "setTenantLogo": _set_tenant_logo,
     "survey": _survey, "statementBank": _statement_bank, "chooseSurveyStatements": _choose_survey_statements,
     "chooseSurveyGoals": _choose_survey_goals, "addSurveyStatement": _add_survey_statement,
+    "shopperData": _shopper_data, "eraseShopperResponse": _erase_shopper_response,
     "node": _node, "tenant": _tenant, "stores": _stores, "store": _store, "members": _members,
     "createStore": _create_store, "updateStore": _update_store, "deleteStore": _delete_store,
     "createZone": _create_zone, "updateZone": _update_zone, "deleteZone": _delete_zone,
@@ -219,6 +234,23 @@ def test_every_root_field_is_walked() -> None:
     assert not missing, f"add a cross-tenant probe for: {sorted(missing)}"
 
 
+async def _a_receipt(client: httpx.AsyncClient, a: TenantFixture, version_id: str) -> str:
+    """A shopper response of tenant A (through the public mutation): its receipt code."""
+    asked = (await gql(client, "{ survey { activeVersion { statements { id } warmups { id } } } }",
+                       headers=a.headers))["data"]["survey"]["activeVersion"]
+    ids = [s["id"] for s in asked["warmups"]] + [s["id"] for s in asked["statements"]]
+    answers = [{"statementId": sid, "value": 4, "position": n, "warmup": n < len(asked["warmups"])}
+               for n, sid in enumerate(ids)]
+    result = await gql(client, "mutation($i: ResponseInput!) { submitResponse(input: $i) { response { receiptCode } "
+                       "errors { code } } }", {"i": {
+                           "id": str(uuid.uuid4()), "tenantSlug": a.tenant.slug, "storeSlug": a.stores[0].slug,
+                           "surveyVersionId": version_id, "startedAt": "2026-11-20T12:00:00+00:00",
+                           "submittedAt": "2026-11-20T12:00:40+00:00", "language": "en", "answers": answers,
+                           "outcome": 9, "comment": "Only A may see this."}})
+    code: str = result["data"]["submitResponse"]["response"]["receiptCode"]
+    return code
+
+
 @pytest.fixture
 async def walk(client: httpx.AsyncClient) -> Walk:
     a, b = await make_tenant(stores=1), await make_tenant(stores=1)
@@ -233,6 +265,7 @@ async def walk(client: httpx.AsyncClient) -> Walk:
               'en: "a"}) { errors { code } } }', headers=a.headers)
     survey = (await gql(client, SURVEY, headers=a.headers))["data"]["survey"]
     ids["survey"], ids["survey_version"] = survey["id"], survey["activeVersion"]["id"]
+    ids["receipt"] = await _a_receipt(client, a, ids["survey_version"])
     return Walk(client=client, a=a, b=b, ids=ids)
 
 
