@@ -6,9 +6,13 @@ default) and PostgreSQL (production) are both supported; the test suite runs on 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.migrations.api import migrate as run_migrations
 
 from pejling.core.settings import Settings
@@ -71,6 +75,30 @@ async def migrate(settings: Settings) -> None:
     """Apply every pending migration of every app."""
     await run_migrations(config=tortoise_config(settings))
     await Tortoise.close_connections()
+
+
+def is_postgres(client: BaseDBAsyncClient) -> bool:
+    """True when ``client`` talks to PostgreSQL (else SQLite)."""
+    return client.capabilities.dialect == "postgres"
+
+
+def prepare_sql(client: BaseDBAsyncClient, sql: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    """Raw SQL written with ``?`` placeholders, for either database: ``$n`` on PostgreSQL; on SQLite, UUIDs
+    and dates become the text Tortoise stores them as."""
+    if is_postgres(client):
+        parts = sql.split("?")
+        return parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], start=1)), list(values)
+    return sql, [_sqlite_value(v) for v in values]
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 async def database_ready() -> bool:

@@ -16,6 +16,9 @@ from uuid import UUID
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from pejling.core.database import is_postgres as database_is_postgres
+from pejling.core.database import prepare_sql
+
 
 def client() -> BaseDBAsyncClient:
     """The connection of the current context (a transaction when one is open)."""
@@ -23,25 +26,12 @@ def client() -> BaseDBAsyncClient:
 
 
 def is_postgres(db: BaseDBAsyncClient | None = None) -> bool:
-    return (db or client()).capabilities.dialect == "postgres"
+    return database_is_postgres(db or client())
 
 
 def prepare(db: BaseDBAsyncClient, sql: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
     """``?`` placeholders become ``$n`` on PostgreSQL; UUIDs and dates become text on SQLite."""
-    if is_postgres(db):
-        parts = sql.split("?")
-        return parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], start=1)), list(values)
-    return sql, [_sqlite(v) for v in values]
-
-
-def _sqlite(value: Any) -> Any:
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
+    return prepare_sql(db, sql, values)
 
 
 async def fetch(sql: str, values: Sequence[Any] = ()) -> list[dict[str, Any]]:

@@ -7,30 +7,18 @@ statement claims atomically, and ``status = 'queued'`` is checked again by the w
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from pejling.core.database import is_postgres, prepare_sql
+
 
 def _client() -> BaseDBAsyncClient:
     return connections.get("default")
-
-
-def _is_postgres(client: BaseDBAsyncClient) -> bool:
-    return client.capabilities.dialect == "postgres"
-
-
-def _prepare(client: BaseDBAsyncClient, sql: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
-    """Write ``?`` placeholders as ``$n`` for PostgreSQL and pass UUIDs as text to SQLite."""
-    if _is_postgres(client):
-        parts = sql.split("?")
-        sql = parts[0] + "".join(f"${index}{part}" for index, part in enumerate(parts[1:], start=1))
-        return sql, list(values)
-    return sql, [str(value) if isinstance(value, UUID) else value for value in values]
 
 
 def _marks(count: int) -> str:
@@ -42,19 +30,19 @@ async def claim_due_jobs(*, worker: str, now: datetime, limit: int, kinds: Colle
     if limit < 1 or not kinds:
         return []
     client = _client()
-    lock = " FOR UPDATE SKIP LOCKED" if _is_postgres(client) else ""
+    lock = " FOR UPDATE SKIP LOCKED" if is_postgres(client) else ""
     # Only placeholders and a fixed clause are formatted into the statement.
     kind_marks = _marks(len(kinds))
     due = "SELECT id FROM job WHERE status = 'queued' AND run_at <= ? AND kind IN (" + kind_marks  # noqa: S608
     due += ") ORDER BY priority DESC, run_at, id LIMIT ?" + lock
     taken = "UPDATE job SET status = 'running', locked_by = ?, locked_at = ?, attempts = attempts + 1 "
-    if _is_postgres(client):
+    if is_postgres(client):
         # ARRAY(...) runs the locking sub-select exactly once, an IN (...) sub-select may be run again
         # for every row the planner looks at and then take more than ``limit`` jobs.
         sql = taken + "WHERE status = 'queued' AND id = ANY(ARRAY(" + due + ")) RETURNING id"  # noqa: S608
     else:
         sql = taken + "WHERE status = 'queued' AND id IN (" + due + ") RETURNING id"  # noqa: S608
-    sql, values = _prepare(client, sql, [worker, now, now, *sorted(kinds), limit])
+    sql, values = prepare_sql(client, sql, [worker, now, now, *sorted(kinds), limit])
     rows = await client.execute_query_dict(sql, values)
     return [row["id"] if isinstance(row["id"], UUID) else UUID(str(row["id"])) for row in rows]
 
@@ -64,13 +52,13 @@ async def reclaim_stale_jobs(*, now: datetime, stale_before: datetime) -> tuple[
     when they have no attempts left. Returns (requeued, dead)."""
     client = _client()
     error = "the worker running this job stopped responding"
-    dead_sql, dead_values = _prepare(
+    dead_sql, dead_values = prepare_sql(
         client,
         "UPDATE job SET status = 'dead', finished_at = ?, last_error = ? "
         "WHERE status = 'running' AND locked_at < ? AND attempts >= max_attempts",
         [now, error, stale_before],
     )
-    requeue_sql, requeue_values = _prepare(
+    requeue_sql, requeue_values = prepare_sql(
         client,
         "UPDATE job SET status = 'queued', run_at = ?, last_error = ?, locked_by = NULL, locked_at = NULL "
         "WHERE status = 'running' AND locked_at < ? AND attempts < max_attempts",
