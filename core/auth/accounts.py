@@ -17,9 +17,10 @@ from pejling.core.auth.passwords import verify_password as _verify
 from pejling.core.auth.sessions import end_all_sessions, start_session
 from pejling.core.auth.throttle import (
     Throttled,
-    check_login_allowed,
     clear_login_failures,
-    record_login_failure,
+    release_login_attempt,
+    reserve_login_attempt,
+    verifications,
 )
 from pejling.core.settings import Settings
 from pejling.tenants.models import User
@@ -47,23 +48,30 @@ class PasswordChangeRefused(ValueError):
 
 
 async def verify_password(password_hash: str, password: str) -> bool:
-    """argon2 verification off the event loop (it takes tens of milliseconds of CPU by design)."""
-    return await asyncio.to_thread(_verify, password_hash, password)
+    """argon2 verification off the event loop (it takes tens of milliseconds of CPU by design), a few at a time."""
+    async with verifications.semaphore:
+        return await asyncio.to_thread(_verify, password_hash, password)
 
 
 async def authenticate(settings: Settings, email: str, password: str, address: str | None) -> User:
-    """The active user with this email and password, or :class:`LoginRefused`."""
+    """The active user with this email and password, or :class:`LoginRefused`.
+
+    The attempt is reserved against the throttle before the password is checked, so concurrent guesses
+    cannot overrun the limit, and only a few checks per account and per address run at once.
+    """
     email = email.strip().lower()
     try:
-        await check_login_allowed(settings, email, address)
+        with verifications.slot(settings, email, address):
+            reserved = await reserve_login_attempt(settings, email, address)
+            user = await User.get_or_none(email=email) if email and len(email) <= 254 else None
+            usable = user is not None and user.is_active
+            hashed = user.password_hash if user is not None and usable else DUMMY_HASH
+            valid = await verify_password(hashed, password[:1024])
     except Throttled as exc:
         raise LoginRefused("throttled", exc.message, exc.retry_after) from None
-    user = await User.get_or_none(email=email) if email and len(email) <= 254 else None
-    usable = user is not None and user.is_active
-    valid = await verify_password(user.password_hash if user is not None and usable else DUMMY_HASH, password[:1024])
     if user is None or not usable or not valid:
-        await record_login_failure(settings, email, address)
-        raise LoginRefused("invalid_credentials", INVALID_CREDENTIALS)
+        raise LoginRefused("invalid_credentials", INVALID_CREDENTIALS)  # the reservation stays as the failure
+    await release_login_attempt(reserved)
     await clear_login_failures(settings, email)
     user.last_login_at = datetime.now(UTC)
     fields = ["last_login_at"]

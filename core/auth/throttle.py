@@ -11,10 +11,16 @@ new businesses per client address per :data:`SIGNUP_WINDOW`.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import math
+import os
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 from pejling.core.auth.models import LoginFailure
 from pejling.core.settings import Settings
@@ -68,26 +74,75 @@ async def _retry_after(key: str, limit: int, window: timedelta, now: datetime) -
     return max(1, math.ceil((failures_at[-1] + window - now).total_seconds()))
 
 
-async def check_login_allowed(settings: Settings, email: str, address: str | None, now: datetime | None = None) -> None:
-    """Raise :class:`Throttled` when this email or this address has failed too often lately."""
-    now = now or datetime.now(UTC)
-    window = timedelta(seconds=settings.login_failure_window_seconds)
-    wait = 0
-    for key, limit in _limits(settings, email, address):
-        wait = max(wait, await _retry_after(key, limit, window, now))
-    if wait:
-        raise Throttled(wait)
-
-
-async def record_login_failure(
+async def reserve_login_attempt(
     settings: Settings, email: str, address: str | None, now: datetime | None = None
-) -> None:
-    """Count one failed login against the email and the address; forget their failures older than the window."""
+) -> list[UUID]:
+    """Take one attempt from the email's and the address's allowance *before* the password is checked.
+
+    The attempt is written first, as a failure, and counted after: of any number of concurrent attempts
+    (in one process or many) at most the limit see a count within it, so at most the limit are verified.
+    Raises :class:`Throttled` (and takes nothing) when the allowance is spent. Returns the rows reserved:
+    a failed login leaves them as its record, a successful one gives them back
+    (:func:`release_login_attempt`).
+    """
     now = now or datetime.now(UTC)
     window = timedelta(seconds=settings.login_failure_window_seconds)
-    for key, _limit in _limits(settings, email, address):
+    reserved: list[UUID] = []
+    for key, limit in _limits(settings, email, address):
         await LoginFailure.filter(key=key, failed_at__lte=now - window).delete()
-        await LoginFailure.create(key=key, failed_at=now)
+        reserved.append((await LoginFailure.create(key=key, failed_at=now)).id)
+        if await LoginFailure.filter(key=key, failed_at__gt=now - window).count() > limit:
+            await LoginFailure.filter(id__in=reserved).delete()
+            raise Throttled(max(1, await _retry_after(key, limit, window, now)))
+    return reserved
+
+
+async def release_login_attempt(reserved: list[UUID]) -> None:
+    """Give back the attempt of a successful login (it does not count against the address)."""
+    await LoginFailure.filter(id__in=reserved).delete()
+
+
+class _Verifications:
+    """In-process caps on password checks running at once: argon2 costs 64 MiB and tens of ms of CPU each.
+
+    One email may have :data:`PER_EMAIL` checks in flight and one address :data:`PER_ADDRESS`; more are refused
+    at once (``retry_after`` 1 s). All checks together queue on a semaphore of :data:`AT_ONCE`, so a flood
+    of guesses at many accounts cannot exhaust memory.
+    """
+
+    PER_EMAIL = 1
+    PER_ADDRESS = 4
+    AT_ONCE = max(2, os.cpu_count() or 2)
+
+    def __init__(self) -> None:
+        self.in_flight: Counter[str] = Counter()
+        self._semaphore: asyncio.Semaphore | None = None
+
+    @property
+    def semaphore(self) -> asyncio.Semaphore:
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.AT_ONCE)
+        return self._semaphore
+
+    @contextmanager
+    def slot(self, settings: Settings, email: str, address: str | None) -> Iterator[None]:
+        keys = [(email_key(settings, email), self.PER_EMAIL)]
+        if address:
+            keys.append((address_key(settings, address), self.PER_ADDRESS))
+        if any(self.in_flight[key] >= cap for key, cap in keys):
+            raise Throttled(1)
+        for key, _cap in keys:
+            self.in_flight[key] += 1
+        try:
+            yield
+        finally:
+            for key, _cap in keys:
+                self.in_flight[key] -= 1
+                if self.in_flight[key] <= 0:
+                    del self.in_flight[key]
+
+
+verifications = _Verifications()
 
 
 async def clear_login_failures(settings: Settings, email: str) -> None:

@@ -14,7 +14,7 @@ from pejling.core.auth.password_reset import (
     reset_password,
     send_welcome,
 )
-from pejling.core.auth.throttle import email_key, record_login_failure
+from pejling.core.auth.throttle import email_key, reserve_login_attempt
 from pejling.core.settings import Settings
 from tests.support.smtp import SmtpSink
 
@@ -49,7 +49,7 @@ async def test_reset_ends_every_session_and_clears_login_failures(
     _, owner = await make_owner()
     await log_in(smtp_settings, owner.email, PASSWORD, address=fresh_address())
     await log_in(smtp_settings, owner.email, PASSWORD, address=fresh_address())
-    await record_login_failure(smtp_settings, owner.email, fresh_address())
+    await reserve_login_attempt(smtp_settings, owner.email, fresh_address())
     token = await reset_mail_token(smtp_settings, smtp_server, owner.email)
     await reset_password(smtp_settings, token, NEW_PASSWORD)
     assert not await Session.filter(user_id=owner.id).exists()
