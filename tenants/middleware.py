@@ -2,7 +2,13 @@
 
 The tenant comes from the API token (a token belongs to exactly one tenant) or, for a logged-in
 user, from the ``X-Pejling-Tenant`` header (a tenant slug) or their only membership. An unknown
-tenant and a tenant the actor is not a member of get the same ``404``: no existence leak.
+tenant, a malformed slug and a tenant the actor is not a member of get the same ``404``: no
+existence leak.
+
+A tenant scope is not an authorisation, so only members and their tokens get one: an anonymous
+request is never put in a tenant's scope, whatever header it sends (the header is not even looked
+up). Public shopper calls such as ``submitResponse`` name their tenant in their input and open the
+scope themselves, for that one submission.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from pejling.core.auth.actor import ANONYMOUS, Actor
 from pejling.tenants.models import Membership, Role, Tenant
 from pejling.tenants.scope import all_tenants, tenant_scope
+from pejling.tenants.signup import SLUG
 
 TENANT_HEADER = b"x-pejling-tenant"
 
@@ -25,6 +32,10 @@ class TenantNotFound(Exception):
 
 async def resolve_tenant(actor: Actor, slug: str | None) -> tuple[Tenant | None, Actor]:
     """The tenant this request works in and the actor completed with its role there."""
+    if not actor.authenticated:
+        return None, actor
+    if slug is not None and not SLUG.match(slug):
+        raise TenantNotFound
     with all_tenants():
         if actor.token_tenant_id is not None:
             tenant = await Tenant.get_or_none(id=actor.token_tenant_id)
@@ -45,8 +56,6 @@ async def resolve_tenant(actor: Actor, slug: str | None) -> tuple[Tenant | None,
         # A token acts with the rights of the member who made it, narrowed by its scopes.
         role, stores = await _membership_of(tenant.id, actor.user_id)
         return tenant, actor.in_tenant(tenant.id, role or Role.ANALYST, stores)
-    if actor.user_id is None:
-        return tenant, actor
     role, stores = await _membership_of(tenant.id, actor.user_id)
     if role is None:
         raise TenantNotFound
@@ -79,7 +88,7 @@ class TenantMiddleware:
         state = scope.setdefault("state", {})
         actor: Actor = state.get("actor", ANONYMOUS)
         raw = dict(scope["headers"]).get(TENANT_HEADER)
-        slug = raw.decode("latin-1").strip() if raw else None
+        slug = raw.decode("latin-1").strip() or None if raw else None
         try:
             tenant, actor = await resolve_tenant(actor, slug)
         except TenantNotFound:
