@@ -14,7 +14,7 @@ from uuid import UUID
 from babel.core import negotiate_locale
 
 from pejling.core.surveys.bank import LANGUAGES, current_bank
-from pejling.core.surveys.ingest import IngestRefused, IngestResult, ingest_response
+from pejling.core.surveys.ingest import IngestRefused, IngestResult, ingest_response, is_slug
 from pejling.core.surveys.invitations import find_invitation
 from pejling.core.surveys.models import CHANNELS, Invitation
 from pejling.core.surveys.survey import active_survey, statements_of
@@ -139,8 +139,11 @@ async def load_survey_page(
     """The survey page for a store (``/s/{tenant}/{store}``) or an invitation (``/i/{token}``: slugs may be None).
 
     Raises :class:`SurveyNotFound` for an unknown tenant, store or invitation and :class:`InvitationUnusable`
-    for a used or expired one.
+    for a used or expired one. A slug that is not a slug (too long, odd characters) is unknown without a query.
     """
+    for slug in (tenant_slug, store_slug):
+        if slug is not None and not is_slug(slug):
+            raise SurveyNotFound("slug")
     invitation: Invitation | None = None
     with all_tenants():
         if invitation_token:

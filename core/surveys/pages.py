@@ -321,6 +321,7 @@ async def form_submission(request: Request) -> Response:
     language = requested if requested in LANGUAGES else fallback
     payload = form_payload(form)
     error: tuple[int, str] | None = None
+    started_at = form.get("started_at")
     if payload["consent"]["contact"] and "@" not in (payload["consent"]["email"] or ""):
         error = (422, _error_text(language, 422, "consent.email"))
     elif not payload["answers"]:
@@ -344,6 +345,8 @@ async def form_submission(request: Request) -> Response:
             if refused.status == 410:
                 return render_problem(language, "gone", 410)
             error = (refused.status, _error_text(language, refused.status, refused.field))
+            if refused.field == "started_at":  # a start time we cannot use would refuse every retry: start afresh
+                started_at = None
         else:
             page = await _reload(tenant_slug, store_slug, payload, language, invitation=None)
             return render_thanks(language, page, result)
@@ -356,7 +359,7 @@ async def form_submission(request: Request) -> Response:
     if dataclasses.is_dataclass(page) and not isinstance(page, type):
         page = dataclasses.replace(page, statements=statements)
     return render_survey(
-        request, page, response_id=payload["id"], started_at=form.get("started_at"), previous=form, error=text,
+        request, page, response_id=payload["id"], started_at=started_at, previous=form, error=text,
         status=status,
     )
 

@@ -1,14 +1,15 @@
 """The public JSON endpoint that takes in survey responses: ``POST /s/{tenant_slug}/{store_slug}/responses``.
 
-No login: the tenant comes from the address. The body is checked here (content type, at most 16 KB, valid
-JSON) and then handed to :func:`pejling.core.surveys.ingest.ingest_response`, the one code path shared with the
-plain form and GraphQL.
+No login: the tenant comes from the address. The body is checked here (content type, at most 16 KB read before
+anything is parsed, UTF-8 JSON nested at most :data:`MAX_JSON_DEPTH` deep, no NaN or Infinity) and then handed to
+:func:`pejling.core.surveys.ingest.ingest_response`, the one code path shared with the plain form and GraphQL.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import re
+from typing import Any, NoReturn
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -17,6 +18,12 @@ from starlette.routing import BaseRoute, Route
 from pejling.core.surveys.ingest import MAX_BODY_BYTES, IngestRefused, ingest_response
 
 NO_STORE = {"Cache-Control": "no-store"}
+#: A submission nests three levels deep ({"answers": [{...}]}); anything much deeper is refused before parsing, so
+#: that the parser's recursion is never what stops a hostile body.
+MAX_JSON_DEPTH = 8
+#: A string (to its end, or to the end of the text when unterminated, so a match never fails) or a bracket: one
+#: linear pass.
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]', re.DOTALL)
 
 
 def client_address(request: Request) -> str:
@@ -45,16 +52,49 @@ async def read_limited_body(request: Request, limit: int = MAX_BODY_BYTES) -> by
     return bytes(body)
 
 
+def _invalid_json(detail: str = "The body is not valid JSON.") -> IngestRefused:
+    return IngestRefused(400, "invalid_json", detail, None)
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not JSON")
+
+
+def json_depth(text: str) -> int:
+    """How deep arrays and objects nest in ``text`` (brackets inside strings do not count)."""
+    depth = deepest = 0
+    for token in _JSON_TOKEN.findall(text):
+        if token in ("[", "{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in ("]", "}"):
+            depth -= 1
+    return deepest
+
+
+def parse_json(body: bytes) -> Any:
+    """Parse a submission body safely: UTF-8, at most :data:`MAX_JSON_DEPTH` deep, standard JSON only (no NaN).
+
+    Raises :class:`IngestRefused` 400 ``invalid_json`` for anything else, never a parser crash.
+    """
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _invalid_json("The body must be UTF-8 JSON.") from None
+    if json_depth(text) > MAX_JSON_DEPTH:
+        raise _invalid_json(f"The body nests deeper than {MAX_JSON_DEPTH} levels.")
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError, as are over-long integers
+        raise _invalid_json() from None
+
+
 async def parse_json_body(request: Request) -> Any:
-    """The JSON body of a submission: 415 for another content type, 413 when too large, 400 when malformed."""
+    """The JSON body of a submission: 415 for another content type, 413 when too large, 400 when not valid JSON."""
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type != "application/json":
         raise IngestRefused(415, "unsupported_media_type", "Send the response as application/json.", None)
-    body = await read_limited_body(request)
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, ValueError):
-        raise IngestRefused(400, "malformed", "The body is not valid JSON.", None) from None
+    return parse_json(await read_limited_body(request))
 
 
 async def submit_response(request: Request) -> JSONResponse:

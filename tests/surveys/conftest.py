@@ -20,6 +20,11 @@ def unique(prefix: str = "t") -> str:
     return f"{prefix}-{secrets.token_hex(4)}"
 
 
+#: When the fixture submissions start: a few days ago at noon UTC, so they stay inside the ingest's time window
+#: (``ingest.MAX_TIME_AGE``) whenever the suite runs.
+STARTED = (datetime.now(UTC) - timedelta(days=3)).replace(hour=12, minute=0, second=0, microsecond=0)
+
+
 @dataclass
 class Shop:
     tenant: Tenant
@@ -32,7 +37,7 @@ class Shop:
 
     def payload(self, **changes: Any) -> dict[str, Any]:
         """A valid JSON submission for this shop; keyword arguments replace top-level keys."""
-        started = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+        started = STARTED
         answers = []
         ids = [*self.warmup_ids, *self.statement_ids]
         for position, sid in enumerate(ids):

@@ -22,7 +22,7 @@ from pejling.core.surveys.receipts import RECEIPT
 from pejling.core.surveys.survey import choose_statements
 from pejling.tenants.scope import tenant_scope
 
-from .conftest import Shop, make_shop
+from .conftest import STARTED, Shop, make_shop
 
 BACKEND = os.environ.get("PEJLING_TEST_BACKEND", "sqlite")
 
@@ -214,7 +214,7 @@ async def test_wrong_content_type_is_415(client: httpx.AsyncClient, shop: Shop) 
 async def test_malformed_json_is_400(client: httpx.AsyncClient, shop: Shop) -> None:
     reply = await client.post(url(shop), content=b'{"id": ', headers={"content-type": "application/json"})
     assert reply.status_code == 400
-    assert reply.json()["error"] == "malformed"
+    assert reply.json()["error"] == "invalid_json"
 
 
 async def test_body_over_16_kb_is_413(client: httpx.AsyncClient, shop: Shop) -> None:
@@ -353,7 +353,7 @@ async def test_straight_lining_with_tiny_reaction_times_is_flagged(client: httpx
 async def test_impossible_duration_is_flagged(
     client: httpx.AsyncClient, shop: Shop, submitted_after: timedelta
 ) -> None:
-    started = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    started = STARTED
     payload = shop.payload(started_at=started.isoformat(), submitted_at=(started + submitted_after).isoformat())
     assert await _flags(client, shop, payload) == ["impossible_duration"]
 
@@ -391,8 +391,8 @@ async def test_rate_limit_per_client_and_store_answers_429(
     assert reply.status_code == 429
     assert reply.json()["error"] == "rate_limited"
     assert 1 <= int(reply.headers["retry-after"]) <= 3600
-    # A resend of a stored response is still answered; another store has its own budget.
-    assert (await post(client, shop, resend)).status_code == 200
+    # A resend counts too (it answers with a receipt code); another store has its own budget.
+    assert (await post(client, shop, resend)).status_code == 429
     other = shop.payload(zone_id=None)
     assert (await post(client, shop, other, store_slug=shop.other_store.slug)).status_code == 201
     assert (await stored(shop))[0] == 3
