@@ -28,14 +28,25 @@ $(VENV)/.test: $(VENV)/.app requirements/test.lock tests/plugins/pejling-example
 
 install: $(VENV)/.app
 
-run: $(VENV)/.app
+# Node packages (npm ci from the committed lock) and the GraphiQL bundle served at /graphiql-assets/; each is
+# redone only when its inputs change.
+NPM_STAMP := frontend/node_modules/.npm-ci
+GRAPHIQL  := frontend/build/graphiql/manifest.json
+
+$(NPM_STAMP): frontend/package.json frontend/package-lock.json
+	npm ci --prefix frontend --no-audit --no-fund --silent
+	touch $@
+
+$(GRAPHIQL): $(NPM_STAMP) $(wildcard frontend/graphiql/*)
+	npm run --prefix frontend --silent build:graphiql
+
+run: $(VENV)/.app $(GRAPHIQL)
 	$(BIN)/pejling migrate
 	$(BIN)/pejling demo
 	$(BIN)/pejling serve
 
-test: $(VENV)/.test
+test: $(VENV)/.test $(GRAPHIQL)
 	tests/support/install-browser
-	npm ci --prefix frontend --no-audit --no-fund --silent
 	$(BIN)/python -m pytest
 	@if [ -n "$$PEJLING_TEST_DATABASE_URL" ]; then \
 		echo "== PostgreSQL run =="; \

@@ -16,12 +16,15 @@ from pejling.core.database import tortoise_config
 from pejling.core.followups import use_settings as use_followup_settings
 from pejling.core.followups.downloads import export_routes
 from pejling.core.followups.plugin_calls import use_plugins as use_followup_plugins
+from pejling.core.graphiql import ASSETS_PATH, GraphiQLAssets
 from pejling.core.health import healthz, readyz
 from pejling.core.insights.scores import start_insights
-from pejling.core.logs import configure_logging
-from pejling.core.metrics import MetricsMiddleware, metrics
+from pejling.core.logs import AccessLogMiddleware, configure_logging
+from pejling.core.mail import check_mail_settings
+from pejling.core.metrics import MetricsMiddleware
 from pejling.core.plugin_manager import load_plugins
 from pejling.core.plugin_routes import PluginRoutes
+from pejling.core.security_headers import SecurityHeadersMiddleware
 from pejling.core.settings import Settings, get_settings
 from pejling.core.surveys.pages import routes as survey_page_routes
 from pejling.core.surveys.routes import survey_api_routes
@@ -34,13 +37,14 @@ def _routes(settings: Settings) -> list[BaseRoute]:
     return [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        Route("/metrics", metrics),
+        # /metrics is answered by MetricsMiddleware, before authentication (core/metrics.py says who may read it).
         *export_routes(),
         *survey_api_routes(),
         *branding_routes(),
         *survey_page_routes,
         Mount("/plugins", app=PluginRoutes()),
         Route("/graphql", GraphQLEndpoint(), methods=["GET", "POST"]),
+        Mount(ASSETS_PATH, app=GraphiQLAssets(settings)),
     ]
 
 
@@ -51,6 +55,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     """
     settings = settings or get_settings()
     configure_logging(settings)
+    check_mail_settings(settings)
     use_followup_settings(settings)
 
     @asynccontextmanager
@@ -73,8 +78,10 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         debug=False,
         routes=_routes(settings),
         middleware=[
+            Middleware(AccessLogMiddleware, settings=settings),
+            Middleware(SecurityHeadersMiddleware, settings=settings),
             Middleware(GZipMiddleware, minimum_size=500),
-            Middleware(MetricsMiddleware),
+            Middleware(MetricsMiddleware, settings=settings),
             Middleware(ActorMiddleware),
             Middleware(TenantMiddleware),
         ],

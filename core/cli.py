@@ -25,18 +25,45 @@ async def _with_database(settings: Settings, work: Callable[[], Awaitable[Any]])
         await Tortoise.close_connections()
 
 
+def serve_options(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    """uvicorn's options for ``pejling serve``.
+
+    * ``X-Forwarded-For/Proto`` are believed only from ``PEJLING_TRUSTED_PROXIES`` (none: proxy headers off,
+      whatever ``FORWARDED_ALLOW_IPS`` says).
+    * No uvicorn access log: it prints client addresses and full query strings. ``pejling.access``
+      (:mod:`pejling.core.logs`) logs each request without either.
+    * No ``server: uvicorn`` header.
+    """
+    trusted = [proxy.strip() for proxy in settings.trusted_proxies if proxy.strip()]
+    return {
+        "factory": True,
+        "host": args.host or settings.host,
+        "port": args.port or settings.port,
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted,
+        "access_log": False,
+        "server_header": False,
+        "log_config": None,
+    }
+
+
+def _refuse_without_mail(settings: Settings) -> int | None:
+    from pejling.core.mail import mail_problem
+
+    problem = mail_problem(settings)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    return None
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    uvicorn.run(
-        "pejling.core.app:create_app",
-        factory=True,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        proxy_headers=bool(settings.trusted_proxies),
-        forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
-        log_config=None,
-    )
+    refused = _refuse_without_mail(settings)
+    if refused is not None:
+        return refused
+    uvicorn.run("pejling.core.app:create_app", **serve_options(settings, args))
     return 0
 
 
@@ -106,6 +133,9 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     if args.concurrency < 1:
         print("error: --concurrency must be at least 1", file=sys.stderr)
         return 2
+    refused = _refuse_without_mail(settings)
+    if refused is not None:
+        return refused
     asyncio.run(run_worker_forever(settings, concurrency=args.concurrency))
     return 0
 

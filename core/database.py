@@ -6,8 +6,11 @@ default) and PostgreSQL (production) are both supported; the test suite runs on 
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -16,6 +19,12 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.migrations.api import migrate as run_migrations
 
 from pejling.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: The files of one SQLite database: SQLite creates the journal, WAL and shared-memory files with the main
+#: file's permissions, so a main file made 0600 keeps them all private.
+SQLITE_SUFFIXES = ("", "-wal", "-shm", "-journal")
 
 #: Tortoise app label → model modules. The migrations of app ``x`` live in ``<first module's package>.migrations``.
 MODEL_APPS: dict[str, dict[str, Any]] = {
@@ -46,15 +55,34 @@ MODEL_APPS: dict[str, dict[str, Any]] = {
 }
 
 
+def private_sqlite_files(path: Path) -> None:
+    """Create the SQLite database file readable by this user only (0600) before SQLite opens it, and take group
+    and other permissions off an existing database and its ``-wal`` / ``-shm`` / ``-journal`` files."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    for suffix in SQLITE_SUFFIXES:
+        file = path.with_name(path.name + suffix)
+        try:
+            mode = file.stat().st_mode & 0o777
+        except FileNotFoundError:
+            continue
+        if mode & 0o077:
+            try:
+                file.chmod(mode & 0o700)
+            except PermissionError:
+                log.warning("cannot make %s private (owned by another user); its mode is %o", file, mode)
+
+
 def tortoise_config(settings: Settings) -> dict[str, Any]:
     """The Tortoise configuration for these settings (one ``default`` connection)."""
     url = settings.resolved_database_url
     if url.startswith("sqlite://"):
         path = url.removeprefix("sqlite://")
         if path != ":memory:":
-            from pathlib import Path
-
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_files(Path(path))
         connection: dict[str, Any] | str = {
             "engine": "tortoise.backends.sqlite",
             "credentials": {"file_path": path, "journal_mode": "WAL", "foreign_keys": "ON"},

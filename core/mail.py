@@ -1,8 +1,12 @@
 """Outgoing mail: build a message, send it over SMTP (``PEJLING_SMTP_URL``) or, without SMTP, keep it as a file.
 
 ``smtp://user:password@host:port`` sends in clear (``?starttls=1`` upgrades with STARTTLS);
-``smtps://…`` uses implicit TLS. Without an SMTP URL (development), each mail is written to
+``smtps://…`` uses implicit TLS. Without an SMTP URL (development and tests), each mail is written to
 ``<var_dir>/mail/<timestamp>-<id>.eml`` and the path is logged, so links in it can be opened.
+
+In production a password link must never end up silently in a folder: without ``PEJLING_SMTP_URL``,
+``pejling serve`` and ``pejling worker`` refuse to start (:func:`check_mail_settings`) and :func:`send_mail`
+raises, unless ``PEJLING_MAIL_TO_FILES=true`` asks for files on purpose.
 """
 
 from __future__ import annotations
@@ -27,7 +31,39 @@ TRUE = {"1", "true", "yes", "on"}
 
 
 class MailConfigError(ValueError):
-    """``PEJLING_SMTP_URL`` cannot be understood."""
+    """``PEJLING_SMTP_URL`` cannot be understood, or is missing where mail must really be sent."""
+
+
+NO_SMTP_IN_PRODUCTION = (
+    "PEJLING_SMTP_URL is not set: in production, password-reset and welcome mails would only be written to "
+    "{mail_dir} and never reach anyone. Set PEJLING_SMTP_URL=smtp://user:password@host:587?starttls=1, "
+    "or PEJLING_MAIL_TO_FILES=true to keep mails as files on purpose."
+)
+
+
+def mail_to_files(settings: Settings) -> bool:
+    """True when mails are written as ``.eml`` files: no SMTP URL, and not production unless asked for."""
+    return not settings.smtp_url and (settings.environment != "production" or settings.mail_to_files)
+
+
+def mail_problem(settings: Settings) -> str | None:
+    """Why these settings cannot deliver mail (a bad SMTP URL, or none in production), or None."""
+    if settings.smtp_url:
+        try:
+            parse_smtp_url(settings.smtp_url)
+        except MailConfigError as exc:
+            return str(exc)
+        return None
+    if not mail_to_files(settings):
+        return NO_SMTP_IN_PRODUCTION.format(mail_dir=settings.mail_dir)
+    return None
+
+
+def check_mail_settings(settings: Settings) -> None:
+    """Refuse to start a process that sends mail when the mail could not go anywhere (:class:`MailConfigError`)."""
+    problem = mail_problem(settings)
+    if problem is not None:
+        raise MailConfigError(problem)
 
 
 @dataclass(frozen=True)
@@ -88,8 +124,14 @@ def _domain(address: str) -> str:
 
 
 async def send_mail(settings: Settings, message: EmailMessage) -> Path | None:
-    """Deliver the message. Over SMTP returns None; without SMTP returns the ``.eml`` file written."""
+    """Deliver the message. Over SMTP returns None; without SMTP returns the ``.eml`` file written.
+
+    In production without SMTP (and without ``mail_to_files``) raises :class:`MailConfigError`: the mail is
+    refused loudly rather than left in a folder.
+    """
     if not settings.smtp_url:
+        if not mail_to_files(settings):
+            raise MailConfigError(NO_SMTP_IN_PRODUCTION.format(mail_dir=settings.mail_dir))
         return await asyncio.to_thread(_write_eml, settings.mail_dir, message)
     server = parse_smtp_url(settings.smtp_url)
     await aiosmtplib.send(
@@ -101,7 +143,7 @@ async def send_mail(settings: Settings, message: EmailMessage) -> Path | None:
 
 
 def _write_eml(directory: Path, message: EmailMessage) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     path = directory / f"{stamp}-{secrets.token_hex(4)}.eml"
     path.write_bytes(bytes(message))

@@ -34,8 +34,13 @@ class Settings(BaseSettings):
 
     smtp_url: str = ""
     """``smtp://user:password@host:port`` (``smtps://`` for implicit TLS, ``?starttls=1`` for STARTTLS).
-    Empty: mails are written as ``.eml`` files under ``<var_dir>/mail/``."""
+    Empty: mails are written as ``.eml`` files under ``<var_dir>/mail/`` (in production only with
+    ``mail_to_files``)."""
     mail_from: str = "Pejling <no-reply@pejling.localhost>"
+    mail_to_files: bool = False
+    """Without ``smtp_url`` in production, keep mails as ``.eml`` files under ``<var_dir>/mail/`` on purpose.
+    Off by default: in production, ``pejling serve`` and ``pejling worker`` refuse to start without SMTP, so a
+    password link is never silently left in a folder nobody reads (dev and test always write files)."""
 
     redis_url: str = ""
     """Optional Redis for shared rate limits across processes; empty keeps limits in process memory."""
@@ -54,6 +59,19 @@ class Settings(BaseSettings):
 
     trusted_proxies: list[str] = Field(default_factory=list)
     """Addresses whose ``X-Forwarded-*`` headers are believed."""
+
+    metrics_token: SecretStr = SecretStr("")
+    """Bearer secret Prometheus sends to ``/metrics``. Empty: ``/metrics`` answers only requests made directly
+    from this machine (a loopback peer, no proxy in between); everyone else gets 404."""
+
+    hsts_max_age_seconds: int = Field(default=365 * 24 * 3600, ge=0)
+    """``Strict-Transport-Security: max-age`` sent on every HTTPS response; 0 sends no HSTS header."""
+    hsts_include_subdomains: bool = False
+    """Add ``includeSubDomains`` to HSTS (only when every subdomain of the host is served over HTTPS)."""
+
+    graphiql_dir: Path | None = None
+    """The GraphiQL bundle (``manifest.json`` and hashed files); default ``frontend/build/graphiql`` of the
+    source tree, built by ``make run`` / ``make test``."""
 
     plugins_disabled: list[str] = Field(default_factory=list)
     """Plugin names never loaded, built-in or third-party."""

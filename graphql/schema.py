@@ -19,6 +19,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from graphql import GraphQLError
+from pejling.core.graphiql import graphiql_page
 from pejling.graphql.accounts.mutations import AccountMutation
 from pejling.graphql.accounts.queries import AccountQuery
 from pejling.graphql.context import Context, context_from_request
@@ -69,6 +70,10 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         return context_from_request(request, response)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our own GraphiQL page (bundled from npm, same-origin assets only, strict CSP), not strawberry's CDN one."""
+        return graphiql_page(request.app.state.settings, endpoint=request.url.path)
 
 
 def graphql_app(extra_types: Sequence[Any] = ()) -> GraphQLApp:

@@ -1,0 +1,86 @@
+"""Security headers on every HTTP response (pure ASGI, so streamed and static responses get them too).
+
+* ``Strict-Transport-Security`` when the browser talks HTTPS to us: the request scheme is https, or a trusted
+  proxy says ``X-Forwarded-Proto: https`` (:func:`pejling.core.auth.forwarded.is_https`).
+* ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: same-origin``, ``X-Frame-Options: DENY``.
+* ``Content-Security-Policy``: a page's own policy is kept as it is (the survey pages send one with a per-page
+  nonce, GraphiQL a strict one); when it has no ``frame-ancestors``, a second policy ``frame-ancestors 'none'``
+  is added (browsers enforce both). A response without a policy gets ``frame-ancestors 'none'``, and, unless it
+  is HTML, ``default-src 'none'`` as well.
+
+A header the response already sets is never overwritten.
+"""
+
+from __future__ import annotations
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from pejling.core.auth.forwarded import is_https
+from pejling.core.settings import Settings
+
+FRAME_ANCESTORS = "frame-ancestors 'none'"
+DEFAULTS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def hsts_value(settings: Settings) -> str | None:
+    """The ``Strict-Transport-Security`` value, or None when HSTS is turned off."""
+    if settings.hsts_max_age_seconds <= 0:
+        return None
+    value = f"max-age={settings.hsts_max_age_seconds}"
+    return value + "; includeSubDomains" if settings.hsts_include_subdomains else value
+
+
+def default_policy(content_type: str) -> str:
+    """The policy of a response that brings none: no framing; for anything but HTML, no content at all."""
+    if content_type.split(";")[0].strip().lower() == "text/html":
+        return FRAME_ANCESTORS
+    return f"default-src 'none'; {FRAME_ANCESTORS}"
+
+
+def forbids_framing(policy: str) -> bool:
+    """True when ``policy`` has a ``frame-ancestors`` directive (of any value: the page chose it)."""
+    return any(part.split()[:1] == ["frame-ancestors"] for part in policy.lower().split(";"))
+
+
+def add_policy(headers: MutableHeaders) -> None:
+    """Keep the response's own policies untouched; add ``frame-ancestors 'none'`` as one more when none has it.
+
+    Browsers enforce every ``Content-Security-Policy`` header, so the extra one only adds the framing rule.
+    """
+    policies = headers.getlist("content-security-policy")
+    if not policies:
+        headers["Content-Security-Policy"] = default_policy(headers.get("content-type", ""))
+    elif not any(forbids_framing(policy) for policy in policies):
+        headers.append("Content-Security-Policy", FRAME_ANCESTORS)
+
+
+class SecurityHeadersMiddleware:
+    """Adds the headers above to every HTTP response of the wrapped app."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+        self.hsts = hsts_value(settings)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        hsts = self.hsts if self.hsts and is_https(scope, self.settings.trusted_proxies) else None
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in DEFAULTS.items():
+                    headers.setdefault(name, value)
+                add_policy(headers)
+                if hsts:
+                    headers.setdefault("Strict-Transport-Security", hsts)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
