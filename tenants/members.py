@@ -1,15 +1,15 @@
-"""Adding, changing and removing members, with the rules that keep a tenant governable."""
+"""Changing and removing members, with the rules that keep a tenant governable.
+
+People join a tenant only by accepting an invitation (:mod:`pejling.tenants.invitations`): no one is added
+to a tenant, or told anything about another tenant's people, without the invited person's own click.
+"""
 
 from __future__ import annotations
 
-import secrets
 from uuid import UUID
 
 from pejling.core.auth.actor import Actor
-from pejling.core.auth.passwords import hash_password
-from pejling.core.settings import Settings
-from pejling.tenants.models import Membership, Role, Store, Tenant, User
-from pejling.tenants.signup import SignupRefused, normalise_email
+from pejling.tenants.models import Membership, Role, Store, User
 
 
 class MemberChangeRefused(ValueError):
@@ -18,7 +18,7 @@ class MemberChangeRefused(ValueError):
         self.code, self.message, self.field = code, message, field
 
 
-async def _check_stores(role: Role, store_ids: list[UUID | None]) -> list[str]:
+async def check_stores(role: Role, store_ids: list[UUID | None]) -> list[str]:
     if role is not Role.STORE_MANAGER:
         if store_ids:
             raise MemberChangeRefused("invalid", "Only store managers are limited to stores.", "storeIds")
@@ -31,7 +31,7 @@ async def _check_stores(role: Role, store_ids: list[UUID | None]) -> list[str]:
     return sorted(str(s) for s in wanted)
 
 
-def _check_grant(actor: Actor, role: Role) -> None:
+def check_grant(actor: Actor, role: Role) -> None:
     if role is Role.OWNER and actor.role is not Role.OWNER:
         raise MemberChangeRefused("forbidden", "Only an owner can make someone an owner.", "role")
 
@@ -40,40 +40,17 @@ async def _owner_count() -> int:
     return await Membership.filter(role=Role.OWNER).count()
 
 
-async def add_member(*, tenant: Tenant, actor: Actor, email: str, role: Role, store_ids: list[UUID | None],
-                     settings: Settings) -> tuple[Membership, User]:
-    """Give ``email`` a role in the current tenant. An unknown person gets an account and a set-password mail."""
-    try:
-        email = normalise_email(email)
-    except SignupRefused as exc:
-        raise MemberChangeRefused("invalid", exc.message, "email") from None
-    _check_grant(actor, role)
-    stores = await _check_stores(role, store_ids)
-    user = await User.get_or_none(email=email)
-    new_user = user is None
-    if user is None:
-        user = await User.create(email=email, password_hash=hash_password(secrets.token_urlsafe(32)))
-    elif await Membership.exists(user_id=user.id):
-        raise MemberChangeRefused("conflict", "This person is already a member.", "email")
-    membership = await Membership.create(user=user, role=role, store_ids=stores)
-    if new_user:
-        from pejling.core.auth.password_reset import send_welcome
-
-        await send_welcome(settings, user, tenant)
-    return membership, user
-
-
 async def change_member(*, actor: Actor, member_id: UUID | None, role: Role,
                         store_ids: list[UUID | None]) -> tuple[Membership, User]:
     membership = await Membership.get_or_none(id=member_id) if member_id else None
     if membership is None:
         raise MemberChangeRefused("not_found", "Not found.", "id")
-    _check_grant(actor, role)
+    check_grant(actor, role)
     if Role(membership.role) is Role.OWNER and actor.role is not Role.OWNER:
         raise MemberChangeRefused("forbidden", "Only an owner can change an owner.", "role")
     if Role(membership.role) is Role.OWNER and role is not Role.OWNER and await _owner_count() <= 1:
         raise MemberChangeRefused("conflict", "A tenant needs at least one owner.", "role")
-    membership.store_ids = await _check_stores(role, store_ids)
+    membership.store_ids = await check_stores(role, store_ids)
     membership.role = role
     await membership.save()
     user = await User.get(id=membership.user_id)

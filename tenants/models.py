@@ -7,11 +7,13 @@ inside that tenant's scope (see :mod:`pejling.tenants.scope`).
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection
 from typing import Any
 from uuid import UUID
 
 from tortoise import fields
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 from pejling.tenants.scope import TenantModel
 
@@ -100,3 +102,64 @@ class Zone(TenantModel):
 
     class Meta:
         table = "zone"
+
+
+def stores_visible_to(store_ids: Collection[UUID] | None) -> QuerySet[Store]:
+    """The current tenant's stores a member may see: a store manager's own (``store_ids``), or all for ``None``.
+
+    Every path that shows stores to a member goes through this (or :func:`zones_visible_to`), so a store
+    manager never sees another store's name, address or zones, whichever object led there.
+    """
+    query = Store.all()
+    return query if store_ids is None else query.filter(id__in=list(store_ids))
+
+
+def zones_visible_to(store_ids: Collection[UUID] | None) -> QuerySet[Zone]:
+    """The current tenant's zones in the stores a member may see (see :func:`stores_visible_to`)."""
+    query = Zone.all()
+    return query if store_ids is None else query.filter(store_id__in=list(store_ids))
+
+
+class Invitation(TenantModel):
+    """An offer of a role in one tenant, mailed to an address. It becomes a membership only once accepted.
+
+    The link carries a random token; only its SHA-256 is stored. It works once, until ``expires_at``.
+    """
+
+    id = fields.UUIDField(primary_key=True)
+    email = fields.CharField(max_length=254, db_index=True)
+    role = fields.CharEnumField(Role, max_length=20)
+    store_ids: Any = fields.JSONField(default=list)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    invited_by: Any = fields.ForeignKeyField("tenants.User", related_name="invitations_sent", null=True,
+                                             on_delete=fields.SET_NULL)
+    invited_by_id: UUID | None
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    accepted_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "invitation"
+
+
+class PendingSignup(Model):
+    """A sign-up waiting for the person to open the link mailed to the address. Global: no tenant exists yet.
+
+    Nothing else is created before the link is opened, so a sign-up answers the same whether or not the
+    address already has an account. The link's token is kept only as its SHA-256.
+    """
+
+    id = fields.UUIDField(primary_key=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    email = fields.CharField(max_length=254, db_index=True)
+    tenant_name = fields.CharField(max_length=200)
+    tenant_slug = fields.CharField(max_length=63)
+    user_name = fields.CharField(max_length=200, default="")
+    language = fields.CharField(max_length=5, default="en")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField(db_index=True)
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "pending_signup"

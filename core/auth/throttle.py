@@ -5,8 +5,8 @@ app process sees the same counts. Emails and addresses are filed under keyed has
 The limit per email is ``login_max_failures``; one address (an office behind NAT, a shop Wi-Fi) may
 fail :data:`ADDRESS_FACTOR` times as often before it is paused.
 
-Sign-ups are counted the same way (rows under a ``signup:`` key): at most :data:`SIGNUPS_PER_ADDRESS`
-new businesses per client address per :data:`SIGNUP_WINDOW`.
+Sign-up attempts are counted the same way (rows under a ``signup:`` key): at most :data:`SIGNUPS_PER_ADDRESS`
+attempts per client address per :data:`SIGNUP_WINDOW`, refused and accepted ones alike.
 """
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ async def purge_old_failures(settings: Settings, now: datetime | None = None) ->
 
 
 async def check_signup_allowed(settings: Settings, address: str | None, now: datetime | None = None) -> None:
-    """Raise :class:`Throttled` when this client address has signed up too many businesses lately."""
+    """Raise :class:`Throttled` when this client address has tried to sign up too often lately."""
     if not address:
         return
     wait = await _retry_after(_key(settings, "signup", address), SIGNUPS_PER_ADDRESS, SIGNUP_WINDOW,
@@ -167,10 +167,28 @@ async def check_signup_allowed(settings: Settings, address: str | None, now: dat
 
 
 async def record_signup(settings: Settings, address: str | None, now: datetime | None = None) -> None:
-    """Count one sign-up from this address (older ones leave the window)."""
+    """Count one sign-up attempt from this address (older ones leave the window)."""
     if not address:
         return
     now = now or datetime.now(UTC)
     key = _key(settings, "signup", address)
     await LoginFailure.filter(key=key, failed_at__lte=now - SIGNUP_WINDOW).delete()
     await LoginFailure.create(key=key, failed_at=now)
+
+
+async def reserve_signup_attempt(settings: Settings, address: str | None, now: datetime | None = None) -> None:
+    """Count one sign-up attempt from this address *before* anything is checked, so refused ones count too.
+
+    Written first and counted after, like :func:`reserve_login_attempt`: concurrent attempts cannot overrun
+    the limit. Raises :class:`Throttled` (and counts nothing) once :data:`SIGNUPS_PER_ADDRESS` attempts fall
+    in the window.
+    """
+    if not address:
+        return
+    now = now or datetime.now(UTC)
+    key = _key(settings, "signup", address)
+    await LoginFailure.filter(key=key, failed_at__lte=now - SIGNUP_WINDOW).delete()
+    row = await LoginFailure.create(key=key, failed_at=now)
+    if await LoginFailure.filter(key=key, failed_at__gt=now - SIGNUP_WINDOW).count() > SIGNUPS_PER_ADDRESS:
+        await LoginFailure.filter(id=row.id).delete()
+        raise Throttled(max(1, await _retry_after(key, SIGNUPS_PER_ADDRESS, SIGNUP_WINDOW, now)))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -143,6 +143,23 @@ async def get_rule(rule_id: UUID | None) -> AlertRule:
     if rule is None:
         raise FollowUpRefused("not_found", "No such alert rule.", "id")
     return rule
+
+
+def concerns(rule: AlertRule, visible_stores: Collection[UUID] | None) -> bool:
+    """Whether a member who sees ``visible_stores`` (``None``: every store) is concerned by ``rule``.
+
+    A store manager is concerned by the rules that watch every store or at least one of theirs; a rule
+    limited to other stores is not theirs to see (its name and settings are about those stores).
+    """
+    if visible_stores is None or not rule.store_ids:
+        return True
+    return any(UUID(str(s)) in visible_stores for s in rule.store_ids)
+
+
+async def rules_for(visible_stores: Collection[UUID] | None) -> list[AlertRule]:
+    """The current tenant's rules a member who sees ``visible_stores`` is concerned by, oldest first."""
+    rules = await AlertRule.all().order_by("created_at", "id")
+    return [rule for rule in rules if concerns(rule, visible_stores)]
 
 
 async def _start_store_score_checks(rule: AlertRule) -> None:

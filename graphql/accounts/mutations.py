@@ -1,6 +1,6 @@
 """Sign up, log in and out, reset a password, change it, and manage API tokens. Every failure is a typed error.
 
-Logging in (and signing up) sets the ``pejling_session`` and ``csrf_token`` cookies on the response;
+Logging in (and confirming a sign-up) sets the ``pejling_session`` and ``csrf_token`` cookies on the response;
 logging out deletes the session and clears them. A logged-in browser sends ``X-CSRF-Token`` with
 every mutation (see :mod:`pejling.core.auth.middleware`).
 """
@@ -17,7 +17,7 @@ from pejling.core.auth.forwarded import client_address
 from pejling.core.auth.middleware import cookies_secure
 from pejling.core.auth.password_reset import ResetRefused, request_password_reset, reset_password
 from pejling.core.auth.sessions import clear_session_cookies, end_session, set_session_cookies, start_session
-from pejling.core.auth.throttle import Throttled, check_signup_allowed, record_signup
+from pejling.core.auth.throttle import Throttled, reserve_signup_attempt
 from pejling.graphql.accounts.types import ApiTokenNode, ApiTokenScope, Me
 from pejling.graphql.context import Info
 from pejling.graphql.errors import UserError, forbidden, invalid, not_found
@@ -25,17 +25,17 @@ from pejling.graphql.permissions import mutation_guard
 from pejling.graphql.relay_ids import decode_id
 from pejling.graphql.tenants.types import TenantType
 from pejling.tenants.models import User
-from pejling.tenants.signup import SignupRefused, create_tenant_with_owner
+from pejling.tenants.signup import SignupRefused, confirm_signup, request_signup
 
 MAX_INPUT = 1024
 
 
-@strawberry.input(description="A new business with its owner, who is logged in at once.")
+@strawberry.input(description="A new business and its owner's address. The password is chosen with the link mailed "
+                  "to that address (confirmSignup).")
 class SignupInput:
     tenant_name: str
     tenant_slug: str
     email: str
-    password: str
     name: str = ""
     language: str = "en"
 
@@ -45,6 +45,13 @@ class ApiTokenInput:
     name: str
     scopes: list[ApiTokenScope]
     expires_at: datetime | None = strawberry.field(default=None, description="Null: the token never expires.")
+
+
+@strawberry.type(description="ok: a link was mailed to the address, if mail may go there; check your mail. The answer "
+                 "is the same whether or not the address has an account.")
+class SignupRequestPayload:
+    ok: bool = False
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
@@ -99,26 +106,46 @@ def _too_long(*values: str) -> bool:
 
 @strawberry.type
 class AccountMutation:
-    @strawberry.mutation(description="Create a business and its owner account, and log the owner in.")
-    async def signup(self, info: Info, input: SignupInput) -> SignupPayload:
-        if _too_long(input.tenant_name, input.tenant_slug, input.email, input.password, input.name):
-            return SignupPayload(errors=[invalid(None, "An input is too long.")])
+    @strawberry.mutation(description="Start creating a business: mails a single-use link to the address (valid 24 "
+                         "hours) and answers ok, alike for an address with or without an account. Every attempt "
+                         "counts against the per-address limit.")
+    async def signup(self, info: Info, input: SignupInput) -> SignupRequestPayload:
         settings = info.context.settings
         address = client_address(info.context.request.scope, settings.trusted_proxies)
         try:
-            await check_signup_allowed(settings, address)
+            await reserve_signup_attempt(settings, address)
         except Throttled as exc:
             info.context.response.headers["Retry-After"] = str(exc.retry_after)
-            return SignupPayload(errors=[UserError(code="throttled", message=exc.message)])
+            return SignupRequestPayload(errors=[UserError(code="throttled", message=exc.message)])
+        if _too_long(input.tenant_name, input.tenant_slug, input.email, input.name, input.language):
+            return SignupRequestPayload(errors=[invalid(None, "An input is too long.")])
         try:
-            tenant, user = await create_tenant_with_owner(
-                tenant_name=input.tenant_name, tenant_slug=input.tenant_slug, email=input.email,
-                password=input.password, user_name=input.name, language=input.language,
-            )
+            await request_signup(settings, tenant_name=input.tenant_name, tenant_slug=input.tenant_slug,
+                                 email=input.email, user_name=input.name, language=input.language)
         except SignupRefused as exc:
-            return SignupPayload(errors=[invalid(exc.field, exc.message)])
-        await record_signup(settings, address)
-        return SignupPayload(me=await _open_session(info, user), tenant=TenantType.from_model(tenant))
+            return SignupRequestPayload(errors=[UserError(code=exc.code, field=exc.field, message=exc.message)])
+        return SignupRequestPayload(ok=True)
+
+    @strawberry.mutation(description="Create the business with the token from the sign-up mail. A new person gives "
+                         "their password (and may change their name) and is logged in; an address that already has "
+                         "an account confirms logged in as it. A wrong, used or expired token is invalid_token.")
+    async def confirm_signup(self, info: Info, token: str, password: str | None = None,
+                             name: str | None = None) -> SignupPayload:
+        actor = info.context.actor
+        if actor.token_id is not None:
+            return SignupPayload(errors=[forbidden("Confirm a sign-up in a browser, not with an API token.")])
+        if _too_long(token, password or "", name or ""):
+            return SignupPayload(errors=[invalid(None, "An input is too long.")])
+        session_user = await User.get_or_none(id=actor.user_id) if actor.user_id else None
+        try:
+            tenant, user = await confirm_signup(token=token, session_user=session_user, password=password, name=name)
+        except SignupRefused as exc:
+            return SignupPayload(errors=[UserError(code=exc.code, field=exc.field, message=exc.message)])
+        if session_user is not None and session_user.id == user.id:
+            me = Me.of(info, user, session_id=actor.session_id, via_token=False)
+        else:
+            me = await _open_session(info, user)
+        return SignupPayload(me=me, tenant=TenantType.from_model(tenant))
 
     @strawberry.mutation(description="Log in with email and password; sets the session cookie.")
     async def login(self, info: Info, email: str, password: str) -> LoginPayload:

@@ -113,6 +113,17 @@ async def _follow_up(info: Info, id: strawberry.ID) -> models.FollowUp:
     return await workflow.get_follow_up(decode_id(id, "FollowUp"), visible_store_ids(info))
 
 
+async def _assignee(member_id: strawberry.ID | None) -> UUID | None:
+    """The user behind a member id of the current tenant (``None`` unassigns); ``not_found`` for anything else."""
+    if member_id is None:
+        return None
+    membership_id = decode_id(member_id, "Member")
+    membership = await Membership.get_or_none(id=membership_id) if membership_id else None
+    if membership is None:
+        raise FollowUpRefused("not_found", "No such member.", "memberId")
+    return membership.user_id
+
+
 async def _work(info: Info, id: strawberry.ID,
                 action: Callable[[models.FollowUp], Awaitable[models.FollowUp]]) -> FollowUpPayload:
     error = _worker_guard(info)
@@ -177,23 +188,21 @@ class FollowUpMutation:
                          "null unassigns.")
     async def assign_follow_up(self, info: Info, id: strawberry.ID,
                                member_id: strawberry.ID | None = None) -> FollowUpPayload:
-        user_id: UUID | None = None
-        if member_id is not None:
-            membership_id = decode_id(member_id, "Member")
-            membership = await Membership.get_or_none(id=membership_id) if membership_id else None
-            if membership is None:
-                return FollowUpPayload(errors=[UserError(code="not_found", message="No such member.",
-                                                         field="memberId")])
-            user_id = membership.user_id
-
-        async def assign(follow_up: models.FollowUp) -> models.FollowUp:
-            return await workflow.assign(follow_up, user_id)
-
-        payload = await _work(info, id, assign)
-        for error in payload.errors:
+        # Who asks, in which tenant and for which follow-up is settled before any member is looked up, so the
+        # answer never tells an outsider (or an analyst) whether a member id exists.
+        error = _worker_guard(info)
+        if error is not None:
+            return FollowUpPayload(errors=[error])
+        try:
+            follow_up = await _follow_up(info, id)
+            user_id = await _assignee(member_id)
+            follow_up = await workflow.assign(follow_up, user_id)
+        except FollowUpRefused as exc:
+            error = _error(exc)
             if error.field == "assigneeId":
                 error.field = "memberId"
-        return payload
+            return FollowUpPayload(errors=[error])
+        return FollowUpPayload(follow_up=FollowUpNode.from_model(follow_up))
 
     @strawberry.mutation(description="Write a note on a follow-up.")
     async def add_follow_up_note(self, info: Info, id: strawberry.ID, text: str) -> FollowUpNotePayload:

@@ -11,6 +11,7 @@ from tortoise.queryset import QuerySet
 from pejling.core.followups import models
 from pejling.core.followups.refusals import FollowUpRefused
 from pejling.core.followups.response_filters import ResponseFilter
+from pejling.core.followups.rules import rules_for
 from pejling.core.surveys.models import Response
 from pejling.graphql.context import Info
 from pejling.graphql.errors import ApiError
@@ -88,10 +89,11 @@ def _statuses(values: list[models.FollowUpStatus] | None) -> list[models.FollowU
 
 @strawberry.type
 class FollowUpQuery:
-    @strawberry.field(description="The tenant's alert rules, oldest first.")
+    @strawberry.field(description="The tenant's alert rules, oldest first (store managers: those watching every "
+                      "store or one of theirs).")
     async def alert_rules(self, info: Info) -> list[AlertRuleNode]:
         require_tenant(info)
-        return [AlertRuleNode.from_model(r) for r in await models.AlertRule.all().order_by("created_at", "id")]
+        return [AlertRuleNode.from_model(r) for r in await rules_for(visible_store_ids(info))]
 
     @strawberry.field(description="Follow-ups you may see (store managers: their stores), newest first.")
     async def follow_ups(

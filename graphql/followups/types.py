@@ -16,10 +16,20 @@ from strawberry.scalars import JSON
 from pejling.core.followups import models
 from pejling.core.followups.exports import progress
 from pejling.core.followups.notifications import title_of
+from pejling.core.followups.rules import concerns
 from pejling.core.surveys.models import Answer, Response
 from pejling.graphql.context import Info
-from pejling.graphql.tenants.types import MemberNode, Role, StoreNode, ZoneNode, visible_store_ids
-from pejling.tenants.models import Membership, User, Zone
+from pejling.graphql.tenants.types import (
+    MemberNode,
+    Role,
+    StoreNode,
+    ZoneNode,
+    store_node,
+    store_nodes,
+    visible,
+    visible_store_ids,
+)
+from pejling.tenants.models import Membership, User
 from pejling.tenants.models import Role as RoleEnum
 
 # strawberry.enum registers the model enums in place; the aliases keep them usable as annotations.
@@ -39,7 +49,6 @@ class FollowUpLoaders:
 
     def __init__(self) -> None:
         self.answers: DataLoader[UUID, list[Answer]] = DataLoader(self._answers)
-        self.zone: DataLoader[UUID, Zone | None] = DataLoader(self._zones)
         self.response: DataLoader[UUID, Response | None] = DataLoader(self._responses)
         self.rule: DataLoader[UUID, models.AlertRule | None] = DataLoader(self._rules)
         self.member: DataLoader[UUID, tuple[Membership, User] | None] = DataLoader(self._members)
@@ -51,10 +60,6 @@ class FollowUpLoaders:
         for answer in await Answer.filter(response_id__in=list(ids)).order_by("position"):
             grouped[answer.response_id].append(answer)
         return [grouped.get(i, []) for i in ids]
-
-    async def _zones(self, ids: Sequence[UUID]) -> list[Zone | None]:
-        found = {z.id: z for z in await Zone.filter(id__in=list(ids))}
-        return [found.get(i) for i in ids]
 
     async def _responses(self, ids: Sequence[UUID]) -> list[Response | None]:
         found = {r.id: r for r in await Response.filter(id__in=list(ids))}
@@ -146,14 +151,11 @@ class ResponseNode(relay.Node):
 
     @strawberry.field
     async def store(self, info: Info) -> StoreNode | None:
-        store = await info.context.loaders.store.load(self.store_id)
-        return StoreNode.from_model(store) if store else None
+        return await store_node(info, self.store_id)
 
     @strawberry.field
     async def zone(self, info: Info) -> ZoneNode | None:
-        if self.zone_id is None:
-            return None
-        zone = await loaders(info).zone.load(self.zone_id)
+        zone = await visible(info).zone.load(self.zone_id) if self.zone_id is not None else None
         return ZoneNode.from_model(zone) if zone else None
 
     @strawberry.field(description="The answers, in the order they were shown.")
@@ -215,10 +217,14 @@ class AlertRuleNode(relay.Node):
     created_at: datetime
     store_ids: strawberry.Private[list[str]]
 
-    @strawberry.field(description="The stores the rule watches; empty for every store.")
+    @strawberry.field(description="The stores the rule watches, as far as you may see them (a store manager sees "
+                      "only theirs); empty when it watches every store (watchesAllStores).")
     async def stores(self, info: Info) -> list[StoreNode]:
-        stores = [await info.context.loaders.store.load(UUID(s)) for s in self.store_ids]
-        return [StoreNode.from_model(s) for s in stores if s is not None]
+        return await store_nodes(info, self.store_ids)
+
+    @strawberry.field(description="True when the rule watches every store (it has no store list).")
+    def watches_all_stores(self) -> bool:
+        return not self.store_ids
 
     @classmethod
     def from_model(cls, rule: models.AlertRule) -> AlertRuleNode:
@@ -231,7 +237,8 @@ class AlertRuleNode(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
         ids = list(node_ids)
-        found = {str(r.id): r for r in await models.AlertRule.filter(id__in=[i for i in _uuids(ids) if i])}
+        found = {str(r.id): r for r in await models.AlertRule.filter(id__in=[i for i in _uuids(ids) if i])
+                 if concerns(r, visible_store_ids(info))}
         return [cls.from_model(found[n]) if n in found else None for n in ids]
 
 
@@ -290,8 +297,7 @@ class FollowUpNode(relay.Node):
 
     @strawberry.field
     async def store(self, info: Info) -> StoreNode | None:
-        store = await info.context.loaders.store.load(self.store_id)
-        return StoreNode.from_model(store) if store else None
+        return await store_node(info, self.store_id)
 
     @strawberry.field(description="The rule that opened it; null when the rule was deleted.")
     async def rule(self, info: Info) -> AlertRuleNode | None:
@@ -301,7 +307,7 @@ class FollowUpNode(relay.Node):
     @strawberry.field(description="The response that tripped the rule; null for store-level alerts.")
     async def response(self, info: Info) -> ResponseNode | None:
         response = await loaders(info).response.load(self.response_id) if self.response_id else None
-        return ResponseNode.from_model(response) if response else None
+        return ResponseNode.from_model(response) if response and _visible(info, response.store_id) else None
 
     @strawberry.field(description="The member working on it.")
     async def assignee(self, info: Info) -> MemberNode | None:

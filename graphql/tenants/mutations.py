@@ -8,15 +8,18 @@ import strawberry
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from pejling.graphql.accounts.mutations import MAX_INPUT, _open_session
+from pejling.graphql.accounts.types import Me
 from pejling.graphql.context import Info
-from pejling.graphql.errors import UserError, invalid, not_found
+from pejling.graphql.errors import UserError, forbidden, invalid, not_found
 from pejling.graphql.permissions import mutation_guard
 from pejling.graphql.relay_ids import decode_id
-from pejling.graphql.tenants.types import MemberNode, Role, StoreNode, TenantType, ZoneNode
+from pejling.graphql.tenants.types import InvitationNode, MemberNode, Role, StoreNode, TenantType, ZoneNode
 from pejling.tenants import models
 from pejling.tenants.branding import BrandingRefused, check_colour, decode_logo
-from pejling.tenants.members import MemberChangeRefused, add_member, change_member, remove_member
-from pejling.tenants.signup import LANGUAGES, SLUG
+from pejling.tenants.invitations import accept_invitation, invite_member, revoke_invitation
+from pejling.tenants.members import MemberChangeRefused, change_member, remove_member
+from pejling.tenants.signup import LANGUAGES, SLUG, SignupRefused
 
 ZONE_KINDS = ("entrance", "checkout", "fitting_room", "service_desk", "aisle", "cafe", "other")
 TIMEZONES = frozenset(zoneinfo.available_timezones())
@@ -85,6 +88,21 @@ class ZonePayload:
 @strawberry.type
 class MemberPayload:
     member: MemberNode | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class InvitationPayload:
+    invitation: InvitationNode | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AcceptInvitationPayload:
+    me: Me | None = None
+    tenant: TenantType | None = strawberry.field(
+        default=None, description="The tenant joined: send its slug as X-Pejling-Tenant when you are in several.")
+    role: Role | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -269,22 +287,59 @@ class TenantMutation:
         await zone.delete()
         return DeletePayload(deleted_id=id)
 
-    @strawberry.mutation(description="Give a person a role; a new person gets an email to choose a password.")
-    async def add_member(self, info: Info, email: str, role: Role, store_ids: list[strawberry.ID] | None = None
-                         ) -> MemberPayload:
+    @strawberry.mutation(description="Invite an address to a role (owners and admins): it gets a link, valid 7 days, "
+                         "and becomes a member only by accepting. A new invitation replaces a pending one.")
+    async def invite_member(self, info: Info, email: str, role: Role, store_ids: list[strawberry.ID] | None = None
+                            ) -> InvitationPayload:
         tenant, error = mutation_guard(info)
         if error or tenant is None:
-            return MemberPayload(errors=[error] if error else [])
+            return InvitationPayload(errors=[error] if error else [])
+        if len(email) > MAX_INPUT:
+            return InvitationPayload(errors=[invalid("email", "Enter a valid email address.")])
         if len(store_ids or []) > 500:
-            return MemberPayload(errors=[invalid("storeIds", "At most 500 stores.")])
+            return InvitationPayload(errors=[invalid("storeIds", "At most 500 stores.")])
         try:
-            membership, user = await add_member(
+            invitation = await invite_member(
                 tenant=tenant, actor=info.context.actor, email=email, role=models.Role(role),
                 store_ids=[decode_id(s, "Store") for s in store_ids or []], settings=info.context.settings,
             )
         except MemberChangeRefused as exc:
-            return MemberPayload(errors=[UserError(code=exc.code, field=exc.field, message=exc.message)])
-        return MemberPayload(member=MemberNode.from_model(membership, user))
+            return InvitationPayload(errors=[UserError(code=exc.code, field=exc.field, message=exc.message)])
+        return InvitationPayload(invitation=InvitationNode.from_model(invitation))
+
+    @strawberry.mutation(description="Make a pending invitation's link stop working (owners and admins).")
+    async def revoke_invitation(self, info: Info, id: strawberry.ID) -> InvitationPayload:
+        _, error = mutation_guard(info)
+        if error:
+            return InvitationPayload(errors=[error])
+        try:
+            invitation = await revoke_invitation(decode_id(id, "Invitation"))
+        except MemberChangeRefused as exc:
+            return InvitationPayload(errors=[UserError(code=exc.code, field=exc.field, message=exc.message)])
+        return InvitationPayload(invitation=InvitationNode.from_model(invitation))
+
+    @strawberry.mutation(description="Accept an invitation with the token from its mail. An address that has an "
+                         "account accepts logged in as it; a new person gives a password (and name) and is logged "
+                         "in. A wrong, used, revoked or expired token is invalid_token.")
+    async def accept_invitation(self, info: Info, token: str, password: str | None = None, name: str | None = None
+                                ) -> AcceptInvitationPayload:
+        actor = info.context.actor
+        if actor.token_id is not None:
+            refused = forbidden("Accept invitations in a browser, not with an API token.")
+            return AcceptInvitationPayload(errors=[refused])
+        if len(token) > MAX_INPUT or len(password or "") > MAX_INPUT or len(name or "") > MAX_INPUT:
+            return AcceptInvitationPayload(errors=[invalid(None, "An input is too long.")])
+        session_user = await models.User.get_or_none(id=actor.user_id) if actor.user_id else None
+        try:
+            tenant, membership, user = await accept_invitation(token=token, session_user=session_user,
+                                                               password=password, name=name or "")
+        except SignupRefused as exc:
+            return AcceptInvitationPayload(errors=[UserError(code=exc.code, field=exc.field, message=exc.message)])
+        if session_user is not None and session_user.id == user.id:
+            me = Me.of(info, user, session_id=actor.session_id, via_token=False)
+        else:
+            me = await _open_session(info, user)
+        return AcceptInvitationPayload(me=me, tenant=TenantType.from_model(tenant), role=Role(membership.role))
 
     @strawberry.mutation(description="Change a member's role (and a store manager's stores).")
     async def update_member(self, info: Info, id: strawberry.ID, role: Role,

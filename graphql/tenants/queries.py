@@ -9,22 +9,20 @@ from pejling.graphql.context import Info
 from pejling.graphql.errors import ApiError
 from pejling.graphql.permissions import require_tenant
 from pejling.graphql.relay_ids import decode_id
-from pejling.graphql.tenants.types import MemberNode, StoreNode, TenantType, visible_store_ids
+from pejling.graphql.tenants.types import InvitationNode, MemberNode, StoreNode, TenantType, visible_store_ids
 from pejling.tenants import models
+from pejling.tenants.invitations import list_invitations
 
 
 async def visible_stores(info: Info) -> list[models.Store]:
-    query = models.Store.all().order_by("name")
-    allowed = visible_store_ids(info)
-    if allowed is not None:
-        query = query.filter(id__in=list(allowed))
-    return list(await query)
+    return list(await models.stores_visible_to(visible_store_ids(info)).order_by("name"))
 
 
 @strawberry.type
 class TenantQuery:
-    @strawberry.field(description="The tenant this request works in.")
-    async def tenant(self, info: Info) -> TenantType:
+    @strawberry.field(description="The tenant this request works in. Null, with the error TENANT_REQUIRED, for a "
+                      "person in several tenants who sent no X-Pejling-Tenant (me.memberships lists them).")
+    async def tenant(self, info: Info) -> TenantType | None:
         tenant, _ = require_tenant(info)
         return TenantType.from_model(tenant)
 
@@ -39,10 +37,7 @@ class TenantQuery:
         store_id = decode_id(id, "Store")
         if store_id is None:
             return None
-        allowed = visible_store_ids(info)
-        if allowed is not None and store_id not in allowed:
-            return None
-        store = await models.Store.get_or_none(id=store_id)
+        store = await models.stores_visible_to(visible_store_ids(info)).get_or_none(id=store_id)
         return StoreNode.from_model(store) if store else None
 
     @relay.connection(relay.ListConnection[MemberNode], description="Members of the tenant (owners and admins).")
@@ -53,3 +48,12 @@ class TenantQuery:
         memberships = await models.Membership.all().order_by("created_at")
         users = {u.id: u for u in await models.User.filter(id__in=[m.user_id for m in memberships])}
         return [MemberNode.from_model(m, users[m.user_id]) for m in memberships if m.user_id in users]
+
+    @relay.connection(relay.ListConnection[InvitationNode],
+                      description="Invitations not yet accepted or revoked (pending and expired), newest first "
+                      "(owners and admins).")
+    async def invitations(self, info: Info) -> list[InvitationNode]:
+        _, actor = require_tenant(info)
+        if not actor.is_admin:
+            raise ApiError("Only owners and admins can list invitations.", "FORBIDDEN")
+        return [InvitationNode.from_model(i) for i in await list_invitations()]

@@ -7,12 +7,9 @@ import pytest
 from asgi_lifespan import LifespanManager
 from auth_helpers import LOGIN, ME, PASSWORD, browser, fresh_address, gql, graphql_login, make_owner, set_cookies
 
-from pejling.core.auth.csrf import csrf_token_for
 from pejling.core.auth.models import Session
 from pejling.core.auth.sessions import SESSION_COOKIE
 from pejling.core.settings import Settings
-from pejling.tenants.models import Tenant, User
-from pejling.tenants.scope import all_tenants
 
 
 async def test_login_sets_a_strict_session_cookie_and_me_answers(app: Any) -> None:
@@ -107,49 +104,3 @@ async def test_logout_ends_the_session_on_the_server(app: Any) -> None:
     async with browser(app) as replay:
         replay.cookies.set(SESSION_COOKIE, stolen)
         assert (await gql(replay, ME)).json()["data"]["me"] is None
-
-
-async def test_signup_creates_the_business_and_logs_the_owner_in(app: Any, database: Settings) -> None:
-    slug = f"signup-{fresh_address().replace('.', '-')}"
-    signup = """mutation Signup($input: SignupInput!) {
-      signup(input: $input) { me { email csrfToken } tenant { slug } errors { code field message } }
-    }"""
-    data = {"tenantName": "Nordic Shoes", "tenantSlug": slug, "email": f"{slug}@example.com",
-            "password": "short", "name": "Ida"}
-    async with browser(app) as client:
-        refused = (await gql(client, signup, {"input": data})).json()["data"]["signup"]
-        assert refused["me"] is None and refused["errors"][0]["field"] == "password"
-        with all_tenants():
-            assert not await Tenant.exists(slug=slug)
-        data["password"] = PASSWORD
-        payload = (await gql(client, signup, {"input": data})).json()["data"]["signup"]
-        assert payload["errors"] == [] and payload["tenant"] == {"slug": slug}
-        me = (await gql(client, ME)).json()["data"]["me"]
-        assert me["email"] == f"{slug}@example.com" and me["memberships"][0]["role"] == "OWNER"
-        assert me["csrfToken"] == csrf_token_for(database, (await Session.get(user__email=me["email"])).id)
-        again = (await gql(client, signup, {"input": data}, csrf=me["csrfToken"])).json()["data"]["signup"]
-        assert again["errors"][0]["field"] == "tenantSlug"
-    assert await User.filter(email=f"{slug}@example.com").count() == 1
-
-
-async def test_signups_from_one_address_are_throttled(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pejling.core.auth import throttle
-
-    monkeypatch.setattr(throttle, "SIGNUPS_PER_ADDRESS", 1)
-    signup = """mutation Signup($input: SignupInput!) {
-      signup(input: $input) { tenant { slug } errors { code message } }
-    }"""
-    address = fresh_address()
-    slugs = [f"throttled-{address.replace('.', '-')}-{n}" for n in range(2)]
-    async with browser(app, address=address) as client:
-        first = await gql(client, signup, {"input": {"tenantName": "One", "tenantSlug": slugs[0],
-                                                     "email": f"{slugs[0]}@example.com", "password": PASSWORD}})
-        assert first.json()["data"]["signup"]["errors"] == []
-        client.cookies.clear()
-        second = await gql(client, signup, {"input": {"tenantName": "Two", "tenantSlug": slugs[1],
-                                                      "email": f"{slugs[1]}@example.com", "password": PASSWORD}})
-        [error] = second.json()["data"]["signup"]["errors"]
-        assert error["code"] == "throttled" and error["message"].startswith("Too many attempts, try again in")
-        assert int(second.headers["retry-after"]) > 0
-    with all_tenants():
-        assert not await Tenant.exists(slug=slugs[1])
