@@ -21,6 +21,7 @@ from pejling.graphql.schema import build_schema
 from pejling.tenants.models import Membership, Role, Store, Tenant, Zone
 from pejling.tenants.scope import tenant_scope
 from tests.followups.isolation_probes import FOLLOWUP_PROBES
+from tests.graphql.member_isolation_probes import MEMBER_PROBES
 from tests.insights.isolation_probes import INSIGHT_PROBES
 from tests.support.tenancy import TenantFixture, gql, make_tenant, member
 
@@ -100,12 +101,6 @@ async def _update_zone(w: Walk) -> None:
 async def _delete_zone(w: Walk) -> None:
     _not_found(await w.as_b("mutation($id: ID!) { deleteZone(id: $id) { errors { code } } }", id=w.ids["zone"]),
                "deleteZone")
-
-
-async def _add_member(w: Walk) -> None:
-    result = await w.as_b('mutation($s: [ID!]) { addMember(email: "spy@example.com", role: STORE_MANAGER, storeIds: $s)'
-                          " { errors { code } } }", s=[w.ids["store"]])
-    _not_found(result, "addMember")
 
 
 async def _update_member(w: Walk) -> None:
@@ -205,15 +200,16 @@ PROBES: dict[str, Callable[[Walk], Awaitable[None]]] = {
     "node": _node, "tenant": _tenant, "stores": _stores, "store": _store, "members": _members,
     "createStore": _create_store, "updateStore": _update_store, "deleteStore": _delete_store,
     "createZone": _create_zone, "updateZone": _update_zone, "deleteZone": _delete_zone,
-    "addMember": _add_member, "updateMember": _update_member, "removeMember": _remove_member,
+    "updateMember": _update_member, "removeMember": _remove_member,
     "me": _me, "apiTokens": _api_tokens, "createApiToken": _create_api_token, "revokeApiToken": _revoke_api_token,
     **FOLLOWUP_PROBES,
+    **MEMBER_PROBES,
     **INSIGHT_PROBES,
 }
 
 #: Root fields that cannot reach another tenant's rows, and why.
 NOT_TENANT_DATA = {
-    "signup": "creates a new tenant; covered in tests/auth",
+    "signup": "mails a link and creates nothing until confirmSignup; covered in tests/auth/test_signup.py",
     "login": "authenticates a user; no tenant data",
     "logout": "ends the caller's own session",
     "requestPasswordReset": "answers the same for every email; covered in tests/auth",
