@@ -4,7 +4,6 @@
 import { GraphiQL } from 'graphiql';
 import { createRoot } from 'react-dom/client';
 import 'graphiql/style.css';
-import './page.css';
 
 // Worker file names (content-hashed) are filled in by build.mjs; they are served next to this script.
 const scriptUrl = document.currentScript ? document.currentScript.src : window.location.href;
@@ -52,4 +51,7 @@ async function fetcher(params, options) {
 
 const container = document.getElementById('graphiql');
 const endpoint = container.dataset.endpoint || window.location.pathname;
+// Full-window layout, set through the CSSOM (the page allows no inline style attributes of its own).
+document.body.style.margin = '0';
+container.style.height = '100vh';
 createRoot(container).render(<GraphiQL fetcher={fetcher} />);
