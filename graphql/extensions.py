@@ -1,25 +1,21 @@
-"""Security and speed extensions that are always on: limits, masked errors, parser/validation caches."""
+"""Security and speed extensions that are always on: limits, masked errors, parser/validation caches.
+
+The limits themselves live in :mod:`pejling.graphql.limits`; strawberry's ``QueryDepthLimiter`` and
+``MaxAliasesLimiter`` are not used because they walk every fragment spread again (exponential time
+for fragments that spread each other twice).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import (
-    MaskErrors,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import MaskErrors, MaxTokensLimiter, ParserCache, SchemaExtension
 
 from graphql import GraphQLError
+from pejling.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_SELECTIONS, MAX_TOKENS, DocumentLimits
 
-MAX_DEPTH = 10
-MAX_ALIASES = 15
-MAX_TOKENS = 2000
+__all__ = ["MAX_ALIASES", "MAX_DEPTH", "MAX_SELECTIONS", "MAX_TOKENS", "security_extensions"]
 
 
 class IntrospectionForMembersOnly(SchemaExtension):
@@ -45,13 +41,16 @@ def _mask(error: GraphQLError) -> bool:
 
 
 def security_extensions() -> list[Callable[[], SchemaExtension] | type[SchemaExtension]]:
-    """Fresh extension instances per request (strawberry wants factories)."""
+    """Fresh extension instances per request (strawberry wants factories).
+
+    ``DocumentLimits`` is the only ``on_validate`` hook: it refuses over-limit documents before any
+    validation rule runs, then validates (cached). Do not add strawberry's ``ValidationCache`` or an
+    ``AddValidationRules`` limiter that walks fragments: the first would validate refused documents anyway.
+    """
     return [
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         IntrospectionForMembersOnly,
         lambda: MaskErrors(should_mask_error=_mask, error_message="Unexpected error."),
         lambda: ParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
+        DocumentLimits,
     ]

@@ -1,0 +1,206 @@
+"""Size limits of a GraphQL document, measured in one linear pass before any other validation runs.
+
+Fragments make a document small on the wire and large once expanded: in
+``query { ...F0 } fragment F0 on Query { ...F1 ...F1 } … fragment F30 on Query { __typename }`` every
+fragment doubles the one after it, so 1.3 KB name 2^30 selections. Whatever walks such a document
+spread by spread (strawberry's ``QueryDepthLimiter`` and ``MaxAliasesLimiter`` did) never finishes.
+
+:func:`measure` therefore computes the shape of each fragment once, bottom-up (a fragment's shape is
+the same wherever it is spread), and of each operation from those: how many selections the document
+has once every spread is replaced by its fragment, how deep each operation goes and how many aliases
+it uses. Counts saturate, so even a 2^1000 expansion is a few small integers. Cycles (refused later by
+graphql-core's ``NoFragmentCyclesRule``) and unknown fragments count as a single selection.
+
+:class:`DocumentLimits` refuses a document over any limit with a ``QUERY_TOO_COMPLEX`` error before
+graphql-core's validation runs, then validates the rest through a cache (it replaces strawberry's
+``ValidationCache``, which would validate whatever an earlier extension decided).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
+
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionNode,
+    SelectionSetNode,
+)
+
+#: Deepest nesting of fields with sub-selections in one operation (introspection fields not counted).
+MAX_DEPTH = 10
+#: Aliases in the whole document, a fragment's counted each time it is spread.
+MAX_ALIASES = 15
+#: Lexical tokens in a document (the parser stops there).
+MAX_TOKENS = 2000
+#: Selections (fields, spreads, inline fragments) of the whole document once every spread is expanded.
+MAX_SELECTIONS = 10_000
+#: Largest body of a ``POST /graphql``: a document of MAX_TOKENS tokens plus variables fits easily.
+MAX_BODY_BYTES = 64 * 1024
+
+TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+_CAP = 1 << 62  # counts saturate here: the limits are far below, and the numbers stay small
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """What a selection set amounts to once its fragments are expanded."""
+
+    selections: int = 0
+    depth: int = 0
+    aliases: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """The shape of each operation (by name, ``anonymous`` for an unnamed one) and of the whole document."""
+
+    operations: Mapping[str, Shape]
+    selections: int
+    aliases: int
+
+
+def measure(document: DocumentNode) -> Measurement:
+    """Expanded size, depth and aliases of every operation in ``document``; linear in the document's size."""
+    fragments: dict[str, FragmentDefinitionNode] = {}
+    for definition in document.definitions:
+        if isinstance(definition, FragmentDefinitionNode):
+            fragments.setdefault(definition.name.value, definition)
+    shapes = _fragment_shapes(fragments)
+    operations: dict[str, Shape] = {}
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            name = definition.name.value if definition.name else "anonymous"
+            operations[name] = _shape(definition.selection_set, shapes)
+    return Measurement(
+        operations=operations,
+        selections=min(_CAP, sum(shape.selections for shape in operations.values())),
+        aliases=min(_CAP, sum(shape.aliases for shape in operations.values())),
+    )
+
+
+def refusals(document: DocumentNode) -> list[GraphQLError]:
+    """The ``QUERY_TOO_COMPLEX`` errors of a document over a limit; empty when it is within all of them."""
+    measured = measure(document)
+    errors: list[GraphQLError] = []
+    if measured.selections > MAX_SELECTIONS:
+        errors.append(_too_complex(
+            f"The document expands to more than {MAX_SELECTIONS} selections (a fragment counts each time it is "
+            "spread); ask for less or spread fragments fewer times.", "selections", MAX_SELECTIONS))
+    for name, shape in measured.operations.items():
+        if shape.depth > MAX_DEPTH:
+            errors.append(_too_complex(f"'{name}' exceeds maximum operation depth of {MAX_DEPTH}", "depth", MAX_DEPTH))
+    if measured.aliases > MAX_ALIASES:
+        errors.append(_too_complex(f"{measured.aliases} aliases found. Allowed: {MAX_ALIASES}", "aliases",
+                                   MAX_ALIASES))
+    return errors
+
+
+def _too_complex(message: str, limit: str, value: int) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": TOO_COMPLEX, "limit": limit, "allowed": value})
+
+
+def _spreads(selection_set: SelectionSetNode) -> Iterator[str]:
+    """Names of the fragments spread anywhere inside ``selection_set`` (not inside those fragments)."""
+    pending: list[SelectionNode] = list(selection_set.selections)
+    while pending:
+        selection = pending.pop()
+        if isinstance(selection, FragmentSpreadNode):
+            yield selection.name.value
+        elif isinstance(selection, FieldNode | InlineFragmentNode) and selection.selection_set:
+            pending.extend(selection.selection_set.selections)
+
+
+def _fragment_shapes(fragments: Mapping[str, FragmentDefinitionNode]) -> dict[str, Shape]:
+    """Each fragment's shape, computed once after the fragments it spreads (depth-first, no recursion)."""
+    shapes: dict[str, Shape] = {}
+    entered: set[str] = set()
+    for start in fragments:
+        if start in shapes:
+            continue
+        entered.add(start)
+        stack: list[tuple[str, Iterator[str]]] = [(start, _spreads(fragments[start].selection_set))]
+        while stack:
+            name, dependencies = stack[-1]
+            dependency = next(dependencies, None)
+            if dependency is None:
+                stack.pop()
+                shapes[name] = _shape(fragments[name].selection_set, shapes)
+            elif dependency in fragments and dependency not in entered:
+                # An entered fragment is either measured or on the stack (a cycle: counted as one selection).
+                entered.add(dependency)
+                stack.append((dependency, _spreads(fragments[dependency].selection_set)))
+    return shapes
+
+
+def _shape(root: SelectionSetNode, fragments: Mapping[str, Shape]) -> Shape:
+    """The shape of one selection set, given the shapes of the fragments it spreads.
+
+    The selections are listed parents first; walking the list backwards then meets every child before
+    its parent, so each one's totals are complete when they are added to the parent's.
+    """
+    nodes: list[SelectionNode] = []
+    parents: list[int] = []
+    pending: list[tuple[SelectionNode, int]] = [(selection, -1) for selection in root.selections]
+    while pending:
+        selection, parent = pending.pop()
+        parents.append(parent)
+        nodes.append(selection)
+        if isinstance(selection, FieldNode | InlineFragmentNode) and selection.selection_set:
+            index = len(nodes) - 1
+            pending.extend((child, index) for child in selection.selection_set.selections)
+    # Totals of each selection's children: selections, deepest child, aliases.
+    below = [[0, 0, 0] for _ in nodes]
+    total = [0, 0, 0]
+    for index in range(len(nodes) - 1, -1, -1):
+        selection, (size, depth, aliases) = nodes[index], below[index]
+        if isinstance(selection, FieldNode):
+            size += 1
+            aliases += 1 if selection.alias else 0
+            nested = selection.selection_set is not None and not selection.name.value.startswith("__")
+            depth = depth + 1 if nested else 0
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = fragments.get(selection.name.value, Shape())
+            size, depth, aliases = 1 + fragment.selections, fragment.depth, fragment.aliases
+        else:
+            size += 1
+        target = below[parents[index]] if parents[index] >= 0 else total
+        target[0] = min(_CAP, target[0] + size)
+        target[1] = max(target[1], depth)
+        target[2] = min(_CAP, target[2] + aliases)
+    return Shape(selections=total[0], depth=total[1], aliases=total[2])
+
+
+@lru_cache(maxsize=512)
+def _validate(schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
+              ) -> list[GraphQLError]:
+    return refusals(document) or validate_document(schema, document, rules)
+
+
+class DocumentLimits(SchemaExtension):
+    """Refuse documents over :data:`MAX_SELECTIONS`, :data:`MAX_DEPTH` or :data:`MAX_ALIASES`, else validate.
+
+    It must be the only extension with an ``on_validate`` hook that validates: it sets the validation
+    result itself, and strawberry's own validation then does not run again.
+    """
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is not None:
+            context.pre_execution_errors = _validate(
+                context.schema._schema, context.graphql_document, tuple(context.validation_rules)
+            )
+        yield
+
