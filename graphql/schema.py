@@ -6,8 +6,9 @@ To add a domain, import its root classes and append them to ``QUERIES`` / ``MUTA
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from starlette.requests import Request
@@ -22,12 +23,13 @@ from graphql import GraphQLError
 from pejling.core.graphiql import graphiql_page
 from pejling.graphql.accounts.mutations import AccountMutation
 from pejling.graphql.accounts.queries import AccountQuery
-from pejling.graphql.context import Context, context_from_request
+from pejling.graphql.context import Context, Info, context_from_request
 from pejling.graphql.extensions import security_extensions
 from pejling.graphql.followups.mutations import FollowUpMutation
 from pejling.graphql.followups.queries import FollowUpQuery
 from pejling.graphql.insights.mutations import InsightsMutation
 from pejling.graphql.insights.queries import InsightsQuery
+from pejling.graphql.relay_ids import guard_list_connections, resolve_global_id
 from pejling.graphql.surveys.mutations import SurveyMutation
 from pejling.graphql.surveys.queries import SurveyQuery
 from pejling.graphql.tenants.mutations import TenantMutation
@@ -50,19 +52,25 @@ def _deliberate(error: BaseException) -> bool:
     return isinstance(error, GraphQLError) and bool((error.extensions or {}).get("code"))
 
 
+@strawberry.type
+class NodeQuery:
+    @strawberry.field(description="Any object by its global id; null when not found or not yours.")
+    async def node(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The ID of the object.")]
+    ) -> relay.Node | None:
+        # Not strawberry's relay.node(): that raises (a logged, masked error) for a raw UUID or a global id
+        # of a type that is not a Node; any id that names nothing of yours is null here.
+        return await resolve_global_id(info, id)
+
+
 def build_schema(extra_types: Sequence[Any] = ()) -> strawberry.Schema:
     """The schema with the built-in domains plus types contributed by plugins."""
-    @strawberry.type
-    class NodeQuery:
-        # Made per build: strawberry's node field is bound to the schema that first uses it.
-        node: relay.Node | None = relay.node(
-            description="Any object by its global id; null when not found or not yours."
-        )
-
     query = merge_types("Query", (NodeQuery, *QUERIES))
     mutation = merge_types("Mutation", MUTATIONS)
-    return PejlingSchema(query=query, mutation=mutation, types=list(extra_types),
-                             extensions=security_extensions())
+    schema = PejlingSchema(query=query, mutation=mutation, types=list(extra_types),
+                           extensions=security_extensions())
+    guard_list_connections(schema)
+    return schema
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -74,6 +82,18 @@ class GraphQLApp(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Request) -> Response:
         """Our own GraphiQL page (bundled from npm, same-origin assets only, strict CSP), not strawberry's CDN one."""
         return graphiql_page(request.app.state.settings, endpoint=request.url.path)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Strawberry answers 400 to a body that is not JSON (``JSONDecodeError``); so it does here for JSON
+        nested deeper than the recursion limit (a ``RecursionError``, else a 500) and for JSON that is neither
+        an object nor a list (strawberry would fail on ``.get``)."""
+        try:
+            decoded = super().decode_json(data)
+        except RecursionError:
+            raise json.JSONDecodeError("nested too deeply", "", 0) from None
+        if not isinstance(decoded, dict | list):
+            raise json.JSONDecodeError("not a JSON object", "", 0)
+        return decoded
 
 
 def graphql_app(extra_types: Sequence[Any] = ()) -> GraphQLApp:

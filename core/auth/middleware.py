@@ -13,6 +13,10 @@ browser) reaches every handler. Rules:
   (:mod:`pejling.core.auth.csrf`).
   GraphQL queries need no CSRF header, so GraphiQL can read without it.
 * A missing or stale ``csrf_token`` cookie is set again on the response of a logged-in request.
+* Every unsafe request to ``/graphql``, whoever sends it, is refused with ``413`` when its body is over
+  :data:`~pejling.graphql.limits.MAX_BODY_BYTES`, before more than that is read. A document of at most
+  ``MAX_TOKENS`` tokens and its variables fit well below; bigger bodies would only make the CSRF check
+  (and strawberry) parse megabytes on the event loop.
 """
 
 from __future__ import annotations
@@ -32,14 +36,13 @@ from pejling.core.auth.csrf import CSRF_COOKIE, CSRF_HEADER, csrf_token_for, csr
 from pejling.core.auth.forwarded import is_https, normalise_origin, request_origin
 from pejling.core.auth.sessions import SESSION_COOKIE, session_from_cookie
 from pejling.core.settings import Settings, get_settings
+from pejling.graphql.limits import MAX_BODY_BYTES, MAX_TOKENS
 
 API_PATHS = ("/graphql", "/api/")
 GRAPHQL_PATH = "/graphql"
 #: Unsafe cookie-authenticated requests under these prefixes always need the CSRF header.
 CSRF_PATHS = ("/api/", "/plugins/")
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-#: A GraphQL body larger than this is not inspected: without a CSRF header it is refused.
-MAX_INSPECTED_BODY = 1024 * 1024
 
 
 def settings_of(scope: Scope) -> Settings:
@@ -73,6 +76,13 @@ class ActorMiddleware:
             return
         settings = self.settings or settings_of(scope)
         headers = Headers(scope=scope)
+        body: bytes | None = None
+        if scope["method"] in UNSAFE_METHODS and scope["path"].rstrip("/") == GRAPHQL_PATH:
+            body = await _read_body(receive, headers, MAX_BODY_BYTES)
+            if body is None:
+                await _too_large(MAX_BODY_BYTES)(scope, receive, send)
+                return
+            receive = _replaying(body, receive)
         api = scope["path"].startswith(API_PATHS)
         authorization = headers.get("authorization")
         if authorization is not None and (api or authorization.lstrip()[:7].lower() == "bearer "):
@@ -93,7 +103,7 @@ class ActorMiddleware:
         state["actor"] = Actor(user_id=session.user_id, session_id=session.id)
         state["session"] = session
         if scope["method"] in UNSAFE_METHODS:
-            refusal, receive = await _csrf_refusal(scope, receive, headers, settings, session.id)
+            refusal = _csrf_refusal(scope, body, headers, settings, session.id)
             if refusal is not None:
                 await refusal(scope, receive, send)
                 return
@@ -113,23 +123,26 @@ def _forbidden(error: str, message: str) -> Response:
     return JSONResponse({"error": error, "message": message}, status_code=403)
 
 
-async def _csrf_refusal(
-    scope: Scope, receive: Receive, headers: Headers, settings: Settings, session_id: Any
-) -> tuple[Response | None, Receive]:
-    """The 403 to answer to an unsafe cookie request, or None; and the receive channel to go on with."""
+def _too_large(limit: int) -> Response:
+    # The rest of the body is never read, so the connection cannot carry another request.
+    return JSONResponse({"error": "request_too_large", "message": f"A GraphQL request body may be at most {limit} "
+                         "bytes."}, status_code=413, headers={"Connection": "close"})
+
+
+def _csrf_refusal(scope: Scope, body: bytes | None, headers: Headers, settings: Settings, session_id: Any
+                  ) -> Response | None:
+    """The 403 to answer to an unsafe cookie request, or None. ``body`` is the (size-checked) GraphQL body."""
     if _cross_site(scope, headers, settings):
-        return _forbidden("cross_site_request", "Cross-site requests with the session cookie are refused."), receive
+        return _forbidden("cross_site_request", "Cross-site requests with the session cookie are refused.")
     path = scope["path"]
     if csrf_token_valid(settings, session_id, headers.get(CSRF_HEADER)):
-        return None, receive
+        return None
     missing = _forbidden("csrf_failed", "Send the X-CSRF-Token header (the csrf_token cookie) with this request.")
     if path.startswith(CSRF_PATHS):
-        return missing, receive
-    if path.rstrip("/") == GRAPHQL_PATH:
-        body, receive = await _buffer_body(receive)
-        if body is None or _may_change_data(body, headers.get("content-type", "")):
-            return missing, receive
-    return None, receive
+        return missing
+    if path.rstrip("/") == GRAPHQL_PATH and (body is None or _may_change_data(body, headers.get("content-type", ""))):
+        return missing
+    return None
 
 
 def _cross_site(scope: Scope, headers: Headers, settings: Settings) -> bool:
@@ -142,23 +155,29 @@ def _cross_site(scope: Scope, headers: Headers, settings: Settings) -> bool:
     return normalise_origin(origin) not in allowed
 
 
-async def _buffer_body(receive: Receive) -> tuple[bytes | None, Receive]:
-    """Read the whole request body (None when larger than :data:`MAX_INSPECTED_BODY`) and replay it downstream."""
+async def _read_body(receive: Receive, headers: Headers, limit: int) -> bytes | None:
+    """The whole request body, or None as soon as it is known to be over ``limit`` bytes (the rest is not read)."""
+    declared = headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
     chunks: list[bytes] = []
     size = 0
-    too_large = False
     while True:
         message = await receive()
         if message["type"] != "http.request":
             break
         chunk = message.get("body", b"")
         size += len(chunk)
-        too_large = too_large or size > MAX_INSPECTED_BODY
-        if not too_large:
-            chunks.append(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
         if not message.get("more_body", False):
             break
-    body = b"".join(chunks)
+    return b"".join(chunks)
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """A receive channel that hands ``body`` downstream once, then passes on (e.g. the disconnect)."""
     replayed = False
 
     async def replay() -> Message:
@@ -168,31 +187,32 @@ async def _buffer_body(receive: Receive) -> tuple[bytes | None, Receive]:
             return {"type": "http.request", "body": body, "more_body": False}
         return await receive()
 
-    return (None if too_large else body), replay
+    return replay
 
 
 def _may_change_data(body: bytes, content_type: str) -> bool:
-    """False only for a JSON GraphQL request whose operations are all queries (or that cannot run at all)."""
+    """False only for a JSON GraphQL request whose operations are all queries (or that cannot run at all).
+
+    The body is at most MAX_BODY_BYTES, and the document is parsed with the schema's token limit, so this
+    costs at most one bounded parse. Batches need the token: batching is off, so they never run anyway.
+    """
     if "application/json" not in content_type.lower():
         return True
     try:
-        data = json.loads(body)
-    except ValueError:
+        request = json.loads(body)
+    except (ValueError, RecursionError):  # RecursionError: JSON nested too deeply
         return True
-    for request in data if isinstance(data, list) else [data]:
-        if not isinstance(request, dict) or not isinstance(request.get("query"), str):
-            return True
-        try:
-            document = parse(request["query"])
-        except GraphQLError:
-            continue  # a document that does not parse does not run either
-        name = request.get("operationName")
-        operations = [node for node in document.definitions if isinstance(node, OperationDefinitionNode)]
-        if isinstance(name, str) and name:
-            operations = [node for node in operations if node.name is not None and node.name.value == name]
-        if any(node.operation is not OperationType.QUERY for node in operations):
-            return True
-    return False
+    if not isinstance(request, dict) or not isinstance(request.get("query"), str):
+        return True
+    try:
+        document = parse(request["query"], no_location=True, max_tokens=MAX_TOKENS)
+    except GraphQLError:
+        return False  # a document that does not parse (or is over the token limit) does not run either
+    name = request.get("operationName")
+    operations = [node for node in document.definitions if isinstance(node, OperationDefinitionNode)]
+    if isinstance(name, str) and name:
+        operations = [node for node in operations if node.name is not None and node.name.value == name]
+    return any(node.operation is not OperationType.QUERY for node in operations)
 
 
 def _adding_csrf_cookie(send: Send, token: str, settings: Settings, *, secure: bool) -> Send:

@@ -179,8 +179,8 @@ class TenantMutation:
         return TenantPayload(tenant=TenantType.from_model(tenant))
 
     @strawberry.mutation(description="Set the logo shown to shoppers (a PNG, JPEG or WebP data: URL up to 24 KB); "
-                                     "null removes it.")
-    async def set_tenant_logo(self, info: Info, data_url: str | None) -> TenantPayload:
+                                     "null, or leaving dataUrl out, removes it.")
+    async def set_tenant_logo(self, info: Info, data_url: str | None = None) -> TenantPayload:
         tenant, error = mutation_guard(info)
         if error or tenant is None:
             return TenantPayload(errors=[error] if error else [])

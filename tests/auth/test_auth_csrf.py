@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 from auth_helpers import ME, browser, gql, graphql_login, make_owner, set_cookies
 from starlette.applications import Starlette
@@ -12,9 +15,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from pejling.core.auth.api_tokens import create_api_token
-from pejling.core.auth.middleware import ActorMiddleware
+from pejling.core.auth.middleware import ActorMiddleware, _may_change_data
 from pejling.core.auth.models import ApiToken, Session
 from pejling.core.settings import Settings
+from pejling.graphql.limits import MAX_BODY_BYTES, MAX_TOKENS
+from pejling.tenants.branding import MAX_LOGO_BYTES
 from pejling.tenants.middleware import TenantMiddleware
 from pejling.tenants.scope import tenant_scope
 
@@ -163,3 +168,112 @@ async def test_unsafe_api_requests_with_the_cookie_need_the_header(app: Any, api
         assert response.status_code == 200 and response.json()["token"] != "None"
         basic = await integrator.post("/api/echo", headers={"Authorization": "Basic dXNlcjpwYXNz"})
         assert basic.status_code == 401 and basic.json() == {"error": "invalid_token"}
+
+
+# --- Issue 8, hole 2: the CSRF check must not be a way to make the server parse megabytes. ---------------
+
+
+def padded(query: str, size: int) -> bytes:
+    """A JSON GraphQL request of about ``size`` bytes (the padding is an unused variable)."""
+    body = json.dumps({"query": query, "variables": {"padding": ""}})
+    return body.replace('"padding": ""', '"padding": "' + "x" * max(0, size - len(body)) + '"').encode()
+
+
+async def post(client: httpx.AsyncClient, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
+    return await client.post("/graphql", content=body, headers={"Content-Type": "application/json", **(headers or {})})
+
+
+async def test_graphql_bodies_over_the_cap_are_413_for_everyone_and_nothing_runs(app: Any) -> None:
+    tenant, owner = await make_owner()
+    with tenant_scope(tenant.id):
+        _, secret = await create_api_token(name="ci", scopes=["write"], created_by=owner.id)
+    big = padded(CREATE_TOKEN, MAX_BODY_BYTES + 1)
+    async with browser(app) as anonymous:
+        refused = await post(anonymous, big)
+        assert refused.status_code == 413 and refused.json()["error"] == "request_too_large"
+        assert (await post(anonymous, big, {"Authorization": f"Bearer {secret}"})).status_code == 413
+    async with browser(app) as client:
+        csrf = await graphql_login(client, owner.email)
+        assert (await post(client, big)).status_code == 413  # not even inspected: no 403, no parse
+        assert (await post(client, big, {"X-CSRF-Token": csrf})).status_code == 413
+        assert await token_count(tenant.id) == 1  # only the one made above
+        # The largest legitimate request, a 24 KB logo as a data: URL, fits well under the cap.
+        png = b"\x89PNG\r\n\x1a\n" + b"\0" * (MAX_LOGO_BYTES - 8)
+        logo = {"query": "mutation($d: String) { setTenantLogo(dataUrl: $d) { errors { code } } }",
+                "variables": {"d": "data:image/png;base64," + base64.b64encode(png).decode()}}
+        body = json.dumps(logo).encode()
+        assert len(body) < MAX_BODY_BYTES
+        done = await post(client, body, {"X-CSRF-Token": csrf})
+        assert done.status_code == 200 and done.json()["data"]["setTenantLogo"]["errors"] == []
+
+
+async def test_the_body_cap_stops_reading_at_the_cap(database: Settings) -> None:
+    """The middleware reads at most the cap (plus one chunk) of an endless body, and nothing when the length says."""
+    ran: list[str] = []
+
+    async def downstream(scope: Any, receive: Any, send: Any) -> None:
+        ran.append(scope["path"])
+
+    chunk = b"x" * 4096
+    received = 0
+
+    async def endless() -> dict[str, Any]:
+        nonlocal received
+        received += len(chunk)
+        return {"type": "http.request", "body": chunk, "more_body": True}
+
+    answers: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        answers.append(message)
+
+    middleware = ActorMiddleware(downstream, settings=database)
+    for declared in ([], [(b"content-length", str(10 * 1024 * 1024).encode())]):
+        received = 0
+        answers.clear()
+        scope = {"type": "http", "method": "POST", "path": "/graphql", "headers": declared, "query_string": b"",
+                 "scheme": "http", "server": ("testserver", 80), "client": ("10.0.0.1", 1), "state": {}}
+        await middleware(scope, endless, send)
+        assert answers[0]["status"] == 413
+        assert received <= (MAX_BODY_BYTES + len(chunk) if not declared else 0), received
+    assert ran == []
+
+
+def test_the_csrf_check_parses_no_more_than_the_schema_would() -> None:
+    """A document over the token limit cannot run, so it changes nothing; the check stops at the limit too."""
+    long_query = "query { " + "__typename " * (MAX_TOKENS + 10) + "} mutation { logout { ok } }"
+    body = json.dumps({"query": long_query}).encode()
+    assert len(body) < MAX_BODY_BYTES
+    assert _may_change_data(body, "application/json") is False
+    short = json.dumps({"query": "query { __typename } mutation { logout { ok } }"}).encode()
+    assert _may_change_data(short, "application/json") is True
+    assert _may_change_data(b"[" * 3000 + b"]" * 3000, "application/json") is True  # unreadable: needs the token
+    assert _may_change_data(json.dumps([{"query": "{ __typename }"}]).encode(), "application/json") is True
+
+
+async def test_a_document_over_the_token_limit_is_refused_by_the_parser_and_changes_nothing(app: Any) -> None:
+    _, owner = await make_owner()
+    long_mutation = "mutation { logout { ok } } query { " + "__typename " * (MAX_TOKENS + 10) + "}"
+    async with browser(app) as client:
+        await graphql_login(client, owner.email)
+        response = await client.post("/graphql", json={"query": long_mutation})
+        assert response.status_code == 200
+        assert f"more than {MAX_TOKENS} tokens" in response.json()["errors"][0]["message"]
+        assert await Session.filter(user_id=owner.id).count() == 1  # logout never ran
+
+
+async def test_deeply_nested_json_is_a_clean_400(app: Any) -> None:
+    _, owner = await make_owner()
+    nested = b"[" * 3000 + b"]" * 3000
+    in_variables = b'{"query": "{ __typename }", "variables": {"v": ' + nested + b"}}"
+    assert len(in_variables) < 16 * 1024
+    async with browser(app) as anonymous:
+        for body in (nested, in_variables, b"5", b'"query"', b"null"):
+            response = await post(anonymous, body)
+            assert response.status_code == 400, (body[:20], response.text)
+    async with browser(app) as client:
+        csrf = await graphql_login(client, owner.email)
+        refused = await post(client, in_variables)
+        assert refused.status_code == 403 and refused.json()["error"] == "csrf_failed"  # unreadable: needs a token
+        assert (await post(client, in_variables, {"X-CSRF-Token": csrf})).status_code == 400
+        assert (await post(client, nested, {"X-CSRF-Token": csrf})).status_code == 400
