@@ -24,7 +24,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from pejling.core.insights.statistics import MIN_N, scale_histogram
+from pejling.core.insights.statistics.minimum_n import MIN_N
+from pejling.core.insights.statistics.scales import scale_histogram
 
 #: Contract ids (scoring model, channel, integration): lowercase letters, digits and hyphens.
 CONTRACT_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")

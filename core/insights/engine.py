@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import numpy as np
+from scipy import stats
 
 from pejling.core.contracts import Rollup, ScoringModel, SummaryOptions
 from pejling.core.insights import moments, sql
@@ -45,6 +46,7 @@ from pejling.core.insights.sections import (
     TrendPoint,
     Trends,
 )
+from pejling.core.insights.statistics.results import z_critical
 from pejling.core.surveys.bank import GOALS
 from pejling.core.surveys.hooks import OUTCOME_STATEMENT_IDS
 from pejling.graphql.relay_ids import encode_id
@@ -593,8 +595,8 @@ def _mean_difference(g: str, a: Mapping[str, float], b: Mapping[str, float], req
     ma, mb = a[f"{g}_s"] / na, b[f"{g}_s"] / nb
     va, vb = _variance(na, a[f"{g}_s"], a[f"{g}_ss"]), _variance(nb, b[f"{g}_s"], b[f"{g}_ss"])
     se = math.sqrt(va / na + vb / nb)
-    z = st._z_crit(req.confidence)
+    z = z_critical(req.confidence)
     diff = ma - mb
-    p = float(2 * st.stats.norm.sf(abs(diff) / se)) if se > 0 else (1.0 if diff == 0 else 0.0)
+    p = float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else (1.0 if diff == 0 else 0.0)
     return _mk(Difference, g, ma, mb, diff, diff - z * se, diff + z * se, p, True)
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from pejling.core.insights.statistics import normalise_reaction_times
+from pejling.core.insights.statistics.reaction_times import normalise_reaction_times
 from pejling.core.surveys.bank import GOALS
 
 SCALE_LOW = 1

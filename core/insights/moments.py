@@ -15,17 +15,16 @@ from typing import Literal
 import numpy as np
 from scipy import stats
 
-from pejling.core.insights.statistics import (
-    MIN_N_DRIVERS,
+from pejling.core.insights.statistics.drivers import (
     BootstrapImportance,
     DriverImportance,
-    FloatArray,
-    LinearFit,
     _corr_from_cov,
     _relative_weights_from_corr,
     _shapley_from_corr,
-    too_few,
 )
+from pejling.core.insights.statistics.linear_model import LinearFit
+from pejling.core.insights.statistics.minimum_n import MIN_N_DRIVERS, too_few
+from pejling.core.insights.statistics.results import FloatArray
 
 Method = Literal["shapley", "relative_weights"]
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from pejling.core.insights.statistics import normalise_reaction_times
+from pejling.core.insights.statistics.reaction_times import normalise_reaction_times
 
 FAST_TAPS = "fast_taps"
 STRAIGHT_LINE = "straight_line"

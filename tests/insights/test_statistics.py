@@ -12,6 +12,7 @@ import pytest
 from scipy import stats as sps
 
 from pejling.core.insights import statistics as st
+from pejling.core.insights.statistics.drivers import _shapley_from_corr
 
 Z95 = 1.959963984540054
 
@@ -356,7 +357,7 @@ def test_bootstrap_interval_covers_true_shapley_value_mostly() -> None:
     var_y = beta @ corr @ beta + 1.0
     cxy = corr @ beta / math.sqrt(var_y)
     full = np.block([[corr, cxy[:, None]], [cxy[None, :], np.ones((1, 1))]])
-    true = st._shapley_from_corr(full[None])[0]
+    true = _shapley_from_corr(full[None])[0]
     rng = np.random.default_rng(8)
     hits = np.zeros(3)
     reps = 60

@@ -1,0 +1,239 @@
+"""Reaction times and the implicit-goal score.
+
+A respondent's reaction times are normalised within the respondent and turned into conviction weights; the implicit
+score of a goal is the conviction-weighted mean of its answers (the IAT D-score is deliberately **not** implemented:
+it may not be used commercially without permission).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from pejling.core.insights.statistics.results import FloatArray, Result
+
+ANTICIPATION_MS = 300.0
+"""Taps faster than this are anticipations (read too fast to be real) and are dropped."""
+
+SLOW_MS = 5000.0
+"""Taps slower than this are kept but flagged as deliberate (System-2) answers."""
+
+CAP_MS = 10000.0
+"""Reaction times are capped at this value before normalisation."""
+
+BOT_ANTICIPATION_SHARE = 0.10
+"""A respondent with more than this share of anticipations is flagged as a likely bot."""
+
+
+@dataclass(frozen=True)
+class ReactionTimeWeights(Result):
+    """Per-tap conviction weights for one respondent (tuples are aligned with the input taps).
+
+    ``weights[i]``/``z[i]`` are ``None`` for dropped taps (anticipations). ``degenerate`` is one of
+    ``None``, ``"no_valid_taps"``, ``"single_valid_tap"`` or ``"zero_sd"`` (see
+    :func:`normalise_reaction_times`).
+    """
+
+    weights: tuple[float | None, ...]
+    z: tuple[float | None, ...]
+    valid: tuple[bool, ...]
+    slow: tuple[bool, ...]
+    capped: tuple[bool, ...]
+    n_taps: int
+    n_valid: int
+    n_anticipations: int
+    anticipation_share: float
+    likely_bot: bool
+    degenerate: str | None
+    centre_ln_rt: float | None
+    scale_ln_rt: float | None
+
+
+def conviction_weight(z: npt.ArrayLike, *, low: float = 0.1, high: float = 1.0) -> FloatArray:
+    """w = clamp(0.5 - 0.25*z, low, high): faster than the respondent's own mean (z < 0) -> stronger."""
+    return np.clip(0.5 - 0.25 * np.asarray(z, dtype=float), low, high)
+
+
+def normalise_reaction_times(
+    rts_ms: npt.ArrayLike,
+    *,
+    baseline_rts_ms: npt.ArrayLike | None = None,
+    anticipation_ms: float = ANTICIPATION_MS,
+    slow_ms: float = SLOW_MS,
+    cap_ms: float = CAP_MS,
+    bot_anticipation_share: float = BOT_ANTICIPATION_SHARE,
+) -> ReactionTimeWeights:
+    """Normalise one respondent's reaction times (ms) and turn them into conviction weights.
+
+    Steps (Mayerl 2005/2013, within-respondent):
+
+    1. taps < ``anticipation_ms`` are anticipations and dropped (weight ``None``); taps > ``slow_ms`` are kept but
+       flagged ``slow``; every RT is capped at ``cap_ms``;
+    2. ``z = (ln RT - centre) / scale`` where centre and scale are the mean and sample sd (ddof=1) of ln RT over the
+       respondent's valid taps. With ``baseline_rts_ms`` (warm-up/practice taps, not scored) the *centre* is the mean
+       ln RT of the valid warm-up taps, and the scale is the sd over valid warm-up and scored taps together (one or two
+       warm-up taps cannot estimate a spread); if no warm-up tap is valid the respondent's own mean is used;
+    3. ``w = clamp(0.5 - 0.25*z, 0.1, 1.0)``.
+
+    Degenerate cases, handled explicitly and reported in ``degenerate``:
+
+    * ``"no_valid_taps"``: every tap is an anticipation: all weights ``None`` (the respondent gives no implicit score);
+    * ``"single_valid_tap"``: fewer than two valid taps to estimate a spread: z = 0 and weight 0.5 (neutral);
+    * ``"zero_sd"``: all valid ln RTs are identical (e.g. coarse device timer): z = 0 and weight 0.5 for every tap.
+
+    ``likely_bot`` is set when more than ``bot_anticipation_share`` of the taps are anticipations (flagged, never
+    deleted).
+    """
+    rt = np.asarray(rts_ms, dtype=float).ravel()
+    if rt.size and (not np.all(np.isfinite(rt)) or rt.min() < 0):
+        raise ValueError("reaction times must be finite and non-negative")
+    valid = rt >= anticipation_ms
+    slow = rt > slow_ms
+    capped = rt > cap_ms
+    ln_rt = np.log(np.minimum(np.where(valid, rt, anticipation_ms), cap_ms))
+    ln_valid = ln_rt[valid]
+
+    ln_base = np.empty(0)
+    if baseline_rts_ms is not None:
+        base = np.asarray(baseline_rts_ms, dtype=float).ravel()
+        if base.size and (not np.all(np.isfinite(base)) or base.min() < 0):
+            raise ValueError("baseline reaction times must be finite and non-negative")
+        base = base[base >= anticipation_ms]
+        ln_base = np.log(np.minimum(base, cap_ms))
+
+    n_valid = int(valid.sum())
+    n_anticip = int(rt.size - n_valid)
+    share = n_anticip / rt.size if rt.size else 0.0
+    centre: float | None = None
+    scale: float | None = None
+    degenerate: str | None = None
+    z = np.full(rt.size, np.nan)
+    if n_valid == 0:
+        degenerate = "no_valid_taps"
+    else:
+        pooled = np.concatenate([ln_base, ln_valid])
+        centre = float(ln_base.mean()) if ln_base.size else float(ln_valid.mean())
+        if pooled.size < 2:
+            degenerate = "single_valid_tap"
+            z[valid] = 0.0
+        else:
+            scale = float(pooled.std(ddof=1))
+            if scale <= 1e-12 * max(1.0, abs(centre)):
+                degenerate = "zero_sd"
+                scale = 0.0
+                z[valid] = 0.0
+            else:
+                z[valid] = (ln_valid - centre) / scale
+    w = conviction_weight(z)
+
+    def opt(values: FloatArray) -> tuple[float | None, ...]:
+        return tuple(None if math.isnan(v) else float(v) for v in values)
+
+    return ReactionTimeWeights(
+        weights=opt(w),
+        z=opt(z),
+        valid=tuple(bool(v) for v in valid),
+        slow=tuple(bool(v) for v in slow),
+        capped=tuple(bool(v) for v in capped),
+        n_taps=int(rt.size),
+        n_valid=n_valid,
+        n_anticipations=n_anticip,
+        anticipation_share=share,
+        likely_bot=share > bot_anticipation_share,
+        degenerate=degenerate,
+        centre_ln_rt=centre,
+        scale_ln_rt=scale,
+    )
+
+
+def scale_answer(answers: npt.ArrayLike, low: float, high: float) -> FloatArray:
+    """Map answers on ``low..high`` linearly onto [-1, 1] (e.g. 1..5 -> -1, -0.5, 0, 0.5, 1; 0/1 -> -1/1)."""
+    if not high > low:
+        raise ValueError("high must be greater than low")
+    a = np.asarray(answers, dtype=float)
+    if a.size and (np.nanmin(a) < low or np.nanmax(a) > high):
+        raise ValueError(f"answers must lie in {low}..{high}")
+    return 2.0 * (a - low) / (high - low) - 1.0
+
+
+@dataclass(frozen=True)
+class GoalScore(Result):
+    """Implicit (conviction-weighted) and explicit (unweighted) score of one goal on [-1, 1]."""
+
+    goal: str
+    implicit: float | None
+    explicit: float | None
+    weight_sum: float
+    n_taps: int
+
+
+def implicit_goal_scores(
+    goals: Sequence[str],
+    answers: npt.ArrayLike,
+    weights: Sequence[float | None] | npt.ArrayLike,
+    *,
+    answer_low: float,
+    answer_high: float,
+) -> dict[str, GoalScore]:
+    """Implicit score per goal: sum(w * answer) / sum(w), answers scaled to [-1, 1].
+
+    Inputs are aligned per tap and may span many respondents (pooling taps). Taps whose weight is ``None``/NaN
+    (dropped anticipations) or whose answer is NaN are skipped for both scores. ``explicit`` is the plain mean of
+    the scaled answers of the same taps, to show beside the implicit one. A goal whose weights sum to 0 gets
+    ``implicit=None``.
+    """
+    g = list(goals)
+    a = scale_answer(np.asarray(answers, dtype=float), answer_low, answer_high)
+    w = np.array([np.nan if v is None else float(v) for v in np.asarray(weights, dtype=object).ravel()], dtype=float)
+    if not (len(g) == a.size == w.size):
+        raise ValueError("goals, answers and weights must have the same length")
+    if np.any(w[np.isfinite(w)] < 0):
+        raise ValueError("weights must be non-negative")
+    keep = np.isfinite(w) & np.isfinite(a)
+    out: dict[str, GoalScore] = {}
+    goal_arr = np.asarray(g, dtype=object)
+    for goal in dict.fromkeys(g):
+        sel = keep & (goal_arr == goal)
+        n = int(sel.sum())
+        ws = float(w[sel].sum())
+        implicit = float(w[sel] @ a[sel] / ws) if ws > 0 else None
+        explicit = float(a[sel].mean()) if n else None
+        out[goal] = GoalScore(goal, implicit, explicit, ws, n)
+    return out
+
+
+@dataclass(frozen=True)
+class RespondentScore(Result):
+    """One respondent's reaction-time weights, goal scores and quality flags."""
+
+    reaction_times: ReactionTimeWeights
+    goals: dict[str, GoalScore]
+    likely_bot: bool
+    straight_liner: bool
+
+
+def score_respondent(
+    goals: Sequence[str],
+    answers: npt.ArrayLike,
+    rts_ms: npt.ArrayLike,
+    *,
+    answer_low: float,
+    answer_high: float,
+    baseline_rts_ms: npt.ArrayLike | None = None,
+    straight_line_median_ms: float = 600.0,
+) -> RespondentScore:
+    """Normalise one respondent's RTs and score their goals; flag bots and straight-liners (never delete).
+
+    ``straight_liner`` is set when all answers are identical *and* the median raw RT is below
+    ``straight_line_median_ms`` (zero variance in answers with tiny RTs).
+    """
+    rtw = normalise_reaction_times(rts_ms, baseline_rts_ms=baseline_rts_ms)
+    scores = implicit_goal_scores(goals, answers, rtw.weights, answer_low=answer_low, answer_high=answer_high)
+    a = np.asarray(answers, dtype=float)
+    rt = np.asarray(rts_ms, dtype=float)
+    straight = bool(a.size > 1 and np.ptp(a) == 0 and float(np.median(rt)) < straight_line_median_ms)
+    return RespondentScore(rtw, scores, rtw.likely_bot, straight)
