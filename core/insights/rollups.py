@@ -32,7 +32,14 @@ from pejling.core.insights.columns import (
     contribution,
 )
 from pejling.core.insights.goal_scores import Tap, TapLike
-from pejling.tenants.scope import current_tenant_id, tenant_scope
+from pejling.tenants.scope import (
+    TenantScopeViolation,
+    copy_tenant_rows,
+    current_tenant_id,
+    current_tenant_id_or_none,
+    tenant_scope,
+    tenant_sql,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,27 +49,49 @@ FLUSH_KEYS = 2_000_000
 NO_ZONE = UUID(int=0)
 """The zone of rollup rows for responses given outside any zone."""
 
-_KEY = ("tenant_id", "store_id", "zone_id", "channel", "day")
-_DAILY_INSERT = (
-    "INSERT INTO insights_daily (id, " + ", ".join(_KEY) + ", mask, " + ", ".join(SUM_COLUMNS) + ") VALUES ("  # noqa: S608 - constant column names
-    + sql.marks(len(_KEY) + 2 + len(SUM_COLUMNS)) + ") ON CONFLICT (" + ", ".join(_KEY) + ", mask) DO UPDATE SET "
-    + ", ".join(f"{c} = insights_daily.{c} + excluded.{c}" for c in SUM_COLUMNS)
+_KEY = ("store_id", "zone_id", "channel", "day")
+"""The key of a rollup row after its tenant (``tenant_id``, bound by :func:`tenant_sql`)."""
+_CONFLICT = "tenant_id, " + ", ".join(_KEY)
+_DAILY_INSERT = tenant_sql(
+    "INSERT INTO insights_daily (id, tenant_id, " + ", ".join(_KEY) + ", mask, " + ", ".join(SUM_COLUMNS)  # noqa: S608 - constant column names
+    + ") VALUES (?, {tenant}, " + sql.marks(len(_KEY) + 1 + len(SUM_COLUMNS)) + ") ON CONFLICT (" + _CONFLICT
+    + ", mask) DO UPDATE SET " + ", ".join(f"{c} = insights_daily.{c} + excluded.{c}" for c in SUM_COLUMNS)
 )
-_STATEMENT_INSERT = (
-    "INSERT INTO insights_statement_daily (id, " + ", ".join(_KEY) + ", statement_id, " + ", ".join(HISTOGRAM_COLUMNS)  # noqa: S608 - constant column names
-    + ") VALUES (" + sql.marks(len(_KEY) + 2 + len(HISTOGRAM_COLUMNS)) + ") ON CONFLICT (" + ", ".join(_KEY)
-    + ", statement_id) DO UPDATE SET "
+_STATEMENT_INSERT = tenant_sql(
+    "INSERT INTO insights_statement_daily (id, tenant_id, " + ", ".join(_KEY) + ", statement_id, "  # noqa: S608 - constant column names
+    + ", ".join(HISTOGRAM_COLUMNS) + ") VALUES (?, {tenant}, " + sql.marks(len(_KEY) + 1 + len(HISTOGRAM_COLUMNS))
+    + ") ON CONFLICT (" + _CONFLICT + ", statement_id) DO UPDATE SET "
     + ", ".join(f"{c} = insights_statement_daily.{c} + excluded.{c}" for c in HISTOGRAM_COLUMNS)
 )
-_STORE_INSERT = (
-    "INSERT INTO insights_store_daily (id, tenant_id, store_id, day, " + ", ".join(STORE_COLUMNS) + ") VALUES ("  # noqa: S608
-    + sql.marks(4 + len(STORE_COLUMNS)) + ") ON CONFLICT (tenant_id, store_id, day) DO UPDATE SET "
-    + ", ".join(f"{c} = insights_store_daily.{c} + excluded.{c}" for c in STORE_COLUMNS)
+_STORE_INSERT = tenant_sql(
+    "INSERT INTO insights_store_daily (id, tenant_id, store_id, day, " + ", ".join(STORE_COLUMNS)  # noqa: S608
+    + ") VALUES (?, {tenant}, " + sql.marks(2 + len(STORE_COLUMNS)) + ") ON CONFLICT (tenant_id, store_id, day) "
+    + "DO UPDATE SET " + ", ".join(f"{c} = insights_store_daily.{c} + excluded.{c}" for c in STORE_COLUMNS)
 )
-_BUMP = (
-    "INSERT INTO insights_rollup_state (id, tenant_id, version) VALUES (?, ?, 1) "
+_BUMP = tenant_sql(
+    "INSERT INTO insights_rollup_state (id, tenant_id, version) VALUES (?, {tenant}, 1) "
     "ON CONFLICT (tenant_id) DO UPDATE SET version = insights_rollup_state.version + 1"
 )
+_VERSION = tenant_sql("SELECT version FROM insights_rollup_state WHERE tenant_id = {tenant}")
+_STORE_TIMEZONE = tenant_sql("SELECT timezone FROM store WHERE tenant_id = {tenant} AND id = ?")
+_STORE_TIMEZONES = tenant_sql("SELECT id, timezone FROM store WHERE tenant_id = {tenant}")
+_CLEAR = tuple(
+    tenant_sql(f"DELETE FROM {table} WHERE tenant_id = {{tenant}}")  # noqa: S608 - constant table names
+    for table in ("insights_daily", "insights_statement_daily", "insights_store_daily")
+)
+_RESPONSES = "SELECT id, store_id, zone_id, channel, submitted_at, outcome, quality_flags FROM survey_response "
+_FIRST_RESPONSES = tenant_sql(_RESPONSES + "WHERE tenant_id = {tenant} ORDER BY id LIMIT ?")
+_NEXT_RESPONSES = tenant_sql(_RESPONSES + "WHERE tenant_id = {tenant} AND id > ? ORDER BY id LIMIT ?")
+_ANSWERS = tenant_sql(
+    "SELECT a.response_id, a.statement_id, a.goal, a.polarity, a.value, a.reaction_ms, a.warmup "
+    "FROM survey_answer a WHERE a.tenant_id = {tenant} AND a.response_id >= ? AND a.response_id <= ?"
+)
+
+
+def _in_scope(tenant_id: Any) -> None:
+    """Refuse a tenant id that is not the current scope's (the rollups' raw SQL always binds the scope's tenant)."""
+    if sql.as_uuid(tenant_id) != current_tenant_id():
+        raise TenantScopeViolation("rollups of another tenant than the current scope")
 
 
 class ResponseLike(Protocol):
@@ -138,69 +167,54 @@ class _Batch:
         return len(self.daily)
 
     async def write(self, tenant_id: UUID, *, fresh: bool = False) -> None:
-        """Add the gathered deltas to the rollups; ``fresh``: no rollup rows yet (a bulk copy on PostgreSQL)."""
+        """Add the gathered deltas to the current tenant's rollups (``tenant_id`` must be the scope's); ``fresh``:
+        no rollup rows yet (a bulk copy on PostgreSQL)."""
+        _in_scope(tenant_id)
+        daily, statements, stores = self._daily_rows(), self._statement_rows(), self._store_rows()
         if fresh and sql.is_postgres():
-            await self._copy(tenant_id)
-            return
-        rows: list[list[Any]] = []
-        for (store_id, zone_id, channel, day, mask), vec in self.daily.items():
-            values = [
-                int(round(v)) if c in INTEGER_COLUMNS else float(v) for c, v in zip(SUM_COLUMNS, vec, strict=True)
-            ]
-            rows.append([uuid4(), tenant_id, store_id, zone_id, channel, day, mask, *values])
-        await sql.execute_many(_DAILY_INSERT, rows)
-        srows = [
-            [uuid4(), tenant_id, store_id, zone_id, channel, day, statement_id, *counts]
-            for (store_id, zone_id, channel, day, statement_id), counts in self.statements.items()
-        ]
-        await sql.execute_many(_STATEMENT_INSERT, srows)
-        await sql.execute_many(_STORE_INSERT, self._store_rows(tenant_id))
+            await copy_tenant_rows("insights_daily", ["id", *_KEY, "mask", *SUM_COLUMNS], daily)
+            await copy_tenant_rows("insights_statement_daily", ["id", *_KEY, "statement_id", *HISTOGRAM_COLUMNS],
+                                   statements)
+            await copy_tenant_rows("insights_store_daily", ["id", "store_id", "day", *STORE_COLUMNS], stores)
+        else:
+            await _DAILY_INSERT.execute_many(daily)
+            await _STATEMENT_INSERT.execute_many(statements)
+            await _STORE_INSERT.execute_many(stores)
         self.daily.clear()
         self.statements.clear()
         self.stores.clear()
 
-    def _store_rows(self, tenant_id: UUID) -> list[list[Any]]:
+    def _daily_rows(self) -> list[list[Any]]:
         return [
-            [uuid4(), tenant_id, store_id, day,
+            [uuid4(), store_id, zone_id, channel, day, mask,
+             *[int(round(v)) if c in INTEGER_COLUMNS else float(v) for c, v in zip(SUM_COLUMNS, vec, strict=True)]]
+            for (store_id, zone_id, channel, day, mask), vec in self.daily.items()
+        ]
+
+    def _statement_rows(self) -> list[list[Any]]:
+        return [
+            [uuid4(), store_id, zone_id, channel, day, statement_id, *counts]
+            for (store_id, zone_id, channel, day, statement_id), counts in self.statements.items()
+        ]
+
+    def _store_rows(self) -> list[list[Any]]:
+        return [
+            [uuid4(), store_id, day,
              *[int(round(v)) if c in INTEGER_COLUMNS else float(v)
                for c, v in zip(STORE_COLUMNS, vec, strict=True)]]
             for (store_id, day), vec in self.stores.items()
         ]
 
-    async def _copy(self, tenant_id: UUID) -> None:
-        daily = [
-            (uuid4(), tenant_id, store_id, zone_id, channel, day, mask,
-             *[int(round(v)) if c in INTEGER_COLUMNS else float(v) for c, v in zip(SUM_COLUMNS, vec, strict=True)])
-            for (store_id, zone_id, channel, day, mask), vec in self.daily.items()
-        ]
-        statements = [
-            (uuid4(), tenant_id, store_id, zone_id, channel, day, statement_id, *counts)
-            for (store_id, zone_id, channel, day, statement_id), counts in self.statements.items()
-        ]
-        async with sql.client().acquire_connection() as connection:
-            await connection.copy_records_to_table(
-                "insights_daily", records=daily, columns=["id", *_KEY, "mask", *SUM_COLUMNS]
-            )
-            await connection.copy_records_to_table(
-                "insights_statement_daily", records=statements,
-                columns=["id", *_KEY, "statement_id", *HISTOGRAM_COLUMNS],
-            )
-            await connection.copy_records_to_table(
-                "insights_store_daily", records=[tuple(r) for r in self._store_rows(tenant_id)],
-                columns=["id", "tenant_id", "store_id", "day", *STORE_COLUMNS],
-            )
-        self.daily.clear()
-        self.statements.clear()
-        self.stores.clear()
-
 
 async def bump_version(tenant_id: UUID) -> None:
-    await sql.execute(_BUMP, [uuid4(), tenant_id])
+    _in_scope(tenant_id)
+    await _BUMP.execute([uuid4()])
 
 
 async def rollup_version(tenant_id: UUID) -> int:
-    """The tenant's rollup version (0 before the first response)."""
-    rows = await sql.fetch("SELECT version FROM insights_rollup_state WHERE tenant_id = ?", [tenant_id])
+    """The tenant's rollup version (0 before the first response); ``tenant_id`` must be the current scope's."""
+    _in_scope(tenant_id)
+    rows = await _VERSION.rows()
     return int(rows[0]["version"]) if rows else 0
 
 
@@ -220,9 +234,7 @@ async def record_response(
     taps_list = list(taps)
     tenant_id = current_tenant_id()
     if timezone is None:
-        rows = await sql.fetch(
-            "SELECT timezone FROM store WHERE id = ? AND tenant_id = ?", [response.store_id, tenant_id]
-        )
+        rows = await _STORE_TIMEZONE.rows([response.store_id])
         timezone = rows[0]["timezone"] if rows else None
     batch = _Batch()
     batch.add(
@@ -246,39 +258,32 @@ async def record_response(
 async def recompute_rollups(tenant_id: UUID | None = None, *, batch_size: int = 5000) -> int:
     """Rebuild the rollups of a tenant (default: the current scope) from its stored responses; returns how many.
 
-    Runs in one transaction: readers see the old rollups until the new ones are complete.
+    Called outside any scope (the demo seed, a repair) it enters ``tenant_id``'s; inside a tenant's scope it only
+    rebuilds that tenant's. Runs in one transaction: readers see the old rollups until the new ones are complete.
     """
-    tenant = tenant_id or current_tenant_id()
+    tenant = sql.as_uuid(tenant_id) if tenant_id else current_tenant_id()
+    scope = current_tenant_id_or_none()
+    if scope is not None and scope != tenant:
+        raise TenantScopeViolation("rollups of another tenant than the current scope")
     with tenant_scope(tenant):
-        timezones = {
-            sql.as_uuid(r["id"]): r["timezone"]
-            for r in await sql.fetch("SELECT id, timezone FROM store WHERE tenant_id = ?", [tenant])
-        }
+        timezones = {sql.as_uuid(r["id"]): r["timezone"] for r in await _STORE_TIMEZONES.rows()}
         total = 0
         async with in_transaction():
-            await sql.execute("DELETE FROM insights_daily WHERE tenant_id = ?", [tenant])
-            await sql.execute("DELETE FROM insights_statement_daily WHERE tenant_id = ?", [tenant])
-            await sql.execute("DELETE FROM insights_store_daily WHERE tenant_id = ?", [tenant])
+            for clear in _CLEAR:
+                await clear.execute()
             pending = _Batch()
             fresh = True
             after: Any = None
             while True:
-                where = "tenant_id = ?" + (" AND id > ?" if after is not None else "")
-                params: list[Any] = [tenant] + ([after] if after is not None else [])
-                responses = await sql.fetch(
-                    "SELECT id, store_id, zone_id, channel, submitted_at, outcome, quality_flags FROM survey_response "  # noqa: S608
-                    "WHERE " + where + " ORDER BY id LIMIT ?",  # noqa: S608 - fixed text and placeholders only
-                    [*params, batch_size],
-                )
+                if after is None:
+                    responses = await _FIRST_RESPONSES.rows([batch_size])
+                else:
+                    responses = await _NEXT_RESPONSES.rows([after, batch_size])
                 if not responses:
                     break
                 first, last = responses[0]["id"], responses[-1]["id"]
                 taps: dict[str, list[_StatementTap]] = {}
-                for a in await sql.fetch(
-                    "SELECT a.response_id, a.statement_id, a.goal, a.polarity, a.value, a.reaction_ms, a.warmup "
-                    "FROM survey_answer a WHERE a.tenant_id = ? AND a.response_id >= ? AND a.response_id <= ?",
-                    [tenant, first, last],
-                ):
+                for a in await _ANSWERS.rows([first, last]):
                     taps.setdefault(str(a["response_id"]), []).append(
                         _StatementTap(a["statement_id"], a["goal"], int(a["polarity"]), int(a["value"]),
                                       None if a["reaction_ms"] is None else int(a["reaction_ms"]), bool(a["warmup"]))

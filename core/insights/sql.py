@@ -1,58 +1,46 @@
-"""Raw SQL for rollups on SQLite and PostgreSQL: placeholders, parameter types and result values.
+"""Raw SQL for rollups on SQLite and PostgreSQL: parameter types and result values.
 
-Rollups are summed in the database (``SUM`` over narrow numeric columns), which is what keeps dashboards fast. Every
-statement here names ``tenant_id`` explicitly: raw SQL bypasses the tenant-scoped managers, so callers pass the
-tenant of the current scope (:func:`pejling.tenants.scope.current_tenant_id`).
+Rollups are summed in the database (``SUM`` over narrow numeric columns), which is what keeps dashboards fast. Raw SQL
+bypasses the tenant-scoped managers, so every statement runs through :func:`pejling.tenants.scope.tenant_sql`, which
+binds the tenant of the current scope wherever the statement says ``{tenant}``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from tortoise import connections
-from tortoise.backends.base.client import BaseDBAsyncClient
 
 from pejling.core.database import is_postgres as database_is_postgres
-from pejling.core.database import prepare_sql
+from pejling.tenants.scope import TENANT, TenantScopeViolation, current_tenant_id, tenant_sql
+
+_BOUND_TENANT = re.compile(r"(?<![\w.])((?:\w+\.)?tenant_id\s*=\s*)\?")
 
 
-def client() -> BaseDBAsyncClient:
-    """The connection of the current context (a transaction when one is open)."""
-    return connections.get("default")
-
-
-def is_postgres(db: BaseDBAsyncClient | None = None) -> bool:
-    return database_is_postgres(db or client())
-
-
-def prepare(db: BaseDBAsyncClient, sql: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
-    """``?`` placeholders become ``$n`` on PostgreSQL; UUIDs and dates become text on SQLite."""
-    return prepare_sql(db, sql, values)
+def is_postgres() -> bool:
+    return database_is_postgres(connections.get("default"))
 
 
 async def fetch(sql: str, values: Sequence[Any] = ()) -> list[dict[str, Any]]:
-    db = client()
-    query, params = prepare(db, sql, values)
-    return list(await db.execute_query_dict(query, params))
-
-
-async def execute(sql: str, values: Sequence[Any] = ()) -> None:
-    db = client()
-    query, params = prepare(db, sql, values)
-    await db.execute_query(query, params)
-
-
-async def execute_many(sql: str, rows: Sequence[Sequence[Any]]) -> None:
-    if not rows:
-        return
-    db = client()
-    query, _ = prepare(db, sql, rows[0])
-    params = [prepare(db, sql, row)[1] for row in rows]
-    await db.execute_many(query, params)
+    """Rows of a SELECT on tenant rows, for statements written with ``tenant_id = ?`` and the tenant id among
+    ``values`` (the insights readers). Each such value must be the current scope's tenant; the statement then runs
+    through :func:`~pejling.tenants.scope.tenant_sql` with ``{tenant}`` in its place. New code writes ``{tenant}``
+    and calls ``tenant_sql(...).rows(values)`` itself."""
+    tenant = current_tenant_id()
+    rest = list(values)
+    bound = 0
+    for match in _BOUND_TENANT.finditer(sql):
+        at = sql.count("?", 0, match.end() - 1) - bound
+        if at >= len(rest) or str(rest[at]) != str(tenant):
+            raise TenantScopeViolation("raw SQL names another tenant than the current scope")
+        del rest[at]
+        bound += 1
+    return await tenant_sql(_BOUND_TENANT.sub(lambda m: m.group(1) + TENANT, sql)).rows(rest)
 
 
 def marks(count: int) -> str:
