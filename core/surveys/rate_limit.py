@@ -22,7 +22,11 @@ from pejling.core.settings import Settings
 
 @dataclass(frozen=True)
 class Limit:
-    """At most ``count`` new responses per ``window_seconds`` from one client key at one store."""
+    """At most ``count`` submissions per ``window_seconds`` from one client key at one store.
+
+    A submission is any request the ingest takes for a known store: a new response, a refused one, a resend of a
+    stored one and an id conflict alike (a resend answers with a receipt code, so it must not be free).
+    """
 
     count: int = 20
     window_seconds: int = 600
@@ -105,5 +109,6 @@ def limiter_for(settings: Settings) -> Limiter:
 async def check_submission(
     settings: Settings, key: str, store_id: str, *, limiter: Limiter | None = None
 ) -> int | None:
-    """Count one submission of a client key at a store; the Retry-After seconds when over the limit, else None."""
+    """Count one submission (new, resent or conflicting) of a client key at a store; the Retry-After seconds when
+    over the limit, else None."""
     return await (limiter or limiter_for(settings)).hit(f"{key}:{store_id}", SUBMISSION_LIMIT)
