@@ -1,23 +1,22 @@
-"""The insight sections: what the engine returns and the GraphQL API serves, field for field.
+"""The insight sections: what the engine returns, as plain frozen dataclasses (cached and shared between requests).
 
-They are strawberry types (and plain dataclasses), so the engine's result is the API's answer without copying.
-Every number that comes from a sample carries its interval and n; a figure with too few responses has
-``sufficient = false``, a ``note`` saying so, and no value.
+The GraphQL layer (``graphql/insights/sections.py``) serves them field for field as GraphQL types, encoding the
+store, zone and change ids as global ids. Every number that comes from a sample carries its interval and n; a figure
+with too few responses has ``sufficient = False``, a ``note`` saying so, and no value.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
 
-import strawberry
-from strawberry.scalars import JSON
 
-
-@strawberry.type(
-    name="InsightEstimate",
-    description="A value with its confidence interval and n. No value when n is too small.",
-)
+@dataclass(frozen=True)
 class Estimate:
+    """A value with its confidence interval and n. No value when n is too small."""
+
     value: float | None
     low: float | None
     high: float | None
@@ -26,35 +25,33 @@ class Estimate:
     note: str | None = None
 
 
-@strawberry.type(
-    name="InsightGoalProfileItem",
-    description="How well one implicit goal was served and how strongly it was felt.",
-)
+@dataclass(frozen=True)
 class GoalProfileItem:
+    """How well one implicit goal was served (fulfilment, 1-5) and how strongly it was felt (conviction, -1..1)."""
+
     goal: str
-    fulfilment: Estimate = strawberry.field(
-        description="Mean agreement (1-5, reversed items turned) with a t interval."
-    )
-    conviction: Estimate = strawberry.field(
-        description="Reaction-time-weighted conviction on [-1, 1] (mean of per-respondent scores) with a t interval."
-    )
-    pooled_conviction: float | None = strawberry.field(description="Σ w·a / Σ w over every tap of the scope.")
-    shrunk_fulfilment: float | None = strawberry.field(
-        description="Fulfilment shrunk toward the chain mean (empirical Bayes); equals fulfilment for large scopes."
-    )
-    shrinkage: float = strawberry.field(description="The weight B given to the chain mean (0: none, 1: all).")
+    fulfilment: Estimate
+    conviction: Estimate
+    pooled_conviction: float | None
+    """Σ w·a / Σ w over every tap of the scope."""
+    shrunk_fulfilment: float | None
+    """Fulfilment shrunk toward the chain mean (empirical Bayes); equals fulfilment for large scopes."""
+    shrinkage: float
+    """The weight B given to the chain mean (0: none, 1: all)."""
 
 
-@strawberry.type(name="InsightGoalProfile")
+@dataclass(frozen=True)
 class GoalProfile:
-    items: list[GoalProfileItem]
+    items: tuple[GoalProfileItem, ...]
     n: int
     sufficient: bool
     note: str | None = None
 
 
-@strawberry.type(name="InsightDriver", description="One goal's share of the explained variance of the outcome.")
+@dataclass(frozen=True)
 class Driver:
+    """One goal's share of the explained variance of the outcome."""
+
     goal: str
     importance: float | None
     low: float | None
@@ -62,16 +59,14 @@ class Driver:
     share: float | None
 
 
-@strawberry.type(
-    name="InsightKeyDrivers",
-    description="Relative importance of the goals for the outcome; parts sum to R².",
-)
+@dataclass(frozen=True)
 class KeyDrivers:
+    """Relative importance of the goals for the outcome; parts sum to R²."""
+
     method: str
-    basis: str = strawberry.field(
-        description="scope: fitted on this scope, chain: on the whole chain (scope too small)."
-    )
-    drivers: list[Driver]
+    basis: str
+    """scope: fitted on this scope, chain: on the whole chain (scope too small)."""
+    drivers: tuple[Driver, ...]
     r2: float | None
     r2_low: float | None
     r2_high: float | None
@@ -82,33 +77,36 @@ class KeyDrivers:
     note: str | None = None
 
 
-@strawberry.type(name="InsightMapPoint", description="A goal on the importance x performance map.")
+@dataclass(frozen=True)
 class MapPoint:
+    """A goal on the importance x performance map."""
+
     goal: str
     importance: float
     performance: float
     quadrant: str
 
 
-@strawberry.type(
-    name="InsightOptimiseItem",
-    description="A place to optimise, ranked, with levers and projected uplift.",
-)
+@dataclass(frozen=True)
 class OptimiseItem:
+    """A place to optimise, ranked, with the playbook's levers and the projected uplift."""
+
     rank: int
     goal: str
     quadrant: str
     importance: float
     performance: float
-    target: float = strawberry.field(description="The chain's top-quartile store value of this goal.")
-    uplift: Estimate = strawberry.field(
-        description="Projected outcome change (0-10) if the goal reached the target (linear model, associational)."
-    )
-    levers: list[str]
+    target: float
+    """The chain's top-quartile store value of this goal."""
+    uplift: Estimate
+    """Projected outcome change (0-10) if the goal reached the target (linear model, associational)."""
+    levers: tuple[str, ...]
 
 
-@strawberry.type(name="InsightNps", description="Net Promoter Score with an adjusted-Wald interval.")
+@dataclass(frozen=True)
 class NpsScore:
+    """Net Promoter Score with an adjusted-Wald interval."""
+
     value: float | None
     low: float | None
     high: float | None
@@ -120,53 +118,63 @@ class NpsScore:
     note: str | None = None
 
 
-@strawberry.type(name="InsightModelSection", description="A section made by a scoring model plugin from the rollups.")
+@dataclass(frozen=True)
 class ModelSection:
+    """A section made by a scoring model plugin from the rollups; ``figures`` are JSON-compatible."""
+
     model_id: str
     model_version: str
     key: str
     title: str
     sufficient: bool
     note: str | None
-    figures: JSON
+    figures: dict[str, Any]
 
 
-@strawberry.type(name="InsightGoalValue")
+@dataclass(frozen=True)
 class GoalValue:
     goal: str
     value: float | None
     n: int
 
 
-@strawberry.type(name="InsightTrendPoint", description="One day or week of the scope.")
+@dataclass(frozen=True)
 class TrendPoint:
+    """One day or week of the scope."""
+
     start: dt.date
     n: int
     nps: float | None
     outcome_mean: float | None
-    goals: list[GoalValue]
+    goals: tuple[GoalValue, ...]
 
 
-@strawberry.type(name="InsightTrends")
+@dataclass(frozen=True)
 class Trends:
-    daily: list[TrendPoint]
-    weekly: list[TrendPoint]
+    daily: tuple[TrendPoint, ...]
+    weekly: tuple[TrendPoint, ...]
 
 
-@strawberry.type(name="InsightBenchmark", description="A store, zone or channel next to the others.")
+@dataclass(frozen=True)
 class Benchmark:
+    """A store, zone or channel next to the others."""
+
     kind: str
-    key: str = strawberry.field(description="Global id of the store or zone, or the channel name.")
+    """store, zone or channel."""
+    key: UUID | str
+    """The store's or zone's id, or the channel name ("" for responses outside any known zone)."""
     name: str
     n: int
     nps: NpsScore
     outcome_mean: Estimate
-    goals: list[GoalValue]
+    goals: tuple[GoalValue, ...]
     shrinkage: float | None = None
 
 
-@strawberry.type(name="InsightDifferenceInDifferences")
+@dataclass(frozen=True)
 class DiD:
+    """Difference in differences of the outcome with a Welch interval."""
+
     effect: float | None
     low: float | None
     high: float | None
@@ -174,20 +182,18 @@ class DiD:
     p_value: float | None
     treated_change: float | None
     control_change: float | None
-    n: list[int] = strawberry.field(
-        description="Responses: treated before, treated after, control before, control after."
-    )
+    n: tuple[int, ...]
+    """Responses: treated before, treated after, control before, control after."""
     sufficient: bool
     note: str | None = None
 
 
-@strawberry.type(
-    name="InsightStoreChangeEffect",
-    description="Before/after a logged store change against the other stores.",
-)
+@dataclass(frozen=True)
 class StoreChangeEffect:
-    change_id: str
-    store_id: str
+    """Before/after a logged store change against the other stores."""
+
+    change_id: UUID
+    store_id: UUID
     store_name: str
     date: dt.date
     description: str
@@ -195,7 +201,7 @@ class StoreChangeEffect:
     outcome: DiD
 
 
-@strawberry.type(name="InsightDifference")
+@dataclass(frozen=True)
 class Difference:
     name: str
     current: float | None
@@ -207,39 +213,42 @@ class Difference:
     sufficient: bool
 
 
-@strawberry.type(
-    name="InsightComparison",
-    description="The scope compared with the previous period or the other stores.",
-)
+@dataclass(frozen=True)
 class Comparison:
+    """The scope compared with the previous period or the other stores."""
+
     against: str
     period_from: dt.date
     period_to: dt.date
     n: int
-    differences: list[Difference]
+    differences: tuple[Difference, ...]
 
 
-@strawberry.type(name="Insights", description="Insights for a store, zone, group of stores or the chain over a period.")
+@dataclass(frozen=True)
 class Insights:
+    """Insights for a store, zone, group of stores or the chain over a period."""
+
     scope: str
-    store_ids: list[str]
+    store_ids: tuple[UUID, ...]
     period_from: dt.date
     period_to: dt.date
     language: str
-    n: int = strawberry.field(description="Responses counted (quality-flagged ones excluded).")
-    n_flagged: int = strawberry.field(description="Responses flagged as likely bots or straight-liners, left out.")
+    n: int
+    """Responses counted (quality-flagged ones excluded)."""
+    n_flagged: int
+    """Responses flagged as likely bots or straight-liners, left out."""
     rollup_version: int
     profile: GoalProfile
     drivers: KeyDrivers
-    map: list[MapPoint]
-    optimise: list[OptimiseItem]
+    map: tuple[MapPoint, ...]
+    optimise: tuple[OptimiseItem, ...]
     nps: NpsScore
     outcome_mean: Estimate
-    models: list[ModelSection]
+    models: tuple[ModelSection, ...]
     trends: Trends
-    stores: list[Benchmark]
-    zones: list[Benchmark]
-    channels: list[Benchmark]
-    store_changes: list[StoreChangeEffect]
+    stores: tuple[Benchmark, ...]
+    zones: tuple[Benchmark, ...]
+    channels: tuple[Benchmark, ...]
+    store_changes: tuple[StoreChangeEffect, ...]
     comparison: Comparison | None
-    notes: list[str]
+    notes: tuple[str, ...]

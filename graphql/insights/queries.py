@@ -11,10 +11,11 @@ import strawberry
 from pejling.core.insights import engine
 from pejling.core.insights.models import StoreChange
 from pejling.core.insights.scores import get_plugins
-from pejling.core.insights.sections import Insights
+from pejling.core.insights.statistics import MIN_N
 from pejling.core.plugin_manager import Plugins
 from pejling.graphql.context import Info
 from pejling.graphql.errors import ApiError
+from pejling.graphql.insights.sections import Insights
 from pejling.graphql.insights.types import (
     InsightCompareWith,
     InsightScopeInput,
@@ -109,16 +110,17 @@ class InsightsQuery:
             compare_with=compare_with.value if compare_with else None,
             language=language or (tenant.default_language if tenant.default_language in LANGUAGES else "en"),
             channel=channel,
-            min_n=options.min_n if options else engine.st.MIN_N,
+            min_n=options.min_n if options else MIN_N,
             confidence=options.confidence if options else 0.95,
             models=models_,
             visible_store_ids=visible_store_ids(info),
             model_key=tuple(f"{m.id}@{m.version}:{o.min_n}:{o.confidence}" for m, o in models_),
         )
         try:
-            return await engine.insights(request)
+            answer = await engine.insights(request)
         except engine.InsightsRefused as exc:
             raise ApiError(exc.message, "INVALID", field=exc.field) from None
+        return Insights.from_section(answer)
 
     @strawberry.field(description="Logged store changes, newest first; optionally of one store and within a period.")
     async def store_changes(

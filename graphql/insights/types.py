@@ -1,4 +1,4 @@
-"""GraphQL types and inputs of the insights domain (the sections themselves live in ``core/insights/sections.py``)."""
+"""GraphQL types and inputs of the insights domain (the sections themselves are in ``sections.py``)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,98 @@
+"""The key drivers: Shapley importance of the goals for the outcome from rollup moments, and the linear model.
+
+The goal set is the most common goal mask with an outcome; a scope with too few complete responses borrows the
+chain's model (basis ``chain``, with a note). Intervals are a parametric (Wishart) bootstrap: see ``moments.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from pejling.core.insights import moments
+from pejling.core.insights.columns import Q
+from pejling.core.insights.columns import moments as column_moments
+from pejling.core.insights.goal_scores import mask_goals
+from pejling.core.insights.request import Request
+from pejling.core.insights.rollup_sums import Row, add_up, sum_rollups
+from pejling.core.insights.sections import Driver, KeyDrivers
+from pejling.core.insights.statistics.linear_model import LinearFit
+from pejling.core.insights.statistics.minimum_n import MIN_N_DRIVERS, TOO_FEW_RESPONSES
+from pejling.core.insights.statistics.results import FloatArray
+from pejling.core.surveys.bank import GOALS
+
+N_BOOT = 200
+INTERVAL_METHOD = "parametric bootstrap (Wishart)"
+
+
+@dataclass(frozen=True)
+class DriverModel:
+    """The key-drivers section, the linear model fitted on the same moments (None without goals) and its goals."""
+
+    section: KeyDrivers
+    fit: LinearFit | None
+    goals: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Moments:
+    """n, Σz and Σzz' of z = (the goal scores, outcome) over the responses that answered every goal of the set."""
+
+    n: int
+    sums: FloatArray
+    cross: FloatArray
+
+
+def choose_goal_set(by_mask: Sequence[Row]) -> tuple[int, tuple[str, ...]]:
+    """The goal set of the driver model: the most common mask with an outcome and at least two goals."""
+    outcome_bit = 1 << len(GOALS)
+    counts: dict[int, float] = {}
+    for r in by_mask:
+        mask = int(r["mask"])
+        if mask & outcome_bit and len(mask_goals(mask)) >= 2:
+            counts[mask] = counts.get(mask, 0.0) + float(r["x_n"])
+    if not counts:
+        return 0, ()
+    best = max(counts, key=lambda m: (sum(c for k, c in counts.items() if k & m == m), len(mask_goals(m)), m))
+    return best, mask_goals(best)
+
+
+def _moments_of(by_mask: Sequence[Row], mask: int, goals: Sequence[str]) -> _Moments:
+    """The moments of ``goals`` and the outcome, from every mask that includes ``mask``."""
+    chosen = [r for r in by_mask if int(r["mask"]) & mask == mask]
+    n, sums, cross = column_moments(add_up(chosen))
+    idx = [GOALS.index(g) for g in goals] + [Q - 1]
+    return _Moments(n, sums[idx], cross[np.ix_(idx, idx)])
+
+
+async def driver_model(req: Request, by_mask: Sequence[Row], notes: list[str]) -> DriverModel:
+    """Key drivers of the scope (rows summed per goal mask), or of the chain when the scope has too few responses."""
+    mask, goals = choose_goal_set(by_mask)
+    basis = "scope"
+    data = _moments_of(by_mask, mask, goals) if goals else None
+    if data is not None and data.n < max(MIN_N_DRIVERS, len(goals) + 2) and req.scope.kind != "chain":
+        chain_by_mask = await sum_rollups(req, None, req.start, req.end, group=("mask",))
+        chain_mask, chain_goals = choose_goal_set(chain_by_mask)
+        if chain_goals:
+            goals = chain_goals
+            data = _moments_of(chain_by_mask, chain_mask, goals)
+            basis = "chain"
+            notes.append("Key drivers come from the whole chain: this scope has too few complete responses.")
+    if data is None:
+        section = KeyDrivers("shapley", basis, (), None, None, None, 0, 0, INTERVAL_METHOD, False, TOO_FEW_RESPONSES)
+        return DriverModel(section, None, ())
+    boot = moments.bootstrap_importance(data.n, data.sums, data.cross, goals, n_boot=N_BOOT,
+                                        confidence=req.confidence)
+    fit = moments.linear_fit(data.n, data.sums, data.cross, goals)
+    drivers = []
+    if boot.sufficient and boot.importance is not None and boot.low is not None and boot.high is not None:
+        r2 = boot.r2 or 0.0
+        for i, goal in enumerate(goals):
+            importance = boot.importance[i]
+            drivers.append(Driver(goal, importance, boot.low[i], boot.high[i], importance / r2 if r2 > 0 else 0.0))
+        drivers.sort(key=lambda d: -(d.importance or 0.0))
+    section = KeyDrivers("shapley", basis, tuple(drivers), boot.r2, boot.r2_low, boot.r2_high, boot.n, boot.n_boot,
+                         INTERVAL_METHOD, boot.sufficient, boot.note)
+    return DriverModel(section, fit, goals)

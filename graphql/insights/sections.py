@@ -1,0 +1,365 @@
+"""The insight sections as GraphQL types: the core's plain dataclasses (``core/insights/sections.py``) served field
+for field, with store, zone and change ids encoded as global ids. ``Insights.from_section`` converts an answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import fields
+from typing import Any
+from uuid import UUID
+
+import strawberry
+from strawberry.scalars import JSON
+
+from pejling.core.insights import sections
+from pejling.graphql.relay_ids import encode_id
+
+_ID_TYPES = {"store": "Store", "zone": "Zone"}
+"""The global id type of a benchmark's key, by the benchmark's kind."""
+
+
+def _fields(section: Any, **converted: Any) -> dict[str, Any]:
+    """The section's fields by name, with ``converted`` (GraphQL sub-sections, global ids) in place of the core's."""
+    values = {f.name: getattr(section, f.name) for f in fields(section)}
+    values.update(converted)
+    return values
+
+
+@strawberry.type(
+    name="InsightEstimate",
+    description="A value with its confidence interval and n. No value when n is too small.",
+)
+class Estimate:
+    value: float | None
+    low: float | None
+    high: float | None
+    n: int
+    sufficient: bool = True
+    note: str | None = None
+
+    @classmethod
+    def from_section(cls, section: sections.Estimate) -> Estimate:
+        return cls(**_fields(section))
+
+
+@strawberry.type(
+    name="InsightGoalProfileItem",
+    description="How well one implicit goal was served and how strongly it was felt.",
+)
+class GoalProfileItem:
+    goal: str
+    fulfilment: Estimate = strawberry.field(
+        description="Mean agreement (1-5, reversed items turned) with a t interval."
+    )
+    conviction: Estimate = strawberry.field(
+        description="Reaction-time-weighted conviction on [-1, 1] (mean of per-respondent scores) with a t interval."
+    )
+    pooled_conviction: float | None = strawberry.field(description="Σ w·a / Σ w over every tap of the scope.")
+    shrunk_fulfilment: float | None = strawberry.field(
+        description="Fulfilment shrunk toward the chain mean (empirical Bayes); equals fulfilment for large scopes."
+    )
+    shrinkage: float = strawberry.field(description="The weight B given to the chain mean (0: none, 1: all).")
+
+    @classmethod
+    def from_section(cls, section: sections.GoalProfileItem) -> GoalProfileItem:
+        return cls(**_fields(
+            section,
+            fulfilment=Estimate.from_section(section.fulfilment),
+            conviction=Estimate.from_section(section.conviction),
+        ))
+
+
+@strawberry.type(name="InsightGoalProfile")
+class GoalProfile:
+    items: list[GoalProfileItem]
+    n: int
+    sufficient: bool
+    note: str | None = None
+
+    @classmethod
+    def from_section(cls, section: sections.GoalProfile) -> GoalProfile:
+        return cls(**_fields(section, items=[GoalProfileItem.from_section(i) for i in section.items]))
+
+
+@strawberry.type(name="InsightDriver", description="One goal's share of the explained variance of the outcome.")
+class Driver:
+    goal: str
+    importance: float | None
+    low: float | None
+    high: float | None
+    share: float | None
+
+    @classmethod
+    def from_section(cls, section: sections.Driver) -> Driver:
+        return cls(**_fields(section))
+
+
+@strawberry.type(
+    name="InsightKeyDrivers",
+    description="Relative importance of the goals for the outcome; parts sum to R².",
+)
+class KeyDrivers:
+    method: str
+    basis: str = strawberry.field(
+        description="scope: fitted on this scope, chain: on the whole chain (scope too small)."
+    )
+    drivers: list[Driver]
+    r2: float | None
+    r2_low: float | None
+    r2_high: float | None
+    n: int
+    n_boot: int
+    interval_method: str
+    sufficient: bool
+    note: str | None = None
+
+    @classmethod
+    def from_section(cls, section: sections.KeyDrivers) -> KeyDrivers:
+        return cls(**_fields(section, drivers=[Driver.from_section(d) for d in section.drivers]))
+
+
+@strawberry.type(name="InsightMapPoint", description="A goal on the importance x performance map.")
+class MapPoint:
+    goal: str
+    importance: float
+    performance: float
+    quadrant: str
+
+    @classmethod
+    def from_section(cls, section: sections.MapPoint) -> MapPoint:
+        return cls(**_fields(section))
+
+
+@strawberry.type(
+    name="InsightOptimiseItem",
+    description="A place to optimise, ranked, with levers and projected uplift.",
+)
+class OptimiseItem:
+    rank: int
+    goal: str
+    quadrant: str
+    importance: float
+    performance: float
+    target: float = strawberry.field(description="The chain's top-quartile store value of this goal.")
+    uplift: Estimate = strawberry.field(
+        description="Projected outcome change (0-10) if the goal reached the target (linear model, associational)."
+    )
+    levers: list[str]
+
+    @classmethod
+    def from_section(cls, section: sections.OptimiseItem) -> OptimiseItem:
+        return cls(**_fields(section, uplift=Estimate.from_section(section.uplift), levers=list(section.levers)))
+
+
+@strawberry.type(name="InsightNps", description="Net Promoter Score with an adjusted-Wald interval.")
+class NpsScore:
+    value: float | None
+    low: float | None
+    high: float | None
+    n: int
+    promoters: int
+    passives: int
+    detractors: int
+    sufficient: bool
+    note: str | None = None
+
+    @classmethod
+    def from_section(cls, section: sections.NpsScore) -> NpsScore:
+        return cls(**_fields(section))
+
+
+@strawberry.type(name="InsightModelSection", description="A section made by a scoring model plugin from the rollups.")
+class ModelSection:
+    model_id: str
+    model_version: str
+    key: str
+    title: str
+    sufficient: bool
+    note: str | None
+    figures: JSON
+
+    @classmethod
+    def from_section(cls, section: sections.ModelSection) -> ModelSection:
+        return cls(**_fields(section))
+
+
+@strawberry.type(name="InsightGoalValue")
+class GoalValue:
+    goal: str
+    value: float | None
+    n: int
+
+    @classmethod
+    def from_section(cls, section: sections.GoalValue) -> GoalValue:
+        return cls(**_fields(section))
+
+
+@strawberry.type(name="InsightTrendPoint", description="One day or week of the scope.")
+class TrendPoint:
+    start: dt.date
+    n: int
+    nps: float | None
+    outcome_mean: float | None
+    goals: list[GoalValue]
+
+    @classmethod
+    def from_section(cls, section: sections.TrendPoint) -> TrendPoint:
+        return cls(**_fields(section, goals=[GoalValue.from_section(g) for g in section.goals]))
+
+
+@strawberry.type(name="InsightTrends")
+class Trends:
+    daily: list[TrendPoint]
+    weekly: list[TrendPoint]
+
+    @classmethod
+    def from_section(cls, section: sections.Trends) -> Trends:
+        return cls(
+            daily=[TrendPoint.from_section(p) for p in section.daily],
+            weekly=[TrendPoint.from_section(p) for p in section.weekly],
+        )
+
+
+@strawberry.type(name="InsightBenchmark", description="A store, zone or channel next to the others.")
+class Benchmark:
+    kind: str
+    key: str = strawberry.field(description="Global id of the store or zone, or the channel name.")
+    name: str
+    n: int
+    nps: NpsScore
+    outcome_mean: Estimate
+    goals: list[GoalValue]
+    shrinkage: float | None = None
+
+    @classmethod
+    def from_section(cls, section: sections.Benchmark) -> Benchmark:
+        return cls(**_fields(
+            section,
+            key=encode_id(_ID_TYPES[section.kind], section.key) if isinstance(section.key, UUID) else section.key,
+            nps=NpsScore.from_section(section.nps),
+            outcome_mean=Estimate.from_section(section.outcome_mean),
+            goals=[GoalValue.from_section(g) for g in section.goals],
+        ))
+
+
+@strawberry.type(name="InsightDifferenceInDifferences")
+class DiD:
+    effect: float | None
+    low: float | None
+    high: float | None
+    se: float | None
+    p_value: float | None
+    treated_change: float | None
+    control_change: float | None
+    n: list[int] = strawberry.field(
+        description="Responses: treated before, treated after, control before, control after."
+    )
+    sufficient: bool
+    note: str | None = None
+
+    @classmethod
+    def from_section(cls, section: sections.DiD) -> DiD:
+        return cls(**_fields(section, n=list(section.n)))
+
+
+@strawberry.type(
+    name="InsightStoreChangeEffect",
+    description="Before/after a logged store change against the other stores.",
+)
+class StoreChangeEffect:
+    change_id: str
+    store_id: str
+    store_name: str
+    date: dt.date
+    description: str
+    window_days: int
+    outcome: DiD
+
+    @classmethod
+    def from_section(cls, section: sections.StoreChangeEffect) -> StoreChangeEffect:
+        return cls(**_fields(
+            section,
+            change_id=encode_id("StoreChange", section.change_id),
+            store_id=encode_id("Store", section.store_id),
+            outcome=DiD.from_section(section.outcome),
+        ))
+
+
+@strawberry.type(name="InsightDifference")
+class Difference:
+    name: str
+    current: float | None
+    other: float | None
+    difference: float | None
+    low: float | None
+    high: float | None
+    p_value: float | None
+    sufficient: bool
+
+    @classmethod
+    def from_section(cls, section: sections.Difference) -> Difference:
+        return cls(**_fields(section))
+
+
+@strawberry.type(
+    name="InsightComparison",
+    description="The scope compared with the previous period or the other stores.",
+)
+class Comparison:
+    against: str
+    period_from: dt.date
+    period_to: dt.date
+    n: int
+    differences: list[Difference]
+
+    @classmethod
+    def from_section(cls, section: sections.Comparison) -> Comparison:
+        return cls(**_fields(section, differences=[Difference.from_section(d) for d in section.differences]))
+
+
+@strawberry.type(name="Insights", description="Insights for a store, zone, group of stores or the chain over a period.")
+class Insights:
+    scope: str
+    store_ids: list[str]
+    period_from: dt.date
+    period_to: dt.date
+    language: str
+    n: int = strawberry.field(description="Responses counted (quality-flagged ones excluded).")
+    n_flagged: int = strawberry.field(description="Responses flagged as likely bots or straight-liners, left out.")
+    rollup_version: int
+    profile: GoalProfile
+    drivers: KeyDrivers
+    map: list[MapPoint]
+    optimise: list[OptimiseItem]
+    nps: NpsScore
+    outcome_mean: Estimate
+    models: list[ModelSection]
+    trends: Trends
+    stores: list[Benchmark]
+    zones: list[Benchmark]
+    channels: list[Benchmark]
+    store_changes: list[StoreChangeEffect]
+    comparison: Comparison | None
+    notes: list[str]
+
+    @classmethod
+    def from_section(cls, section: sections.Insights) -> Insights:
+        return cls(**_fields(
+            section,
+            store_ids=[encode_id("Store", s) for s in section.store_ids],
+            profile=GoalProfile.from_section(section.profile),
+            drivers=KeyDrivers.from_section(section.drivers),
+            map=[MapPoint.from_section(p) for p in section.map],
+            optimise=[OptimiseItem.from_section(o) for o in section.optimise],
+            nps=NpsScore.from_section(section.nps),
+            outcome_mean=Estimate.from_section(section.outcome_mean),
+            models=[ModelSection.from_section(m) for m in section.models],
+            trends=Trends.from_section(section.trends),
+            stores=[Benchmark.from_section(b) for b in section.stores],
+            zones=[Benchmark.from_section(b) for b in section.zones],
+            channels=[Benchmark.from_section(b) for b in section.channels],
+            store_changes=[StoreChangeEffect.from_section(c) for c in section.store_changes],
+            comparison=Comparison.from_section(section.comparison) if section.comparison is not None else None,
+            notes=list(section.notes),
+        ))
