@@ -7,8 +7,9 @@ from uuid import UUID
 
 from pejling.core.insights import sql
 from pejling.core.insights.chain import Chain
+from pejling.core.insights.columns import STORE_COLUMNS
 from pejling.core.insights.request import Request
-from pejling.core.insights.rollup_sums import CHAIN_COLUMNS, goal_values, nps_score, outcome_mean, sum_rollups
+from pejling.core.insights.rollup_sums import goal_values, nps_score, outcome_mean, sum_rollups
 from pejling.core.insights.rollups import NO_ZONE
 from pejling.core.insights.sections import Benchmark, GoalValue
 from pejling.core.surveys.bank import GOALS
@@ -36,7 +37,7 @@ def store_benchmarks(req: Request, chain: Chain, stores: Mapping[UUID, Store]) -
 
 async def zone_benchmarks(req: Request) -> tuple[Benchmark, ...]:
     """The scope's zones; responses outside any (still existing) zone are "No zone"."""
-    rows = await sum_rollups(req, req.scope, req.start, req.end, group=("zone_id",), columns=CHAIN_COLUMNS)
+    rows = await sum_rollups(req, req.scope, req.start, req.end, group=("zone_id",), columns=STORE_COLUMNS)
     zone_ids = [sql.as_uuid(r["zone_id"]) for r in rows]
     zones = {z.id: z for z in await Zone.filter(id__in=[z for z in zone_ids if z != NO_ZONE])}
     benchmarks = []
@@ -50,7 +51,7 @@ async def zone_benchmarks(req: Request) -> tuple[Benchmark, ...]:
 
 async def channel_benchmarks(req: Request) -> tuple[Benchmark, ...]:
     """The scope's channels, most responses first."""
-    rows = await sum_rollups(req, req.scope, req.start, req.end, group=("channel",), columns=CHAIN_COLUMNS)
+    rows = await sum_rollups(req, req.scope, req.start, req.end, group=("channel",), columns=STORE_COLUMNS)
     return tuple(
         Benchmark("channel", r["channel"], r["channel"], int(r["n"]), nps_score(r, req), outcome_mean(r, req),
                   goal_values(r))

@@ -14,8 +14,9 @@ from uuid import UUID
 import numpy as np
 
 from pejling.core.insights import sql
+from pejling.core.insights.columns import STORE_COLUMNS
 from pejling.core.insights.request import Request
-from pejling.core.insights.rollup_sums import CHAIN_COLUMNS, Row, sum_rollups, variance
+from pejling.core.insights.rollup_sums import Row, sum_rollups, variance
 from pejling.core.insights.statistics.shrinkage import shrink_toward_mean
 from pejling.core.surveys.bank import GOALS
 
@@ -53,7 +54,7 @@ class Chain:
 
 async def read_chain(req: Request) -> Chain:
     """Sum the chain view per store over the period and shrink every goal's store means."""
-    rows = await sum_rollups(req, None, req.start, req.end, group=("store_id",), columns=CHAIN_COLUMNS, coarse=True)
+    rows = await sum_rollups(req, None, req.start, req.end, group=("store_id",), columns=STORE_COLUMNS, coarse=True)
     by_store = {sql.as_uuid(r["store_id"]): r for r in rows}
     store_ids = sorted(by_store)
     shrunk: dict[str, dict[UUID, Shrunk]] = {}

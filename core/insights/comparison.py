@@ -9,8 +9,9 @@ from datetime import timedelta
 from scipy import stats
 
 from pejling.core.insights import sql
+from pejling.core.insights.columns import STORE_COLUMNS
 from pejling.core.insights.request import Request
-from pejling.core.insights.rollup_sums import CHAIN_COLUMNS, add_up, outcome_histogram, sum_rollups, variance
+from pejling.core.insights.rollup_sums import add_up, outcome_histogram, sum_rollups, variance
 from pejling.core.insights.sections import Comparison, Difference
 from pejling.core.insights.statistics.outcomes import nps_difference_z, nps_from_counts
 from pejling.core.insights.statistics.results import z_critical
@@ -22,7 +23,7 @@ async def comparison(req: Request, total: Mapping[str, float]) -> Comparison:
     if req.compare_with == "previousPeriod":
         length = (req.end - req.start).days + 1
         start, end = req.start - timedelta(days=length), req.start - timedelta(days=1)
-        other_rows = await sum_rollups(req, req.scope, start, end, columns=CHAIN_COLUMNS)
+        other_rows = await sum_rollups(req, req.scope, start, end, columns=STORE_COLUMNS)
         against = "previousPeriod"
     else:
         start, end = req.start, req.end
@@ -30,10 +31,10 @@ async def comparison(req: Request, total: Mapping[str, float]) -> Comparison:
             other_rows = []
         else:
             marks = sql.marks(len(req.scope.store_ids))
-            other_rows = await sum_rollups(req, None, start, end, columns=CHAIN_COLUMNS, coarse=True,
+            other_rows = await sum_rollups(req, None, start, end, columns=STORE_COLUMNS, coarse=True,
                                            extra=f"store_id NOT IN ({marks})", extra_params=req.scope.store_ids)
         against = "stores"
-    other = add_up(other_rows, CHAIN_COLUMNS)
+    other = add_up(other_rows, STORE_COLUMNS)
     differences = [_nps_difference(req, total, other)]
     differences += [_goal_difference(req, goal, total, other) for goal in GOALS]
     return Comparison(against, start, end, int(other["n"]), tuple(differences))

@@ -12,15 +12,12 @@ from datetime import date
 from typing import Any
 
 from pejling.core.insights import sql
-from pejling.core.insights.columns import OUTCOME_POINTS, STORE_COLUMNS, SUM_COLUMNS
+from pejling.core.insights.columns import OUTCOME_POINTS, SUM_COLUMNS
 from pejling.core.insights.request import Request, Scope
 from pejling.core.insights.sections import Estimate, GoalValue, NpsScore
 from pejling.core.insights.statistics import minimum_n
 from pejling.core.insights.statistics.outcomes import mean_interval, nps_from_counts
 from pejling.core.surveys.bank import GOALS
-
-CHAIN_COLUMNS = STORE_COLUMNS
-"""The columns the per-store-day chain view holds: the outcome histogram and per goal ``n, s, ss``."""
 
 Row = Mapping[str, Any]
 

@@ -9,9 +9,10 @@ from datetime import timedelta
 from uuid import UUID
 
 from pejling.core.insights import sql
+from pejling.core.insights.columns import STORE_COLUMNS
 from pejling.core.insights.models import StoreChange
 from pejling.core.insights.request import Request
-from pejling.core.insights.rollup_sums import CHAIN_COLUMNS, Row, add_up, outcome_moments, sum_rollups, variance
+from pejling.core.insights.rollup_sums import Row, add_up, outcome_moments, sum_rollups, variance
 from pejling.core.insights.sections import DiD, StoreChangeEffect
 from pejling.core.insights.statistics.effects import GroupSummary, difference_in_differences_from_summaries
 from pejling.tenants.models import Store
@@ -35,7 +36,7 @@ async def store_change_effect(req: Request, change: StoreChange, store_name: str
     """Outcome before/after a change in its store against every other store (difference in differences)."""
     before_start = change.date - timedelta(days=CHANGE_WINDOW_DAYS)
     after_end = change.date + timedelta(days=CHANGE_WINDOW_DAYS - 1)
-    rows = await sum_rollups(req, None, before_start, after_end, group=("store_id", "day"), columns=CHAIN_COLUMNS,
+    rows = await sum_rollups(req, None, before_start, after_end, group=("store_id", "day"), columns=STORE_COLUMNS,
                              coarse=True)
     cells: dict[tuple[bool, bool], list[Row]] = {(t, a): [] for t in (True, False) for a in (True, False)}
     for r in rows:
@@ -56,7 +57,7 @@ async def store_change_effect(req: Request, change: StoreChange, store_name: str
 
 def _outcome_summary(rows: Sequence[Row]) -> GroupSummary:
     """Mean, variance and n of the outcome over one group-period's rows."""
-    n, total, total_sq = outcome_moments(add_up(rows, CHAIN_COLUMNS))
+    n, total, total_sq = outcome_moments(add_up(rows, STORE_COLUMNS))
     if n == 0:
         return GroupSummary(math.nan, math.nan, 0)
     return GroupSummary(total / n, variance(n, total, total_sq), n)

@@ -5,19 +5,20 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from pejling.core.insights import sql
+from pejling.core.insights.columns import STORE_COLUMNS
 from pejling.core.insights.request import Request
-from pejling.core.insights.rollup_sums import CHAIN_COLUMNS, Row, add_up, goal_values, outcome_histogram, sum_rollups
+from pejling.core.insights.rollup_sums import Row, add_up, goal_values, outcome_histogram, sum_rollups
 from pejling.core.insights.sections import TrendPoint, Trends
 
 
 async def trends(req: Request) -> Trends:
-    rows = await sum_rollups(req, req.scope, req.start, req.end, group=("day",), columns=CHAIN_COLUMNS, coarse=True)
+    rows = await sum_rollups(req, req.scope, req.start, req.end, group=("day",), columns=STORE_COLUMNS, coarse=True)
     by_day = sorted(((sql.as_date(r["day"]), r) for r in rows), key=lambda pair: pair[0])
     weeks: dict[date, list[Row]] = {}
     for day, row in by_day:
         weeks.setdefault(day - timedelta(days=day.weekday()), []).append(row)
     daily = tuple(_point(day, row) for day, row in by_day)
-    weekly = tuple(_point(week, add_up(week_rows, CHAIN_COLUMNS)) for week, week_rows in sorted(weeks.items()))
+    weekly = tuple(_point(week, add_up(week_rows, STORE_COLUMNS)) for week, week_rows in sorted(weeks.items()))
     return Trends(daily, weekly)
 
 

@@ -8,6 +8,7 @@ from uuid import UUID
 
 import strawberry
 
+from pejling.core.contracts import LANGUAGES
 from pejling.core.insights import engine
 from pejling.core.insights.models import StoreChange
 from pejling.core.insights.scores import get_plugins
@@ -27,8 +28,6 @@ from pejling.graphql.permissions import require_tenant
 from pejling.graphql.relay_ids import decode_id
 from pejling.graphql.tenants.types import visible_store_ids
 from pejling.tenants import models
-
-LANGUAGES = ("da", "nb", "sv", "en")
 
 
 def _not_found(what: str) -> ApiError:
