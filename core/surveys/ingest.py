@@ -29,7 +29,7 @@ from pejling.core.surveys import hooks
 from pejling.core.surveys.bank import LANGUAGES
 from pejling.core.surveys.invitations import find_invitation
 from pejling.core.surveys.models import CHANNELS, Answer, Invitation, Response, SurveyVersion
-from pejling.core.surveys.quality import TapForQuality, quality_flags
+from pejling.core.surveys.quality import CLOCK_ADJUSTED, MAX_DURATION_MS, TapForQuality, quality_flags
 from pejling.core.surveys.rate_limit import check_submission, client_key
 from pejling.core.surveys.receipts import new_receipt_code
 from pejling.core.surveys.survey import available_statements
@@ -48,8 +48,9 @@ OUTCOME_MIN, OUTCOME_MAX = 0, 10
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 VIA = ("json", "form", "graphql")
-#: Times outside [now - MAX_TIME_AGE, now + MAX_CLOCK_AHEAD] are refused (``time_out_of_range``). The past allows an
-#: offline outbox that waited long; the future allows a phone clock a little ahead (or a wrong time zone).
+#: Times outside [now - MAX_TIME_AGE, now + MAX_CLOCK_AHEAD] come from a phone clock that is off: they are moved to
+#: now and flagged (see ``_shopper_times``). The past allows an offline outbox that waited long; the future a phone
+#: clock a little ahead (or a wrong time zone).
 MAX_TIME_AGE = timedelta(days=366)
 MAX_CLOCK_AHEAD = timedelta(days=2)
 _RECEIPT_ATTEMPTS = 5
@@ -134,18 +135,38 @@ def _parse_time(value: Any, field: str) -> datetime:
         raise IngestRefused(422, "invalid_time", f"{field} must be an ISO 8601 time with an offset.", field) from None
 
 
-def _time(value: Any, field: str, now: datetime) -> datetime:
-    """A shopper's time: ISO 8601 with an offset, within the window around ``now`` (else ``time_out_of_range``)."""
-    moment = _parse_time(value, field)
-    if not now - MAX_TIME_AGE <= moment <= now + MAX_CLOCK_AHEAD:
-        raise IngestRefused(
-            422,
-            "time_out_of_range",
-            f"{field} must lie within the last {MAX_TIME_AGE.days} days and at most {MAX_CLOCK_AHEAD.days} days "
-            "ahead (check the device clock).",
-            field,
-        )
-    return moment
+def _in_window(moment: datetime, now: datetime) -> bool:
+    return now - MAX_TIME_AGE <= moment <= now + MAX_CLOCK_AHEAD
+
+
+def _out_of_range(field: str) -> IngestRefused:
+    return IngestRefused(
+        422,
+        "time_out_of_range",
+        f"{field} must lie within the last {MAX_TIME_AGE.days} days and at most {MAX_CLOCK_AHEAD.days} days "
+        "ahead (check the device clock).",
+        field,
+    )
+
+
+def _shopper_times(payload: Mapping[str, Any], now: datetime, *, via: str) -> tuple[datetime, datetime, bool]:
+    """``started_at`` and ``submitted_at`` in UTC, and whether they had to be moved (the phone's clock was off).
+
+    A phone whose clock is far off (outside the window around ``now``) still has its answers kept: both times are
+    moved so that the submission is *now*, the time it took is kept when it is plausible, and the response is
+    flagged ``clock_adjusted``. The plain form's start time comes from our own page, so there a time outside the
+    window is refused (the page is shown again with a fresh one).
+    """
+    started = _parse_time(payload.get("started_at"), "started_at")
+    submitted = _parse_time(payload.get("submitted_at"), "submitted_at")
+    if _in_window(started, now) and _in_window(submitted, now):
+        return started, submitted, False
+    if via == "form":
+        raise _out_of_range("started_at" if not _in_window(started, now) else "submitted_at")
+    took = submitted - started
+    if not timedelta(0) <= took <= timedelta(milliseconds=MAX_DURATION_MS):
+        took = timedelta(0)  # no usable duration: flagged impossible_duration by the quality checks
+    return now - took, now, True
 
 
 def is_slug(value: object) -> bool:
@@ -197,6 +218,7 @@ class _Checked:
     language: str
     started_at: datetime
     submitted_at: datetime
+    clock_adjusted: bool
     taps: list[_Tap]
     outcome: int | None
     comment: str
@@ -205,7 +227,7 @@ class _Checked:
     device_class: str
 
 
-async def _check(payload: Mapping[str, Any], store: Store, user_agent: str, now: datetime) -> _Checked:
+async def _check(payload: Mapping[str, Any], store: Store, user_agent: str, now: datetime, via: str) -> _Checked:
     version_id = _uuid(payload.get("survey_version_id"), "survey_version_id")
     version = await SurveyVersion.get_or_none(id=version_id)
     if version is None:
@@ -241,8 +263,7 @@ async def _check(payload: Mapping[str, Any], store: Store, user_agent: str, now:
         if zone is None and invitation.zone_id is not None:
             zone = await Zone.get_or_none(id=invitation.zone_id)
 
-    started_at = _time(payload.get("started_at"), "started_at", now)
-    submitted_at = _time(payload.get("submitted_at"), "submitted_at", now)
+    started_at, submitted_at, clock_adjusted = _shopper_times(payload, now, via=via)
 
     answers = payload.get("answers")
     if not isinstance(answers, list) or not answers:
@@ -335,6 +356,7 @@ async def _check(payload: Mapping[str, Any], store: Store, user_agent: str, now:
         language=str(language),
         started_at=started_at,
         submitted_at=submitted_at,
+        clock_adjusted=clock_adjusted,
         taps=taps,
         outcome=outcome,
         comment=comment,
@@ -485,6 +507,8 @@ async def _store(
 ) -> Response:
     taps_for_quality = [TapForQuality(t.value, t.reaction_ms, t.warmup) for t in checked.taps]
     flags = quality_flags(taps_for_quality, checked.started_at, checked.submitted_at)
+    if checked.clock_adjusted:
+        flags.append(CLOCK_ADJUSTED)
     duration_ms = int((checked.submitted_at - checked.started_at).total_seconds() * 1000)
     duration_ms = max(-(2**31) + 1, min(duration_ms, 2**31 - 1))
     for _attempt in range(_RECEIPT_ATTEMPTS):
@@ -607,7 +631,7 @@ async def ingest_response(
         if existing is not None and await _is_resend(existing, store, via, canonical):
             return _result(existing, duplicate=True)
         try:
-            checked = await _check(payload, store, user_agent, now)
+            checked = await _check(payload, store, user_agent, now, via)
         except IngestRefused:
             # A twin of this very submission may have been stored meanwhile (it used the invitation, say): it wins.
             late = await _stored_under(response_id) if existing is None else None

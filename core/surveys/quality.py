@@ -12,7 +12,9 @@ from pejling.core.insights.statistics.reaction_times import normalise_reaction_t
 FAST_TAPS = "fast_taps"
 STRAIGHT_LINE = "straight_line"
 IMPOSSIBLE_DURATION = "impossible_duration"
-FLAGS = (FAST_TAPS, STRAIGHT_LINE, IMPOSSIBLE_DURATION)
+#: Set by the ingest, not here: the phone's clock was far off, so the response's times were moved to its arrival.
+CLOCK_ADJUSTED = "clock_adjusted"
+FLAGS = (FAST_TAPS, STRAIGHT_LINE, IMPOSSIBLE_DURATION, CLOCK_ADJUSTED)
 
 #: Straight-lining counts only with at least this many scored answers, all equal, and a median tap under TINY_MS.
 STRAIGHT_LINE_MIN_ANSWERS = 4

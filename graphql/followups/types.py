@@ -139,7 +139,8 @@ class ResponseNode(relay.Node):
     duration_ms: int
     outcome: int | None = strawberry.field(description="The outcome question, 0–10; null when skipped.")
     comment: str
-    quality_flags: list[str] = strawberry.field(description="fast_taps, straight_line, impossible_duration.")
+    quality_flags: list[str] = strawberry.field(
+        description="fast_taps, straight_line, impossible_duration, clock_adjusted.")
     consent_contact: bool = strawberry.field(description="The shopper agreed to be contacted (replyToShopper works).")
     store_id: strawberry.Private[UUID]
     zone_id: strawberry.Private[UUID | None]

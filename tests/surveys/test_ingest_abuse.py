@@ -85,13 +85,34 @@ async def test_times_without_a_utc_time_are_a_clear_422(
     ids=["older than the window", "beyond clock skew", "epoch", "far future"],
 )
 @pytest.mark.parametrize("field", ["started_at", "submitted_at"])
-async def test_times_outside_the_window_are_refused(
+async def test_a_phone_clock_far_off_keeps_the_answers_moved_to_their_arrival_and_flagged(
     client: httpx.AsyncClient, shop: Shop, field: str, moment: Any
 ) -> None:
-    reply = await post(client, shop, shop.payload(**{field: moment(datetime.now(UTC)).isoformat()}))
-    assert reply.status_code == 422, reply.text
-    assert reply.json()["error"] == "time_out_of_range" and reply.json()["field"] == field
-    assert await stored(shop) == (0, 0)
+    """Shopper data is never lost to a wrong clock: the times move to the arrival, the rest is kept and flagged."""
+    now = datetime.now(UTC)
+    sent = shop.payload()
+    took = datetime.fromisoformat(sent["submitted_at"]) - datetime.fromisoformat(sent["started_at"])
+    if field == "started_at":
+        payload = shop.payload(started_at=moment(now).isoformat())
+    else:  # the whole clock is off: both times shifted alike, so the time it took is still known
+        shift = moment(now) - datetime.fromisoformat(sent["submitted_at"])
+        payload = shop.payload(started_at=(datetime.fromisoformat(sent["started_at"]) + shift).isoformat(),
+                               submitted_at=moment(now).isoformat())
+    reply = await post(client, shop, payload)
+    assert reply.status_code == 201, reply.text
+    assert await stored(shop) == (1, len(payload["answers"]))
+    with tenant_scope(shop.tenant.id):
+        response = await Response.get(id=payload["id"])
+    assert abs(response.submitted_at - datetime.now(UTC)) < timedelta(minutes=1)
+    assert now - MAX_TIME_AGE <= response.started_at <= response.submitted_at
+    assert "clock_adjusted" in response.quality_flags
+    if field == "submitted_at":
+        assert response.submitted_at - response.started_at == took
+    else:  # a start years before the submission is no duration: none is invented
+        assert response.started_at == response.submitted_at and "impossible_duration" in response.quality_flags
+    again = await post(client, shop, payload)  # the outbox resends the same body: the same receipt, one row
+    assert again.status_code in (200, 201) and again.json()["receipt_code"] == reply.json()["receipt_code"]
+    assert await stored(shop) == (1, len(payload["answers"]))
 
 
 async def test_times_inside_the_window_are_kept_as_sent(client: httpx.AsyncClient, shop: Shop) -> None:
