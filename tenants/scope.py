@@ -212,6 +212,7 @@ _TABLE = re.compile(r"\b(?:FROM|JOIN)\s+[A-Za-z_]", re.IGNORECASE)
 _TENANT_TEST = re.compile(r"(?<![\w.])(?:\w+\.)?tenant_id\s*(=|<>|!=|<|>|\bIN\b|\bIS\b|\bLIKE\b)\s*(\{tenant\})?",
                           re.IGNORECASE)
 _CONFLICT = re.compile(r"\bON\s+CONFLICT\s*\(([^)]*)\)\s*DO\s+UPDATE\b", re.IGNORECASE)
+_DO_UPDATE = re.compile(r"\bDO\s+UPDATE\b", re.IGNORECASE)
 _INSERT = re.compile(r"^\s*INSERT\s+INTO\s+\w+\s*\(([^)]*)\)\s*VALUES\s*", re.IGNORECASE)
 
 
@@ -253,8 +254,8 @@ def _check_tenant_sql(sql: str) -> None:
 
     * one statement, SELECT / WITH / INSERT / UPDATE / DELETE;
     * ``tenant_id`` compared only as ``tenant_id = {tenant}`` (so a statement cannot move rows to another tenant);
-    * a ``[alias.]tenant_id = {tenant}`` after WHERE, AND or ON for every table named after FROM or JOIN, never
-      next to an OR at the same level of parentheses;
+    * a ``[alias.]tenant_id = {tenant}`` after WHERE, AND or ON for every table named after FROM or JOIN (also a
+      ``FROM`` inside ``EXTRACT(… FROM …)`` counts), never next to an OR at the same level of parentheses;
     * in an INSERT, ``{tenant}`` as the value of its ``tenant_id`` column, and the tenant in the conflict target of
       ``ON CONFLICT (...) DO UPDATE``.
     """
@@ -288,7 +289,8 @@ def _check_insert(text: str) -> None:
     if TENANT not in text:
         raise TenantSQLRefused("an INSERT of tenant rows gives tenant_id the value {tenant}")
     conflict = _CONFLICT.search(text)
-    if conflict and "tenant_id" not in [c.strip().lower() for c in conflict.group(1).split(",")]:
+    targets = [c.strip().lower() for c in conflict.group(1).split(",")] if conflict else []
+    if _DO_UPDATE.search(text) and "tenant_id" not in targets:
         raise TenantSQLRefused("ON CONFLICT (...) DO UPDATE of tenant rows needs tenant_id in the conflict target")
     insert = _INSERT.match(text)
     if insert is None:
@@ -305,11 +307,15 @@ class Statement:
     """Raw SQL written with ``?`` for values (and ``{tenant}`` for the scope's tenant), run on the connection of the
     current context (the open transaction, if any) on SQLite or PostgreSQL (:func:`pejling.core.database.prepare_sql`).
 
-    Made only by :func:`tenant_sql` and :func:`all_tenants_sql`; check and text are fixed when it is made (so a module
-    may keep its statements as constants), the tenant is read from the scope each time it runs.
+    Made by :func:`tenant_sql` and :func:`all_tenants_sql`; it is checked when it is made (so a module may keep its
+    statements as constants), and reads the tenant from the scope each time it runs.
     """
 
     def __init__(self, sql: str, *, cross_tenant: bool) -> None:
+        if not cross_tenant:
+            _check_tenant_sql(sql)
+        elif TENANT in sql:
+            raise TenantSQLRefused("all_tenants_sql has no tenant to put in {tenant}; use tenant_sql")
         self.sql = sql
         self.cross_tenant = cross_tenant
         masked = _masked(sql)
@@ -319,7 +325,7 @@ class Statement:
     def __repr__(self) -> str:
         return f"<Statement {'all tenants' if self.cross_tenant else 'tenant'}: {self.sql!r}>"
 
-    def _scope(self) -> UUID | None:
+    def _tenant(self) -> UUID | None:
         value = _scope.get()
         if self.cross_tenant:
             if value is not _ALL:
@@ -337,21 +343,21 @@ class Statement:
     async def rows(self, values: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """The rows the statement returns (a SELECT, or anything with RETURNING), as dicts."""
         client = connections.get("default")
-        query, params = prepare_sql(client, self._text, self._values(self._scope(), values))
+        query, params = prepare_sql(client, self._text, self._values(self._tenant(), values))
         return list(await client.execute_query_dict(query, params))
 
     async def execute(self, values: Sequence[Any] = ()) -> int:
         """Run the statement; returns how many rows it changed."""
         client = connections.get("default")
-        query, params = prepare_sql(client, self._text, self._values(self._scope(), values))
+        query, params = prepare_sql(client, self._text, self._values(self._tenant(), values))
         changed, _ = await client.execute_query(query, params)
         return int(changed)
 
-    async def execute_many(self, rows: Sequence[Sequence[Any]]) -> None:
+    async def execute_batch(self, rows: Sequence[Sequence[Any]]) -> None:
         """Run the statement once per row of values (one round trip where the driver allows)."""
         if not rows:
             return
-        tenant = self._scope()
+        tenant = self._tenant()
         client = connections.get("default")
         query, _ = prepare_sql(client, self._text, self._values(tenant, rows[0]))
         await client.execute_many(query, [prepare_sql(client, self._text, self._values(tenant, r))[1] for r in rows])
@@ -364,14 +370,11 @@ def tenant_sql(sql: str) -> Statement:
     SQL that could reach another tenant's rows is refused at once (:class:`TenantSQLRefused`, see
     :func:`_check_tenant_sql`); running the statement outside a tenant scope raises :class:`TenantScopeMissing`.
     """
-    _check_tenant_sql(sql)
     return Statement(sql, cross_tenant=False)
 
 
 def all_tenants_sql(sql: str) -> Statement:
     """Raw SQL for system work across tenants (the job queue's claims): runs only inside :func:`all_tenants`."""
-    if TENANT in sql:
-        raise TenantSQLRefused("all_tenants_sql has no tenant to put in {tenant}; use tenant_sql")
     return Statement(sql, cross_tenant=True)
 
 

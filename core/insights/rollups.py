@@ -177,9 +177,9 @@ class _Batch:
                                    statements)
             await copy_tenant_rows("insights_store_daily", ["id", "store_id", "day", *STORE_COLUMNS], stores)
         else:
-            await _DAILY_INSERT.execute_many(daily)
-            await _STATEMENT_INSERT.execute_many(statements)
-            await _STORE_INSERT.execute_many(stores)
+            await _DAILY_INSERT.execute_batch(daily)
+            await _STATEMENT_INSERT.execute_batch(statements)
+            await _STORE_INSERT.execute_batch(stores)
         self.daily.clear()
         self.statements.clear()
         self.stores.clear()
