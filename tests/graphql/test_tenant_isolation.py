@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -235,13 +236,15 @@ async def _a_receipt(client: httpx.AsyncClient, a: TenantFixture, version_id: st
     asked = (await gql(client, "{ survey { activeVersion { statements { id } warmups { id } } } }",
                        headers=a.headers))["data"]["survey"]["activeVersion"]
     ids = [s["id"] for s in asked["warmups"]] + [s["id"] for s in asked["statements"]]
+    started = datetime.now(UTC) - timedelta(minutes=5)
     answers = [{"statementId": sid, "value": 4, "position": n, "warmup": n < len(asked["warmups"])}
                for n, sid in enumerate(ids)]
     result = await gql(client, "mutation($i: ResponseInput!) { submitResponse(input: $i) { response { receiptCode } "
                        "errors { code } } }", {"i": {
                            "id": str(uuid.uuid4()), "tenantSlug": a.tenant.slug, "storeSlug": a.stores[0].slug,
-                           "surveyVersionId": version_id, "startedAt": "2026-11-20T12:00:00+00:00",
-                           "submittedAt": "2026-11-20T12:00:40+00:00", "language": "en", "answers": answers,
+                           "surveyVersionId": version_id, "startedAt": started.isoformat(),
+                           "submittedAt": (started + timedelta(seconds=40)).isoformat(), "language": "en",
+                           "answers": answers,
                            "outcome": 9, "comment": "Only A may see this."}})
     code: str = result["data"]["submitResponse"]["response"]["receiptCode"]
     return code
