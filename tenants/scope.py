@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -248,6 +249,7 @@ def _group(text: str, at: int) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=1024)
 def _check_tenant_sql(sql: str) -> None:
     """Refuse raw SQL that could read or write another tenant's rows. A guard against a forgotten or weakened tenant
     filter in our own statements, not a SQL parser: it asks for
