@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,9 @@ from pejling.core.surveys.survey import active_survey
 from pejling.tenants.models import Store, Tenant, Zone
 from pejling.tenants.scope import tenant_scope
 from pejling.tenants.signup import create_tenant_with_owner
+
+#: Receipt codes are unique per tenant: a counter, where random codes collided at simulation volumes.
+RECEIPTS = itertools.count()
 
 STATEMENTS = {
     "security": "security.prices-clear",
@@ -106,7 +110,7 @@ async def add_responses(
                 id=uuid4(), tenant_id=world.tenant.id, store_id=store.id, zone_id=zone.id if zone else None,
                 survey_version_id=version.id, channel=channels[int(rng.integers(0, len(channels)))], via="json",
                 language="en", started_at=moment - timedelta(seconds=40), submitted_at=moment, duration_ms=40000,
-                outcome=outcome, quality_flags=[], receipt_code=secrets.token_hex(4).upper()[:7],
+                outcome=outcome, quality_flags=[], receipt_code=f"S{next(RECEIPTS):07X}",
             )
             responses.append(response)
             taps = [Answer(id=uuid4(), tenant_id=world.tenant.id, response_id=response.id, store_id=store.id,
