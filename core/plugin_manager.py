@@ -56,7 +56,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "pejling.plugins.scoring.nps",
     "pejling.plugins.scoring.csat",
     "pejling.plugins.scoring.ces",
-    "pejling.plugins.implicit_goals",
+    "pejling.core.goals.implicit_goals",
     "pejling.plugins.followups",
 )
 

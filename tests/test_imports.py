@@ -53,14 +53,6 @@ KNOWN: dict[tuple[str, str], str] = {
     # The CSRF check parses GraphQL bodies with the API's size and token limits. Issue 9: the limits move to core
     # (settings or core/auth) and pejling.graphql imports them from there.
     ("core/auth/middleware.py", "pejling.graphql.limits"): "issue 9: document limits into core",
-    # Insights' "what to change" reads the implicit-goals playbook's levers. Issue 9, insights split: levers reach
-    # core through a plugin hook or the scoring-model contract instead of an import.
-    ("core/insights/optimise.py", "pejling.plugins.implicit_goals.playbook"): "issue 9: levers through a hook",
-    # The built-in statement bank and the outcome labels are read from plugins/implicit_goals/statements.toml.
-    # Issue 9: the implicit_goals plugin hands its bank to core through a hook (or the bank moves to core/surveys).
-    ("core/surveys/bank.py", "pejling.plugins"): "issue 9: statement bank through a hook",
-    ("core/surveys/bank.py", "pejling.plugins (by path)"): "issue 9: statement bank through a hook",
-    ("core/surveys/pages.py", "pejling.plugins.implicit_goals"): "issue 9: statement bank through a hook",
 }
 
 

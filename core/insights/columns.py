@@ -20,8 +20,8 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import numpy.typing as npt
 
-from pejling.core.insights.goal_scores import GoalResult, TapLike, goal_mask, score_taps
-from pejling.core.surveys.bank import GOALS
+from pejling.core.goals import GOALS
+from pejling.core.goals.scores import GoalResult, TapLike, goal_mask, score_taps
 
 OUTCOME_POINTS = 11
 GOAL_PARTS = ("n", "s", "ss", "cn", "cs", "css", "ws", "w")

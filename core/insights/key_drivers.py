@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pejling.core.goals.scores import mask_goals
 from pejling.core.insights import moments
 from pejling.core.insights.columns import Q
 from pejling.core.insights.columns import moments as column_moments
-from pejling.core.insights.goal_scores import mask_goals
 from pejling.core.insights.request import Request
 from pejling.core.insights.rollup_sums import Row, add_up, sum_rollups
 from pejling.core.insights.sections import Driver, KeyDrivers

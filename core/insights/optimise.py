@@ -6,11 +6,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from pejling.core.goals.playbook import levers
 from pejling.core.insights.key_drivers import DriverModel
 from pejling.core.insights.request import Request
 from pejling.core.insights.sections import Estimate, MapPoint, OptimiseItem
 from pejling.core.insights.statistics.linear_model import PriorityItem, Uplift, priority_ranking, projected_uplift
-from pejling.plugins.implicit_goals.playbook import levers
 
 
 def priorities(model: DriverModel, performance: Mapping[str, float]) -> tuple[PriorityItem, ...]:

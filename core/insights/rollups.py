@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
+from pejling.core.goals.scores import Tap, TapLike
 from pejling.core.insights import sql
 from pejling.core.insights.columns import (
     HISTOGRAM_COLUMNS,
@@ -31,7 +32,6 @@ from pejling.core.insights.columns import (
     FloatArray,
     contribution,
 )
-from pejling.core.insights.goal_scores import Tap, TapLike
 from pejling.tenants.scope import (
     TenantScopeViolation,
     copy_tenant_rows,

@@ -1,6 +1,6 @@
 """The statement bank: the built-in statements of the implicit-goals model plus each tenant's own statements.
 
-The built-in statements live in ``plugins/implicit_goals/statements.toml`` (ids ``<goal>.<slug>``, stable forever).
+The built-in statements live in ``core/goals/statements.toml`` (ids ``<goal>.<slug>``, stable forever).
 A tenant may add statements mapped to a goal; their ids are ``<goal>.t-<slug>`` so they never collide with a
 built-in id (built-in slugs never start with ``t-``).
 """
@@ -15,9 +15,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-LANGUAGES: tuple[str, ...] = ("da", "nb", "sv", "en")
-GOALS: tuple[str, ...] = ("security", "ease", "autonomy", "recognition", "enjoyment", "discovery", "value")
-WARMUP_GOAL = "warmup"
+from pejling.core.contracts import LANGUAGES
+from pejling.core.goals import GOALS, STATEMENTS_FILE, WARMUP_GOAL
+
+# GOALS and WARMUP_GOAL are defined in pejling.core.goals (several survey and insights modules import them from here).
+
 STATEMENT_ID = re.compile(r"^[a-z]+\.[a-z0-9](?:[a-z0-9-]{0,60}[a-z0-9])?$")
 TENANT_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,40}[a-z0-9])?$")
 MAX_STATEMENT_CHARS = 140
@@ -75,17 +77,8 @@ class Bank:
 
 
 def default_bank_path() -> Path:
-    """Where the built-in bank lives: ``pejling/plugins/implicit_goals/statements.toml``."""
-    try:
-        import pejling.plugins as plugins
-
-        for root in plugins.__path__:
-            candidate = Path(root) / "implicit_goals" / "statements.toml"
-            if candidate.exists():
-                return candidate
-    except ImportError:  # pragma: no cover - the package always exists in an installed Pejling
-        pass
-    return Path(__file__).resolve().parents[2] / "plugins" / "implicit_goals" / "statements.toml"
+    """Where the built-in bank lives: ``pejling/core/goals/statements.toml``."""
+    return STATEMENTS_FILE
 
 
 def _texts(raw: Any, where: str) -> dict[str, str]:

@@ -46,9 +46,9 @@ def _static(name: str) -> Markup:
 
 @cache
 def _bank_outcome() -> dict[str, Any]:
-    from importlib.resources import files
+    from pejling.core.goals import STATEMENTS_FILE
 
-    with (files("pejling.plugins.implicit_goals") / "statements.toml").open("rb") as file:
+    with STATEMENTS_FILE.open("rb") as file:
         return dict(tomllib.load(file).get("outcome", {}))
 
 

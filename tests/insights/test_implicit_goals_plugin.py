@@ -7,14 +7,14 @@ from uuid import uuid4
 
 import pytest
 
-from pejling.core.contracts import Answer, Rollup, ShopperResponse, SummaryOptions
-from pejling.core.insights.goal_scores import Tap, score_taps
+from pejling.core.contracts import LANGUAGES, Answer, Rollup, ShopperResponse, SummaryOptions
+from pejling.core.goals import GOALS
+from pejling.core.goals.playbook import levers, playbook
+from pejling.core.goals.scores import Tap, score_taps
+from pejling.core.goals.scoring import ImplicitGoals
 from pejling.core.insights.statistics import normalise_reaction_times
 from pejling.core.plugin_manager import load_plugins
 from pejling.core.settings import Settings
-from pejling.core.surveys.bank import GOALS
-from pejling.plugins.implicit_goals.playbook import LANGUAGES, levers, playbook
-from pejling.plugins.implicit_goals.scoring import ImplicitGoals
 
 
 def _response(*answers: Answer) -> ShopperResponse:

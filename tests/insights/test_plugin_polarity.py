@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 from pejling.core.contracts import Answer, ShopperResponse
-from pejling.plugins.implicit_goals.scoring import ImplicitGoals
+from pejling.core.goals.scoring import ImplicitGoals
 
 
 def _response(polarity: int) -> ShopperResponse:

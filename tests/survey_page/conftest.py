@@ -48,7 +48,7 @@ async def shop(database: Any) -> Shop:
 
 def bank() -> dict[str, Any]:
     """The statement bank as shipped in the package."""
-    with (files("pejling.plugins.implicit_goals") / "statements.toml").open("rb") as file:
+    with (files("pejling.core.goals") / "statements.toml").open("rb") as file:
         return tomllib.load(file)
 
 

@@ -1,6 +1,6 @@
 """The ``implicit-goals`` scoring model: explicit fulfilment and reaction-time-weighted conviction per goal.
 
-Per response (see :mod:`pejling.core.insights.goal_scores`): for each goal the mean polarity-adjusted answer (1..5)
+Per response (see :mod:`pejling.core.goals.scores`): for each goal the mean polarity-adjusted answer (1..5)
 and the conviction ``Σ w·a / Σ w`` on [-1, 1] with weights from the respondent's own reaction times. Over many
 responses (a rollup of answer histograms), the explicit fulfilment of each goal with a t interval. The insights
 engine adds the conviction, key drivers and where to optimise from the rollups.
@@ -19,11 +19,10 @@ from pejling.core.contracts import (
     ShopperResponse,
     SummaryOptions,
 )
-from pejling.core.insights.goal_scores import SCALE_HIGH, SCALE_LOW, Tap, adjusted, score_taps
+from pejling.core.goals import GOALS, MODEL_ID, WARMUP_GOAL
+from pejling.core.goals.scores import SCALE_HIGH, SCALE_LOW, Tap, adjusted, score_taps
 from pejling.core.insights.statistics import mean_interval
-from pejling.core.surveys.bank import GOALS, WARMUP_GOAL, BankStatement, current_bank
-
-MODEL_ID = "implicit-goals"
+from pejling.core.surveys.bank import BankStatement, current_bank
 
 
 def _statement(statement_id: str) -> BankStatement | None:

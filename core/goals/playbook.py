@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import tomllib
 from functools import lru_cache
-from importlib.resources import files
 
-from pejling.core.surveys.bank import GOALS
-
-LANGUAGES = ("da", "nb", "sv", "en")
+from pejling.core.contracts import LANGUAGES
+from pejling.core.goals import GOALS, PLAYBOOK_FILE
 
 
 @lru_cache(maxsize=1)
 def playbook() -> dict[str, dict[str, tuple[str, ...]]]:
     """Every goal's levers per language, checked: each goal has levers in every language."""
-    with (files("pejling.plugins.implicit_goals") / "playbook.toml").open("rb") as handle:
+    with PLAYBOOK_FILE.open("rb") as handle:
         data = tomllib.load(handle)
     out: dict[str, dict[str, tuple[str, ...]]] = {}
     for goal in GOALS:

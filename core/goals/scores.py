@@ -1,7 +1,8 @@
 """One response's implicit-goal scores: explicit fulfilment per goal and reaction-time-weighted conviction.
 
 This is the per-respondent half of the behavioural model (``research/behavioural-model.md``), used both by the
-built-in ``implicit-goals`` scoring plugin and by the rollups, so that stored scores and dashboards agree:
+``implicit-goals`` scoring model (:mod:`pejling.core.goals.scoring`) and by the rollups, so that stored scores and
+dashboards agree:
 
 * a scored tap's answer (1..5) is turned around for reversed statements (polarity -1: ``6 - value``);
 * **explicit fulfilment** of a goal = the mean of its (polarity-adjusted) answers, on the 1..5 scale;
@@ -17,8 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from pejling.core.goals import GOALS
 from pejling.core.insights.statistics.reaction_times import normalise_reaction_times
-from pejling.core.surveys.bank import GOALS
 
 SCALE_LOW = 1
 SCALE_HIGH = 5
