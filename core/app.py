@@ -22,18 +22,17 @@ from pejling.core.insights.scores import start_insights
 from pejling.core.logs import AccessLogMiddleware, configure_logging
 from pejling.core.mail import check_mail_settings
 from pejling.core.metrics import MetricsMiddleware
-from pejling.core.plugin_manager import load_plugins
+from pejling.core.plugin_manager import PluginRegistry, register_plugins
 from pejling.core.plugin_routes import PluginRoutes
 from pejling.core.security_headers import SecurityHeadersMiddleware
 from pejling.core.settings import Settings, get_settings
 from pejling.core.surveys.pages import routes as survey_page_routes
 from pejling.core.surveys.routes import survey_api_routes
-from pejling.graphql.schema import GraphQLEndpoint, graphql_app
 from pejling.tenants.branding import branding_routes
 from pejling.tenants.middleware import TenantMiddleware
 
 
-def _routes(settings: Settings) -> list[BaseRoute]:
+def _routes(settings: Settings, plugins: PluginRegistry) -> list[BaseRoute]:
     return [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
@@ -43,7 +42,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         *branding_routes(),
         *survey_page_routes,
         Mount("/plugins", app=PluginRoutes()),
-        Route("/graphql", GraphQLEndpoint(), methods=["GET", "POST"]),
+        *plugins.app_routes(),  # /graphql: the API is a built-in plugin (pejling.graphql.api)
         Mount(ASSETS_PATH, app=GraphiQLAssets(settings)),
     ]
 
@@ -57,16 +56,16 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     configure_logging(settings)
     check_mail_settings(settings)
     use_followup_settings(settings)
+    registry = register_plugins(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             if manage_database:
                 await stack.enter_async_context(RegisterTortoise(app, config=tortoise_config(settings)))
-            app.state.plugins = await load_plugins(settings)
+            app.state.plugins = await registry.load()
             use_followup_plugins(app.state.plugins)
             await start_insights(app.state.plugins)
-            app.state.graphql = graphql_app(app.state.plugins.graphql_types())
             if settings.run_worker_in_app:
                 from pejling.core.jobs.worker import Worker
 
@@ -76,7 +75,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
 
     app = Starlette(
         debug=False,
-        routes=_routes(settings),
+        routes=_routes(settings, registry),
         middleware=[
             Middleware(AccessLogMiddleware, settings=settings),
             Middleware(SecurityHeadersMiddleware, settings=settings),

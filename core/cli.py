@@ -141,11 +141,11 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_plugins(settings: Settings, args: argparse.Namespace) -> int:
-    from pejling.core.plugin_manager import PluginError, describe_plugins
+    from pejling.core.plugin_manager import PluginError, describe_plugins, load_plugins
 
     async def work() -> int:
         try:
-            lines = await describe_plugins(settings, tenant_slug=args.tenant)
+            lines = await describe_plugins(await load_plugins(settings), tenant_slug=args.tenant)
         except PluginError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2

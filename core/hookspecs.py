@@ -8,7 +8,7 @@ implementations to specifications.)
 
 Any hook may return its value directly, return an awaitable (an ``async def`` implementation), or
 return a zero-argument function that produces either; core resolves all three
-(:func:`pejling.core.plugin_manager.await_me_maybe`). pluggy itself is not async-aware, so no
+(:func:`pejling.core.plugin_calls.await_me_maybe`). pluggy itself is not async-aware, so no
 specification here uses pluggy's ``firstresult``: hooks documented as "first result" are resolved
 by core, which awaits every result and then takes the first that is not ``None``.
 
@@ -105,6 +105,19 @@ def register_routes(settings: Settings) -> Iterable[BaseRoute] | None:
 
     :param settings: the process settings.
     :returns: ``starlette.routing.BaseRoute`` objects (``Route``, ``Mount`` …), or ``None``.
+    """
+
+
+@hookspec
+def register_app_routes(settings: Settings) -> Iterable[BaseRoute] | None:
+    """Contribute Starlette routes served at the app's root (the GraphQL API's ``/graphql``). Built-in plugins only.
+
+    These routes get no plugin check: they are served to every request, behind core's middleware (actor, tenant),
+    so a third-party plugin that implements this hook stops start-up with an error. Called once, while the app is
+    built and before the other registration hooks, so it must return the routes themselves, not an awaitable.
+
+    :param settings: the process settings.
+    :returns: ``starlette.routing.BaseRoute`` objects, or ``None``.
     """
 
 

@@ -15,7 +15,7 @@ from pejling.graphql.loaders import Loaders
 from pejling.tenants.models import Tenant
 
 if TYPE_CHECKING:
-    from pluggy import PluginManager
+    from pejling.core.loaded_plugins import Plugins
 
 
 @dataclass
@@ -28,7 +28,7 @@ class Context:
     actor: Actor = ANONYMOUS
     tenant: Tenant | None = None
     loaders: Loaders = field(default_factory=lambda: Loaders(None))
-    plugins: PluginManager | None = None
+    plugins: Plugins | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 

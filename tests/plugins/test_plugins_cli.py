@@ -49,4 +49,4 @@ async def test_plugins_command_lists_installed_plugins_and_a_tenants_enabled_set
 
 async def test_unknown_tenant_is_a_clear_error(database: Settings) -> None:
     with pytest.raises(UnknownTenant, match="no tenant with slug 'no-such-tenant-here'"):
-        await describe_plugins(database, tenant_slug="no-such-tenant-here")
+        await describe_plugins(await load_plugins(database), tenant_slug="no-such-tenant-here")

@@ -1,0 +1,17 @@
+"""The GraphQL API as a built-in plugin: it mounts ``/graphql`` through the same seam as every other plugin.
+
+Listed in ``pejling.core.plugin_manager.BUILTIN_PLUGINS`` (named ``api``), so core never imports ``pejling.graphql``.
+The schema is built once the plugins are loaded, so it includes the types plugins contribute.
+"""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Route
+
+from pejling.core.hookspecs import hookimpl
+from pejling.graphql.schema import GraphQLEndpoint
+
+
+@hookimpl
+def register_app_routes() -> list[BaseRoute]:
+    return [Route("/graphql", GraphQLEndpoint(), methods=["GET", "POST"])]
