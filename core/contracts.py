@@ -26,12 +26,10 @@ from pydantic import BaseModel, Field
 
 from pejling.core.insights.statistics.minimum_n import MIN_N
 from pejling.core.insights.statistics.scales import scale_histogram
+from pejling.core.languages import LANGUAGES as LANGUAGES  # the languages every statement is phrased in
 
 #: Contract ids (scoring model, channel, integration): lowercase letters, digits and hyphens.
 CONTRACT_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
-
-#: The languages every statement should be phrased in; English is required as the fallback.
-LANGUAGES = ("da", "nb", "sv", "en")
 
 Texts = Mapping[str, str]
 """A short text per language code (``da``, ``nb``, ``sv``, ``en``)."""

@@ -7,10 +7,9 @@ from functools import cache
 
 from babel.core import negotiate_locale
 
+from pejling.core.languages import LANGUAGES
 from pejling.frontend import FRONTEND_DIR
 
-#: Languages the shopper pages speak, in the order the language switch lists them.
-LANGUAGES: tuple[str, ...] = ("da", "nb", "sv", "en")
 DEFAULT_LANGUAGE = "en"
 
 # Norwegian without a written standard ("no") and Nynorsk ("nn") are served in Bokmål.

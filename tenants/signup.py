@@ -24,6 +24,7 @@ from tortoise.transactions import in_transaction
 
 from pejling.core.auth.models import secret_digest
 from pejling.core.auth.passwords import WeakPassword, check_strength, hash_password
+from pejling.core.languages import LANGUAGES
 from pejling.core.mail import build_mail, send_mail, send_mail_soon
 from pejling.core.settings import Settings
 from pejling.tenants.models import Membership, PendingSignup, Role, Tenant, User
@@ -31,8 +32,6 @@ from pejling.tenants.scope import all_tenants, tenant_scope
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-LANGUAGES = ("da", "nb", "sv", "en")
-
 CONFIRM_PATH = "/confirm-signup"
 #: How long the link of a sign-up mail works.
 SIGNUP_LINK_MAX_AGE = timedelta(hours=24)

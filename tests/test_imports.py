@@ -30,6 +30,7 @@ TENANTS_MAY_USE = (
     "pejling.core.database",
     "pejling.core.auth",  # actor, password hashing and secret digests: who is asking, not what they ask for
     "pejling.core.mail",
+    "pejling.core.languages",  # the languages Pejling speaks: a tenant's default language is one of them
 )
 
 DOTTED = re.compile(r"pejling(?:\.\w+)+")

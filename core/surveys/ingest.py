@@ -36,6 +36,7 @@ from pejling.core.surveys.survey import available_statements
 from pejling.core.surveys.thank_you import thank_you
 from pejling.tenants.models import Store, Tenant, Zone
 from pejling.tenants.scope import all_tenants, tenant_scope
+from pejling.tenants.signup import SLUG
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,6 @@ MAX_REACTION_MS = 60_000
 MAX_ANSWERS = 20
 VALUE_MIN, VALUE_MAX = 1, 5
 OUTCOME_MIN, OUTCOME_MAX = 0, 10
-SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 VIA = ("json", "form", "graphql")
 #: Times outside [now - MAX_TIME_AGE, now + MAX_CLOCK_AHEAD] come from a phone clock that is off: they are moved to

@@ -15,7 +15,6 @@ from tortoise import fields
 from pejling.tenants.scope import TenantModel
 
 CHANNELS = ("qr", "nfc", "kiosk", "link", "email")
-LANGUAGES = ("da", "nb", "sv", "en")
 DEVICE_CLASSES = ("phone", "tablet", "desktop", "unknown")
 VIA = ("json", "form", "graphql", "demo")
 OUTCOME_KINDS = ("nps",)
