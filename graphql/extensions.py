@@ -1,8 +1,9 @@
-"""Security and speed extensions that are always on: limits, masked errors, parser/validation caches.
+"""Security and speed extensions that are always on: limits, masked errors, a parse/validation cache.
 
 The limits themselves live in :mod:`pejling.graphql.limits`; strawberry's ``QueryDepthLimiter`` and
 ``MaxAliasesLimiter`` are not used because they walk every fragment spread again (exponential time
-for fragments that spread each other twice).
+for fragments that spread each other twice), nor its ``ParserCache``/``ValidationCache``, which keep
+any number of large documents alive (see :mod:`pejling.graphql.document_cache`).
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import MaskErrors, MaxTokensLimiter, ParserCache, SchemaExtension
+from strawberry.extensions import MaskErrors, MaxTokensLimiter, SchemaExtension
 
 from graphql import GraphQLError
+from pejling.graphql.document_cache import CachedParsing, DocumentCache
 from pejling.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_SELECTIONS, MAX_TOKENS, DocumentLimits
 
 __all__ = ["MAX_ALIASES", "MAX_DEPTH", "MAX_SELECTIONS", "MAX_TOKENS", "security_extensions"]
@@ -41,16 +43,17 @@ def _mask(error: GraphQLError) -> bool:
 
 
 def security_extensions() -> list[Callable[[], SchemaExtension] | type[SchemaExtension]]:
-    """Fresh extension instances per request (strawberry wants factories).
+    """Fresh extension instances per request (strawberry wants factories); one document cache per schema.
 
     ``DocumentLimits`` is the only ``on_validate`` hook: it refuses over-limit documents before any
     validation rule runs, then validates (cached). Do not add strawberry's ``ValidationCache`` or an
     ``AddValidationRules`` limiter that walks fragments: the first would validate refused documents anyway.
     """
+    cache = DocumentCache()
     return [
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         IntrospectionForMembersOnly,
         lambda: MaskErrors(should_mask_error=_mask, error_message="Unexpected error."),
-        lambda: ParserCache(maxsize=512),
-        DocumentLimits,
+        lambda: CachedParsing(cache),
+        lambda: DocumentLimits(cache),
     ]

@@ -12,16 +12,24 @@ it uses. Counts saturate, so even a 2^1000 expansion is a few small integers. Cy
 graphql-core's ``NoFragmentCyclesRule``) and unknown fragments count as a single selection.
 
 :class:`DocumentLimits` refuses a document over any limit with a ``QUERY_TOO_COMPLEX`` error before
-graphql-core's validation runs, then validates the rest through a cache (it replaces strawberry's
-``ValidationCache``, which would validate whatever an earlier extension decided).
+graphql-core's validation runs, then validates the rest, remembering the result in the schema's
+:class:`~pejling.graphql.document_cache.DocumentCache` (it replaces strawberry's ``ValidationCache``,
+which would validate whatever an earlier extension decided, and keeps any number of large documents).
+
+One validation rule stays costly within those limits: ``OverlappingFieldsCanBeMergedRule`` compares every
+pair of fields that share a response name, so ``{ __typename __typename … }`` (2000 tokens) takes it
+~70 ms of event loop before graphql-core's own budget aborts it. That budget is lowered here to
+:data:`OVERLAP_BUDGET` (the largest query of the test suite spends 9), and the abort is answered as
+``QUERY_TOO_COMPLEX`` too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 
+from graphql.validation.rules import overlapping_fields_can_be_merged
+from graphql.validation.validate import ValidationAbortedError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
@@ -38,6 +46,7 @@ from graphql import (
     SelectionNode,
     SelectionSetNode,
 )
+from pejling.graphql.document_cache import DocumentCache
 
 #: Deepest nesting of fields with sub-selections in one operation (introspection fields not counted).
 MAX_DEPTH = 10
@@ -47,8 +56,16 @@ MAX_ALIASES = 15
 MAX_TOKENS = 2000
 #: Selections (fields, spreads, inline fragments) of the whole document once every spread is expanded.
 MAX_SELECTIONS = 10_000
-#: Largest body of a ``POST /graphql``: a document of MAX_TOKENS tokens plus variables fits easily.
+#: Fields with the same response name in one selection set (as written; ``{ id id }`` is 2). Every pair of
+#: them is compared by graphql-core, and no client needs more than a few.
+MAX_REPEATS = 20
+#: Largest body of a ``POST /graphql``. A document of MAX_TOKENS tokens is ~20 KB and the largest variable
+#: a mutation takes, a 24 KB logo as a ``data:`` URL, ~33 KB.
 MAX_BODY_BYTES = 64 * 1024
+#: graphql-core's work budget for comparing fields that share a response name (its default is 500 000,
+#: ~70 ms); read by the rule at the start of each validation.
+OVERLAP_BUDGET = 20_000
+overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET = OVERLAP_BUDGET
 
 TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 _CAP = 1 << 62  # counts saturate here: the limits are far below, and the numbers stay small
@@ -70,6 +87,8 @@ class Measurement:
     operations: Mapping[str, Shape]
     selections: int
     aliases: int
+    repeats: int = 0
+    """The most fields sharing one response name in any selection set as written."""
 
 
 def measure(document: DocumentNode) -> Measurement:
@@ -88,6 +107,7 @@ def measure(document: DocumentNode) -> Measurement:
         operations=operations,
         selections=min(_CAP, sum(shape.selections for shape in operations.values())),
         aliases=min(_CAP, sum(shape.aliases for shape in operations.values())),
+        repeats=_most_repeated(document),
     )
 
 
@@ -95,6 +115,10 @@ def refusals(document: DocumentNode) -> list[GraphQLError]:
     """The ``QUERY_TOO_COMPLEX`` errors of a document over a limit; empty when it is within all of them."""
     measured = measure(document)
     errors: list[GraphQLError] = []
+    if measured.repeats > MAX_REPEATS:
+        errors.append(_too_complex(
+            f"A selection set asks for the same field more than {MAX_REPEATS} times; ask for each field once.",
+            "repeats", MAX_REPEATS))
     if measured.selections > MAX_SELECTIONS:
         errors.append(_too_complex(
             f"The document expands to more than {MAX_SELECTIONS} selections (a fragment counts each time it is "
@@ -110,6 +134,25 @@ def refusals(document: DocumentNode) -> list[GraphQLError]:
 
 def _too_complex(message: str, limit: str, value: int) -> GraphQLError:
     return GraphQLError(message, extensions={"code": TOO_COMPLEX, "limit": limit, "allowed": value})
+
+
+def _most_repeated(document: DocumentNode) -> int:
+    """The largest number of fields with one response name in a single selection set of the document."""
+    most = 0
+    pending: list[SelectionSetNode] = [
+        definition.selection_set for definition in document.definitions
+        if isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode)
+    ]
+    while pending:
+        counts: dict[str, int] = {}
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode):
+                key = (selection.alias or selection.name).value
+                counts[key] = counts.get(key, 0) + 1
+            if isinstance(selection, FieldNode | InlineFragmentNode) and selection.selection_set:
+                pending.append(selection.selection_set)
+        most = max(most, *counts.values(), 0)
+    return most
 
 
 def _spreads(selection_set: SelectionSetNode) -> Iterator[str]:
@@ -183,24 +226,35 @@ def _shape(root: SelectionSetNode, fragments: Mapping[str, Shape]) -> Shape:
     return Shape(selections=total[0], depth=total[1], aliases=total[2])
 
 
-@lru_cache(maxsize=512)
-def _validate(schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
-              ) -> list[GraphQLError]:
-    return refusals(document) or validate_document(schema, document, rules)
+def validate(schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
+             ) -> list[GraphQLError]:
+    """The limit refusals of a document, or else graphql-core's validation errors (empty: valid)."""
+    refused = refusals(document)
+    if refused:
+        return refused
+    errors = validate_document(schema, document, rules)
+    if any(isinstance(error, ValidationAbortedError) and error.message == "Validation aborted." for error in errors):
+        # The overlap budget ran out (or the recursion limit was hit): say why instead of graphql-core's words.
+        return [_too_complex("The document repeats fields with the same name too often to be checked; "
+                             "select each field once per selection set.", "validation", OVERLAP_BUDGET)]
+    return errors
 
 
 class DocumentLimits(SchemaExtension):
-    """Refuse documents over :data:`MAX_SELECTIONS`, :data:`MAX_DEPTH` or :data:`MAX_ALIASES`, else validate.
+    """Refuse documents over the limits above, else validate; results are kept in the schema's document cache.
 
     It must be the only extension with an ``on_validate`` hook that validates: it sets the validation
     result itself, and strawberry's own validation then does not run again.
     """
 
+    def __init__(self, cache: DocumentCache) -> None:
+        self.cache = cache
+
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        if context.graphql_document is not None:
-            context.pre_execution_errors = _validate(
-                context.schema._schema, context.graphql_document, tuple(context.validation_rules)
-            )
+        document = context.graphql_document
+        if document is not None:
+            schema, rules = context.schema._schema, tuple(context.validation_rules)
+            context.pre_execution_errors = self.cache.validate(document, rules,
+                                                               lambda: validate(schema, document, rules))
         yield
-

@@ -124,9 +124,10 @@ def _forbidden(error: str, message: str) -> Response:
 
 
 def _too_large(limit: int) -> Response:
-    # The rest of the body is never read, so the connection cannot carry another request.
+    # The application reads no more of the body. The server (uvicorn) discards the rest as it arrives, so the
+    # client gets this answer; closing instead would reset the connection under a client still sending.
     return JSONResponse({"error": "request_too_large", "message": f"A GraphQL request body may be at most {limit} "
-                         "bytes."}, status_code=413, headers={"Connection": "close"})
+                         "bytes."}, status_code=413)
 
 
 def _csrf_refusal(scope: Scope, body: bytes | None, headers: Headers, settings: Settings, session_id: Any

@@ -7,6 +7,7 @@ fragments meant 2^30 walks, blocking the event loop for hours. These run in-proc
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from typing import Any
@@ -14,8 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
-from graphql import get_introspection_query, parse
-from pejling.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_SELECTIONS, TOO_COMPLEX, measure
+from graphql import Token, get_introspection_query, parse
+from pejling.graphql.document_cache import DocumentCache
+from pejling.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_REPEATS, MAX_SELECTIONS, MAX_TOKENS, TOO_COMPLEX, measure
+from pejling.graphql.schema import build_schema
 from tests.support.tenancy import TenantFixture, gql, make_tenant
 
 
@@ -34,8 +37,8 @@ FAN_OUTS = {
     "inline fragments": "query { ...F0 }\n" + "\n".join(
         f"fragment F{i} on Query {{ ... on Query {{ ...F{i + 1} }} ... on Query {{ ...F{i + 1} }} }}" for i in range(30)
     ) + "\nfragment F30 on Query { __typename }",
-    "wide: 100 spreads of 100 fields": "query { ...A }\nfragment A on Query { " + " ".join(["...B"] * 100)
-    + " }\nfragment B on Query { " + " ".join(["__typename"] * 101) + " }",
+    "wide: 500 spreads of 20 fields": "query { ...A }\nfragment A on Query { " + " ".join(["...B"] * 500)
+    + " }\nfragment B on Query { " + " ".join(["__typename"] * 20) + " }",
     "wide and deep: spreads inside fields": "query { stores { edges { node { ...S0 } } } }\n" + "\n".join(
         f"fragment S{i} on Store {{ id ...S{i + 1} ...S{i + 1} zones {{ id }} }}" for i in range(40)
     ) + "\nfragment S40 on Store { name }",
@@ -71,6 +74,36 @@ async def test_fragment_cycles_are_refused_by_validation_without_hanging(client:
     body = await gql(client, cycle)
     assert time.perf_counter() - started < 2.0
     assert body.get("data") is None and "within itself" in body["errors"][0]["message"], body
+
+
+WIDE = {
+    "one field, as often as the token limit allows": ("{ " + " ".join(["__typename"] * (MAX_TOKENS - 3)) + " }",
+                                                      "repeats"),
+    "repeats hidden in fragments": ("{ " + " ".join(f"...F{i}" for i in range(20)) + " }\n" + "\n".join(
+        f"fragment F{i} on Query {{ {' '.join(['__typename'] * 90)} }}" for i in range(20)), "repeats"),
+    # Each fragment within MAX_REPEATS, but 60 of them merged into one selection set: 1770 pairs of
+    # fragments, 400 comparisons each. graphql-core's (lowered) budget stops that; it is answered alike.
+    "repeats spread over fragments": ("{ " + " ".join(f"...F{i}" for i in range(60)) + " }\n" + "\n".join(
+        f"fragment F{i} on Query {{ {' '.join(['__typename'] * MAX_REPEATS)} }}" for i in range(60)), "validation"),
+}
+
+
+@pytest.mark.parametrize("name", list(WIDE))
+async def test_wide_documents_are_refused_quickly(client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture,
+                                                  name: str) -> None:
+    document, limit = WIDE[name]
+    caplog.set_level(logging.WARNING)
+    started = time.perf_counter()
+    body = await gql(client, document)
+    assert time.perf_counter() - started < 2.0
+    assert_refused(body, limit)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_field_may_be_repeated_up_to_the_limit(client: httpx.AsyncClient) -> None:
+    body = await gql(client, "{ " + " ".join(["__typename"] * MAX_REPEATS) + " }")
+    assert body["data"] == {"__typename": "Query"}
+    assert_refused(await gql(client, "{ " + " ".join(["__typename"] * (MAX_REPEATS + 1)) + " }"), "repeats")
 
 
 def test_measure_counts_each_spread_of_a_fragment_in_full() -> None:
@@ -139,3 +172,40 @@ async def test_graphiql_introspection_query_fits_the_limits(client: httpx.AsyncC
     body = await gql(client, query, headers=shop.headers)
     assert "errors" not in body, body["errors"]
     assert body["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+def test_the_document_cache_is_bounded_by_size() -> None:
+    cache = DocumentCache(max_chars=1000, max_query_chars=300)
+    small = [f"query Q{i} {{ __typename }}" for i in range(100)]
+    for query in small:
+        assert cache.parse(query, {}) is cache.parse(query, {})  # a hit returns the same document
+    assert cache.cached_chars <= 1000 and 0 < len(cache) < 100
+    assert cache.parse(small[-1], {}) is cache.parse(small[-1], {})  # the most recent are kept
+    big = "{ __typename }" + " " * 400
+    assert cache.parse(big, {}) is not cache.parse(big, {})  # too large to keep: parsed each time
+    runs: list[int] = []
+
+    def run() -> list[Any]:
+        runs.append(1)
+        return []
+
+    kept = cache.parse(small[-1], {})
+    assert cache.validate(kept, (), run) == [] and cache.validate(kept, (), run) == []
+    assert len(runs) == 1  # validated once while cached
+    loose = cache.parse(big, {})
+    cache.validate(loose, (), run)
+    cache.validate(loose, (), run)
+    assert len(runs) == 3
+
+
+async def test_many_large_documents_are_not_kept_alive() -> None:
+    """512 cached 2000-token documents were 5 million objects: each full GC then stopped the loop for a second."""
+    schema = build_schema()
+    gc.collect()
+    before = sum(1 for o in gc.get_objects() if isinstance(o, Token))
+    for i in range(60):
+        result = await schema.execute("{ " + "__typename " * (MAX_TOKENS - 10) + f"}} # {i}")
+        assert result.errors
+    gc.collect()
+    after = sum(1 for o in gc.get_objects() if isinstance(o, Token))
+    assert after - before < 10_000, after - before  # ~120 000 if the documents were cached
