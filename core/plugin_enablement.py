@@ -1,8 +1,9 @@
 """Which plugins each tenant has enabled, with configuration checked against the plugin's schema.
 
 A built-in plugin is enabled unless the tenant disabled it; a third-party plugin is disabled until the tenant enables
-it. Each tenant's enabled set is cached in the process; a change made here clears that tenant's entry at once, and
-other processes see it within :data:`ENABLED_SET_SECONDS`.
+it. The plugins in :data:`ALWAYS_ON` (core models registered through the plugin contract) are enabled for every
+tenant and disabling one is refused. Each tenant's enabled set is cached in the process; a change made here clears
+that tenant's entry at once, and other processes see it within :data:`ENABLED_SET_SECONDS`.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
 
+from pejling.core import goals
 from pejling.core.plugin_catalogue import LoadedPlugin
-from pejling.core.plugin_errors import FieldProblem, PluginConfigInvalid, UnknownPlugin
+from pejling.core.plugin_errors import FieldProblem, PluginAlwaysOn, PluginConfigInvalid, UnknownPlugin
 from pejling.tenants.plugin_settings import PluginSetting
 from pejling.tenants.scope import tenant_scope
 
@@ -26,6 +28,9 @@ log = logging.getLogger(__name__)
 
 ENABLED_SET_SECONDS = 30.0
 """How long a tenant's enabled set is reused before it is read again (changes in this process apply at once)."""
+
+ALWAYS_ON: Mapping[str, str] = MappingProxyType({goals.PLUGIN_NAME: goals.ALWAYS_ON_REASON})
+"""Plugins no tenant can switch off, with the reason: the implicit-goals model is core (docs/architecture.md)."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,8 @@ class Enablement:
         enabled: dict[str, EnabledPlugin] = {}
         for name, plugin in self.loaded.items():
             row = rows.get(name)
-            if row is None and not plugin.enabled_by_default or row is not None and not row.enabled:
+            off = row is None and not plugin.enabled_by_default or row is not None and not row.enabled
+            if off and name not in ALWAYS_ON:
                 continue
             try:
                 enabled[name] = validate_config(plugin, row.config if row is not None else {})
@@ -101,8 +107,12 @@ class Enablement:
         return enabled
 
     async def disable(self, tenant_id: UUID, name: str) -> None:
-        """Disable plugin ``name`` for a tenant (built-in ones too); its configuration is kept."""
+        """Disable plugin ``name`` for a tenant (built-in ones too); its configuration is kept.
+
+        Raises :class:`PluginAlwaysOn` for a plugin of :data:`ALWAYS_ON`."""
         self.plugin(name)
+        if name in ALWAYS_ON:
+            raise PluginAlwaysOn(name, ALWAYS_ON[name])
         with tenant_scope(tenant_id):
             await PluginSetting.update_or_create(defaults={"enabled": False}, plugin=name)
         self.invalidate(tenant_id)

@@ -22,6 +22,15 @@ class UnknownPlugin(PluginError, LookupError):
         self.name = name
 
 
+class PluginAlwaysOn(PluginError, ValueError):
+    """A plugin that is part of core (the implicit-goals model) cannot be switched off; nothing was stored."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"plugin {name!r} cannot be disabled: {reason}")
+        self.name = name
+        self.reason = reason
+
+
 class UnknownTenant(PluginError, LookupError):
     """No tenant with that slug."""
 

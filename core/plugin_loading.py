@@ -26,6 +26,7 @@ from pejling.core.contracts import CONTRACT_ID, Channel, Integration, ScoringMod
 from pejling.core.loaded_plugins import Plugins
 from pejling.core.plugin_calls import resolve_all
 from pejling.core.plugin_catalogue import LoadedPlugin
+from pejling.core.plugin_enablement import ALWAYS_ON
 from pejling.core.plugin_errors import PluginLoadError
 from pejling.core.settings import Settings
 
@@ -114,6 +115,8 @@ def register_plugins(
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     disabled = set(settings.plugins_disabled)
+    for name in sorted(disabled & ALWAYS_ON.keys()):  # the first one is reported
+        raise PluginLoadError(f"PEJLING_PLUGINS_DISABLED names {name!r}, which cannot be disabled: {ALWAYS_ON[name]}")
     origins: dict[str, _Origin] = {}
 
     for path in builtin_plugins:

@@ -7,7 +7,7 @@
 * :mod:`.scoring` — the ``implicit-goals`` :class:`~pejling.core.contracts.ScoringModel`;
 * :mod:`.playbook` — the levers per goal and language (``playbook.toml``), used by "where to optimise";
 * :mod:`.implicit_goals` — registers the scoring model through the plugin hooks, like any scoring model, so the API
-  lists it; it is always on (see :data:`ALWAYS_ON`).
+  lists it; it is always on (see :data:`ALWAYS_ON_REASON`).
 
 This is core, not a plugin: the survey, the rollup columns, the goal sections and the playbook are built on it.
 """
@@ -26,8 +26,8 @@ MODEL_ID = "implicit-goals"
 PLUGIN_NAME = "implicit_goals"
 """The name the model is registered under (the last part of :mod:`pejling.core.goals.implicit_goals`)."""
 
-ALWAYS_ON = "the implicit-goals model is Pejling's core model: it cannot be switched off for a tenant"
-"""Why enabling or disabling :data:`PLUGIN_NAME` for a tenant is refused."""
+ALWAYS_ON_REASON = "the implicit-goals model is Pejling's core model: it cannot be switched off"
+"""Why switching :data:`PLUGIN_NAME` off (for a tenant, or with ``PEJLING_PLUGINS_DISABLED``) is refused."""
 
 STATEMENTS_FILE = Path(__file__).with_name("statements.toml")
 """The built-in statement bank."""

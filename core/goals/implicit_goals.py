@@ -2,7 +2,7 @@
 
 The model is core (:mod:`pejling.core.goals`), but it reaches the insights engine and the API through the same
 contract as NPS, CSAT, CES and third-party models. It is listed in ``BUILTIN_PLUGINS`` under the name
-``implicit_goals``; a tenant cannot switch it off (:data:`pejling.core.goals.ALWAYS_ON`).
+``implicit_goals``; a tenant cannot switch it off (:data:`pejling.core.goals.ALWAYS_ON_REASON`).
 """
 
 from __future__ import annotations

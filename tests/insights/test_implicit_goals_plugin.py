@@ -8,13 +8,18 @@ from uuid import uuid4
 import pytest
 
 from pejling.core.contracts import LANGUAGES, Answer, Rollup, ShopperResponse, SummaryOptions
-from pejling.core.goals import GOALS
+from pejling.core.goals import ALWAYS_ON_REASON, GOALS, PLUGIN_NAME
 from pejling.core.goals.playbook import levers, playbook
 from pejling.core.goals.scores import Tap, score_taps
 from pejling.core.goals.scoring import ImplicitGoals
 from pejling.core.insights.statistics import normalise_reaction_times
+from pejling.core.plugin_errors import PluginAlwaysOn, PluginLoadError
 from pejling.core.plugin_manager import load_plugins
 from pejling.core.settings import Settings
+from pejling.tenants.plugin_settings import PluginSetting
+from pejling.tenants.scope import tenant_scope
+from pejling.tenants.signup import create_tenant_with_owner
+from tests.conftest import unique
 
 
 def _response(*answers: Answer) -> ShopperResponse:
@@ -75,3 +80,27 @@ async def test_the_model_is_a_builtin_plugin(database: Settings) -> None:
     plugins = await load_plugins(database, entry_points=False)
     assert "implicit_goals" in plugins.loaded and plugins.loaded["implicit_goals"].builtin
     assert [m.id for m in plugins.loaded["implicit_goals"].scoring_models] == ["implicit-goals"]
+
+
+async def test_the_model_cannot_be_switched_off(database: Settings) -> None:
+    """The implicit-goals model is core (docs/architecture.md): disabling it is refused with the reason, it stays on."""
+    plugins = await load_plugins(database, entry_points=False)
+    slug = unique("goals")
+    tenant, _ = await create_tenant_with_owner(
+        tenant_name=f"Shop {slug}", tenant_slug=slug, email=f"{slug}@example.com", password="goals-are-core-42"
+    )
+    with pytest.raises(PluginAlwaysOn) as refused:
+        await plugins.disable_plugin(tenant.id, PLUGIN_NAME)
+    assert refused.value.reason == ALWAYS_ON_REASON and "core model" in str(refused.value)
+    with tenant_scope(tenant.id):
+        assert await PluginSetting.all().count() == 0
+        await PluginSetting.create(plugin=PLUGIN_NAME, enabled=False, config={})  # stored before the decision
+    plugins.invalidate(tenant.id)
+    assert PLUGIN_NAME in await plugins.enabled_plugins(tenant.id)
+    configured = await plugins.enable_plugin(tenant.id, PLUGIN_NAME, {"min_responses": 50})
+    assert configured.config == {"min_responses": 50}
+
+
+async def test_the_model_cannot_be_left_out_at_start_up(database: Settings) -> None:
+    with pytest.raises(PluginLoadError, match="cannot be disabled: the implicit-goals model is Pejling's core model"):
+        await load_plugins(database.model_copy(update={"plugins_disabled": [PLUGIN_NAME]}), entry_points=False)
