@@ -20,10 +20,11 @@ $(VENV)/.app: $(UV) requirements/app.lock pyproject.toml
 	$(UV) pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.test: $(VENV)/.app requirements/test.lock tests/plugins/pejling-example-plugin/pyproject.toml tests/plugins/pejling-smiley-model/pyproject.toml
+$(VENV)/.test: $(VENV)/.app requirements/test.lock tests/plugins/pejling-example-plugin/pyproject.toml tests/plugins/pejling-smiley-model/pyproject.toml tests/plugins/pejling-sms-channel/pyproject.toml
 	$(UV) pip install --quiet -r requirements/test.lock
 	$(UV) pip install --quiet --no-deps -e tests/plugins/pejling-example-plugin
 	$(UV) pip install --quiet --no-deps -e tests/plugins/pejling-smiley-model
+	$(UV) pip install --quiet --no-deps -e tests/plugins/pejling-sms-channel
 	touch $@
 
 install: $(VENV)/.app

@@ -7,7 +7,8 @@ the storage changes.
 
 * :class:`ScoringModel` turns one :class:`ShopperResponse` into :class:`ResponseScores` and a set of
   responses (or a :class:`Rollup` of answer counts) into :class:`InsightSection` items.
-* :class:`Channel` is how a shopper reaches a survey; it makes the invitation URL.
+* :class:`Channel` is how a shopper reaches a survey; it makes the shopper URL, adds its details to a response
+  and delivers personal invitations.
 * :class:`Integration` connects a tenant to another service; it declares its configuration schema.
 """
 
@@ -231,35 +232,111 @@ class ScoringModel(ABC):
 
 @dataclass(frozen=True)
 class InvitationTarget:
-    """Where an invitation leads: the survey page of a store or zone, and for personal invitations a token."""
+    """Where a shopper URL leads: the survey page of a store or zone, or of one personal invitation.
+
+    ``survey_url`` is the page to open: ``/s/<tenant>/<store>`` (with ``?zone=<uuid>``) for a place, ``/i/<token>``
+    for an invitation.
+    """
 
     survey_url: str
     token: str | None = None
-    """A single-use invitation token (email and receipt links); ``None`` for a place (QR code, NFC tag)."""
+    """A single-use invitation token (email, SMS and receipt links); ``None`` for a place (QR code, NFC tag)."""
     extra: Mapping[str, str] = field(default_factory=dict)
 
 
-class Channel(ABC):  # noqa: B024 - an ABC so that plugins subclass it; every method has a sensible default
-    """How a shopper reaches a survey (QR code, NFC tag, email link …).
+#: Channel ids are at most this long: the insights rollups key their rows by channel in 16 characters.
+CHANNEL_ID_MAX = 16
 
-    Subclasses set ``id`` and ``name``; ``personal`` is True for channels that address one shopper
-    (and so carry a single-use token). The default :meth:`invitation_url` tags the survey URL with
-    the channel (``ch``) and the token (``t``) so that responses can be attributed.
+
+class ChannelRefused(Exception):
+    """Raised by :meth:`Channel.response_details` when the visit does not hold up (a forged tag, say): the response
+    is refused (422 ``channel_refused``) and nothing is stored. ``message`` is shown to the shopper's app."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ChannelVisit:
+    """How a response arrived, as its channel sees it before the response is stored."""
+
+    tenant_id: UUID
+    store_id: UUID
+    zone_id: UUID | None
+    params: Mapping[str, str] = field(default_factory=dict)
+    """The values of the channel's :attr:`Channel.url_params` the shopper's link carried (others are dropped)."""
+    invitation_id: UUID | None = None
+    """The personal invitation the response answers, when it came through one."""
+    config: BaseModel | None = None
+    """The tenant's settings of the plugin that brings the channel (its ``register_plugin_settings`` model)."""
+
+
+@dataclass(frozen=True)
+class InvitationMessage:
+    """A personal invitation for a channel to deliver (:meth:`Channel.deliver`)."""
+
+    recipient: str
+    """The address in the channel's own terms (a phone number, an email address); core never stores it."""
+    url: str
+    language: str
+    store_name: str
+    expires_at: datetime
+    config: BaseModel | None = None
+    """The tenant's settings of the plugin that brings the channel (gateway address, keys …)."""
+
+
+class Channel(ABC):  # noqa: B024 - an ABC so that plugins subclass it; every method has a sensible default
+    """How a shopper reaches a survey (QR code, NFC tag, email link, SMS …).
+
+    Subclasses set ``id`` (the key stored on every response, at most :data:`CHANNEL_ID_MAX` characters), ``name``
+    and ``labels`` (the name per language, da/nb/sv/en); ``personal`` is True for channels that address one
+    shopper through a single-use invitation, and those implement :meth:`deliver`. The channel's per-tenant
+    configuration is the settings model of its plugin (``register_plugin_settings``); a tenant that has not
+    enabled the plugin cannot use the channel.
     """
 
     id: ClassVar[str]
     name: ClassVar[str]
+    labels: ClassVar[Texts] = {}
     personal: ClassVar[bool] = False
+    url_params: ClassVar[tuple[str, ...]] = ()
+    """Query parameters of the shopper's link that the channel reads back in :meth:`response_details`."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        key = cls.__dict__.get("id")
+        if isinstance(key, str) and (len(key) > CHANNEL_ID_MAX or not CONTRACT_ID.match(key)):
+            raise ValueError(f"channel id {key!r}: 1-{CHANNEL_ID_MAX} lowercase letters, digits and hyphens")
+
+    def label(self, language: str) -> str:
+        """The channel's name in ``language`` (English, then ``name``, when it has no label in that language)."""
+        return self.labels.get(language) or self.labels.get("en") or self.name
 
     def invitation_url(self, target: InvitationTarget) -> str:
-        """The URL a shopper opens (encoded in the QR code, written to the tag, put in the mail)."""
+        """The URL a shopper opens (encoded in the QR code, written to the tag, put in the mail or the text).
+
+        The default tags the survey URL with the channel (``ch``) and a token that is not already in its path (``t``).
+        """
         parts = urlsplit(target.survey_url)
         query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in {"ch", "t"}]
         query.append(("ch", self.id))
-        if target.token is not None:
+        if target.token is not None and not parts.path.endswith(f"/{target.token}"):
             query.append(("t", target.token))
         query.extend(sorted(target.extra.items()))
         return urlunsplit(parts._replace(query=urlencode(query)))
+
+    def response_details(self, visit: ChannelVisit) -> Mapping[str, Any] | None:
+        """What the channel adds to a response before it is stored (a tag id, a verified flag): small JSON values.
+
+        May be ``async``. Raise :class:`ChannelRefused` to refuse the response; any other error is logged and the
+        response is stored without details (a shopper's answers are never lost to a channel's bug).
+        """
+        return None
+
+    async def deliver(self, message: InvitationMessage) -> None:
+        """Send a personal invitation (personal channels only). An error means it was not sent."""
+        raise NotImplementedError(f"channel {self.id!r} does not deliver invitations")
 
 
 class Integration(ABC):  # noqa: B024 - an ABC so that plugins subclass it

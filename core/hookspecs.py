@@ -58,7 +58,11 @@ def register_scoring_models(settings: Settings) -> Iterable[ScoringModel] | None
 
 @hookspec
 def register_channels(settings: Settings) -> Iterable[Channel] | None:
-    """Contribute channels: the ways a shopper reaches a survey (QR code, NFC tag, email link).
+    """Contribute channels: the ways a shopper reaches a survey (QR code, NFC tag, email link, SMS).
+
+    The channel registry (``pejling.core.surveys.channels``) holds them for the page, the ingest, invitations and
+    the response filters. A tenant may use a channel while the plugin that brings it is enabled for the tenant; the
+    channel's configuration is that plugin's settings (``register_plugin_settings``).
 
     :param settings: the process settings.
     :returns: :class:`~pejling.core.contracts.Channel` instances, or ``None``. Channel ids must be

@@ -44,6 +44,11 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "pejling.core.goals.implicit_goals",
     "pejling.plugins.followups",
     "pejling.graphql.api",
+    "pejling.plugins.channels.qr",
+    "pejling.plugins.channels.nfc",
+    "pejling.plugins.channels.kiosk",
+    "pejling.plugins.channels.link",
+    "pejling.plugins.channels.email",
 )
 
 

@@ -12,12 +12,16 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from pejling.core.followups.refusals import FollowUpRefused
-from pejling.core.surveys.models import CHANNELS, Response
+from pejling.core.surveys.models import Response
 
 
 @dataclass(frozen=True)
 class ResponseFilter:
-    """A filter on responses. Empty collections and ``None`` mean "any"."""
+    """A filter on responses. Empty collections and ``None`` mean "any".
+
+    Channels are not checked here (a stored export's filter may name a channel whose plugin is gone): the API
+    checks them against the channel registry with :func:`check_channels`.
+    """
 
     store_ids: frozenset[UUID] = field(default_factory=frozenset)
     zone_ids: frozenset[UUID] = field(default_factory=frozenset)
@@ -30,10 +34,6 @@ class ResponseFilter:
     has_comment: bool | None = None
 
     def __post_init__(self) -> None:
-        unknown = set(self.channels) - set(CHANNELS)
-        if unknown:
-            raise FollowUpRefused("invalid", f"Unknown channel {sorted(unknown)[0]!r}; use {', '.join(CHANNELS)}.",
-                                  "channels")
         for name in ("outcome_min", "outcome_max"):
             value = getattr(self, name)
             if value is not None and not 0 <= value <= 10:
@@ -112,6 +112,15 @@ class ResponseFilter:
             flagged=data.get("flagged"),
             has_comment=data.get("has_comment"),
         )
+
+
+def check_channels(channels: Collection[str], known: Collection[str]) -> frozenset[str]:
+    """``channels`` when every one is a known channel key (the registry's ``keys``); raises :class:`FollowUpRefused`."""
+    unknown = set(channels) - set(known)
+    if unknown:
+        raise FollowUpRefused("invalid", f"Unknown channel {sorted(unknown)[0]!r}; use {', '.join(sorted(known))}.",
+                              "channels")
+    return frozenset(channels)
 
 
 def _replace(value: ResponseFilter, **changes: Any) -> ResponseFilter:

@@ -23,12 +23,14 @@ from uuid import UUID
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from pejling.core.contracts import ChannelVisit
 from pejling.core.insights.rollups import record_response
 from pejling.core.settings import Settings, get_settings
 from pejling.core.surveys import hooks
 from pejling.core.surveys.bank import LANGUAGES
+from pejling.core.surveys.channels import DEFAULT_CHANNEL, ChannelRefused, TenantChannels, channel_registry, read_params
 from pejling.core.surveys.invitations import find_invitation
-from pejling.core.surveys.models import CHANNELS, Answer, Invitation, Response, SurveyVersion
+from pejling.core.surveys.models import Answer, Invitation, Response, SurveyVersion
 from pejling.core.surveys.quality import CLOCK_ADJUSTED, MAX_DURATION_MS, TapForQuality, quality_flags
 from pejling.core.surveys.rate_limit import check_submission, client_key
 from pejling.core.surveys.receipts import new_receipt_code
@@ -215,6 +217,7 @@ class _Checked:
     zone: Zone | None
     invitation: Invitation | None
     channel: str
+    channel_details: dict[str, Any] | None
     language: str
     started_at: datetime
     submitted_at: datetime
@@ -227,15 +230,23 @@ class _Checked:
     device_class: str
 
 
-async def _check(payload: Mapping[str, Any], store: Store, user_agent: str, now: datetime, via: str) -> _Checked:
+async def _check(
+    payload: Mapping[str, Any], store: Store, user_agent: str, now: datetime, via: str, channels: TenantChannels
+) -> _Checked:
     version_id = _uuid(payload.get("survey_version_id"), "survey_version_id")
     version = await SurveyVersion.get_or_none(id=version_id)
     if version is None:
         raise IngestRefused(404, "survey_not_found", "This survey does not exist (any more).", "survey_version_id")
 
-    channel = payload.get("channel", "qr")
-    if channel not in CHANNELS:
-        raise IngestRefused(422, "invalid_channel", f"channel must be one of {', '.join(CHANNELS)}.", "channel")
+    channel = payload.get("channel", DEFAULT_CHANNEL)
+    if not isinstance(channel, str) or channel not in channels.installed:
+        known = ", ".join(channels.enabled) or "none"
+        raise IngestRefused(422, "invalid_channel", f"channel must be one of {known}.", "channel")
+    params = read_params(payload.get("channel_params"))
+    if params is None:
+        raise IngestRefused(
+            422, "invalid_channel_params", "channel_params must be an object of short texts.", "channel_params"
+        )
     language = payload.get("language")
     if language not in LANGUAGES:
         raise IngestRefused(422, "invalid_language", f"language must be one of {', '.join(LANGUAGES)}.", "language")
@@ -262,6 +273,13 @@ async def _check(payload: Mapping[str, Any], store: Store, user_agent: str, now:
         channel = invitation.channel
         if zone is None and invitation.zone_id is not None:
             zone = await Zone.get_or_none(id=invitation.zone_id)
+
+    enabled = channels.get(channel)
+    if enabled is None:
+        raise IngestRefused(403, "channel_not_enabled", f"The {channel} channel is not enabled for this survey.",
+                            "channel")
+    visit = ChannelVisit(store.tenant_id, store.id, zone.id if zone is not None else None, params,
+                         invitation.id if invitation is not None else None)
 
     started_at, submitted_at, clock_adjusted = _shopper_times(payload, now, via=via)
 
@@ -348,11 +366,17 @@ async def _check(payload: Mapping[str, Any], store: Store, user_agent: str, now:
     width = width if isinstance(width, int) and not isinstance(width, bool) and 0 < width < 100_000 else None
     touch = client.get("touch") if isinstance(client.get("touch"), bool) else None
 
+    try:
+        channel_details = await enabled.response_details(visit)
+    except ChannelRefused as refused:
+        raise IngestRefused(422, "channel_refused", refused.message, "channel_params") from None
+
     return _Checked(
         version=version,
         zone=zone,
         invitation=invitation,
         channel=str(channel),
+        channel_details=channel_details,
         language=str(language),
         started_at=started_at,
         submitted_at=submitted_at,
@@ -435,13 +459,16 @@ def canonical_submission(payload: Mapping[str, Any], *, via: str) -> dict[str, A
         contact = consent.get("contact", False)
         email = consent.get("email")
         token = payload.get("invitation")
-        channel = payload.get("channel", "qr")
+        channel = payload.get("channel", DEFAULT_CHANNEL)
         language = payload.get("language")
+        params = read_params(payload.get("channel_params"))
+        if params is None:
+            return None
         if not isinstance(contact, bool) or not all(
             v is None or isinstance(v, str) for v in (email, token, channel, language)
         ):
             return None
-        return {
+        canonical = {
             "survey_version_id": str(version),
             "zone_id": None if zone is None else str(zone),
             "invitation": token,
@@ -455,6 +482,9 @@ def canonical_submission(payload: Mapping[str, Any], *, via: str) -> dict[str, A
             "contact": contact,
             "email": (email or "").strip().lower() or None,
         }
+        if params:  # only when given, so that the digests of submissions without them stay what they were
+            canonical["channel_params"] = dict(sorted(params.items()))
+        return canonical
     except (IngestRefused, _Unreadable):
         return None
 
@@ -521,6 +551,7 @@ async def _store(
                     survey_version=checked.version,
                     invitation=checked.invitation,
                     channel=checked.channel,
+                    channel_details=checked.channel_details,
                     via=via,
                     language=checked.language,
                     device_class=checked.device_class,
@@ -595,8 +626,10 @@ async def ingest_response(
     another body, or stored at another store or tenant, is first checked like a new submission (so a bad body gets
     the same refusal as for a new id) and then refused with the one ``id_conflict`` answer, without its receipt.
 
-    ``via`` is ``json``, ``form`` or ``graphql``. ``plugins`` (``app.state.plugins``) is asked for a reward and told
-    about the stored response; without it no hook is called. ``client_address`` is only hashed, never stored.
+    ``via`` is ``json``, ``form`` or ``graphql``. ``plugins`` (``app.state.plugins``) brings the channels
+    (:mod:`pejling.core.surveys.channels`: the channel must be enabled for the tenant), is asked for a reward and told
+    about the stored response; without it no channel is known, so every submission is refused. ``client_address`` is
+    only hashed, never stored.
 
     Raises :class:`IngestRefused` for input that cannot be stored (nothing is stored then).
     """
@@ -630,8 +663,9 @@ async def ingest_response(
         existing = await _stored_under(response_id)
         if existing is not None and await _is_resend(existing, store, via, canonical):
             return _result(existing, duplicate=True)
+        channels = await channel_registry(plugins).for_tenant(tenant.id)
         try:
-            checked = await _check(payload, store, user_agent, now, via)
+            checked = await _check(payload, store, user_agent, now, via, channels)
         except IngestRefused:
             # A twin of this very submission may have been stored meanwhile (it used the invitation, say): it wins.
             late = await _stored_under(response_id) if existing is None else None

@@ -1,4 +1,9 @@
-"""Single-use invitations (email and receipt links). Only a SHA-256 hash of the token is stored."""
+"""Single-use invitations (email, SMS and receipt links). Only a SHA-256 hash of the token is stored.
+
+:func:`send_invitation` makes an invitation on a personal channel of the tenant (the channel registry,
+:mod:`pejling.core.surveys.channels`), builds the shopper's link and has the channel deliver it; the recipient's
+address is handed to the channel and never stored.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,23 @@ import re
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from pejling.core.surveys.models import CHANNELS, Invitation
-from pejling.tenants.models import Store, Zone
+from pejling.core.contracts import CHANNEL_ID_MAX, CONTRACT_ID, InvitationMessage
+from pejling.core.surveys.channels import TenantChannels, shopper_url
+from pejling.core.surveys.models import Invitation
+from pejling.tenants.models import Store, Tenant, Zone
 
 DEFAULT_VALIDITY = timedelta(days=14)
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,100}$")
+
+
+class InvitationRefused(Exception):
+    """An invitation that cannot be made or sent; ``code`` is ``channel_not_enabled``, ``not_personal``,
+    ``invalid`` or ``not_delivered`` (nothing is kept then)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
 
 
 def hash_token(token: str) -> str:
@@ -20,11 +37,22 @@ def hash_token(token: str) -> str:
 
 
 async def create_invitation(
-    store: Store, *, zone: Zone | None = None, channel: str = "email", valid_for: timedelta = DEFAULT_VALIDITY
+    store: Store,
+    *,
+    zone: Zone | None = None,
+    channel: str = "email",
+    valid_for: timedelta = DEFAULT_VALIDITY,
+    channels: TenantChannels | None = None,
 ) -> tuple[Invitation, str]:
-    """Create an invitation in the current tenant scope. Returns it and the token to put in the link (shown once)."""
-    if channel not in CHANNELS:
-        raise ValueError(f"channel must be one of {', '.join(CHANNELS)}")
+    """Create an invitation in the current tenant scope. Returns it and the token to put in the link (shown once).
+
+    With ``channels`` (the tenant's, from the channel registry) a channel the tenant may not use is refused; without,
+    only the key's form is checked and the ingest refuses the response of a channel that is not enabled.
+    """
+    if not (isinstance(channel, str) and len(channel) <= CHANNEL_ID_MAX and CONTRACT_ID.match(channel)):
+        raise ValueError(f"channel {channel!r} is not a channel key")
+    if channels is not None and channels.get(channel) is None:
+        raise ValueError(f"the {channel} channel is not enabled for this tenant")
     if zone is not None and zone.store_id != store.id:
         raise ValueError("the zone belongs to another store")
     token = secrets.token_urlsafe(32)
@@ -36,6 +64,50 @@ async def create_invitation(
         expires_at=datetime.now(UTC) + valid_for,
     )
     return invitation, token
+
+
+async def send_invitation(
+    channels: TenantChannels,
+    store: Store,
+    *,
+    channel: str,
+    recipient: str,
+    language: str,
+    base_url: str,
+    zone: Zone | None = None,
+    valid_for: timedelta = DEFAULT_VALIDITY,
+) -> Invitation:
+    """Invite one shopper through a personal channel: make the invitation, build its link, have the channel send it.
+
+    Runs in the tenant's scope. When the channel cannot send it, the invitation is deleted and
+    :class:`InvitationRefused` (``not_delivered``) raised. Raises :class:`InvitationRefused` for a channel the tenant
+    may not use or that is not personal.
+    """
+    enabled = channels.get(channel)
+    if enabled is None:
+        raise InvitationRefused("channel_not_enabled", f"The {channel} channel is not enabled for this tenant.")
+    if not enabled.channel.personal:
+        raise InvitationRefused("not_personal", f"The {channel} channel does not send personal invitations.")
+    if not recipient or len(recipient) > 254:
+        raise InvitationRefused("invalid", "Give the recipient's address.")
+    try:
+        invitation, token = await create_invitation(
+            store, zone=zone, channel=channel, valid_for=valid_for, channels=channels
+        )
+    except ValueError as exc:
+        raise InvitationRefused("invalid", str(exc)) from None
+    tenant = await Tenant.get(id=store.tenant_id)
+    url = shopper_url(enabled.channel, base_url=base_url, tenant_slug=tenant.slug, store_slug=store.slug, token=token)
+    message = InvitationMessage(
+        recipient=recipient, url=url, language=language, store_name=store.name, expires_at=invitation.expires_at,
+        config=enabled.config,
+    )
+    try:
+        await enabled.channel.deliver(message)
+    except Exception as exc:  # noqa: BLE001 - whatever the channel's failure, the invitation was not sent
+        await invitation.delete()
+        raise InvitationRefused("not_delivered", f"The {channel} channel could not send the invitation: {exc}") from exc
+    return invitation
 
 
 async def find_invitation(token: str) -> Invitation | None:

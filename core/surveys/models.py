@@ -14,10 +14,12 @@ from tortoise import fields
 
 from pejling.tenants.scope import TenantModel
 
-CHANNELS = ("qr", "nfc", "kiosk", "link", "email")
 DEVICE_CLASSES = ("phone", "tablet", "desktop", "unknown")
 VIA = ("json", "form", "graphql", "demo")
 OUTCOME_KINDS = ("nps",)
+#: Room for a channel key (the channels come from plugins: core/surveys/channels.py; keys are at most
+#: contracts.CHANNEL_ID_MAX long while the insights rollups hold 16 characters).
+CHANNEL_COLUMN = 64
 
 
 class Survey(TenantModel):
@@ -70,7 +72,7 @@ class Invitation(TenantModel):
 
     id = fields.UUIDField(primary_key=True)
     token_hash = fields.CharField(max_length=64, unique=True)
-    channel = fields.CharField(max_length=16, default="email")
+    channel = fields.CharField(max_length=CHANNEL_COLUMN, default="email")
     store: Any = fields.ForeignKeyField("tenants.Store", related_name="survey_invitations", on_delete=fields.CASCADE)
     store_id: UUID
     zone: Any = fields.ForeignKeyField(
@@ -107,7 +109,9 @@ class Response(TenantModel):
         "surveys.Invitation", related_name="responses", on_delete=fields.SET_NULL, null=True
     )
     invitation_id: UUID | None
-    channel = fields.CharField(max_length=16)
+    channel = fields.CharField(max_length=CHANNEL_COLUMN)
+    # What the channel added (core/surveys/channels.py): a tag id, a verified flag. Null when it added nothing.
+    channel_details: Any = fields.JSONField(null=True)
     via = fields.CharField(max_length=16, default="json")
     language = fields.CharField(max_length=5)
     device_class = fields.CharField(max_length=16, default="unknown")

@@ -9,14 +9,16 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from babel.core import negotiate_locale
 
 from pejling.core.surveys.bank import LANGUAGES, current_bank
+from pejling.core.surveys.channels import channel_registry
 from pejling.core.surveys.ingest import IngestRefused, IngestResult, ingest_response, is_slug
 from pejling.core.surveys.invitations import find_invitation
-from pejling.core.surveys.models import CHANNELS, Invitation
+from pejling.core.surveys.models import Invitation
 from pejling.core.surveys.survey import active_survey, statements_of
 from pejling.tenants.models import Store, Tenant, Zone
 from pejling.tenants.scope import all_tenants, tenant_scope
@@ -135,11 +137,14 @@ async def load_survey_page(
     invitation_token: str | None,
     language: str | None,
     accept_language: str | None,
+    plugins: Any | None = None,
 ) -> SurveyPage:
     """The survey page for a store (``/s/{tenant}/{store}``) or an invitation (``/i/{token}``: slugs may be None).
 
     Raises :class:`SurveyNotFound` for an unknown tenant, store or invitation and :class:`InvitationUnusable`
-    for a used or expired one. A slug that is not a slug (too long, odd characters) is unknown without a query.
+    for a used or expired one, or one whose channel is not enabled (``channel_disabled``). ``channel`` is kept when
+    the tenant may use it (the channels of ``plugins``), else the page is a QR code's. A slug that is not a slug
+    (too long, odd characters) is unknown without a query.
     """
     for slug in (tenant_slug, store_slug):
         if slug is not None and not is_slug(slug):
@@ -171,6 +176,9 @@ async def load_survey_page(
             if invitation.expires_at <= datetime.now(UTC):
                 raise InvitationUnusable("expired", page_language)
             channel = invitation.channel
+        channels = await channel_registry(plugins).for_tenant(tenant.id)
+        if invitation is not None and channels.get(channel) is None:
+            raise InvitationUnusable("channel_disabled", page_language)
         zone = await _zone(store, invitation.zone_id if invitation is not None else zone_id)
         current = await active_survey()
         assert current is not None
@@ -186,7 +194,7 @@ async def load_survey_page(
         store_name=store.name,
         zone_id=str(zone.id) if zone else None,
         zone_name=zone.name if zone else None,
-        channel=channel if channel in CHANNELS else "qr",
+        channel=channels.for_page(channel),
         invitation_token=invitation_token if invitation is not None else None,
         language=page_language,
         available_languages=LANGUAGES,

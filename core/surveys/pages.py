@@ -26,7 +26,6 @@ from pejling.frontend import FRONTEND_DIR
 from pejling.frontend.brand import DEFAULT_BRAND, brand_colours
 from pejling.frontend.language import LANGUAGES, language_names, messages, negotiate_language, pick_language
 
-CHANNELS = ("qr", "nfc", "kiosk", "link", "email")
 _FORM_LIMIT = 16 * 1024
 _FORM_FIELDS = 100
 
@@ -192,17 +191,14 @@ def render_thanks(language: str, page: Any | None, result: Any) -> HTMLResponse:
     return _html("thanks.html", context)
 
 
-def _channel(value: str | None) -> str:
-    return value if value in CHANNELS else "qr"
-
-
 async def _load(request: Request, **kwargs: Any) -> Any:
     from pejling.core.surveys.page_data import load_survey_page
 
     requested = request.query_params.get("lang")
     accept = request.headers.get("accept-language")
     language = requested if requested in LANGUAGES else negotiate_language(accept)
-    return await load_survey_page(language=language, accept_language=accept, **kwargs)
+    plugins = getattr(request.app.state, "plugins", None)
+    return await load_survey_page(language=language, accept_language=accept, plugins=plugins, **kwargs)
 
 
 async def _page_or_problem(request: Request, **kwargs: Any) -> Response:
@@ -226,7 +222,7 @@ async def survey_page(request: Request) -> Response:
         tenant_slug=request.path_params["tenant"],
         store_slug=request.path_params["store"],
         zone_id=zone,
-        channel=_channel(request.query_params.get("ch")),
+        channel=request.query_params.get("ch") or "",  # kept when the tenant may use it (page_data)
         invitation_token=None,
     )
 
@@ -348,9 +344,9 @@ async def form_submission(request: Request) -> Response:
             if refused.field == "started_at":  # a start time we cannot use would refuse every retry: start afresh
                 started_at = None
         else:
-            page = await _reload(tenant_slug, store_slug, payload, language, invitation=None)
+            page = await _reload(request, tenant_slug, store_slug, payload, language, invitation=None)
             return render_thanks(language, page, result)
-    page = await _reload(tenant_slug, store_slug, payload, language, invitation=payload["invitation"])
+    page = await _reload(request, tenant_slug, store_slug, payload, language, invitation=payload["invitation"])
     if page is None:
         return render_problem(language, "not_found", 404)
     status, text = error
@@ -365,6 +361,7 @@ async def form_submission(request: Request) -> Response:
 
 
 async def _reload(
+    request: Request,
     tenant_slug: str, store_slug: str, payload: dict[str, Any], language: str, *, invitation: str | None
 ) -> Any | None:
     """The page again (for an error re-render or the thank-you branding); None when it is gone."""
@@ -375,10 +372,11 @@ async def _reload(
             tenant_slug=tenant_slug,
             store_slug=store_slug,
             zone_id=payload["zone_id"],
-            channel=_channel(payload["channel"]),
+            channel=str(payload["channel"]),
             invitation_token=invitation,
             language=language,
             accept_language=None,
+            plugins=getattr(request.app.state, "plugins", None),
         )
     except (SurveyNotFound, InvitationUnusable):
         return None

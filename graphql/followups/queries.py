@@ -10,8 +10,9 @@ from tortoise.queryset import QuerySet
 
 from pejling.core.followups import models
 from pejling.core.followups.refusals import FollowUpRefused
-from pejling.core.followups.response_filters import ResponseFilter
+from pejling.core.followups.response_filters import ResponseFilter, check_channels
 from pejling.core.followups.rules import rules_for
+from pejling.core.surveys.channels import channel_registry
 from pejling.core.surveys.models import Response
 from pejling.graphql.context import Info
 from pejling.graphql.errors import ApiError
@@ -65,7 +66,8 @@ def response_filter(info: Info, given: ResponseFilterInput | None) -> ResponseFi
         raise FollowUpRefused("invalid", "At most 20 channels.", "channels")
     filters = ResponseFilter(
         store_ids=_ids(given.store_ids, "Store", "storeIds"), zone_ids=_ids(given.zone_ids, "Zone", "zoneIds"),
-        channels=frozenset(given.channels or ()), since=given.since, until=given.until,
+        channels=check_channels(given.channels or (), channel_registry(info.context.plugins).keys),
+        since=given.since, until=given.until,
         outcome_min=given.outcome_min, outcome_max=given.outcome_max, flagged=given.flagged,
         has_comment=given.has_comment,
     )

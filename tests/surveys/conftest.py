@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from pejling.core.plugin_manager import Plugins, load_plugins
 from pejling.core.surveys.survey import active_survey, statements_of
 from pejling.tenants.models import Store, Tenant, Zone
 from pejling.tenants.scope import tenant_scope
@@ -97,3 +98,9 @@ async def make_shop() -> Shop:
 @pytest.fixture
 async def shop(database: Any) -> Shop:
     return await make_shop()
+
+
+@pytest.fixture(scope="session")
+async def plugins(database: Any) -> Plugins:
+    """The installed plugins as the app loads them: they bring the channels (the built-in qr, nfc, email …)."""
+    return await load_plugins(database)

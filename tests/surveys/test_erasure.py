@@ -12,6 +12,7 @@ from pejling.core.insights import sql
 from pejling.core.insights.columns import HISTOGRAM_COLUMNS, STORE_COLUMNS, SUM_COLUMNS
 from pejling.core.insights.models import Score
 from pejling.core.insights.rollups import recompute_rollups
+from pejling.core.plugin_manager import Plugins
 from pejling.core.surveys.erasure import erase_response, export_shopper_data, find_by_receipt
 from pejling.core.surveys.ingest import IngestResult, ingest_response
 from pejling.core.surveys.models import Answer, Response
@@ -26,10 +27,10 @@ SHOPPER_DATA = """query($c: String!) { shopperData(receiptCode: $c) { receiptCod
 ERASE = "mutation($c: String!) { eraseShopperResponse(receiptCode: $c) { erasedReceiptCode errors { code field } } }"
 
 
-async def _submit(shop: Shop, **changes: Any) -> IngestResult:
+async def _submit(shop: Shop, plugins: Plugins, **changes: Any) -> IngestResult:
     return await ingest_response(
         shop.payload(**changes), tenant_slug=shop.tenant.slug, store_slug=shop.store.slug,
-        client_address="10.0.0.21", user_agent="", via="json",
+        client_address="10.0.0.21", user_agent="", via="json", plugins=plugins,
     )
 
 
@@ -63,9 +64,9 @@ async def _headers(shop: Shop, role: Role | None = None) -> dict[str, str]:
     return {"Authorization": f"Bearer {await token_for(shop.tenant, user)}"}
 
 
-async def test_export_by_receipt_code_read_generously(shop: Shop) -> None:
-    emailed = await _submit(shop, consent={"contact": True, "email": "kim@example.com"}, outcome=3)
-    plain = await _submit(shop, zone_id=None)
+async def test_export_by_receipt_code_read_generously(shop: Shop, plugins: Plugins) -> None:
+    emailed = await _submit(shop, plugins, consent={"contact": True, "email": "kim@example.com"}, outcome=3)
+    plain = await _submit(shop, plugins, zone_id=None)
     code = emailed.receipt_code
     with tenant_scope(shop.tenant.id):
         for typed in (code, code.lower(), code.replace("-", ""), f" {code[:3]} {code[4:].lower()} "):
@@ -93,9 +94,9 @@ async def test_export_by_receipt_code_read_generously(shop: Shop) -> None:
         assert "contact_email" not in other_data and other_data["zone"] is None
 
 
-async def test_erasure_removes_the_response_and_everything_derived(shop: Shop) -> None:
-    kept = [await _submit(shop, outcome=value) for value in (2, 9)]
-    gone = await _submit(shop, outcome=10, consent={"contact": True, "email": "erase@example.com"})
+async def test_erasure_removes_the_response_and_everything_derived(shop: Shop, plugins: Plugins) -> None:
+    kept = [await _submit(shop, plugins, outcome=value) for value in (2, 9)]
+    gone = await _submit(shop, plugins, outcome=10, consent={"contact": True, "email": "erase@example.com"})
     tenant_id = shop.tenant.id
     with tenant_scope(tenant_id):
         response = await find_by_receipt(gone.receipt_code)
@@ -136,8 +137,10 @@ async def test_erasure_removes_the_response_and_everything_derived(shop: Shop) -
         assert sum(row[o10] for row in after_erasure["insights_store_daily"].values()) == 0
 
 
-async def test_graphql_export_and_erase_for_owners_and_admins_only(client: httpx.AsyncClient, shop: Shop) -> None:
-    result = await _submit(shop)
+async def test_graphql_export_and_erase_for_owners_and_admins_only(
+    client: httpx.AsyncClient, shop: Shop, plugins: Plugins
+) -> None:
+    result = await _submit(shop, plugins)
     code = result.receipt_code
     owner = await _headers(shop)
     for role in (Role.ANALYST, Role.STORE_MANAGER):

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from tortoise import connections
 
+from pejling.core.plugin_manager import Plugins
 from pejling.core.surveys import rate_limit
 from pejling.core.surveys.ingest import IngestRefused, ingest_response
 from pejling.core.surveys.invitations import create_invitation, hash_token
@@ -87,7 +88,7 @@ async def test_resubmission_returns_the_same_result(client: httpx.AsyncClient, s
     assert await stored(shop) == (1, len(payload["answers"]))
 
 
-async def test_concurrent_double_submit_stores_one_row(database: Any, shop: Shop) -> None:
+async def test_concurrent_double_submit_stores_one_row(database: Any, shop: Shop, plugins: Plugins) -> None:
     payload = shop.payload()
 
     async def submit() -> Any:
@@ -99,6 +100,7 @@ async def test_concurrent_double_submit_stores_one_row(database: Any, shop: Shop
             user_agent=UA_PHONE,
             via="json",
             settings=database,
+            plugins=plugins,
         )
 
     results = await asyncio.gather(submit(), submit())
@@ -278,7 +280,9 @@ async def test_expired_and_unknown_invitations_are_refused(client: httpx.AsyncCl
     assert await stored(shop) == (0, 0)
 
 
-async def test_invitation_used_concurrently_by_two_responses_is_taken_once(database: Any, shop: Shop) -> None:
+async def test_invitation_used_concurrently_by_two_responses_is_taken_once(
+    database: Any, shop: Shop, plugins: Plugins
+) -> None:
     with tenant_scope(shop.tenant.id):
         _, token = await create_invitation(shop.store)
 
@@ -292,6 +296,7 @@ async def test_invitation_used_concurrently_by_two_responses_is_taken_once(datab
                 user_agent=UA_PHONE,
                 via="json",
                 settings=database,
+                plugins=plugins,
             )
         except IngestRefused as refused:
             return refused
@@ -358,7 +363,7 @@ async def test_impossible_duration_is_flagged(
     assert await _flags(client, shop, payload) == ["impossible_duration"]
 
 
-async def test_form_submission_without_reaction_times_is_accepted(database: Any, shop: Shop) -> None:
+async def test_form_submission_without_reaction_times_is_accepted(database: Any, shop: Shop, plugins: Plugins) -> None:
     payload = shop.payload()
     for answer in payload["answers"]:
         answer["reaction_ms"] = None
@@ -370,6 +375,7 @@ async def test_form_submission_without_reaction_times_is_accepted(database: Any,
         user_agent="",
         via="form",
         settings=database,
+        plugins=plugins,
     )
     assert not result.duplicate and result.quality_flags == ()
     with tenant_scope(shop.tenant.id):
@@ -445,7 +451,7 @@ async def test_control_characters_and_lone_surrogates_never_reach_the_database(
 
 
 @pytest.mark.parametrize("slug", ["\ud800", "UPPER", "a" * 64, "a\x00b"])
-async def test_hostile_slugs_are_unknown(database: Any, shop: Shop, slug: str) -> None:
+async def test_hostile_slugs_are_unknown(database: Any, shop: Shop, slug: str, plugins: Plugins) -> None:
     for tenant_slug, store_slug in ((slug, shop.store.slug), (shop.tenant.slug, slug)):
         with pytest.raises(IngestRefused) as refused:
             await ingest_response(
@@ -456,5 +462,6 @@ async def test_hostile_slugs_are_unknown(database: Any, shop: Shop, slug: str) -
                 user_agent="",
                 via="graphql",
                 settings=database,
+                plugins=plugins,
             )
         assert refused.value.status == 404

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from pejling.core.plugin_manager import Plugins, load_plugins
 from pejling.core.surveys import rate_limit
 from pejling.core.surveys.ingest import (
     MAX_CLOCK_AHEAD,
@@ -316,13 +317,23 @@ async def test_resends_and_conflicts_count_against_the_rate_limit(
     assert await stored(shop) == (1, len(payload["answers"]))
 
 
+_loaded: list[Plugins] = []
+
+
+async def _plugins(settings: Any) -> Plugins:
+    """The installed plugins (they bring the channels), loaded once for this module's direct ingest calls."""
+    if not _loaded:
+        _loaded.append(await load_plugins(settings))
+    return _loaded[0]
+
+
 async def _ingest(
     shop: Shop, settings: Any, payload: dict[str, Any], via: str = "json"
 ) -> IngestResult | IngestRefused:
     try:
         return await ingest_response(
             payload, tenant_slug=shop.tenant.slug, store_slug=shop.store.slug, client_address="10.8.0.1",
-            user_agent=UA, via=via, settings=settings,
+            user_agent=UA, via=via, settings=settings, plugins=await _plugins(settings),
         )
     except IngestRefused as refused:
         return refused

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from pejling.core.plugin_manager import Plugins
 from pejling.core.settings import Settings
 from pejling.core.surveys import rate_limit
 from pejling.core.surveys.bank import GOALS, BankError, current_bank, load_bank, parse_bank, use_bank_file
@@ -182,7 +183,7 @@ def test_language_negotiation() -> None:
     assert negotiate_language(None, "garbage;;q=x,,", "zz") == "en"
 
 
-async def test_survey_page_puts_warm_ups_first_and_shuffles_the_rest(shop: Shop) -> None:
+async def test_survey_page_puts_warm_ups_first_and_shuffles_the_rest(shop: Shop, plugins: Plugins) -> None:
     orders = set()
     for _ in range(12):
         page = await load_survey_page(
@@ -192,6 +193,7 @@ async def test_survey_page_puts_warm_ups_first_and_shuffles_the_rest(shop: Shop)
             channel="nfc",
             invitation_token=None,
             language=None,
+            plugins=plugins,
             accept_language="sv-SE,sv;q=0.9",
         )
         assert [s.id for s in page.statements[: len(shop.warmup_ids)]] == shop.warmup_ids
@@ -206,7 +208,7 @@ async def test_survey_page_puts_warm_ups_first_and_shuffles_the_rest(shop: Shop)
     assert page.submit_url == f"/s/{shop.tenant.slug}/{shop.store.slug}/responses"
 
 
-async def test_survey_page_unknown_places(shop: Shop) -> None:
+async def test_survey_page_unknown_places(shop: Shop, plugins: Plugins) -> None:
     with pytest.raises(SurveyNotFound):
         await load_survey_page(
             tenant_slug="nobody-" + secrets.token_hex(3),
@@ -215,6 +217,7 @@ async def test_survey_page_unknown_places(shop: Shop) -> None:
             channel="qr",
             invitation_token=None,
             language=None,
+            plugins=plugins,
             accept_language=None,
         )
     with pytest.raises(SurveyNotFound):
@@ -225,6 +228,7 @@ async def test_survey_page_unknown_places(shop: Shop) -> None:
             channel="qr",
             invitation_token=None,
             language=None,
+            plugins=plugins,
             accept_language=None,
         )
     page = await load_survey_page(
@@ -235,11 +239,12 @@ async def test_survey_page_unknown_places(shop: Shop) -> None:
         invitation_token=None,
         language=None,
         accept_language=None,
+        plugins=plugins,
     )
     assert page.zone_id is None and page.channel == "qr" and page.language == "da"  # the store default
 
 
-async def test_survey_page_for_an_invitation(shop: Shop) -> None:
+async def test_survey_page_for_an_invitation(shop: Shop, plugins: Plugins) -> None:
     with tenant_scope(shop.tenant.id):
         _, token = await create_invitation(shop.store, zone=shop.zone, channel="email")
         _, expired = await create_invitation(shop.store, valid_for=timedelta(seconds=-1))
@@ -251,6 +256,7 @@ async def test_survey_page_for_an_invitation(shop: Shop) -> None:
         invitation_token=token,
         language="en",
         accept_language=None,
+        plugins=plugins,
     )
     assert (page.tenant_slug, page.store_slug, page.channel) == (shop.tenant.slug, shop.store.slug, "email")
     assert page.invitation_token == token and page.zone_id == str(shop.zone.id)
@@ -262,6 +268,7 @@ async def test_survey_page_for_an_invitation(shop: Shop) -> None:
             channel="qr",
             invitation_token=expired,
             language=None,
+            plugins=plugins,
             accept_language="nb",
         )
     assert unusable.value.reason == "expired" and unusable.value.language == "nb"
@@ -273,6 +280,7 @@ async def test_survey_page_for_an_invitation(shop: Shop) -> None:
             channel="qr",
             invitation_token="made-up",
             language=None,
+            plugins=plugins,
             accept_language=None,
         )
 
@@ -344,7 +352,7 @@ async def test_redis_limiter_against_the_local_redis() -> None:
 
 
 async def test_ingest_uses_redis_when_configured(
-    database: Settings, shop: Shop, monkeypatch: pytest.MonkeyPatch
+    database: Settings, shop: Shop, plugins: Plugins, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from pejling.core.surveys.ingest import IngestRefused, ingest_response
 
@@ -360,6 +368,7 @@ async def test_ingest_uses_redis_when_configured(
             user_agent="",
             via="json",
             settings=redis_settings,
+            plugins=plugins,
         )
         await ingest_response(shop.payload(), **kwargs)
         with pytest.raises(IngestRefused) as refused:
