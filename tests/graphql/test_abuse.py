@@ -2,8 +2,12 @@
 
 The server is ``pejling serve`` (uvicorn, one process, one event loop) in a subprocess on a free 127.0.0.1
 port, with its own migrated SQLite database in a temporary directory, so anything that blocks its event
-loop shows as a slow health check. Each attack is sent while /healthz is probed; every probe must answer
-within 100 ms, the attack must get a deliberate answer (never a 5xx), and the server must log no error.
+loop shows as a slow health check. Each attack is sent while /healthz is probed from a thread:
+
+* the attack gets a deliberate answer (never a 5xx) within 2 s, and the server logs no error;
+* every probe while it is in flight answers, within 1 s (the attacks of issue 8 blocked for hours);
+* right after it, /healthz answers within 100 ms: one of the first three probes must (on a shared CI
+  machine a single probe is sometimes descheduled for longer; a busy event loop fails all three).
 
 The server is ``pejling serve`` with one addition: once startup is done, the objects made so far are
 moved out of the garbage collector's reach (``gc.freeze()``). Without that, each full collection of the
@@ -40,8 +44,10 @@ from tests.support.cli import pejling
 
 pytestmark = pytest.mark.once
 
-HEALTH_BUDGET = 0.1  # seconds, per probe
-ATTACK_TIMEOUT = 10.0  # a fixed server answers in milliseconds; the old one never did
+HEALTH_BUDGET = 0.1  # seconds: /healthz right after an attack
+IN_FLIGHT_BUDGET = 1.0  # seconds: /healthz while an attack is being answered
+ATTACK_BUDGET = 2.0  # seconds: the attack's own answer (the fixed server takes milliseconds)
+ATTACK_TIMEOUT = 10.0  # the old server never answered; give up on it
 PASSWORD = "abuse suite password"
 #: ``pejling serve`` (same command-line handling, settings and uvicorn options), with the startup heap frozen.
 LAUNCHER = """
@@ -149,7 +155,7 @@ class Prober(threading.Thread):
     def __init__(self, url: str) -> None:
         super().__init__(daemon=True)
         self.url = url
-        self.latencies: list[float] = []
+        self.probes: list[tuple[float, float]] = []  # (started, seconds to answer)
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -160,26 +166,34 @@ class Prober(threading.Thread):
                     ok = health.get("/healthz").status_code == 200
                 except httpx.HTTPError:
                     ok = False
-                self.latencies.append(time.perf_counter() - started if ok else float("inf"))
+                self.probes.append((started, time.perf_counter() - started if ok else float("inf")))
                 time.sleep(0.005)
 
-    async def wait_for(self, count: int) -> None:
-        while len(self.latencies) < count and self.is_alive():  # noqa: ASYNC110 - the probes run in a thread
+    def started_after(self, moment: float) -> list[float]:
+        return [latency for started, latency in self.probes if started >= moment]
+
+    async def wait_for(self, count: int, after: float = 0.0) -> None:
+        while len(self.started_after(after)) < count and self.is_alive():  # noqa: ASYNC110 - probes are a thread
             await asyncio.sleep(0.002)
 
 
 async def while_probing(server: Server, attack: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
-    """Run ``attack`` while /healthz is probed (before, during and right after it); every probe must be fast."""
+    """Run ``attack`` while /healthz is probed before, during and right after it (rules: module docstring)."""
     prober = Prober(server.url)
     prober.start()
     try:
         await prober.wait_for(1)
+        sent = time.perf_counter()
         response = await attack()
-        await prober.wait_for(len(prober.latencies) + 2)
+        answered = time.perf_counter()
+        await prober.wait_for(3, after=answered)
     finally:
         prober.stop.set()
         prober.join(5)
-    assert max(prober.latencies) < HEALTH_BUDGET, [round(x, 3) for x in prober.latencies]
+    shown = [round(latency, 3) for _, latency in prober.probes]
+    assert answered - sent < ATTACK_BUDGET, f"the attack took {answered - sent:.2f} s"
+    assert max(latency for _, latency in prober.probes) < IN_FLIGHT_BUDGET, shown
+    assert min(prober.started_after(answered)[:3]) < HEALTH_BUDGET, shown
     assert response.status_code < 500, response.text[:300]
     logged = [line for line in server.new_log().splitlines() if "ERROR" in line or "Traceback" in line]
     assert not logged, logged[:3]
