@@ -15,7 +15,6 @@ from pejling.core.auth.middleware import ActorMiddleware
 from pejling.core.database import tortoise_config
 from pejling.core.followups import use_settings as use_followup_settings
 from pejling.core.followups.downloads import export_routes
-from pejling.core.followups.plugin_calls import use_plugins as use_followup_plugins
 from pejling.core.graphiql import ASSETS_PATH, GraphiQLAssets
 from pejling.core.health import healthz, readyz
 from pejling.core.insights.scores import start_insights
@@ -63,14 +62,16 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         async with AsyncExitStack() as stack:
             if manage_database:
                 await stack.enter_async_context(RegisterTortoise(app, config=tortoise_config(settings)))
+            # The one handle on the loaded plugins: GraphQL reads it from app.state, jobs get it from the worker.
             app.state.plugins = await registry.load()
-            use_followup_plugins(app.state.plugins)
+            await app.state.plugins.call_hook("app_started", app=app, plugins=app.state.plugins)
             await start_insights(app.state.plugins)
             if settings.run_worker_in_app:
                 from pejling.core.jobs.worker import Worker
 
                 # Entered after the database, so on shutdown the worker drains its running jobs first.
-                app.state.job_worker = await stack.enter_async_context(Worker(settings, housekeeping=True).running())
+                worker = Worker(settings, housekeeping=True, plugins=app.state.plugins)
+                app.state.job_worker = await stack.enter_async_context(worker.running())
             yield
 
     app = Starlette(

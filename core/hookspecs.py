@@ -27,10 +27,12 @@ import pluggy
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
+    from starlette.applications import Starlette
     from starlette.routing import BaseRoute
 
     from pejling.core.contracts import Channel, Integration, Reward, ScoringModel, ShopperResponse
     from pejling.core.followups.notices import FollowUpNotice
+    from pejling.core.loaded_plugins import Plugins
     from pejling.core.settings import Settings
 
 PROJECT = "pejling"
@@ -122,6 +124,19 @@ def register_app_routes(settings: Settings) -> Iterable[BaseRoute] | None:
 
     :param settings: the process settings.
     :returns: ``starlette.routing.BaseRoute`` objects, or ``None``.
+    """
+
+
+@hookspec
+def app_started(app: Starlette, plugins: Plugins) -> None:
+    """The web app loaded its plugins and is about to serve (its lifespan began). Built-in plugins only.
+
+    For start-up work that needs every plugin's contributions, e.g. building the GraphQL schema with the plugins'
+    types. Awaited before the first request; an error stops start-up. A third-party plugin that implements this hook
+    stops start-up with an error.
+
+    :param app: the Starlette application (keep what you build on ``app.state``).
+    :param plugins: the loaded plugins of the process, also ``app.state.plugins``.
     """
 
 

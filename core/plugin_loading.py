@@ -36,8 +36,8 @@ ENTRY_POINT_GROUP = hookspecs.PROJECT
 
 PLUGIN_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$")
 
-#: Hooks only a built-in plugin may implement: what they return is served without core's per-plugin check.
-BUILTIN_ONLY_HOOKS = ("register_app_routes",)
+#: Hooks only a built-in plugin may implement: they reach the app itself, without core's per-plugin check.
+BUILTIN_ONLY_HOOKS = ("register_app_routes", "app_started")
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,24 @@
 """The GraphQL API as a built-in plugin: it mounts ``/graphql`` through the same seam as every other plugin.
 
 Listed in ``pejling.core.plugin_manager.BUILTIN_PLUGINS`` (named ``api``), so core never imports ``pejling.graphql``.
-The schema is built once the plugins are loaded, so it includes the types plugins contribute.
+The schema is built when the app starts, after the plugins are loaded, so it includes the types plugins contribute.
 """
 
 from __future__ import annotations
 
+from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
 from pejling.core.hookspecs import hookimpl
-from pejling.graphql.schema import GraphQLEndpoint
+from pejling.core.loaded_plugins import Plugins
+from pejling.graphql.schema import GraphQLEndpoint, graphql_app
 
 
 @hookimpl
 def register_app_routes() -> list[BaseRoute]:
     return [Route("/graphql", GraphQLEndpoint(), methods=["GET", "POST"])]
+
+
+@hookimpl
+def app_started(app: Starlette, plugins: Plugins) -> None:
+    app.state.graphql = graphql_app(plugins.graphql_types())

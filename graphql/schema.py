@@ -21,7 +21,6 @@ from strawberry.types import ExecutionContext
 
 from graphql import GraphQLError
 from pejling.core.graphiql import graphiql_page
-from pejling.core.loaded_plugins import Plugins
 from pejling.graphql.accounts.mutations import AccountMutation
 from pejling.graphql.accounts.queries import AccountQuery
 from pejling.graphql.context import Context, Info, context_from_request
@@ -102,22 +101,17 @@ def graphql_app(extra_types: Sequence[Any] = ()) -> GraphQLApp:
 
 
 class GraphQLEndpoint:
-    """The ``/graphql`` route. The schema includes plugin types, so it is built once the app's plugins are loaded
-    (``app.state.plugins``, in the lifespan), on the first request that sees them; until then (an app whose
-    lifespan did not run) a schema of the built-in domains serves."""
+    """The ``/graphql`` route. The schema includes plugin types, so it is built in the lifespan once the
+    plugins are loaded (``app.state.graphql``, by :func:`pejling.graphql.api.app_started`); until then a schema
+    of the built-in domains serves."""
 
     def __init__(self) -> None:
         self._fallback: GraphQLApp | None = None
-        self._built: tuple[Plugins, GraphQLApp] | None = None
-
-    def _app_for(self, plugins: Plugins | None) -> GraphQLApp:
-        if plugins is None:
-            if self._fallback is None:
-                self._fallback = graphql_app()
-            return self._fallback
-        if self._built is None or self._built[0] is not plugins:
-            self._built = (plugins, graphql_app(plugins.graphql_types()))
-        return self._built[1]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._app_for(getattr(scope["app"].state, "plugins", None))(scope, receive, send)
+        app = getattr(scope["app"].state, "graphql", None)
+        if app is None:
+            if self._fallback is None:
+                self._fallback = graphql_app()
+            app = self._fallback
+        await app(scope, receive, send)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from pejling.core import followups
@@ -21,6 +21,9 @@ from pejling.core.jobs import PermanentJobError, enqueue, register_job
 from pejling.core.mail import build_mail, send_mail
 from pejling.tenants.models import Membership, Role, Store, Tenant, User
 from pejling.tenants.scope import all_tenants
+
+if TYPE_CHECKING:
+    from pejling.core.loaded_plugins import Plugins
 
 log = logging.getLogger(__name__)
 
@@ -153,8 +156,8 @@ def _digest(address: str) -> str:
     return hashlib.sha256(address.encode()).hexdigest()[:32]
 
 
-@register_job(NOTIFY_JOB, timeout_seconds=120)
-async def notify_follow_up(payload: dict[str, Any]) -> None:
+@register_job(NOTIFY_JOB, timeout_seconds=120, needs_plugins=True)
+async def notify_follow_up(payload: dict[str, Any], plugins: Plugins) -> None:
     """Job: queue one mail per recipient of a new follow-up, then tell the channel plugins."""
     follow_up = await FollowUp.get_or_none(id=UUID(str(payload.get("follow_up_id"))))
     if follow_up is None:
@@ -164,17 +167,13 @@ async def notify_follow_up(payload: dict[str, Any]) -> None:
     for address in addresses:
         await enqueue(MAIL_JOB, {"follow_up_id": str(follow_up.id), "to": address}, tenant_id=follow_up.tenant_id,
                       idempotency_key=f"{MAIL_JOB}:{follow_up.id}:{_digest(address)}")
-    await _tell_plugins(await notice_for(follow_up, addresses))
+    await _tell_plugins(plugins, await notice_for(follow_up, addresses))
 
 
-async def _tell_plugins(notice: FollowUpNotice) -> None:
-    from pejling.core.followups.plugin_calls import tenant_plugins
-
-    plugins = await tenant_plugins(notice.tenant_id)
-    if plugins is None:
-        return
+async def _tell_plugins(plugins: Plugins, notice: FollowUpNotice) -> None:
+    enabled = await plugins.plugins_for_tenant(notice.tenant_id)
     try:
-        await plugins.call_hook("follow_up_opened", tenant_id=notice.tenant_id, follow_up=notice)
+        await enabled.call_hook("follow_up_opened", tenant_id=notice.tenant_id, follow_up=notice)
     except Exception:  # noqa: BLE001 - a failing channel plugin must not stop the mails
         log.exception("follow_up_opened failed", extra={"follow_up_id": str(notice.id)})
 

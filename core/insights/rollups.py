@@ -15,7 +15,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
@@ -40,6 +40,9 @@ from pejling.tenants.scope import (
     tenant_scope,
     tenant_sql,
 )
+
+if TYPE_CHECKING:
+    from pejling.core.loaded_plugins import Plugins
 
 log = logging.getLogger(__name__)
 
@@ -224,12 +227,14 @@ def _flagged(flags: Any) -> bool:
 
 async def record_response(
     response: ResponseLike, taps: Iterable[StatementTapLike], *, timezone: str | None = None, scores: bool = True,
+    plugins: Plugins | None = None,
 ) -> None:
     """Add one stored response to its tenant's rollups and store its scores (the ingest's single call site).
 
     Call it in the transaction that stored the response. ``taps`` are the response's answers (objects with
     statement_id, goal, polarity, value, reaction_ms, warmup); ``timezone`` is the store's time zone (looked up when
-    not given). ``scores``: also score it with every scoring model enabled for the tenant (``insights_score``).
+    not given). ``scores``: also score it with every scoring model enabled for the tenant (``insights_score``), using
+    ``plugins`` (the caller's loaded plugins; see :func:`~pejling.core.insights.scores.store_scores` without them).
     """
     taps_list = list(taps)
     tenant_id = current_tenant_id()
@@ -252,7 +257,7 @@ async def record_response(
         if scores:
             from pejling.core.insights.scores import store_scores
 
-            await store_scores(None, response, taps_list, new=True)
+            await store_scores(plugins, response, taps_list, new=True)
 
 
 async def recompute_rollups(tenant_id: UUID | None = None, *, batch_size: int = 5000) -> int:

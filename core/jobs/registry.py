@@ -6,6 +6,9 @@ Core modules and plugins register their kinds at import time::
     async def send_mail(payload: dict) -> None:
         ...
 
+A handler that calls plugin hooks says so with ``needs_plugins=True`` and is called as ``handler(payload, plugins)``
+with the loaded plugins of the worker that runs it (the app's own when the worker runs in the app).
+
 The worker imports :data:`JOB_MODULES` (and whatever the process has imported already) before it
 starts, so a module that defines job kinds run by ``pejling worker`` belongs in that list.
 """
@@ -18,7 +21,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-JobHandler = Callable[[dict[str, Any]], Awaitable[None]]
+JobHandler = Callable[..., Awaitable[None]]
+"""``async def handler(payload: dict) -> None``, or ``handler(payload, plugins)`` when registered ``needs_plugins``."""
 
 #: Modules whose import registers job kinds; the worker imports them before taking jobs.
 JOB_MODULES: list[str] = [
@@ -51,18 +55,22 @@ class JobKind:
     name: str
     handler: JobHandler
     timeout_seconds: float
+    needs_plugins: bool = False
 
 
 #: Every registered job kind by name. Read it freely; add to it only through :func:`register_job`.
 job_kinds: dict[str, JobKind] = {}
 
 
-def register_job(kind: str, *, timeout_seconds: float = 900.0) -> Callable[[JobHandler], JobHandler]:
+def register_job(
+    kind: str, *, timeout_seconds: float = 900.0, needs_plugins: bool = False
+) -> Callable[[JobHandler], JobHandler]:
     """Register ``async def handler(payload: dict) -> None`` as the handler of jobs of ``kind``.
 
     Kind names are dotted lower-case words (``mail.send``, ``webhooks.deliver``); prefix a plugin's
     kinds with the plugin name. Registering a second, different handler for a kind is an error.
     An attempt running longer than ``timeout_seconds`` is cancelled and counts as a failure.
+    ``needs_plugins``: the handler is called as ``handler(payload, plugins)`` with the worker's loaded plugins.
     """
     if len(kind) > 100 or not _KIND_NAME.match(kind):
         raise ValueError(f"job kind {kind!r} must be dotted lower-case words of at most 100 characters")
@@ -73,7 +81,9 @@ def register_job(kind: str, *, timeout_seconds: float = 900.0) -> Callable[[JobH
         existing = job_kinds.get(kind)
         if existing is not None and _qualified(existing.handler) != _qualified(handler):
             raise ValueError(f"job kind {kind!r} is already handled by {_qualified(existing.handler)}")
-        job_kinds[kind] = JobKind(name=kind, handler=handler, timeout_seconds=timeout_seconds)
+        job_kinds[kind] = JobKind(
+            name=kind, handler=handler, timeout_seconds=timeout_seconds, needs_plugins=needs_plugins
+        )
         return handler
 
     return decorate

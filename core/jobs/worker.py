@@ -18,6 +18,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager, nullcontext
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from tortoise import Tortoise
@@ -29,6 +30,9 @@ from pejling.core.jobs.models import Job, JobStatus
 from pejling.core.jobs.registry import HOURLY_JOBS, PermanentJobError, job_kinds, load_job_kinds
 from pejling.core.settings import Settings
 from pejling.tenants.scope import tenant_scope
+
+if TYPE_CHECKING:
+    from pejling.core.loaded_plugins import Plugins
 
 log = logging.getLogger("pejling.jobs")
 
@@ -51,6 +55,8 @@ class Worker:
     Failed attempts wait ``backoff_base * 2**(attempts-1)`` seconds (±10 %), at most ``backoff_cap``.
     ``clock`` replaces the current time (tests); it must return timezone-aware datetimes.
     ``housekeeping`` queues an hourly purge of succeeded jobs older than a week (the app and ``pejling worker``).
+    ``plugins``: the loaded plugins handed to jobs registered ``needs_plugins`` (the app's own, or what ``pejling
+    worker`` loaded); a worker given none loads them once, the first time such a job runs.
     """
 
     def __init__(
@@ -67,6 +73,7 @@ class Worker:
         clock: Callable[[], datetime] = queue.utcnow,
         name: str | None = None,
         housekeeping: bool = False,
+        plugins: Plugins | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -82,6 +89,7 @@ class Worker:
         self.drain_timeout = drain_timeout
         self.clock = clock
         self.housekeeping = housekeeping
+        self.plugins = plugins
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self._inflight: dict[asyncio.Task[None], UUID] = {}
         self._wake = asyncio.Event()
@@ -123,7 +131,10 @@ class Worker:
         try:
             async with deadline:
                 with tenant_scope(job.tenant_id) if job.tenant_id else nullcontext():
-                    await kind.handler(dict(job.payload))
+                    if kind.needs_plugins:
+                        await kind.handler(dict(job.payload), await self.loaded_plugins())
+                    else:
+                        await kind.handler(dict(job.payload))
         except asyncio.CancelledError:
             await self._release(job)
             raise
@@ -136,6 +147,15 @@ class Worker:
             JOBS_SUCCEEDED.labels(job.kind).inc()
         finally:
             JOB_SECONDS.labels(job.kind).observe(time.perf_counter() - started)
+
+    async def loaded_plugins(self) -> Plugins:
+        """The plugins this worker hands to its jobs: the ones it was given, else loaded once for it."""
+        if self.plugins is None:
+            from pejling.core.plugin_manager import load_plugins
+            from pejling.core.settings import get_settings
+
+            self.plugins = await load_plugins(self.settings or get_settings())
+        return self.plugins
 
     async def _failed(self, job: Job, exc: Exception) -> None:
         JOBS_FAILED.labels(job.kind).inc()
@@ -276,7 +296,7 @@ async def run_worker_forever(
     """``pejling worker``: run a worker on its own until SIGTERM or SIGINT, then finish the running jobs.
 
     Plugins are loaded as in the web app (unless ``with_plugins`` is false), so the job kinds they
-    register are handled here too.
+    register are handled here too; the worker hands that one handle to the jobs that call hooks.
     """
     from pejling.core.database import tortoise_config
     from pejling.core.plugin_manager import load_plugins
@@ -285,7 +305,7 @@ async def run_worker_forever(
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
     try:
         if with_plugins:
-            await load_plugins(settings)
+            worker.plugins = await load_plugins(settings)
     except BaseException:
         await Tortoise.close_connections()
         raise

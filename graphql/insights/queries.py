@@ -11,9 +11,8 @@ import strawberry
 from pejling.core.contracts import LANGUAGES
 from pejling.core.insights import engine
 from pejling.core.insights.models import StoreChange
-from pejling.core.insights.scores import get_plugins
 from pejling.core.insights.statistics import MIN_N
-from pejling.core.plugin_manager import Plugins
+from pejling.core.plugin_manager import Plugins, load_plugins
 from pejling.graphql.context import Info
 from pejling.graphql.errors import ApiError
 from pejling.graphql.insights.sections import Insights
@@ -35,14 +34,15 @@ def _not_found(what: str) -> ApiError:
 
 
 async def plugins_of(info: Info) -> Plugins:
-    """The process plugins: the app's when it loaded them, else the insights' own (loaded once)."""
-    candidate = info.context.plugins
-    if isinstance(candidate, Plugins):
-        return candidate
-    candidate = getattr(info.context.request.app.state, "plugins", None)
-    if isinstance(candidate, Plugins):
-        return candidate
-    return await get_plugins(info.context.settings)
+    """The app's loaded plugins (``app.state.plugins``, made in its lifespan); an app whose lifespan did not run
+    loads them on first need and keeps them there."""
+    if info.context.plugins is not None:
+        return info.context.plugins
+    state = info.context.request.app.state
+    if getattr(state, "plugins", None) is None:
+        state.plugins = await load_plugins(info.context.settings)
+    plugins: Plugins = state.plugins
+    return plugins
 
 
 async def resolve_scope(info: Info, scope: InsightScopeInput) -> engine.Scope:

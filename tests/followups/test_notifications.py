@@ -8,7 +8,6 @@ import httpx
 
 from pejling.core.followups.notices import FollowUpNotice
 from pejling.core.followups.notifications import TEXTS, title_of
-from pejling.core.followups.plugin_calls import use_plugins
 from pejling.core.hookspecs import hookimpl
 from pejling.core.plugin_manager import load_plugins
 from pejling.core.settings import Settings
@@ -53,7 +52,7 @@ async def test_channel_plugins_get_the_follow_up_without_contact_details(
     channel = ChatChannel()
     plugins = await load_plugins(loop_settings, builtin_plugins=(), entry_points=False,
                                  extra_plugins=[("chat", channel)])
-    previous = use_plugins(plugins)
+    jobs.worker.plugins = plugins  # the jobs get the plugins of the worker that runs them
     try:
         await gql(api, chain.owner, CREATE_RULE, input={"name": "Words", "kind": "COMMENT_WORDS", "words": ["kø"],
                                                          "notifyRoles": ["OWNER"]})
@@ -64,7 +63,7 @@ async def test_channel_plugins_get_the_follow_up_without_contact_details(
         await chain.submit(comment="Igen kø")
         await jobs.run()
     finally:
-        use_plugins(previous)
+        jobs.worker.plugins = None
     [notice] = channel.delivered
     assert notice.tenant_id == chain.tenant.id and notice.store_name == "Main street"
     assert notice.title == "Kommentaren nævner: kø" and notice.language == "da"
