@@ -83,6 +83,8 @@ class PluginRegistry:
                 settings=self.settings
             ):
                 if inspect.isawaitable(result) or callable(result) and not isinstance(result, BaseRoute):
+                    if inspect.iscoroutine(result):
+                        result.close()  # never awaited: no warning, no half-run side effects
                     raise PluginLoadError(f"plugin {name!r}: register_app_routes must return routes, not {result!r}")
                 for item in _as_items(result):
                     if not isinstance(item, BaseRoute):

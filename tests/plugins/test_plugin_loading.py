@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from pejling.core.contracts import Channel, ScoringModel, ScoringSettings
 from pejling.core.hookspecs import hookimpl
-from pejling.core.plugin_manager import BUILTIN_PLUGINS, PluginLoadError, load_plugins
+from pejling.core.plugin_manager import BUILTIN_PLUGINS, PluginLoadError, load_plugins, register_plugins
 from pejling.core.settings import Settings
 
 
@@ -131,3 +131,43 @@ async def test_single_integration_schema_is_the_plugin_schema_and_channels_are_c
     assert [c.id for c in plugins.channels()] == ["poster"]
     url = plugins.channels()[0].invitation_url(InvitationTarget("https://x.example/s/acme/oslo?lang=nb", token="abc"))
     assert url == "https://x.example/s/acme/oslo?lang=nb&ch=poster&t=abc"
+
+
+@pytest.mark.parametrize("hook", ["register_app_routes", "app_started"])
+async def test_only_builtin_plugins_may_reach_the_app_itself(hook: str) -> None:
+    def implementation(self):
+        return None
+
+    implementation.__name__ = hook
+    outsider = type("Outsider", (), {hook: hookimpl(implementation)})()
+    with pytest.raises(PluginLoadError, match=f"'outsider' implements {hook}, which only built-in plugins may"):
+        await load_plugins(
+            make_settings(), builtin_plugins=(), entry_points=False, extra_plugins=[("outsider", outsider)]
+        )
+
+
+def test_the_graphql_api_is_a_builtin_plugin_that_mounts_graphql() -> None:
+    registry = register_plugins(make_settings(), builtin_plugins=("pejling.graphql.api",), entry_points=False)
+    assert [getattr(route, "path", None) for route in registry.app_routes()] == ["/graphql"]
+    assert "pejling.graphql.api" in BUILTIN_PLUGINS
+
+
+def test_app_routes_must_be_routes_not_awaitables(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pejling.graphql.api as api
+
+    async def later() -> list[object]:
+        return []
+
+    monkeypatch.setattr(api, "register_app_routes", hookimpl(later))
+    registry = register_plugins(make_settings(), builtin_plugins=("pejling.graphql.api",), entry_points=False)
+    with pytest.raises(PluginLoadError, match="register_app_routes must return routes"):
+        registry.app_routes()
+
+
+async def test_the_schema_holds_plugin_types_once_the_app_started() -> None:
+    from starlette.applications import Starlette
+
+    plugins = await load_plugins(make_settings())
+    app = Starlette()
+    await plugins.call_hook("app_started", app=app, plugins=plugins)
+    assert "ExampleSmileSummary" in app.state.graphql.schema.as_str()
