@@ -34,10 +34,15 @@ class IntrospectionForMembersOnly(SchemaExtension):
         yield
 
 
-def _mask(error: GraphQLError) -> bool:
-    """Mask unexpected exceptions; keep deliberate errors (validation, ApiError with a code)."""
+def unexpected(error: GraphQLError) -> bool:
+    """A fault of ours: an exception raised while resolving a field, other than a deliberate ``ApiError``.
+
+    Masked in the answer and logged. What is found before execution — syntax, validation, variables that do
+    not fit their types (graphql-core keeps the coercion exception as ``original_error`` there, but such an
+    error has no path) — is the caller's to fix and is answered as it is.
+    """
     original = error.original_error
-    if original is None:
+    if original is None or not error.path:
         return False
     return not (isinstance(original, GraphQLError) and (original.extensions or {}).get("code"))
 
@@ -53,7 +58,7 @@ def security_extensions() -> list[Callable[[], SchemaExtension] | type[SchemaExt
     return [
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         IntrospectionForMembersOnly,
-        lambda: MaskErrors(should_mask_error=_mask, error_message="Unexpected error."),
+        lambda: MaskErrors(should_mask_error=unexpected, error_message="Unexpected error."),
         lambda: CachedParsing(cache),
         lambda: DocumentLimits(cache),
     ]

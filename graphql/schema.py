@@ -24,7 +24,7 @@ from pejling.core.graphiql import graphiql_page
 from pejling.graphql.accounts.mutations import AccountMutation
 from pejling.graphql.accounts.queries import AccountQuery
 from pejling.graphql.context import Context, Info, context_from_request
-from pejling.graphql.extensions import security_extensions
+from pejling.graphql.extensions import security_extensions, unexpected
 from pejling.graphql.followups.mutations import FollowUpMutation
 from pejling.graphql.followups.queries import FollowUpQuery
 from pejling.graphql.insights.mutations import InsightsMutation
@@ -43,13 +43,9 @@ class PejlingSchema(strawberry.Schema):
     """Logs only unexpected errors: deliberate ones (validation, ApiError with a code) are answers, not faults."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
-        unexpected = [e for e in errors if e.original_error is not None and not _deliberate(e.original_error)]
-        if unexpected:
-            super().process_errors(unexpected, execution_context)
-
-
-def _deliberate(error: BaseException) -> bool:
-    return isinstance(error, GraphQLError) and bool((error.extensions or {}).get("code"))
+        faults = [e for e in errors if unexpected(e)]
+        if faults:
+            super().process_errors(faults, execution_context)
 
 
 @strawberry.type

@@ -142,3 +142,21 @@ async def test_the_schema_says_data_url_may_be_left_out(client: httpx.AsyncClien
 
     sdl = build_schema().as_str()
     assert "setTenantLogo(dataUrl: String = null): TenantPayload!" in sdl
+
+
+@pytest.mark.parametrize(("document", "variables"), [
+    ("query($id: ID!) { store(id: $id) { name } }", {"id": {"not": "an id"}}),
+    ("query($id: ID!) { store(id: $id) { name } }", {}),
+    ("mutation($i: StoreInput!) { createStore(input: $i) { errors { code } } }", {"i": {"name": 5, "bogus": 1}}),
+    ("query($n: Int) { stores(first: $n) { edges { cursor } } }", {"n": 2**40}),
+])
+async def test_variables_that_do_not_fit_their_types_are_answered_not_masked(
+    client: httpx.AsyncClient, shop: TenantFixture, no_errors_logged: None, document: str, variables: dict[str, Any]
+) -> None:
+    """The caller's mistake is the caller's to read: graphql-core's own message, never "Unexpected error."."""
+    response = await client.post("/graphql", json={"query": document, "variables": variables}, headers=shop.headers)
+    body = response.json()
+    assert response.status_code < 500 and body["data"] is None, body
+    messages = [e["message"] for e in body["errors"]]
+    assert messages and "Unexpected error." not in messages, messages
+    assert all("$" in message for message in messages), messages  # each names the variable at fault
