@@ -46,22 +46,19 @@ from graphql import (
     SelectionNode,
     SelectionSetNode,
 )
+from pejling.core.request_limits import MAX_BODY_BYTES as MAX_BODY_BYTES  # the API's limits, enforced in core too
+from pejling.core.request_limits import MAX_TOKENS as MAX_TOKENS
 from pejling.graphql.document_cache import DocumentCache
 
 #: Deepest nesting of fields with sub-selections in one operation (introspection fields not counted).
 MAX_DEPTH = 10
 #: Aliases in the whole document, a fragment's counted each time it is spread.
 MAX_ALIASES = 15
-#: Lexical tokens in a document (the parser stops there).
-MAX_TOKENS = 2000
 #: Selections (fields, spreads, inline fragments) of the whole document once every spread is expanded.
 MAX_SELECTIONS = 10_000
 #: Fields with the same response name in one selection set (as written; ``{ id id }`` is 2). Every pair of
 #: them is compared by graphql-core, and no client needs more than a few.
 MAX_REPEATS = 20
-#: Largest body of a ``POST /graphql``. A document of MAX_TOKENS tokens is ~20 KB and the largest variable
-#: a mutation takes, a 24 KB logo as a ``data:`` URL, ~33 KB.
-MAX_BODY_BYTES = 64 * 1024
 #: graphql-core's work budget for comparing fields that share a response name (its default is 500 000,
 #: ~70 ms); read by the rule at the start of each validation.
 OVERLAP_BUDGET = 20_000

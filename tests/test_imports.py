@@ -48,9 +48,6 @@ SEAMS = {("core/plugin_manager.py", module) for module in BUILTIN_PLUGINS}
 
 #: Violations that exist today, each with the issue work that removes it. Remove an entry when its work lands.
 KNOWN: dict[tuple[str, str], str] = {
-    # The CSRF check parses GraphQL bodies with the API's size and token limits. Issue 9: the limits move to core
-    # (settings or core/auth) and pejling.graphql imports them from there.
-    ("core/auth/middleware.py", "pejling.graphql.limits"): "issue 9: document limits into core",
 }
 
 

@@ -14,7 +14,7 @@ browser) reaches every handler. Rules:
   GraphQL queries need no CSRF header, so GraphiQL can read without it.
 * A missing or stale ``csrf_token`` cookie is set again on the response of a logged-in request.
 * Every unsafe request to ``/graphql``, whoever sends it, is refused with ``413`` when its body is over
-  :data:`~pejling.graphql.limits.MAX_BODY_BYTES`, before more than that is read. A document of at most
+  :data:`~pejling.core.request_limits.MAX_BODY_BYTES`, before more than that is read. A document of at most
   ``MAX_TOKENS`` tokens and its variables fit well below; bigger bodies would only make the CSRF check
   (and strawberry) parse megabytes on the event loop.
 """
@@ -35,8 +35,8 @@ from pejling.core.auth.api_tokens import actor_for_token, bearer_secret
 from pejling.core.auth.csrf import CSRF_COOKIE, CSRF_HEADER, csrf_token_for, csrf_token_valid
 from pejling.core.auth.forwarded import is_https, normalise_origin, request_origin
 from pejling.core.auth.sessions import SESSION_COOKIE, session_from_cookie
+from pejling.core.request_limits import MAX_BODY_BYTES, MAX_TOKENS
 from pejling.core.settings import Settings, get_settings
-from pejling.graphql.limits import MAX_BODY_BYTES, MAX_TOKENS
 
 API_PATHS = ("/graphql", "/api/")
 GRAPHQL_PATH = "/graphql"
