@@ -134,6 +134,8 @@ class ResponseNode(relay.Node):
     receipt_code: str
     submitted_at: datetime
     channel: str
+    channel_details: JSON | None = strawberry.field(
+        description="What the channel added (e.g. an NFC tag id, whether it came through an invitation); null if none.")
     language: str
     device_class: str
     duration_ms: int
@@ -170,7 +172,8 @@ class ResponseNode(relay.Node):
     @classmethod
     def from_model(cls, response: Response) -> ResponseNode:
         return cls(id=str(response.id), receipt_code=response.receipt_code, submitted_at=response.submitted_at,
-                   channel=response.channel, language=response.language, device_class=response.device_class,
+                   channel=response.channel, channel_details=cast(JSON, response.channel_details),
+                   language=response.language, device_class=response.device_class,
                    duration_ms=response.duration_ms, outcome=response.outcome, comment=response.comment,
                    quality_flags=list(response.quality_flags or []), consent_contact=response.consent_contact,
                    store_id=response.store_id, zone_id=response.zone_id, email=response.contact_email)

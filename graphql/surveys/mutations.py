@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from strawberry.scalars import JSON
 
 from pejling.core.surveys.erasure import erase_response, find_by_receipt
 from pejling.core.surveys.ingest import IngestRefused, ingest_response
@@ -64,6 +65,8 @@ class ResponseInput:
     language: str
     answers: list[AnswerInput]
     channel: str = "kiosk"
+    channel_params: JSON | None = strawberry.field(
+        default=None, description="The channel's parameters from the shopper's link, e.g. {tag: …} for an NFC tag.")
     invitation: str | None = None
     zone_id: strawberry.ID | None = strawberry.field(default=None, description="A Zone global id or its UUID.")
     outcome: int | None = None
@@ -97,6 +100,7 @@ def _payload(input: ResponseInput) -> dict[str, Any]:
         "invitation": input.invitation,
         "zone_id": _global_or_raw(input.zone_id, "Zone"),
         "channel": input.channel,
+        "channel_params": input.channel_params,
         "language": input.language,
         "started_at": input.started_at,
         "submitted_at": input.submitted_at,

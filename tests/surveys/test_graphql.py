@@ -169,3 +169,20 @@ async def test_analysts_cannot_change_the_survey_and_tenants_are_apart(
     assert survey_a["id"] != survey_b["id"]
     anonymous = await gql(client, SURVEY)
     assert anonymous["data"] is None or anonymous["data"].get("survey") is None
+
+
+async def test_submit_response_with_channel_params_and_read_the_details(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    shop = await make_shop()
+    variables = {"input": _input(shop, channel="nfc", channelParams={"tag": "door-2"})}
+    assert (await gql(client, SUBMIT, variables))["data"]["submitResponse"]["errors"] == []
+    bad = {"input": _input(shop, channel="nfc", channelParams={"tag": ["door-2"]})}
+    errors = (await gql(client, SUBMIT, bad))["data"]["submitResponse"]["errors"]
+    assert [(e["code"], e["field"]) for e in errors] == [("invalid_channel_params", "channel_params")]
+    owner = await member(shop.tenant, Role.OWNER)
+    headers = {"Authorization": f"Bearer {await token_for(shop.tenant, owner)}"}
+    query = '{ responses(filter: {channels: ["nfc"]}) { edges { node { channel channelDetails } } } }'
+    read = await gql(client, query, headers=headers)
+    assert [e["node"] for e in read["data"]["responses"]["edges"]] == [
+        {"channel": "nfc", "channelDetails": {"tag": "door-2", "verified": False}}]

@@ -44,6 +44,7 @@ FUZZ = settings(
 #: Every code the ingest may answer with (docs/surveys.md), by status.
 CODES: dict[int, set[str]] = {
     400: {"invalid_json", "malformed"},
+    403: {"channel_not_enabled"},
     404: {"survey_not_found", "store_not_found", "invitation_not_found"},
     409: {"invitation_used", "id_conflict"},
     410: {"invitation_expired"},
@@ -54,6 +55,7 @@ CODES: dict[int, set[str]] = {
         "invalid_answers", "unknown_statement", "duplicate_statement", "value_out_of_range", "invalid_position",
         "reaction_time_out_of_range", "outcome_out_of_range", "invalid_comment", "comment_too_long",
         "invalid_consent", "email_without_consent", "invalid_email", "invalid_client", "invalid_invitation",
+        "invalid_channel_params", "channel_refused",
     },
 }
 BANK_IDS = ["warmup.visited-today", "warmup.can-read-this", "ease.quick-to-pay", "ease.does-not-exist", "", "x" * 200]
@@ -125,6 +127,8 @@ TOP = {
     "zone_id": per_field(st.one_of(st.none(), st.just(Ref("zone")), st.uuids().map(str))),
     "invitation": per_field(st.one_of(st.none(), st.just(Ref("token")), st.text("abc-_", min_size=16, max_size=101))),
     "channel": per_field(st.sampled_from(["qr", "nfc", "kiosk", "link", "email", "fax", "QR"])),
+    "channel_params": per_field(st.one_of(st.none(), st.dictionaries(st.sampled_from(["tag", "t", ""]), odd_text,
+                                                                     max_size=3))),
     "language": per_field(st.sampled_from(["da", "nb", "sv", "en", "no", "de", "DA"])),
     "started_at": per_field(times),
     "submitted_at": per_field(times),
