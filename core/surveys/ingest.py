@@ -56,6 +56,8 @@ VIA = ("json", "form", "graphql")
 MAX_TIME_AGE = timedelta(days=366)
 MAX_CLOCK_AHEAD = timedelta(days=2)
 _RECEIPT_ATTEMPTS = 5
+#: ``channel_details`` of a response that came through a channel the tenant has not enabled: ``{NOT_ENABLED: False}``.
+NOT_ENABLED = "channel_enabled"
 
 
 class IngestRefused(Exception):
@@ -274,10 +276,9 @@ async def _check(
         if zone is None and invitation.zone_id is not None:
             zone = await Zone.get_or_none(id=invitation.zone_id)
 
+    # A channel the tenant has not enabled (or switched off after the page loaded) still keeps the shopper's
+    # answers: stored under that channel, unverified, without asking the channel's plugin for anything.
     enabled = channels.get(channel)
-    if enabled is None:
-        raise IngestRefused(403, "channel_not_enabled", f"The {channel} channel is not enabled for this survey.",
-                            "channel")
     visit = ChannelVisit(store.tenant_id, store.id, zone.id if zone is not None else None, params,
                          invitation.id if invitation is not None else None)
 
@@ -366,10 +367,13 @@ async def _check(
     width = width if isinstance(width, int) and not isinstance(width, bool) and 0 < width < 100_000 else None
     touch = client.get("touch") if isinstance(client.get("touch"), bool) else None
 
-    try:
-        channel_details = await enabled.response_details(visit)
-    except ChannelRefused as refused:
-        raise IngestRefused(422, "channel_refused", refused.message, "channel_params") from None
+    if enabled is None:
+        channel_details: dict[str, Any] | None = {NOT_ENABLED: False}
+    else:
+        try:
+            channel_details = await enabled.response_details(visit)
+        except ChannelRefused as refused:
+            raise IngestRefused(422, "channel_refused", refused.message, "channel_params") from None
 
     return _Checked(
         version=version,

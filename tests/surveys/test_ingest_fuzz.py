@@ -44,7 +44,6 @@ FUZZ = settings(
 #: Every code the ingest may answer with (docs/surveys.md), by status.
 CODES: dict[int, set[str]] = {
     400: {"invalid_json", "malformed"},
-    403: {"channel_not_enabled"},
     404: {"survey_not_found", "store_not_found", "invitation_not_found"},
     409: {"invitation_used", "id_conflict"},
     410: {"invitation_expired"},
