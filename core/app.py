@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -72,6 +73,10 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 # Entered after the database, so on shutdown the worker drains its running jobs first.
                 worker = Worker(settings, housekeeping=True, plugins=app.state.plugins)
                 app.state.job_worker = await stack.enter_async_context(worker.running())
+            # Start-up made most of what this process keeps (the schema, the plugins, numpy): out of the cyclic
+            # collector's reach, so a full collection does not stop the event loop for tens of milliseconds.
+            gc.collect()
+            gc.freeze()
             yield
 
     app = Starlette(

@@ -9,12 +9,9 @@ loop shows as a slow health check. Each attack is sent while /healthz is probed 
 * right after it, /healthz answers within 100 ms: one of the first three probes must (on a shared CI
   machine a single probe is sometimes descheduled for longer; a busy event loop fails all three).
 
-The server is ``pejling serve`` with one addition: once startup is done, the objects made so far are
-moved out of the garbage collector's reach (``gc.freeze()``). Without that, each full collection of the
-process walks the ~150 000 objects of the app and its schema and stops the event loop for 60–90 ms; the
-allocations of a few large requests trigger one, so probes miss the 100 ms mark for a reason that is not
-the attack. (Proposed for the app itself; when ``create_app``'s lifespan freezes, :data:`LAUNCHER` can
-become a plain ``pejling serve``.)
+The server is a plain ``pejling serve``. Its lifespan ends start-up with ``gc.freeze()`` (``core/app.py``):
+without that, each full collection walks the ~150 000 objects of the app and its schema and stops the event
+loop for 60–90 ms, and the allocations of a few large requests trigger one.
 
 The server's database is its own SQLite file whichever backend the run uses, so this module runs once
 (``once``); the same refusals are checked in-process on both backends by ``test_abuse_limits.py``,
@@ -50,31 +47,7 @@ ATTACK_BUDGET = 2.0  # seconds: the attack's own answer (the fixed server takes 
 ATTACK_TIMEOUT = 10.0  # the old server never answered; give up on it
 PASSWORD = "abuse suite password"
 #: ``pejling serve`` (same command-line handling, settings and uvicorn options), with the startup heap frozen.
-LAUNCHER = """
-import gc, sys
-from contextlib import asynccontextmanager
-import pejling.core.app as web
-from pejling.core.cli import main
-
-create_app = web.create_app
-
-def frozen_after_startup(*args, **kwargs):
-    app = create_app(*args, **kwargs)
-    startup = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(application):
-        async with startup(application):
-            gc.collect()
-            gc.freeze()
-            yield
-
-    app.router.lifespan_context = lifespan
-    return app
-
-web.create_app = frozen_after_startup
-sys.exit(main(["serve", *sys.argv[1:]]))
-"""
+LAUNCHER = "import sys; from pejling.core.cli import main; sys.exit(main(['serve', *sys.argv[1:]]))"
 LOGIN = """mutation($email: String!, $password: String!) {
   login(email: $email, password: $password) { me { csrfToken } errors { code } } }"""
 
