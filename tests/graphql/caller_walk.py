@@ -69,6 +69,7 @@ class Seeded:
     hidden: set[str]
     manager_token: str = ""
     read_only_token: str = ""
+    analyst_token: str = ""
 
 
 def _mark(prefix: str) -> str:
@@ -136,6 +137,7 @@ async def seed_tenant_a() -> Seeded:
     )
     seeded.manager_token = await token_for(a.tenant, manager)
     seeded.read_only_token = await token_for(a.tenant, a.owner, scopes=("read",))
+    seeded.analyst_token = await token_for(a.tenant, await member(a.tenant, Role.ANALYST))
     return seeded
 
 
@@ -355,12 +357,17 @@ async def session_caller(app: Any, name: str, email: str, password: str, headers
 # --- state of tenant A -----------------------------------------------------------------------------------
 
 
-async def fingerprint(tenant_id: uuid.UUID) -> str:
-    """A digest of every tenant-owned row of one tenant (and the tenant itself), volatile columns left out."""
+async def fingerprint(tenant_id: uuid.UUID, only: frozenset[str] | None = None) -> str:
+    """A digest of every tenant-owned row of one tenant (and the tenant itself), volatile columns left out.
+
+    ``only`` narrows it to the named models (e.g. ``{"Tenant", "Membership"}``).
+    """
     digest = hashlib.sha256()
     with all_tenants():
         for app_models in Tortoise.apps.values():
             for name, model in sorted(app_models.items()):
+                if only is not None and name not in only:
+                    continue
                 columns = [c for c in model._meta.fields_db_projection if c not in VOLATILE]
                 if "tenant_id" in model._meta.fields_db_projection:
                     rows = await model.filter(tenant_id=tenant_id).values(*columns)

@@ -154,6 +154,21 @@ async def test_a_store_manager_reads_nothing_of_other_stores(app: Any, schema: A
                 assert await fingerprint(seeded.a.tenant.id) == before, (request.field, response.text)
 
 
+#: What only owners and admins may change: the tenant, its members, invitations and API tokens.
+ADMIN_ONLY = frozenset({"Tenant", "Membership", "Invitation", "ApiToken"})
+
+
+async def test_an_analyst_changes_nothing_that_only_admins_may(app: Any, schema: Any, seeded: Seeded) -> None:
+    async with fresh_client(app) as client:
+        analyst = Caller("A's analyst", client, {"Authorization": f"Bearer {seeded.analyst_token}"})
+        for request in [*root_requests(schema, seeded), *node_requests(schema, seeded)]:
+            before = await fingerprint(seeded.a.tenant.id, ADMIN_ONLY)
+            response = await analyst.send(request)
+            assert response.status_code < 500, (request.field, response.text)
+            if request.operation == "mutation":
+                assert await fingerprint(seeded.a.tenant.id, ADMIN_ONLY) == before, (request.field, response.text)
+
+
 async def test_every_root_field_and_node_type_is_generated(schema: Any, seeded: Seeded) -> None:
     """The generator fills every root field (else it raises ``Unfillable`` naming what to add)."""
     fields = {r.field for r in root_requests(schema, seeded)} | {"node"}
