@@ -29,6 +29,13 @@ PLUGIN_NAME = "implicit_goals"
 ALWAYS_ON_REASON = "the implicit-goals model is Pejling's core model: it cannot be switched off"
 """Why switching :data:`PLUGIN_NAME` off (for a tenant, or with ``PEJLING_PLUGINS_DISABLED``) is refused."""
 
+NPS_STATEMENT_ID = "nps-recommend"
+"""The statement id of the survey's outcome question (``[outcome]`` in ``statements.toml``, kind ``nps``): the NPS
+scoring model asks it, and scoring models see the outcome answer under it."""
+
+OUTCOME_STATEMENT_IDS = {"nps": NPS_STATEMENT_ID}
+"""The statement id under which scoring models see the survey's outcome question, by outcome kind."""
+
 STATEMENTS_FILE = Path(__file__).with_name("statements.toml")
 """The built-in statement bank."""
 

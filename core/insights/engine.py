@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
+from pejling.core.goals import MODEL_ID
 from pejling.core.insights.benchmarks import channel_benchmarks, store_benchmarks, zone_benchmarks
 from pejling.core.insights.chain import read_chain
 from pejling.core.insights.comparison import comparison
@@ -33,8 +34,8 @@ from pejling.tenants.models import Store
 
 __all__ = ["IMPLICIT_MODEL", "InsightsRefused", "Request", "Scope", "clear_cache", "insights"]
 
-IMPLICIT_MODEL = "implicit-goals"
-"""The scoring model whose tenant settings (minimum n, confidence) the engine's own figures use."""
+IMPLICIT_MODEL = MODEL_ID
+"""The scoring model whose tenant settings (minimum n, confidence) the engine's own figures use: implicit goals."""
 CACHE_SIZE = 256
 
 _cache: OrderedDict[tuple[Any, ...], Insights] = OrderedDict()

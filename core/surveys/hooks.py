@@ -15,6 +15,7 @@ from uuid import UUID
 
 from pejling.core.contracts import Answer as ContractAnswer
 from pejling.core.contracts import ShopperResponse
+from pejling.core.goals import OUTCOME_STATEMENT_IDS as GOAL_OUTCOME_STATEMENT_IDS
 from pejling.tenants.scope import tenant_scope
 
 log = logging.getLogger(__name__)
@@ -26,8 +27,9 @@ class _TapLike(Protocol):
     reaction_ms: int | None
 
 
-OUTCOME_STATEMENT_IDS = {"nps": "nps-recommend"}
-"""The statement id under which scoring models see the survey's outcome question, by outcome kind."""
+OUTCOME_STATEMENT_IDS = GOAL_OUTCOME_STATEMENT_IDS
+"""The statement id under which scoring models see the survey's outcome question, by outcome kind (defined in
+:data:`pejling.core.goals.OUTCOME_STATEMENT_IDS`, with the outcome question of the statement bank)."""
 
 
 def shopper_response(response: Any, taps: Iterable[_TapLike], outcome_kind: str = "nps") -> ShopperResponse:

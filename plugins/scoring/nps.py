@@ -17,11 +17,12 @@ from pejling.core.contracts import (
     Statement,
     SummaryOptions,
 )
+from pejling.core.goals import NPS_STATEMENT_ID
 from pejling.core.hookspecs import hookimpl
 from pejling.core.insights.statistics import nps_from_counts
 
 RECOMMEND = Statement(
-    id="nps-recommend",
+    id=NPS_STATEMENT_ID,
     texts={
         "da": "Hvor sandsynligt er det, at du vil anbefale butikken til en ven eller kollega?",
         "nb": "Hvor sannsynlig er det at du vil anbefale butikken til en venn eller kollega?",
