@@ -22,9 +22,18 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from pejling.core.surveys.channels import DEFAULT_CHANNEL
+from pejling.core.surveys.submission_outcome import MAX_COMMENT_CHARS
 from pejling.frontend import FRONTEND_DIR
 from pejling.frontend.brand import DEFAULT_BRAND, brand_colours
-from pejling.frontend.language import LANGUAGES, language_names, messages, negotiate_language, pick_language
+from pejling.frontend.language import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    language_names,
+    messages,
+    negotiate_language,
+    pick_language,
+)
 
 _FORM_LIMIT = 16 * 1024
 _FORM_FIELDS = 100
@@ -108,7 +117,7 @@ def render_survey(
     status: int = 200,
 ) -> HTMLResponse:
     """The survey page for a :class:`~pejling.core.surveys.page_data.SurveyPage` (any object with its attributes)."""
-    language = page.language if page.language in LANGUAGES else "en"
+    language = page.language if page.language in LANGUAGES else DEFAULT_LANGUAGE
     t = messages(language)
     low, high = _outcome_ends(page, language)
     context = _base_context(language, page.brand_colour, page.store_name or page.tenant_name, page.logo_url)
@@ -271,13 +280,13 @@ def form_payload(form: dict[str, str]) -> dict[str, Any]:
         "survey_version_id": form.get("survey_version_id", ""),
         "invitation": form.get("invitation") or None,
         "zone_id": form.get("zone_id") or None,
-        "channel": form.get("channel") or "qr",
-        "language": form.get("language") or "en",
+        "channel": form.get("channel") or DEFAULT_CHANNEL,
+        "language": form.get("language") or DEFAULT_LANGUAGE,
         "started_at": form.get("started_at") or datetime.now(UTC).isoformat(),
         "submitted_at": datetime.now(UTC).isoformat(),
         "answers": answers,
         "outcome": _int_or_none(form.get("outcome")),
-        "comment": (form.get("comment") or "").strip()[:280],
+        "comment": (form.get("comment") or "").strip()[:MAX_COMMENT_CHARS],
         "consent": {"contact": contact, "email": (form.get("email") or "").strip() or None if contact else None},
         "client": {"viewport_width": None, "touch": None, "js": False},
     }
