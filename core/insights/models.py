@@ -10,12 +10,19 @@ in ``pejling.core.insights.columns`` and ``docs/insights.md``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
 from tortoise import fields
 
+from pejling.core.insights.columns import HISTOGRAM_COLUMNS, INTEGER_COLUMNS, STORE_COLUMNS, SUM_COLUMNS
 from pejling.tenants.scope import TenantModel
+
+
+def summed_fields(names: Iterable[str], integers: frozenset[str]) -> dict[str, fields.Field[Any]]:
+    """One summed column per name, 0 by default: whole numbers for counts, floats for sums."""
+    return {name: fields.IntField(default=0) if name in integers else fields.FloatField(default=0) for name in names}
 
 
 class Score(TenantModel):
@@ -79,17 +86,8 @@ class StatementRollup(TenantModel):
     channel = fields.CharField(max_length=16)
     day = fields.DateField()
     statement_id = fields.CharField(max_length=100)
-    c0 = fields.IntField(default=0)
-    c1 = fields.IntField(default=0)
-    c2 = fields.IntField(default=0)
-    c3 = fields.IntField(default=0)
-    c4 = fields.IntField(default=0)
-    c5 = fields.IntField(default=0)
-    c6 = fields.IntField(default=0)
-    c7 = fields.IntField(default=0)
-    c8 = fields.IntField(default=0)
-    c9 = fields.IntField(default=0)
-    c10 = fields.IntField(default=0)
+    # The summed columns are named and typed once, in pejling.core.insights.columns.
+    locals().update(summed_fields(HISTOGRAM_COLUMNS, frozenset(HISTOGRAM_COLUMNS)))
 
     class Meta:
         table = "insights_statement_daily"
@@ -107,129 +105,8 @@ class DailyRollup(TenantModel):
     channel = fields.CharField(max_length=16)
     day = fields.DateField()
     mask = fields.IntField()
-    n = fields.IntField(default=0)
-    n_flagged = fields.IntField(default=0)
-    # outcome histogram: responses answering 0 .. 10
-    o0 = fields.IntField(default=0)
-    o1 = fields.IntField(default=0)
-    o2 = fields.IntField(default=0)
-    o3 = fields.IntField(default=0)
-    o4 = fields.IntField(default=0)
-    o5 = fields.IntField(default=0)
-    o6 = fields.IntField(default=0)
-    o7 = fields.IntField(default=0)
-    o8 = fields.IntField(default=0)
-    o9 = fields.IntField(default=0)
-    o10 = fields.IntField(default=0)
-    # security: explicit n, sum, sum of squares, conviction n, sum, sum of squares, Σ w·a, Σ w
-    security_n = fields.IntField(default=0)
-    security_s = fields.FloatField(default=0)
-    security_ss = fields.FloatField(default=0)
-    security_cn = fields.IntField(default=0)
-    security_cs = fields.FloatField(default=0)
-    security_css = fields.FloatField(default=0)
-    security_ws = fields.FloatField(default=0)
-    security_w = fields.FloatField(default=0)
-    # ease: explicit n, sum, sum of squares, conviction n, sum, sum of squares, Σ w·a, Σ w
-    ease_n = fields.IntField(default=0)
-    ease_s = fields.FloatField(default=0)
-    ease_ss = fields.FloatField(default=0)
-    ease_cn = fields.IntField(default=0)
-    ease_cs = fields.FloatField(default=0)
-    ease_css = fields.FloatField(default=0)
-    ease_ws = fields.FloatField(default=0)
-    ease_w = fields.FloatField(default=0)
-    # autonomy: explicit n, sum, sum of squares, conviction n, sum, sum of squares, Σ w·a, Σ w
-    autonomy_n = fields.IntField(default=0)
-    autonomy_s = fields.FloatField(default=0)
-    autonomy_ss = fields.FloatField(default=0)
-    autonomy_cn = fields.IntField(default=0)
-    autonomy_cs = fields.FloatField(default=0)
-    autonomy_css = fields.FloatField(default=0)
-    autonomy_ws = fields.FloatField(default=0)
-    autonomy_w = fields.FloatField(default=0)
-    # recognition: explicit n, sum, sum of squares, conviction n, sum, sum of squares, Σ w·a, Σ w
-    recognition_n = fields.IntField(default=0)
-    recognition_s = fields.FloatField(default=0)
-    recognition_ss = fields.FloatField(default=0)
-    recognition_cn = fields.IntField(default=0)
-    recognition_cs = fields.FloatField(default=0)
-    recognition_css = fields.FloatField(default=0)
-    recognition_ws = fields.FloatField(default=0)
-    recognition_w = fields.FloatField(default=0)
-    # enjoyment: explicit n, sum, sum of squares, conviction n, sum, sum of squares, Σ w·a, Σ w
-    enjoyment_n = fields.IntField(default=0)
-    enjoyment_s = fields.FloatField(default=0)
-    enjoyment_ss = fields.FloatField(default=0)
-    enjoyment_cn = fields.IntField(default=0)
-    enjoyment_cs = fields.FloatField(default=0)
-    enjoyment_css = fields.FloatField(default=0)
-    enjoyment_ws = fields.FloatField(default=0)
-    enjoyment_w = fields.FloatField(default=0)
-    # discovery: explicit n, sum, sum of squares, conviction n, sum, sum of squares, Σ w·a, Σ w
-    discovery_n = fields.IntField(default=0)
-    discovery_s = fields.FloatField(default=0)
-    discovery_ss = fields.FloatField(default=0)
-    discovery_cn = fields.IntField(default=0)
-    discovery_cs = fields.FloatField(default=0)
-    discovery_css = fields.FloatField(default=0)
-    discovery_ws = fields.FloatField(default=0)
-    discovery_w = fields.FloatField(default=0)
-    # value: explicit n, sum, sum of squares, conviction n, sum, sum of squares, Σ w·a, Σ w
-    value_n = fields.IntField(default=0)
-    value_s = fields.FloatField(default=0)
-    value_ss = fields.FloatField(default=0)
-    value_cn = fields.IntField(default=0)
-    value_cs = fields.FloatField(default=0)
-    value_css = fields.FloatField(default=0)
-    value_ws = fields.FloatField(default=0)
-    value_w = fields.FloatField(default=0)
-    # driver moments of z = (goal scores..., outcome) over the responses of the row (they share one mask)
-    x_n = fields.IntField(default=0)
-    x_s0 = fields.FloatField(default=0)
-    x_s1 = fields.FloatField(default=0)
-    x_s2 = fields.FloatField(default=0)
-    x_s3 = fields.FloatField(default=0)
-    x_s4 = fields.FloatField(default=0)
-    x_s5 = fields.FloatField(default=0)
-    x_s6 = fields.FloatField(default=0)
-    x_s7 = fields.FloatField(default=0)
-    x_0_0 = fields.FloatField(default=0)
-    x_0_1 = fields.FloatField(default=0)
-    x_0_2 = fields.FloatField(default=0)
-    x_0_3 = fields.FloatField(default=0)
-    x_0_4 = fields.FloatField(default=0)
-    x_0_5 = fields.FloatField(default=0)
-    x_0_6 = fields.FloatField(default=0)
-    x_0_7 = fields.FloatField(default=0)
-    x_1_1 = fields.FloatField(default=0)
-    x_1_2 = fields.FloatField(default=0)
-    x_1_3 = fields.FloatField(default=0)
-    x_1_4 = fields.FloatField(default=0)
-    x_1_5 = fields.FloatField(default=0)
-    x_1_6 = fields.FloatField(default=0)
-    x_1_7 = fields.FloatField(default=0)
-    x_2_2 = fields.FloatField(default=0)
-    x_2_3 = fields.FloatField(default=0)
-    x_2_4 = fields.FloatField(default=0)
-    x_2_5 = fields.FloatField(default=0)
-    x_2_6 = fields.FloatField(default=0)
-    x_2_7 = fields.FloatField(default=0)
-    x_3_3 = fields.FloatField(default=0)
-    x_3_4 = fields.FloatField(default=0)
-    x_3_5 = fields.FloatField(default=0)
-    x_3_6 = fields.FloatField(default=0)
-    x_3_7 = fields.FloatField(default=0)
-    x_4_4 = fields.FloatField(default=0)
-    x_4_5 = fields.FloatField(default=0)
-    x_4_6 = fields.FloatField(default=0)
-    x_4_7 = fields.FloatField(default=0)
-    x_5_5 = fields.FloatField(default=0)
-    x_5_6 = fields.FloatField(default=0)
-    x_5_7 = fields.FloatField(default=0)
-    x_6_6 = fields.FloatField(default=0)
-    x_6_7 = fields.FloatField(default=0)
-    x_7_7 = fields.FloatField(default=0)
+    # The summed columns are named and typed once, in pejling.core.insights.columns.
+    locals().update(summed_fields(SUM_COLUMNS, INTEGER_COLUMNS))
 
     class Meta:
         table = "insights_daily"
@@ -246,40 +123,8 @@ class StoreDailyRollup(TenantModel):
     )
     store_id: UUID
     day = fields.DateField()
-    n = fields.IntField(default=0)
-    n_flagged = fields.IntField(default=0)
-    o0 = fields.IntField(default=0)
-    o1 = fields.IntField(default=0)
-    o2 = fields.IntField(default=0)
-    o3 = fields.IntField(default=0)
-    o4 = fields.IntField(default=0)
-    o5 = fields.IntField(default=0)
-    o6 = fields.IntField(default=0)
-    o7 = fields.IntField(default=0)
-    o8 = fields.IntField(default=0)
-    o9 = fields.IntField(default=0)
-    o10 = fields.IntField(default=0)
-    security_n = fields.IntField(default=0)
-    security_s = fields.FloatField(default=0)
-    security_ss = fields.FloatField(default=0)
-    ease_n = fields.IntField(default=0)
-    ease_s = fields.FloatField(default=0)
-    ease_ss = fields.FloatField(default=0)
-    autonomy_n = fields.IntField(default=0)
-    autonomy_s = fields.FloatField(default=0)
-    autonomy_ss = fields.FloatField(default=0)
-    recognition_n = fields.IntField(default=0)
-    recognition_s = fields.FloatField(default=0)
-    recognition_ss = fields.FloatField(default=0)
-    enjoyment_n = fields.IntField(default=0)
-    enjoyment_s = fields.FloatField(default=0)
-    enjoyment_ss = fields.FloatField(default=0)
-    discovery_n = fields.IntField(default=0)
-    discovery_s = fields.FloatField(default=0)
-    discovery_ss = fields.FloatField(default=0)
-    value_n = fields.IntField(default=0)
-    value_s = fields.FloatField(default=0)
-    value_ss = fields.FloatField(default=0)
+    # The summed columns are named and typed once, in pejling.core.insights.columns.
+    locals().update(summed_fields(STORE_COLUMNS, INTEGER_COLUMNS))
 
     class Meta:
         table = "insights_store_daily"
