@@ -63,6 +63,23 @@ class Scale:
     def points(self) -> int:
         return self.high - self.low + 1
 
+    @property
+    def kind(self) -> str | None:
+        """The name of an askable scale (``1-5``, ``1-7``, ``0-10``, ``yes-no``), ``None`` for any other range.
+
+        Only these four are asked on the survey page (:data:`ASKABLE_SCALES`); a model may still summarise others.
+        """
+        return ASKABLE_SCALES.get((self.low, self.high))
+
+    @classmethod
+    def yes_no(cls, no: Texts, yes: Texts) -> Scale:
+        """A yes/no question: ``0`` = no, ``1`` = yes, with the two answers' words as its labels."""
+        return cls(0, 1, low_label=no, high_label=yes)
+
+
+ASKABLE_SCALES: Mapping[tuple[int, int], str] = {(1, 5): "1-5", (1, 7): "1-7", (0, 10): "0-10", (0, 1): "yes-no"}
+"""The scales a scoring model's own question may use on the survey page, by ``(low, high)``: yes/no is ``0..1``."""
+
 
 @dataclass(frozen=True)
 class Statement:
@@ -203,6 +220,10 @@ class ScoringModel(ABC):
     Subclasses set the class attributes ``id`` (e.g. ``"nps"``), ``name``, ``version`` and
     ``statements`` (the survey screens the model brings) and implement the two methods. Both are
     pure computations: no I/O, no database.
+
+    A statement on one of :data:`ASKABLE_SCALES` is a question the tenant may add to its survey (GraphQL
+    ``Survey.questionBank``); its answers reach :meth:`score_response` under the statement's id and
+    :meth:`summarise` as its histogram in the rollup (``docs/plugins.md``, "Adding a scoring model with its question").
     """
 
     id: ClassVar[str]

@@ -34,8 +34,8 @@ _WITHOUT_A_HANDLE: list[Plugins] = []
 
 
 async def _plugins_without_a_handle() -> Plugins:
-    # Transitional: the survey ingest calls rollups.record_response without its plugins (as do the demo seed and
-    # tests). Once it passes them (record_response(..., plugins=...)), store_scores requires them and this goes.
+    # Transitional: the survey ingest passes its plugins (record_response(..., plugins=...)); the demo seed and some
+    # tests call without them. Once they pass them too, store_scores requires them and this goes.
     if not _WITHOUT_A_HANDLE:
         _WITHOUT_A_HANDLE.append(await load_plugins(get_settings()))
     return _WITHOUT_A_HANDLE[0]
@@ -65,7 +65,7 @@ async def store_scores(plugins: Plugins | None, response: Any, taps: Sequence[An
     """Score a stored response with every model enabled for its tenant; returns how many scores were stored.
 
     ``new``: the response has no scores yet (at ingest), so they are inserted in one statement. ``plugins`` are the
-    process's loaded plugins; a caller without them (today the ingest, through ``record_response``) gets plugins
+    process's loaded plugins (the ingest passes its own); a caller without them (the demo seed) gets plugins
     loaded once for such callers, whose enabled sets may lag the app's by ``ENABLED_SET_SECONDS``.
     """
     plugins = plugins or await _plugins_without_a_handle()

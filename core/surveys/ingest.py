@@ -192,7 +192,7 @@ async def ingest_response(
             raise id_conflict()
         digest = submission_digest(canonical) if canonical is not None else None
         try:
-            response = await write_response(response_id, checked, store, key, via, now, digest)
+            response = await write_response(response_id, checked, store, key, via, now, digest, plugins)
         except AlreadyStored:
             twin = await resend_of(response_id, store, via, canonical)
             if twin is not None:

@@ -43,6 +43,9 @@ class SurveyVersion(TenantModel):
     number = fields.IntField()
     statement_ids: Any = fields.JSONField(default=list)
     warmup_ids: Any = fields.JSONField(default=list)
+    # The scoring models' own questions it asks (core/surveys/model_items.py), each as it was when the version was
+    # made: id, model, scale, labels and texts, so the page and the ingest read them without the plugin.
+    model_items: Any = fields.JSONField(default=list)
     outcome_kind = fields.CharField(max_length=16, default="nps")
     active = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -18,6 +18,7 @@ from pejling.core.surveys.bank import LANGUAGES, current_bank
 from pejling.core.surveys.channels import channel_registry
 from pejling.core.surveys.ingest import IngestRefused, IngestResult, ingest_response, is_slug
 from pejling.core.surveys.invitations import find_invitation
+from pejling.core.surveys.model_items import ModelItem, tenant_items, version_items
 from pejling.core.surveys.models import Invitation
 from pejling.core.surveys.survey import active_survey, statements_of
 from pejling.tenants.models import Store, Tenant, Zone
@@ -61,11 +62,26 @@ class InvitationUnusable(Exception):
 
 @dataclass(frozen=True)
 class PageStatement:
-    """One statement screen: the stable id, the text in the page language, and whether it is a warm-up."""
+    """One statement screen: the stable id, the text in the page language, and whether it is a warm-up.
+
+    ``scale`` is ``agree`` for a statement (the five labels of the page's scale); a scoring model's question has its
+    own: ``1-5``, ``1-7``, ``0-10`` (values ``low``..``high`` with the end labels) or ``yes-no`` (0 = ``low_label``,
+    1 = ``high_label``).
+    """
 
     id: str
     text: str
     warmup: bool
+    scale: str = "agree"
+    low: int = 1
+    high: int = 5
+    low_label: str = ""
+    high_label: str = ""
+
+    @classmethod
+    def of_item(cls, item: ModelItem, language: str) -> PageStatement:
+        low_label, high_label = item.labels(language)
+        return cls(item.id, item.text(language), False, item.kind, item.low, item.high, low_label, high_label)
 
 
 @dataclass(frozen=True)
@@ -183,6 +199,10 @@ async def load_survey_page(
         current = await active_survey()
         assert current is not None
         statements = await statements_of(current.version)
+        items = version_items(current.version)
+        if items and plugins is not None:  # a question whose model the tenant switched off is no longer asked
+            askable = await tenant_items(plugins, tenant.id)
+            items = [item for item in items if item.id in askable]
     warmups = [s for s in statements if s.warmup]
     scored = [s for s in statements if not s.warmup]
     random.shuffle(scored)
@@ -199,7 +219,10 @@ async def load_survey_page(
         language=page_language,
         available_languages=LANGUAGES,
         survey_version_id=str(current.version.id),
-        statements=[PageStatement(s.id, s.text(page_language), s.warmup) for s in [*warmups, *scored]],
+        statements=[
+            *(PageStatement(s.id, s.text(page_language), s.warmup) for s in [*warmups, *scored]),
+            *(PageStatement.of_item(item, page_language) for item in items),
+        ],
         outcome=OutcomeQuestion("nps", 0, 10, bank.outcome[page_language]),
         comment_prompt=bank.comment[page_language],
         scale_labels=tuple(bank.scale[page_language]),

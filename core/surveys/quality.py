@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pejling.core.insights.statistics.reaction_times import normalise_reaction_times
+from pejling.core.surveys.model_items import MODEL_GOAL
 
 FAST_TAPS = "fast_taps"
 STRAIGHT_LINE = "straight_line"
@@ -32,20 +33,22 @@ class TapForQuality:
     value: int
     reaction_ms: int | None
     warmup: bool
+    goal: str = ""
 
 
 def quality_flags(taps: Sequence[TapForQuality], started_at: datetime, submitted_at: datetime) -> list[str]:
     """The quality flags of one response, in the order of :data:`FLAGS`.
 
     * ``fast_taps``: more than 10 % of the timed taps under 300 ms (anticipations, see the research notes);
-    * ``straight_line``: every scored answer the same value, with a median reaction time under 500 ms;
+    * ``straight_line``: every scored statement's answer the same value, with a median reaction time under 500 ms;
     * ``impossible_duration``: submitted before started, shorter than the sum of its reaction times, or over an hour.
     """
     flags: list[str] = []
     timed = [t.reaction_ms for t in taps if t.reaction_ms is not None]
     if timed and normalise_reaction_times(timed).likely_bot:
         flags.append(FAST_TAPS)
-    scored = [t for t in taps if not t.warmup]
+    # The statements share one 1-5 scale; a scoring model's question (goal "model") is on its own scale.
+    scored = [t for t in taps if not t.warmup and t.goal != MODEL_GOAL]
     scored_times = [t.reaction_ms for t in scored if t.reaction_ms is not None]
     if (
         len(scored) >= STRAIGHT_LINE_MIN_ANSWERS

@@ -31,7 +31,7 @@ class AlreadyStored(Exception):
 
 
 def _flags(checked: CheckedSubmission) -> list[str]:
-    taps_for_quality = [TapForQuality(t.value, t.reaction_ms, t.warmup) for t in checked.taps]
+    taps_for_quality = [TapForQuality(t.value, t.reaction_ms, t.warmup, t.goal) for t in checked.taps]
     flags = quality_flags(taps_for_quality, checked.started_at, checked.submitted_at)
     if checked.clock_adjusted:
         flags.append(CLOCK_ADJUSTED)
@@ -44,9 +44,13 @@ def _duration_ms(checked: CheckedSubmission) -> int:
 
 
 async def write_response(
-    response_id: UUID, checked: CheckedSubmission, store: Store, key: str, via: str, now: datetime, digest: str | None
+    response_id: UUID, checked: CheckedSubmission, store: Store, key: str, via: str, now: datetime, digest: str | None,
+    plugins: Any | None = None,
 ) -> Response:
-    """Store ``checked`` as the response ``response_id`` of ``store`` (inside its tenant's scope) and return it."""
+    """Store ``checked`` as the response ``response_id`` of ``store`` (inside its tenant's scope) and return it.
+
+    ``plugins`` (``app.state.plugins``) are the scoring models that score it; without them the rollups load their own.
+    """
     flags = _flags(checked)
     duration_ms = _duration_ms(checked)
     for _attempt in range(_RECEIPT_ATTEMPTS):
@@ -78,7 +82,7 @@ async def write_response(
                 await _write_answers(response_id, checked, store)
                 if checked.invitation is not None:
                     await _claim_invitation(checked.invitation, now)
-                await record_response(response, checked.taps, timezone=store.timezone)
+                await record_response(response, checked.taps, timezone=store.timezone, plugins=plugins)
             return response
         except IntegrityError:
             # Either the same id was stored a moment ago (a double submit, here or in any tenant) or the receipt

@@ -21,10 +21,18 @@ from pejling.core.surveys.bank import (
     tenant_statement,
     tenant_statement_id,
 )
+from pejling.core.surveys.model_items import ModelItem, version_items
 from pejling.core.surveys.models import Statement, Survey, SurveyVersion
 
-#: Taps on one survey (warm-ups included). With the outcome question this keeps the survey at ten items or fewer.
+#: Taps on one survey (warm-ups and scoring models' questions included). With the outcome question this keeps the
+#: survey at ten items or fewer.
 MAX_TAPS = 9
+
+#: What a shopper needs per screen, in seconds (reading and tapping), for the budget of :data:`MAX_SECONDS`.
+SECONDS = {"warmup": 2.0, "statement": 4.0, "yes-no": 3.0, "1-5": 4.5, "1-7": 5.0, "0-10": 6.0, "outcome": 6.0,
+           "intro": 5.0, "last": 10.0}
+#: A survey must fit in under a minute (PRODUCT.md): its estimated time (:func:`estimated_seconds`) stays below this.
+MAX_SECONDS = 60.0
 
 
 class SurveyChangeRefused(ValueError):
@@ -107,7 +115,31 @@ def _check_selection(
             raise SurveyChangeRefused("warmupIds", f"{sid!r} is not a warm-up statement.")
 
 
-async def _publish(survey: Survey, statement_ids: Sequence[str], warmup_ids: Sequence[str]) -> SurveyVersion:
+def estimated_seconds(warmups: int, statements: int, items: Sequence[ModelItem]) -> float:
+    """How long a shopper needs for a survey (intro, taps, outcome question, last screen), from :data:`SECONDS`."""
+    return (SECONDS["intro"] + warmups * SECONDS["warmup"] + statements * SECONDS["statement"]
+            + sum(SECONDS[item.kind] for item in items) + SECONDS["outcome"] + SECONDS["last"])
+
+
+def _check_items(statement_ids: Sequence[str], warmup_ids: Sequence[str], items: Sequence[ModelItem]) -> None:
+    if len({item.id for item in items}) != len(items):
+        raise SurveyChangeRefused("modelQuestionIds", "A question can be asked only once per survey.")
+    if len(warmup_ids) + len(statement_ids) + len(items) > MAX_TAPS:
+        raise SurveyChangeRefused(
+            "modelQuestionIds" if items else "statementIds",
+            f"Ask at most {MAX_TAPS} statements and questions, warm-ups included.",
+        )
+    seconds = estimated_seconds(len(warmup_ids), len(statement_ids), items)
+    if seconds >= MAX_SECONDS:
+        raise SurveyChangeRefused(
+            "modelQuestionIds",
+            f"This survey would take about {seconds:.0f} s: ask fewer questions to stay under a minute.",
+        )
+
+
+async def _publish(
+    survey: Survey, statement_ids: Sequence[str], warmup_ids: Sequence[str], items: Sequence[ModelItem] = ()
+) -> SurveyVersion:
     async with in_transaction():
         await Survey.filter(id=survey.id).select_for_update().first()
         latest = await SurveyVersion.filter(survey_id=survey.id).order_by("-number").first()
@@ -117,19 +149,44 @@ async def _publish(survey: Survey, statement_ids: Sequence[str], warmup_ids: Seq
             number=(latest.number + 1) if latest else 1,
             statement_ids=list(statement_ids),
             warmup_ids=list(warmup_ids),
+            model_items=[item.to_json() for item in items],
             active=True,
         )
 
 
-async def choose_statements(statement_ids: Sequence[str], warmup_ids: Sequence[str] | None = None) -> SurveyVersion:
-    """Make a new active version asking these statements (unchanged selection: the current version is kept)."""
+async def choose_statements(
+    statement_ids: Sequence[str],
+    warmup_ids: Sequence[str] | None = None,
+    model_item_ids: Sequence[str] | None = None,
+    *,
+    askable: Mapping[str, ModelItem] | None = None,
+) -> SurveyVersion:
+    """Make a new active version asking these statements (unchanged selection: the current version is kept).
+
+    ``model_item_ids`` are scoring models' questions, asked after the statements in this order; each must be in
+    ``askable`` (:func:`pejling.core.surveys.model_items.tenant_items`). ``None`` keeps the current version's
+    questions (and their ``warmup_ids``: ``None`` keeps the current warm-ups).
+    """
     current = await active_survey()
     assert current is not None
     warmups = list(current.version.warmup_ids if warmup_ids is None else warmup_ids)
     _check_selection(statement_ids, warmups, await available_statements())
-    if list(statement_ids) == list(current.version.statement_ids) and warmups == list(current.version.warmup_ids):
+    if model_item_ids is None:
+        items = version_items(current.version)
+    else:
+        items = []
+        for item_id in model_item_ids:
+            item = (askable or {}).get(item_id)
+            if item is None:
+                raise SurveyChangeRefused(
+                    "modelQuestionIds", f"Unknown question {item_id!r}: no scoring model enabled for you asks it."
+                )
+            items.append(item)
+    _check_items(statement_ids, warmups, items)
+    if (list(statement_ids) == list(current.version.statement_ids) and warmups == list(current.version.warmup_ids)
+            and [i.to_json() for i in items] == list(current.version.model_items or [])):
         return current.version
-    return await _publish(current.survey, statement_ids, warmups)
+    return await _publish(current.survey, statement_ids, warmups, items)
 
 
 async def choose_goals(goals: Sequence[str], per_goal: int = 1) -> SurveyVersion:
@@ -139,7 +196,7 @@ async def choose_goals(goals: Sequence[str], per_goal: int = 1) -> SurveyVersion
         raise SurveyChangeRefused("goals", f"Choose goals among {', '.join(GOALS)}.")
     bank = current_bank()
     chosen = [s.id for goal in GOALS if goal in goals for s in [x for x in bank.scored if x.goal == goal][:per_goal]]
-    return await choose_statements(chosen)
+    return await choose_statements(chosen)  # the models' questions of the current version are kept
 
 
 async def add_tenant_statement(*, goal: str, slug: str, texts: Mapping[str, str], polarity: int = 1) -> BankStatement:

@@ -10,6 +10,7 @@ from strawberry.scalars import JSON
 
 from pejling.core.surveys.erasure import erase_response, find_by_receipt
 from pejling.core.surveys.ingest import IngestRefused, ingest_response
+from pejling.core.surveys.model_items import tenant_items
 from pejling.core.surveys.survey import (
     SurveyChangeRefused,
     add_tenant_statement,
@@ -35,7 +36,8 @@ from pejling.graphql.surveys.types import (
 @strawberry.input(description="One tap: the value given to a statement and how fast (ms, from visible to tap).")
 class AnswerInput:
     statement_id: str
-    value: int = strawberry.field(description="1 = strongly disagree … 5 = strongly agree.")
+    value: int = strawberry.field(description="1 = strongly disagree … 5 = strongly agree; a scoring model's "
+                                  "question on its own scale (1-5, 1-7, 0-10, yes-no: 0 = no, 1 = yes).")
     position: int = strawberry.field(description="0-based display position.")
     reaction_ms: int | None = strawberry.field(default=None, description="Null when not measured.")
     warmup: bool = False
@@ -151,15 +153,22 @@ class SurveyMutation:
                                                            field=refused.field)])
         return SubmitResponsePayload(response=SubmittedResponse.from_result(result, input.language))
 
-    @strawberry.mutation(description="Ask these statements from now on (owners and admins): makes a new version.")
+    @strawberry.mutation(
+        description="Ask these statements, and these questions of your scoring models (Survey.questionBank; null "
+        "keeps the current ones), from now on (owners and admins): makes a new version. At most 9 taps in all, "
+        "and under a minute."
+    )
     async def choose_survey_statements(
-        self, info: Info, statement_ids: list[str], warmup_ids: list[str] | None = None
+        self, info: Info, statement_ids: list[str], warmup_ids: list[str] | None = None,
+        model_question_ids: list[str] | None = None,
     ) -> SurveyVersionPayload:
-        _, error = mutation_guard(info)
+        tenant, error = mutation_guard(info)
         if error:
             return SurveyVersionPayload(errors=[error])
+        assert tenant is not None
         try:
-            version = await choose_statements(statement_ids, warmup_ids)
+            askable = await tenant_items(info.context.plugins, tenant.id) if model_question_ids is not None else {}
+            version = await choose_statements(statement_ids, warmup_ids, model_question_ids, askable=askable)
         except SurveyChangeRefused as exc:
             return SurveyVersionPayload(errors=[_changed(exc)])
         return SurveyVersionPayload(version=SurveyVersionType.from_model(version, await available_statements()))

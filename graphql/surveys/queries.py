@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from pejling.core.surveys.erasure import export_shopper_data, find_by_receipt
+from pejling.core.surveys.model_items import tenant_items
 from pejling.core.surveys.survey import active_survey, available_statements
 from pejling.graphql.context import Info
 from pejling.graphql.errors import ApiError
@@ -16,11 +17,12 @@ from pejling.graphql.surveys.types import ShopperData, StatementType, SurveyType
 class SurveyQuery:
     @strawberry.field(description="Your shopper survey with its active version (made with defaults on first use).")
     async def survey(self, info: Info) -> SurveyType:
-        require_tenant(info)
+        tenant, _ = require_tenant(info)
         current = await active_survey()
         assert current is not None
         available = await available_statements()
-        return SurveyType.from_model(current.survey, SurveyVersionType.from_model(current.version, available))
+        askable = await tenant_items(info.context.plugins, tenant.id)
+        return SurveyType.from_model(current.survey, SurveyVersionType.from_model(current.version, available), askable)
 
     @strawberry.field(description="Every statement you can ask: the built-in bank and your own.")
     async def statement_bank(self, info: Info, goal: str | None = None) -> list[StatementType]:

@@ -8,6 +8,7 @@ import strawberry
 
 from pejling.core.surveys.bank import LANGUAGES, BankStatement
 from pejling.core.surveys.ingest import IngestResult
+from pejling.core.surveys.model_items import ModelItem, version_items
 from pejling.core.surveys.models import Survey, SurveyVersion
 from pejling.graphql.errors import UserError
 from pejling.graphql.relay_ids import encode_id
@@ -43,6 +44,36 @@ class StatementType:
         )
 
 
+@strawberry.type(
+    name="SurveyQuestion",
+    description="A scoring model's own question (e.g. CSAT's satisfaction, CES's effort), asked after the statements.",
+)
+class ModelItemType:
+    id: str = strawberry.field(description="The question's id, as answers name it (statementId).")
+    model_id: str = strawberry.field(description="The scoring model that asks it and summarises its answers.")
+    scale: str = strawberry.field(description="1-5, 1-7, 0-10 or yes-no (answered 0 = no, 1 = yes).")
+    low: int = strawberry.field(description="The lowest answer (0 for yes-no: no).")
+    high: int = strawberry.field(description="The highest answer (1 for yes-no: yes).")
+    texts: list[LocalisedText]
+    low_labels: list[LocalisedText] = strawberry.field(description="The label of the lowest answer, per language.")
+    high_labels: list[LocalisedText] = strawberry.field(description="The label of the highest answer, per language.")
+
+    @strawberry.field(description="The question in one language (English when the language is unknown).")
+    def text(self, language: str = "en") -> str:
+        by_language = {t.language: t.text for t in self.texts}
+        return by_language.get(language) or by_language["en"]
+
+    @classmethod
+    def from_item(cls, item: ModelItem) -> ModelItemType:
+        def texts(values: Any) -> list[LocalisedText]:
+            return [LocalisedText(language=lang, text=values[lang]) for lang in LANGUAGES if lang in values]
+
+        return cls(
+            id=item.id, model_id=item.model_id, scale=item.kind, low=item.low, high=item.high, texts=texts(item.texts),
+            low_labels=texts(item.low_label), high_labels=texts(item.high_label),
+        )
+
+
 @strawberry.type(name="SurveyVersion", description="An unchangeable set of statements; a change makes a new version.")
 class SurveyVersionType:
     id: strawberry.ID = strawberry.field(description="Global id; also accepted as surveyVersionId by submitResponse.")
@@ -51,6 +82,9 @@ class SurveyVersionType:
     outcome_kind: str
     statements: list[StatementType] = strawberry.field(description="The scored statements, in the chosen order.")
     warmups: list[StatementType] = strawberry.field(description="Warm-up statements, always shown first.")
+    questions: list[ModelItemType] = strawberry.field(
+        description="Scoring models' own questions, asked after the statements in this order."
+    )
 
     @classmethod
     def from_model(cls, version: SurveyVersion, available: dict[str, BankStatement]) -> SurveyVersionType:
@@ -61,6 +95,7 @@ class SurveyVersionType:
             outcome_kind=version.outcome_kind,
             statements=[StatementType.from_bank(available[s]) for s in version.statement_ids if s in available],
             warmups=[StatementType.from_bank(available[s]) for s in version.warmup_ids if s in available],
+            questions=[ModelItemType.from_item(item) for item in version_items(version)],
         )
 
 
@@ -69,10 +104,19 @@ class SurveyType:
     id: strawberry.ID
     name: str
     active_version: SurveyVersionType
+    question_bank: list[ModelItemType] = strawberry.field(
+        description="Every scoring model's question you can add (chooseSurveyStatements modelQuestionIds): those of "
+        "the models enabled for you, on a 1-5, 1-7, 0-10 or yes/no scale."
+    )
 
     @classmethod
-    def from_model(cls, survey: Survey, version: SurveyVersionType) -> SurveyType:
-        return cls(id=strawberry.ID(encode_id("Survey", survey.id)), name=survey.name, active_version=version)
+    def from_model(
+        cls, survey: Survey, version: SurveyVersionType, askable: dict[str, ModelItem] | None = None
+    ) -> SurveyType:
+        return cls(
+            id=strawberry.ID(encode_id("Survey", survey.id)), name=survey.name, active_version=version,
+            question_bank=[ModelItemType.from_item(item) for item in (askable or {}).values()],
+        )
 
 
 @strawberry.type(description="What the thank-you screen says, in the response language.")

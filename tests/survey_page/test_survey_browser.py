@@ -1,7 +1,8 @@
 """The survey in a real phone-sized browser (Debian Chromium) against the real app served by uvicorn.
 
 A shopper answers every statement, the outcome and the comment, sees the thank-you with a receipt code, and the
-stored response has one plausible reaction time per answer; the same offline; axe-core finds no serious or critical
+stored response has one plausible reaction time per answer; the same offline; scoring models' questions on their own
+scales (1-5, 1-7, yes/no); axe-core finds no serious or critical
 accessibility problem; the first load weighs at most 30 KB over the wire.
 """
 
@@ -22,8 +23,12 @@ import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
+from pejling.core.insights.models import Score
+from pejling.core.plugin_manager import load_plugins
 from pejling.core.settings import Settings
+from pejling.core.surveys.model_items import tenant_items
 from pejling.core.surveys.models import Response
+from pejling.core.surveys.survey import active_survey, choose_statements
 from pejling.frontend.language import LANGUAGES, messages
 from pejling.tenants.scope import tenant_scope
 from tests.survey_page.conftest import Shop, make_shop
@@ -425,3 +430,50 @@ async def test_hard_brand_colours_keep_the_page_accessible(browser: Browser) -> 
             await page.wait_for_timeout(300)  # let the colour transition finish
             await _axe(page, f"chosen answer {brand} {scheme}")
             await context.close()
+
+
+async def test_scoring_models_questions_are_tapped_on_their_own_scales(
+    server: str, browser: Browser, database: Settings
+) -> None:
+    shop = await make_shop(store_language="en")
+    plugins = await load_plugins(database)
+    await plugins.enable_plugin(shop.tenant.id, "smiley", {})  # a third-party model with a yes/no question
+    chosen = {"csat-satisfied": "4", "ces-easy": "6", "smiley-smiled": "0"}
+    with tenant_scope(shop.tenant.id):
+        current = await active_survey()
+        assert current is not None
+        await choose_statements(current.version.statement_ids[:3], None, list(chosen),
+                                askable=await tenant_items(plugins, shop.tenant.id))
+    context = await _phone(browser, "en", bypass_csp=True)  # to inject axe
+    page = await context.new_page()
+    await page.goto(f"{server}{shop.url}")
+    await page.locator("#intro button[data-go=next]").tap()
+    statements = page.locator("fieldset.statement")
+    total = await statements.count()
+    assert total == 1 + 3 + 3
+    for index in range(total):
+        step = statements.nth(index)
+        await step.locator("legend").wait_for(state="visible")
+        item = await step.get_attribute("data-id") or ""
+        if item == "ces-easy":
+            assert await step.locator("input[type=radio]").count() == 7
+            assert "1 = Strongly disagree" in await step.locator(".ends").inner_text()
+            await _axe(page, "a 1-7 question")
+        if item == "smiley-smiled":
+            assert [t.strip() for t in await step.locator(".opt span").all_inner_texts()] == ["No", "Yes"]
+            await _axe(page, "a yes/no question")
+        await page.wait_for_timeout(random.randint(200, 600))
+        await step.locator(f"input[value='{chosen.get(item, '3')}']").tap()
+    await _answer_outcome_and_comment(page)
+    await page.locator("#send").tap()
+    await page.locator("#thanks").wait_for(state="visible")
+    await context.close()
+
+    [response] = await _stored(shop)
+    answers = {a.statement_id: a for a in response.answers}
+    assert {sid: str(answers[sid].value) for sid in chosen} == chosen
+    assert [a.statement_id for a in sorted(response.answers, key=lambda a: a.position)][-3:] == list(chosen)
+    assert all(200 <= (answers[sid].reaction_ms or 0) < 10_000 for sid in chosen)
+    with tenant_scope(shop.tenant.id):  # the run shares one database: see tests/surveys/test_model_questions.py
+        assert await Score.filter(response_id=response.id, model_id="smiley").count() == 1
+        await Score.filter(model_id="smiley").delete()
