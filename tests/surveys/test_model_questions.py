@@ -14,7 +14,10 @@ from pejling_smiley_model import SMILED, Smiley
 
 from pejling.core.contracts import Scale, Statement
 from pejling.core.insights import statistics
-from pejling.core.insights.models import Score
+from pejling.core.insights.columns import HISTOGRAM_COLUMNS
+from pejling.core.insights.models import Score, StatementRollup
+from pejling.core.insights.rollups import recompute_rollups
+from pejling.core.plugin_manager import Plugins
 from pejling.core.settings import Settings
 from pejling.core.surveys.ingest import IngestRefused, ingest_response
 from pejling.core.surveys.model_items import MODEL_GOAL, ModelItem, askable_items
@@ -236,3 +239,36 @@ async def _end_to_end(app: Any, client: httpx.AsyncClient, database: Settings, f
     kept = await _ingest(app, database, fx, _submission(fx, version, values, 99), 99)
     with tenant_scope(fx.tenant.id):
         assert await Answer.filter(response_id=kept.response_id, statement_id="smiley-smiled").count() == 1
+
+
+async def test_a_0_to_10_question_is_checked_stored_and_rolled_up_and_a_rebuild_agrees(
+    database: Settings, plugins: Plugins
+) -> None:
+    fx = await make_tenant()
+    eleven = askable_items([_Model()])["test-eleven"]
+    with tenant_scope(fx.tenant.id):
+        current = await active_survey()
+        assert current is not None
+        warmups, statements = list(current.version.warmup_ids), list(current.version.statement_ids[:3])
+        made = await choose_statements(statements, warmups, ["test-eleven"], askable={"test-eleven": eleven})
+    version = {"uuid": str(made.id), "warmups": [{"id": w} for w in warmups],
+               "statements": [{"id": s} for s in statements]}
+    for n, value in enumerate((10, 0, 10, 7)):
+        payload = _submission(fx, version, {"test-eleven": value}, n)
+        await ingest_response(payload, tenant_slug=fx.tenant.slug, store_slug=fx.stores[0].slug,
+                              client_address=f"10.6.0.{n}", user_agent="", via="json", settings=database,
+                              plugins=plugins)
+    with pytest.raises(IngestRefused, match="from 0 to 10"):
+        await ingest_response(_submission(fx, version, {"test-eleven": 11}, 5), tenant_slug=fx.tenant.slug,
+                              store_slug=fx.stores[0].slug, client_address="10.6.0.9", user_agent="", via="json",
+                              settings=database, plugins=plugins)
+
+    async def histogram() -> list[int]:
+        with tenant_scope(fx.tenant.id):
+            rows = await StatementRollup.filter(statement_id="test-eleven")
+        return [sum(int(getattr(r, c)) for r in rows) for c in HISTOGRAM_COLUMNS]
+
+    incremental = await histogram()
+    assert incremental == [1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 2]
+    await recompute_rollups(fx.tenant.id)
+    assert await histogram() == incremental
