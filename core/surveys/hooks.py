@@ -16,6 +16,7 @@ from uuid import UUID
 from pejling.core.contracts import Answer as ContractAnswer
 from pejling.core.contracts import ShopperResponse
 from pejling.core.goals import OUTCOME_STATEMENT_IDS as GOAL_OUTCOME_STATEMENT_IDS
+from pejling.core.surveys.model_items import MODEL_GOAL
 from pejling.tenants.scope import tenant_scope
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,12 @@ OUTCOME_STATEMENT_IDS = GOAL_OUTCOME_STATEMENT_IDS
 
 def shopper_response(response: Any, taps: Iterable[_TapLike], outcome_kind: str = "nps") -> ShopperResponse:
     """The plugin view of a stored response, with the outcome answer under :data:`OUTCOME_STATEMENT_IDS`."""
-    answers = [ContractAnswer(t.statement_id, int(t.value), t.reaction_ms, getattr(t, "polarity", None)) for t in taps]
+    answers = [
+        # A scoring model's own question is not a goal statement: no polarity, as for an outcome question.
+        ContractAnswer(t.statement_id, int(t.value), t.reaction_ms,
+                       None if getattr(t, "goal", None) == MODEL_GOAL else getattr(t, "polarity", None))
+        for t in taps
+    ]
     if response.outcome is not None and outcome_kind in OUTCOME_STATEMENT_IDS:
         answers.append(ContractAnswer(OUTCOME_STATEMENT_IDS[outcome_kind], int(response.outcome), None))
     return ShopperResponse(

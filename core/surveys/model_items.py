@@ -18,7 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from pejling.core.contracts import ASKABLE_SCALES, LANGUAGES, ScoringModel, localised
-from pejling.core.surveys.hooks import OUTCOME_STATEMENT_IDS
+from pejling.core.goals import OUTCOME_STATEMENT_IDS
 
 log = logging.getLogger(__name__)
 

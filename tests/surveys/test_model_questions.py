@@ -12,6 +12,7 @@ import httpx
 import pytest
 from pejling_smiley_model import SMILED, Smiley
 
+from pejling.core.contracts import Answer as ContractAnswer
 from pejling.core.contracts import Scale, Statement
 from pejling.core.insights import statistics
 from pejling.core.insights.columns import HISTOGRAM_COLUMNS
@@ -19,9 +20,11 @@ from pejling.core.insights.models import Score, StatementRollup
 from pejling.core.insights.rollups import recompute_rollups
 from pejling.core.plugin_manager import Plugins
 from pejling.core.settings import Settings
+from pejling.core.surveys.hooks import shopper_response
 from pejling.core.surveys.ingest import IngestRefused, ingest_response
 from pejling.core.surveys.model_items import MODEL_GOAL, ModelItem, askable_items
 from pejling.core.surveys.models import Answer, Response, SurveyVersion
+from pejling.core.surveys.submission_answers import Tap
 from pejling.core.surveys.survey import SurveyChangeRefused, active_survey, choose_goals, choose_statements
 from pejling.graphql.relay_ids import encode_id
 from pejling.plugins.scoring.ces import CustomerEffort
@@ -52,6 +55,16 @@ def test_askable_questions_are_the_models_own_on_the_four_scales() -> None:
     assert (smiled.model_id, smiled.low, smiled.high, smiled.labels("nb")) == ("smiley", 0, 1, ("Nei", "Ja"))
     assert items["test-eleven"].text("da") == "How likely is it?"  # English where the model has no text
     assert ModelItem.from_json(smiled.to_json()) == smiled
+
+
+def test_plugins_see_a_question_s_answer_without_a_polarity() -> None:
+    response = type("Row", (), {"id": uuid.uuid4(), "tenant_id": uuid.uuid4(), "submitted_at": STARTED,
+                                "outcome": None, "language": "en", "store_id": None, "zone_id": None,
+                                "channel": "qr", "comment": ""})()
+    taps = [Tap("ease.queue-short", "ease", -1, 2, 0, 800, False), Tap("ces-easy", MODEL_GOAL, 1, 6, 1, 900, False)]
+    view = shopper_response(response, taps)
+    assert view.answer("ease.queue-short") == ContractAnswer("ease.queue-short", 2, 800, -1)
+    assert view.answer("ces-easy") == ContractAnswer("ces-easy", 6, 900, None)
 
 
 async def test_the_editor_keeps_the_budget_of_ten_items_and_a_minute(database: Any) -> None:
