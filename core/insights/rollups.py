@@ -226,15 +226,15 @@ def _flagged(flags: Any) -> bool:
 
 
 async def record_response(
-    response: ResponseLike, taps: Iterable[StatementTapLike], *, timezone: str | None = None, scores: bool = True,
-    plugins: Plugins | None = None,
+    response: ResponseLike, taps: Iterable[StatementTapLike], *, timezone: str | None = None,
+    plugins: Plugins | None,
 ) -> None:
     """Add one stored response to its tenant's rollups and store its scores (the ingest's single call site).
 
     Call it in the transaction that stored the response. ``taps`` are the response's answers (objects with
     statement_id, goal, polarity, value, reaction_ms, warmup); ``timezone`` is the store's time zone (looked up when
-    not given). ``scores``: also score it with every scoring model enabled for the tenant (``insights_score``), using
-    ``plugins`` (the caller's loaded plugins; see :func:`~pejling.core.insights.scores.store_scores` without them).
+    not given). With ``plugins`` (the caller's loaded plugins) it is also scored by every scoring model enabled for
+    the tenant (``insights_score``); ``None`` records the rollups only (a backfill that scores later).
     """
     taps_list = list(taps)
     tenant_id = current_tenant_id()
@@ -254,7 +254,7 @@ async def record_response(
     async with in_transaction():
         await batch.write(tenant_id)
         await bump_version(tenant_id)
-        if scores:
+        if plugins is not None:
             from pejling.core.insights.scores import store_scores
 
             await store_scores(plugins, response, taps_list, new=True)

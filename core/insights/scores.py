@@ -19,8 +19,6 @@ from pejling.core.insights.models import Score
 from pejling.core.jobs import enqueue, register_job
 from pejling.core.jobs.models import Job
 from pejling.core.loaded_plugins import Plugins
-from pejling.core.plugin_manager import load_plugins
-from pejling.core.settings import get_settings
 from pejling.core.surveys.hooks import shopper_response
 from pejling.core.surveys.models import Answer, Response
 from pejling.tenants.scope import all_tenants, current_tenant_id
@@ -28,18 +26,6 @@ from pejling.tenants.scope import all_tenants, current_tenant_id
 log = logging.getLogger(__name__)
 
 RESCORE_JOB = "insights.rescore"
-
-_WITHOUT_A_HANDLE: list[Plugins] = []
-"""Plugins loaded for callers of :func:`store_scores` that pass none (transitional; see there)."""
-
-
-async def _plugins_without_a_handle() -> Plugins:
-    # Transitional: the survey ingest passes its plugins (record_response(..., plugins=...)); the demo seed and some
-    # tests call without them. Once they pass them too, store_scores requires them and this goes.
-    if not _WITHOUT_A_HANDLE:
-        _WITHOUT_A_HANDLE.append(await load_plugins(get_settings()))
-    return _WITHOUT_A_HANDLE[0]
-
 
 def _safe_score(model: ScoringModel, response: ShopperResponse) -> ResponseScores | None:
     try:
@@ -61,14 +47,12 @@ async def _save(model: ScoringModel, response_id: UUID, scores: ResponseScores |
     )
 
 
-async def store_scores(plugins: Plugins | None, response: Any, taps: Sequence[Any], *, new: bool = False) -> int:
+async def store_scores(plugins: Plugins, response: Any, taps: Sequence[Any], *, new: bool = False) -> int:
     """Score a stored response with every model enabled for its tenant; returns how many scores were stored.
 
     ``new``: the response has no scores yet (at ingest), so they are inserted in one statement. ``plugins`` are the
-    process's loaded plugins (the ingest passes its own); a caller without them (the demo seed) gets plugins
-    loaded once for such callers, whose enabled sets may lag the app's by ``ENABLED_SET_SECONDS``.
+    process's loaded plugins (the one handle: the ingest passes the app's, jobs the worker's).
     """
-    plugins = plugins or await _plugins_without_a_handle()
     enabled = await plugins.plugins_for_tenant(current_tenant_id())
     view = shopper_response(response, taps)
     if new:

@@ -12,12 +12,25 @@ from uuid import UUID, uuid4
 import numpy as np
 
 from pejling.core.insights.rollups import recompute_rollups, record_response
+from pejling.core.loaded_plugins import Plugins
+from pejling.core.plugin_manager import load_plugins
+from pejling.core.settings import get_settings
 from pejling.core.surveys.bank import GOALS
 from pejling.core.surveys.models import Answer, Response
 from pejling.core.surveys.survey import active_survey
 from pejling.tenants.models import Store, Tenant, Zone
 from pejling.tenants.scope import tenant_scope
 from pejling.tenants.signup import create_tenant_with_owner
+
+_PLUGINS: list[Plugins] = []
+
+
+async def suite_plugins() -> Plugins:
+    """The plugins of the test run, loaded once (what an app process holds as ``app.state.plugins``)."""
+    if not _PLUGINS:
+        _PLUGINS.append(await load_plugins(get_settings()))
+    return _PLUGINS[0]
+
 
 #: Receipt codes are unique per tenant: a counter, where random codes collided at simulation volumes.
 RECEIPTS = itertools.count()
@@ -129,7 +142,8 @@ async def add_responses(
         await Answer.bulk_create(answers, batch_size=2000)
         if incremental:
             for response in responses:
-                await record_response(response, response._taps, timezone=store.timezone)  # type: ignore[attr-defined]
+                await record_response(response, response._taps, timezone=store.timezone,  # type: ignore[attr-defined]
+                                      plugins=await suite_plugins())
     return responses
 
 

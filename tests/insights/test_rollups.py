@@ -10,7 +10,7 @@ from uuid import uuid4
 
 import numpy as np
 import pytest
-from simulate import make_world
+from simulate import make_world, suite_plugins
 
 from pejling.core.insights import sql
 from pejling.core.insights.columns import HISTOGRAM_COLUMNS, STORE_COLUMNS, SUM_COLUMNS
@@ -76,7 +76,7 @@ async def test_incremental_rollups_equal_full_recomputation(database: Any, seed:
                     goal=statement.goal, polarity=statement.polarity,
                     value=int(rng.integers(1, 6)), position=position, reaction_ms=rt, warmup=statement.warmup,
                 ))
-            await record_response(response, rows)
+            await record_response(response, rows, plugins=await suite_plugins())
         # Every enabled scoring model scored each response as it was recorded, stored with its version.
         with_outcome = await Response.filter(outcome__isnull=False).count()
         assert await Score.filter(model_id="nps", model_version="1.0").count() == with_outcome
