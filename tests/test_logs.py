@@ -9,7 +9,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -18,6 +17,7 @@ import pytest
 from pejling.core.cli import serve_options
 from pejling.core.logs import ScrubUvicornAddresses
 from pejling.core.settings import Settings
+from tests.support.server import wait_until_healthy
 
 SECRET = "s3cret-query-value-4711"
 INVITATION = "inv1tation-token-0815"
@@ -42,15 +42,7 @@ def test_pejling_serve_logs_requests_without_address_or_query_values(database: S
     server = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            assert server.poll() is None, "pejling serve exited during start-up"
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("pejling serve did not start")
+        wait_until_healthy(server, base)
         transport = httpx.HTTPTransport(local_address="127.0.0.1")
         with httpx.Client(transport=transport, base_url=base) as client:
             assert client.get("/healthz", params={"token": SECRET}).status_code == 200

@@ -8,7 +8,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -25,6 +24,7 @@ from pejling.core.graphiql import DEFAULT_DIR, read_manifest
 from pejling.core.security_headers import SecurityHeadersMiddleware
 from pejling.core.settings import Settings
 from tests.auth.auth_helpers import PASSWORD, make_owner
+from tests.support.server import wait_until_healthy
 from tests.survey_page.conftest import make_shop
 
 PROXY = "10.9.0.5"
@@ -194,15 +194,7 @@ def live_server(database: Settings) -> Iterator[str]:
     server = subprocess.Popen(command, env=env, cwd=str(database.var_dir))
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            assert server.poll() is None, "pejling serve exited during start-up"
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("pejling serve did not start")
+        wait_until_healthy(server, base)
         yield base
     finally:
         server.terminate()

@@ -29,6 +29,7 @@ from pejling.core.surveys import rate_limit
 from pejling.core.surveys.invitations import create_invitation
 from pejling.core.surveys.models import Answer, Invitation, Response
 from pejling.tenants.scope import tenant_scope
+from tests.support.stored import stored_counts
 from tests.survey_page.conftest import Shop
 
 FUZZ = settings(
@@ -116,13 +117,7 @@ class Run:
 
 
 async def counts(shop: Shop) -> tuple[int, int, int]:
-    """The tenant's responses, answer rows and used invitations."""
-    with tenant_scope(shop.tenant.id):
-        return (
-            await Response.all().count(),
-            await Answer.all().count(),
-            await Invitation.filter(used_at__isnull=False).count(),
-        )
+    return await stored_counts(shop.tenant.id)
 
 
 @pytest.fixture

@@ -14,12 +14,10 @@ import random
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
@@ -31,6 +29,7 @@ from pejling.core.surveys.models import Response
 from pejling.core.surveys.survey import active_survey, choose_statements
 from pejling.frontend.language import LANGUAGES, messages
 from pejling.tenants.scope import tenant_scope
+from tests.support.server import wait_until_healthy
 from tests.survey_page.conftest import Shop, make_shop
 
 pytestmark = pytest.mark.once
@@ -76,16 +75,7 @@ def server(database: Settings) -> Any:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            if process.poll() is not None:
-                raise RuntimeError("the app server exited during start-up")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("the app server did not start")
+        wait_until_healthy(process, base)
         yield base
     finally:
         process.terminate()
