@@ -24,8 +24,15 @@ async def test_demo_survey_is_created_once_and_shows_its_truth(database: Any, tm
         store = await Store.get(slug="copenhagen")
         responses = await Response.filter(store_id=store.id, via="demo").values("id", "outcome", "quality_flags")
         answers = await Answer.filter(store_id=store.id, warmup=False).values("response_id", "goal", "value")
-        timed = await Answer.filter(store_id=store.id).values_list("reaction_ms", flat=True)
-    assert all(rt is not None and rt > 0 for rt in timed)
+        timed = await Answer.filter(store_id=store.id).values_list("response_id", "reaction_ms")
+    assert all(rt is not None and rt > 0 for _, rt in timed)
+    # The planted bots (every tap under 300 ms) are all flagged fast_taps; an honest shopper's rare anticipation is not.
+    slowest_tap: dict[Any, int] = {}
+    for rid, rt in timed:
+        slowest_tap[rid] = max(slowest_tap.get(rid, 0), rt)
+    bots = {rid for rid, slowest in slowest_tap.items() if slowest < 300}
+    assert bots and all("fast_taps" in r["quality_flags"] for r in responses if r["id"] in bots)
+    assert all("fast_taps" not in r["quality_flags"] for r in responses if r["id"] not in bots)
     flagged = sum(1 for r in responses if r["quality_flags"])
     assert 0.01 < flagged / len(responses) < 0.08  # some realistic bots and clock errors, flagged not dropped
 

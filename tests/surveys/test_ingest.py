@@ -13,6 +13,7 @@ import httpx
 import pytest
 from tortoise import connections
 
+from pejling.core.insights.models import DailyRollup
 from pejling.core.plugin_manager import Plugins
 from pejling.core.surveys import rate_limit
 from pejling.core.surveys.ingest import IngestRefused, ingest_response
@@ -317,23 +318,47 @@ async def _flags(client: httpx.AsyncClient, shop: Shop, payload: dict[str, Any])
         return list((await Response.get(id=payload["id"])).quality_flags)
 
 
-async def test_fast_taps_are_flagged_not_dropped(client: httpx.AsyncClient, shop: Shop) -> None:
+async def _daily_counts(shop: Shop) -> tuple[int, int]:
+    """(n, n_flagged) summed over the shop's insights_daily rows."""
+    with tenant_scope(shop.tenant.id):
+        rows = await DailyRollup.filter(store_id=shop.store.id).values("n", "n_flagged")
+    return sum(int(r["n"]) for r in rows), sum(int(r["n_flagged"]) for r in rows)
+
+
+async def test_mostly_fast_taps_are_flagged_not_dropped(client: httpx.AsyncClient, shop: Shop) -> None:
     payload = shop.payload()
-    for answer in payload["answers"][:2]:
+    fast = len(payload["answers"]) // 2 + 1  # more than half of the timed taps under 300 ms: a likely bot
+    for answer in payload["answers"][:fast]:
         answer["reaction_ms"] = 120
     assert await _flags(client, shop, payload) == ["fast_taps"]
     with tenant_scope(shop.tenant.id):
         assert await Answer.filter(response_id=payload["id"]).count() == len(payload["answers"])
+    assert await _daily_counts(shop) == (0, 1)  # kept, but only counted as flagged
 
 
-def test_fast_taps_threshold_is_more_than_ten_percent() -> None:
+async def test_one_anticipation_drops_the_tap_not_the_response(client: httpx.AsyncClient, shop: Shop) -> None:
+    payload = shop.payload()
+    payload["answers"][-1]["reaction_ms"] = 120
+    assert await _flags(client, shop, payload) == []
+    with tenant_scope(shop.tenant.id):
+        stored_answers = await Answer.filter(response_id=payload["id"]).order_by("position")
+    assert [a.reaction_ms for a in stored_answers] == [a["reaction_ms"] for a in payload["answers"]]
+    assert await _daily_counts(shop) == (1, 0)  # the response counts in every figure
+
+
+def test_fast_taps_threshold_is_more_than_half() -> None:
     started = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
     ended = started + timedelta(seconds=30)
-    ten = [TapForQuality(value=1 + i % 5, reaction_ms=900, warmup=False) for i in range(10)]
-    one_fast = [TapForQuality(1, 120, False), *ten[1:]]
-    two_fast = [TapForQuality(1, 120, False), TapForQuality(2, 250, False), *ten[2:]]
+    ten = [TapForQuality(value=1 + i % 5, reaction_ms=900, warmup=i == 0) for i in range(10)]
+    one_fast = [TapForQuality(1, 120, True), *ten[1:]]
+    half_fast = [TapForQuality(1 + i % 5, 250, i == 0) for i in range(5)] + ten[5:]
+    six_fast = [TapForQuality(1 + i % 5, 250, i == 0) for i in range(6)] + ten[6:]
     assert quality_flags(one_fast, started, ended) == []
-    assert quality_flags(two_fast, started, ended) == ["fast_taps"]
+    assert quality_flags(half_fast, started, ended) == []
+    assert quality_flags(six_fast, started, ended) == ["fast_taps"]
+    # The share is of the timed taps: taps without a time (the no-JavaScript form) neither count nor dilute it.
+    untimed = [TapForQuality(3 + i % 2, None, False) for i in range(8)]
+    assert quality_flags([*six_fast[:2], ten[2], *untimed], started, ended) == ["fast_taps"]
     assert quality_flags([TapForQuality(3, None, False)] * 10, started, ended) == []
 
 
