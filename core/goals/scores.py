@@ -9,7 +9,12 @@ dashboards agree:
 * **conviction** of a goal = ``Σ w·a / Σ w`` with ``a`` the adjusted answer scaled to [-1, 1] and ``w`` the conviction
   weight of the tap from :func:`pejling.core.insights.statistics.normalise_reaction_times`, normalised *within the
   respondent* with the warm-up taps as the speed baseline. Taps without a reaction time (the no-JavaScript form) and
-  anticipations (< 300 ms) carry no weight, so such a goal has an explicit score but no conviction.
+  anticipations (< 300 ms) carry no weight, so such a goal has an explicit score but no conviction;
+* **strength** ``s`` of a goal = the mean weight of its timed taps, and ``weighted_sum = s·conviction`` (the mean of
+  ``w·a`` over the timed taps). The rollups sum these over respondents, so a scope's conviction
+  ``Σ_i s_i·c_i / Σ_i s_i`` pools the weights *across* respondents (fast answers count more): with one statement per
+  goal a respondent's own conviction is just its answer (the weights cancel within the respondent), the pooled one is
+  not.
 """
 
 from __future__ import annotations
@@ -53,7 +58,11 @@ class Tap:
 
 @dataclass(frozen=True)
 class GoalResult:
-    """One goal in one response: explicit fulfilment (1..5), conviction on [-1, 1] (None without weights)."""
+    """One goal in one response: explicit fulfilment (1..5), conviction on [-1, 1] (None without weights).
+
+    ``weight_sum`` is the strength s (mean conviction weight of the goal's timed taps, 0 without any) and
+    ``weighted_sum`` is s·conviction (mean of w·a over the same taps): what the rollups pool across respondents.
+    """
 
     explicit: float
     conviction: float | None
@@ -93,16 +102,18 @@ def score_taps(taps: Iterable[TapLike]) -> dict[str, GoalResult]:
         values = [adjusted(scored[i].value, scored[i].polarity) for i in idx]
         ws = 0.0
         wa = 0.0
+        n_weighted = 0
         for i, v in zip(idx, values, strict=True):
             w = weights[i]
             if w is not None:
+                n_weighted += 1
                 ws += w
                 wa += w * (2.0 * (v - SCALE_LOW) / (SCALE_HIGH - SCALE_LOW) - 1.0)
         out[goal] = GoalResult(
             explicit=sum(values) / len(values),
             conviction=wa / ws if ws > 0 else None,
-            weighted_sum=wa,
-            weight_sum=ws,
+            weighted_sum=wa / n_weighted if n_weighted else 0.0,
+            weight_sum=ws / n_weighted if n_weighted else 0.0,
             n_taps=len(idx),
         )
     return out

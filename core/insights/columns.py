@@ -6,8 +6,10 @@ up (SQL ``SUM``), and a response's contribution is a vector over :data:`SUM_COLU
 * ``n`` responses counted in insights, ``n_flagged`` responses flagged by the quality checks (only counted);
 * ``o0`` .. ``o10``: the outcome histogram;
 * per goal ``g``: ``g_n``, ``g_s``, ``g_ss`` (responses with an explicit score, its sum and sum of squares, 1..5),
-  ``g_cn``, ``g_cs``, ``g_css`` (the same for the conviction score on [-1, 1]), ``g_ws``, ``g_w`` (Σ w·a and Σ w over
-  the taps: the pooled conviction);
+  ``g_cn``, ``g_cs``, ``g_css`` (the same for the respondent's conviction c on [-1, 1]), ``g_ws``, ``g_w``
+  (Σ s·c and Σ s over the respondents, s the respondent's strength = mean conviction weight of the goal's timed taps,
+  :class:`~pejling.core.goals.scores.GoalResult`): the conviction pooled across respondents is ``g_ws / g_w`` and
+  the felt strength ``g_w / g_cn``;
 * ``x_n``, ``x_s{k}``, ``x_{k}_{l}`` (k <= l): count, sums and cross products of z = (goal scores..., outcome) over
   the responses of the row; every response of a row has the same goal mask, so the moments are complete-case for
   the goals of that mask (columns of goals outside the mask stay 0).

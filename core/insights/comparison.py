@@ -13,6 +13,7 @@ from pejling.core.insights.columns import STORE_COLUMNS
 from pejling.core.insights.request import Request
 from pejling.core.insights.rollup_sums import add_up, outcome_histogram, sum_rollups, variance
 from pejling.core.insights.sections import Comparison, Difference
+from pejling.core.insights.statistics.minimum_n import too_few
 from pejling.core.insights.statistics.outcomes import nps_difference_z, nps_from_counts
 from pejling.core.insights.statistics.results import z_critical
 from pejling.core.surveys.bank import GOALS
@@ -45,14 +46,18 @@ def _nps_difference(req: Request, a: Mapping[str, float], b: Mapping[str, float]
     nps_a = nps_from_counts(sum(a_h[9:]), sum(a_h[7:9]), sum(a_h[:7]), min_n=req.min_n)
     nps_b = nps_from_counts(sum(b_h[9:]), sum(b_h[7:9]), sum(b_h[:7]), min_n=req.min_n)
     c = nps_difference_z(nps_a, nps_b, confidence=req.confidence)
-    return Difference("nps", nps_a.value, nps_b.value, c.difference, c.low, c.high, c.p_value, c.sufficient)
+    return Difference("nps", nps_a.value, nps_b.value, c.difference, c.low, c.high, c.p_value, c.sufficient, c.note)
 
 
 def _goal_difference(req: Request, goal: str, a: Mapping[str, float], b: Mapping[str, float]) -> Difference:
-    """Difference of a goal's mean fulfilment with a normal (Welch) interval; none below the minimum n."""
+    """Difference of a goal's mean fulfilment with a normal (Welch) interval.
+
+    None below the minimum n, and none below two answers on either side (no spread, so no interval), with the reason.
+    """
     na, nb = a[f"{goal}_n"], b[f"{goal}_n"]
-    if na < req.min_n or nb < req.min_n:
-        return Difference(goal, None, None, None, None, None, None, False)
+    guard = too_few(int(min(na, nb)), max(req.min_n, 2))
+    if guard is not None:
+        return Difference(goal, None, None, None, None, None, None, False, f"{guard.note} in at least one group")
     ma, mb = a[f"{goal}_s"] / na, b[f"{goal}_s"] / nb
     va, vb = variance(na, a[f"{goal}_s"], a[f"{goal}_ss"]), variance(nb, b[f"{goal}_s"], b[f"{goal}_ss"])
     se = math.sqrt(va / na + vb / nb)

@@ -1,4 +1,5 @@
-"""The goal profile: fulfilment and conviction per goal with t intervals; for a single store, shrunk fulfilment."""
+"""The goal profile: fulfilment (t interval), conviction pooled across respondents and felt strength per goal; for a
+single store, shrunk fulfilment."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pejling.core.insights.rollup_sums import estimate
 from pejling.core.insights.sections import GoalProfile, GoalProfileItem
 from pejling.core.insights.statistics.minimum_n import TOO_FEW_RESPONSES
 from pejling.core.insights.statistics.outcomes import mean_interval
+from pejling.core.insights.statistics.reaction_times import pooled_conviction
 from pejling.core.surveys.bank import GOALS
 
 SHRINKAGE_NOTE_THRESHOLD = 0.05
@@ -24,17 +26,18 @@ def goal_profile(req: Request, total: Mapping[str, float], chain: Chain, notes: 
     for goal in GOALS:
         fulfilment = mean_interval(int(total[f"{goal}_n"]), total[f"{goal}_s"], total[f"{goal}_ss"],
                                    confidence=req.confidence, min_n=req.min_n)
-        conviction = mean_interval(int(total[f"{goal}_cn"]), total[f"{goal}_cs"], total[f"{goal}_css"],
-                                   confidence=req.confidence, min_n=req.min_n)
+        timed = int(total[f"{goal}_cn"])
         weights = total[f"{goal}_w"]
-        pooled_conviction = total[f"{goal}_ws"] / weights if weights > 0 else None
+        conviction = pooled_conviction(timed, total[f"{goal}_cs"], total[f"{goal}_css"], total[f"{goal}_ws"], weights,
+                                       confidence=req.confidence, min_n=req.min_n)
+        strength = weights / timed if timed and conviction.sufficient else None
         shrunk_fulfilment = fulfilment.value if fulfilment.sufficient else None
         shrinkage = 0.0
         if single_store is not None and single_store in chain.shrunk.get(goal, {}):
             shrunk_fulfilment, shrinkage = chain.shrunk[goal][single_store]
             shrinkage_used[goal] = shrinkage
-        items.append(GoalProfileItem(goal, estimate(fulfilment), estimate(conviction), pooled_conviction,
-                                     shrunk_fulfilment, shrinkage))
+        items.append(GoalProfileItem(goal, estimate(fulfilment), estimate(conviction), conviction.value,
+                                     shrunk_fulfilment, shrinkage, strength))
     sufficient = any(item.fulfilment.sufficient for item in items)
     most = max(shrinkage_used.values(), default=0.0)
     if most > SHRINKAGE_NOTE_THRESHOLD:

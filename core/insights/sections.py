@@ -211,6 +211,7 @@ class Difference:
     high: float | None
     p_value: float | None
     sufficient: bool
+    note: str | None = None
 
 
 @dataclass(frozen=True)

@@ -199,8 +199,8 @@ class GoalValue:
 class TrendPoint:
     start: dt.date
     n: int
-    nps: float | None
-    outcome_mean: float | None
+    nps: float | None = strawberry.field(description="Plain NPS; null when none of the point's responses answered it.")
+    outcome_mean: float | None = strawberry.field(description="Mean outcome (0-10); null when none answered it.")
     goals: list[GoalValue]
 
     @classmethod
@@ -296,6 +296,7 @@ class Difference:
     high: float | None
     p_value: float | None
     sufficient: bool
+    note: str | None = strawberry.field(default=None, description="Why there is no difference, when there is none.")
 
     @classmethod
     def from_section(cls, section: sections.Difference) -> Difference:

@@ -13,6 +13,7 @@ from scipy import stats as sps
 
 from pejling.core.insights import statistics as st
 from pejling.core.insights.statistics.drivers import _shapley_from_corr
+from pejling.core.insights.statistics.reaction_times import POPULATION_SD_LN_RT, PRIOR_TAPS
 
 Z95 = 1.959963984540054
 
@@ -162,7 +163,8 @@ def test_rt_anticipations_dropped_cap_applied_slow_flagged() -> None:
     assert r.slow == (False, False, False, False, True, True)
     assert r.capped == (False, False, False, False, False, True)
     ln = np.log([500.0, 800.0, 1500.0, 6000.0, 10000.0])  # 15 s capped at 10 s
-    z = (ln - ln.mean()) / ln.std(ddof=1)
+    k, k0, sd_pop = 5, PRIOR_TAPS, POPULATION_SD_LN_RT
+    z = (ln - ln.mean()) / np.sqrt((k * ln.var(ddof=1) + k0 * sd_pop**2) / (k + k0))  # spread shrunk toward sd_pop
     assert np.allclose([v for v in r.z if v is not None], z)
     assert np.allclose([v for v in r.weights if v is not None], np.clip(0.5 - 0.25 * z, 0.1, 1.0))
     # capping: 15 s and 10 s are the same tap after the cap
@@ -188,7 +190,8 @@ def test_rt_baseline_sets_the_centre() -> None:
     slow_warmup = st.normalise_reaction_times(rts, baseline_rts_ms=[2000.0, 2400.0])
     assert slow_warmup.centre_ln_rt == pytest.approx(np.log([2000.0, 2400.0]).mean())
     pooled = np.log([2000.0, 2400.0, 600.0, 900.0, 1200.0])
-    assert slow_warmup.scale_ln_rt == pytest.approx(pooled.std(ddof=1))
+    k0, sd_pop = PRIOR_TAPS, POPULATION_SD_LN_RT
+    assert slow_warmup.scale_ln_rt == pytest.approx(np.sqrt((5 * pooled.var(ddof=1) + k0 * sd_pop**2) / (5 + k0)))
     # every scored tap is faster than the warm-up, so every weight is above neutral
     assert all(v is not None and v > 0.5 for v in slow_warmup.weights)
     assert own.weights != slow_warmup.weights
@@ -200,7 +203,9 @@ def test_rt_degenerate_cases() -> None:
     single = st.normalise_reaction_times([100.0, 900.0, 50.0])
     assert single.degenerate == "single_valid_tap" and single.weights == (None, 0.5, None) and single.likely_bot
     flat = st.normalise_reaction_times([800.0, 800.0, 800.0])
-    assert flat.degenerate == "zero_sd" and flat.weights == (0.5, 0.5, 0.5) and flat.scale_ln_rt == 0.0
+    assert flat.degenerate == "zero_sd" and flat.weights == (0.5, 0.5, 0.5)
+    k0, sd_pop = PRIOR_TAPS, POPULATION_SD_LN_RT
+    assert flat.scale_ln_rt == pytest.approx(sd_pop * np.sqrt(k0 / (3 + k0)))  # shrunk, never 0
     none = st.normalise_reaction_times([100.0, 200.0])
     assert none.degenerate == "no_valid_taps" and none.weights == (None, None) and none.centre_ln_rt is None
     empty = st.normalise_reaction_times([])

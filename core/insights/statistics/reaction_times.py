@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from scipy import stats
 
+from pejling.core.insights.statistics.minimum_n import Estimate, too_few
 from pejling.core.insights.statistics.results import FloatArray, Result
 
 ANTICIPATION_MS = 300.0
@@ -27,6 +29,17 @@ CAP_MS = 10000.0
 
 BOT_ANTICIPATION_SHARE = 0.10
 """A respondent with more than this share of anticipations is flagged as a likely bot."""
+
+POPULATION_SD_LN_RT = 0.35
+"""The population's within-respondent spread (sd) of ln RT that a respondent's own spread is shrunk toward.
+
+A fixed constant taken from the demo model, not estimated from the rollups: the demo generator
+(``core/surveys/demo.py``) draws a scored tap's ln RT with within-respondent noise sd 0.3 plus an answer-extremity
+term (0.18 per scale step from the midpoint), about 0.32-0.35 in all, and the simulation model of the tests uses
+sdlog 0.35. A respondent's spread is estimated from only 1-9 taps, so a rough constant is enough to anchor it."""
+
+PRIOR_TAPS = 3.0
+"""k0: how many taps' worth of weight the population spread gets when a respondent's spread is shrunk."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,8 @@ def normalise_reaction_times(
     slow_ms: float = SLOW_MS,
     cap_ms: float = CAP_MS,
     bot_anticipation_share: float = BOT_ANTICIPATION_SHARE,
+    population_sd: float = POPULATION_SD_LN_RT,
+    prior_taps: float = PRIOR_TAPS,
 ) -> ReactionTimeWeights:
     """Normalise one respondent's reaction times (ms) and turn them into conviction weights.
 
@@ -73,17 +88,24 @@ def normalise_reaction_times(
 
     1. taps < ``anticipation_ms`` are anticipations and dropped (weight ``None``); taps > ``slow_ms`` are kept but
        flagged ``slow``; every RT is capped at ``cap_ms``;
-    2. ``z = (ln RT - centre) / scale`` where centre and scale are the mean and sample sd (ddof=1) of ln RT over the
-       respondent's valid taps. With ``baseline_rts_ms`` (warm-up/practice taps, not scored) the *centre* is the mean
-       ln RT of the valid warm-up taps, and the scale is the sd over valid warm-up and scored taps together (one or two
-       warm-up taps cannot estimate a spread); if no warm-up tap is valid the respondent's own mean is used;
+    2. ``z = (ln RT - centre) / scale``. The centre is the mean ln RT of the respondent's valid taps; with
+       ``baseline_rts_ms`` (warm-up/practice taps, not scored) it is the mean ln RT of the valid warm-up taps (if no
+       warm-up tap is valid the respondent's own mean is used). The scale is the respondent's spread *shrunk toward
+       the population's*: ``scale² = (k·sd_i² + k0·sd_pop²) / (k + k0)`` with ``sd_i`` the sample sd (ddof=1) of
+       ln RT over the k valid warm-up and scored taps together, ``k0 = prior_taps`` (3) and ``sd_pop =
+       population_sd`` (:data:`POPULATION_SD_LN_RT`). With k = 1 the scale is ``sd_pop``. So one scored tap beside one
+       warm-up no longer gives z = ±1.41 (two taps ±0.71) whatever their difference, and a respondent whose taps are
+       all equally fast
+       gets a small but non-zero scale (z = 0, weight 0.5, unless a warm-up centre differs), never full weight;
     3. ``w = clamp(0.5 - 0.25*z, 0.1, 1.0)``.
 
     Degenerate cases, handled explicitly and reported in ``degenerate``:
 
     * ``"no_valid_taps"``: every tap is an anticipation: all weights ``None`` (the respondent gives no implicit score);
-    * ``"single_valid_tap"``: fewer than two valid taps to estimate a spread: z = 0 and weight 0.5 (neutral);
-    * ``"zero_sd"``: all valid ln RTs are identical (e.g. coarse device timer): z = 0 and weight 0.5 for every tap.
+    * ``"single_valid_tap"``: one valid tap (warm-up included) cannot estimate a spread: the population's is used
+      (without a warm-up the tap is its own centre: z = 0, weight 0.5);
+    * ``"zero_sd"``: all valid ln RTs are identical (e.g. coarse device timer): the shrunk scale
+      ``sd_pop·sqrt(k0/(k+k0))``.
 
     ``likely_bot`` is set when more than ``bot_anticipation_share`` of the taps are anticipations (flagged, never
     deleted).
@@ -117,17 +139,24 @@ def normalise_reaction_times(
     else:
         pooled = np.concatenate([ln_base, ln_valid])
         centre = float(ln_base.mean()) if ln_base.size else float(ln_valid.mean())
-        if pooled.size < 2:
+        k = pooled.size
+        own_var = 0.0
+        if k < 2:
             degenerate = "single_valid_tap"
-            z[valid] = 0.0
         else:
-            scale = float(pooled.std(ddof=1))
-            if scale <= 1e-12 * max(1.0, abs(centre)):
+            own_sd = float(pooled.std(ddof=1))
+            if own_sd <= 1e-12 * max(1.0, abs(centre)):
                 degenerate = "zero_sd"
-                scale = 0.0
-                z[valid] = 0.0
             else:
-                z[valid] = (ln_valid - centre) / scale
+                own_var = own_sd * own_sd
+        if k < 2:
+            scale = float(population_sd)
+        else:
+            scale = math.sqrt((k * own_var + prior_taps * population_sd * population_sd) / (k + prior_taps))
+        if scale > 0:
+            z[valid] = (ln_valid - centre) / scale
+        else:  # population_sd = 0 and no own spread: nothing to normalise by
+            z[valid] = 0.0
     w = conviction_weight(z)
 
     def opt(values: FloatArray) -> tuple[float | None, ...]:
@@ -148,6 +177,31 @@ def normalise_reaction_times(
         centre_ln_rt=centre,
         scale_ln_rt=scale,
     )
+
+
+def pooled_conviction(
+    n: int, sum_c: float, sum_cc: float, sum_sc: float, sum_s: float, *, confidence: float = 0.95, min_n: int = 2
+) -> Estimate:
+    """A scope's conviction ``R = Σ s_i·c_i / Σ s_i`` pooled across respondents, with a conservative t interval.
+
+    From rollup sums over the n respondents with a conviction: ``sum_c = Σ c_i``, ``sum_cc = Σ c_i²`` (c_i the
+    respondent's conviction on [-1, 1]), ``sum_sc = Σ s_i·c_i``, ``sum_s = Σ s_i`` (s_i the respondent's strength, the
+    mean conviction weight of the goal's timed taps, in [0.1, 1]). Fast (strong) answers count more, so the
+    reaction times move R away from the plain mean of the answers.
+
+    Interval: the ratio estimator's linearised variance ``n/(n-1) · Σ s_i²(c_i - R)² / (Σ s_i)²``, with ``s_i² ≤ 1``
+    replacing the unknown ``Σ s_i²(c_i - R)²`` by ``Σ (c_i - R)²`` (the rollups keep no Σ s²): the interval is
+    conservative (wider than needed by about 1/mean s), and clipped to [-1, 1].
+    """
+    guard = too_few(n, max(min_n, 2))
+    if guard is not None:
+        return guard
+    if not sum_s > 0:
+        return Estimate(None, None, None, n, False, "no timed answers")
+    r = sum_sc / sum_s
+    spread = max(sum_cc - 2.0 * r * sum_c + r * r * n, 0.0)
+    half = float(stats.t.ppf(0.5 + confidence / 2.0, n - 1)) * math.sqrt(n / (n - 1) * spread) / sum_s
+    return Estimate(r, max(r - half, -1.0), min(r + half, 1.0), n)
 
 
 def scale_answer(answers: npt.ArrayLike, low: float, high: float) -> FloatArray:

@@ -10,6 +10,9 @@ import numpy.typing as npt
 
 from pejling.core.insights.statistics.results import Result
 
+MIN_SAMPLING_VARIANCE = 1e-12
+"""Floor of a store's σ²/n in τ²: a store whose answers are all alike would otherwise weigh 1/0 (inf, then NaN)."""
+
 
 @dataclass(frozen=True)
 class Shrinkage(Result):
@@ -56,7 +59,7 @@ def shrink_toward_mean(
     k = int(usable.sum())
     tau2 = 0.0
     if k >= 2:
-        vu = np.maximum(v[usable], 1e-300)
+        vu = np.maximum(v[usable], MIN_SAMPLING_VARIANCE)  # a store with no spread: very precise, not infinitely
         w = 1.0 / vu
         yw = float(w @ m[usable] / w.sum())
         q = float(w @ (m[usable] - yw) ** 2)
