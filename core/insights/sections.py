@@ -32,12 +32,15 @@ class GoalProfileItem:
     goal: str
     fulfilment: Estimate
     conviction: Estimate
+    """Σ s·c / Σ s over the scope's respondents (strength-weighted, pooled across respondents)."""
     pooled_conviction: float | None
-    """Σ w·a / Σ w over every tap of the scope."""
+    """The value of ``conviction`` (kept for callers of the older field)."""
     shrunk_fulfilment: float | None
     """Fulfilment shrunk toward the chain mean (empirical Bayes); equals fulfilment for large scopes."""
     shrinkage: float
     """The weight B given to the chain mean (0: none, 1: all)."""
+    strength: float | None = None
+    """Mean strength s (conviction weight 0.1..1 from the respondent's own reaction times; 0.5 = their usual speed)."""
 
 
 @dataclass(frozen=True)

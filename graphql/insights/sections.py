@@ -53,13 +53,25 @@ class GoalProfileItem:
         description="Mean agreement (1-5, reversed items turned) with a t interval."
     )
     conviction: Estimate = strawberry.field(
-        description="Reaction-time-weighted conviction on [-1, 1] (mean of per-respondent scores) with a t interval."
+        description=(
+            "Direction of the goal on [-1, 1] with fast (strongly felt) answers counting more: Σ s·a / Σ s over the "
+            "scope's respondents, s the strength of each answer from the respondent's own reaction times; beside "
+            "fulfilment, a conviction above (fulfilment - 3) / 2 means the positive answers came faster. The interval "
+            "is conservative."
+        )
     )
-    pooled_conviction: float | None = strawberry.field(description="Σ w·a / Σ w over every tap of the scope.")
+    pooled_conviction: float | None = strawberry.field(description="The value of conviction (the older field).")
     shrunk_fulfilment: float | None = strawberry.field(
         description="Fulfilment shrunk toward the chain mean (empirical Bayes); equals fulfilment for large scopes."
     )
     shrinkage: float = strawberry.field(description="The weight B given to the chain mean (0: none, 1: all).")
+    strength: float | None = strawberry.field(
+        description=(
+            "How strongly the goal is felt: the mean strength of its answers, 0.1..1, from each respondent's own "
+            "reaction times (0.5 = at the respondent's usual speed, higher = faster, more automatic answers). "
+            "Null when too few answers were timed."
+        )
+    )
 
     @classmethod
     def from_section(cls, section: sections.GoalProfileItem) -> GoalProfileItem:
