@@ -1,6 +1,8 @@
 """The key drivers: Shapley importance of the goals for the outcome from rollup moments, and the linear model.
 
-The goal set is the most common goal mask with an outcome; a scope with too few complete responses borrows the
+The goal set is the most common goal mask with an outcome (responses that answered exactly those goals; ties go to
+the mask with more goals), fitted on every response that answered at least those goals, so a few partial responses
+never shrink the model to the goals they share with everyone else; a scope with too few complete responses borrows the
 chain's model (basis ``chain``, with a note). Intervals are a parametric (Wishart) bootstrap: see ``moments.py``.
 """
 
@@ -46,16 +48,21 @@ class _Moments:
 
 
 def choose_goal_set(by_mask: Sequence[Row]) -> tuple[int, tuple[str, ...]]:
-    """The goal set of the driver model: the most common mask with an outcome and at least two goals."""
+    """The goal set of the driver model: the most common mask with an outcome and at least two goals.
+
+    Counted by responses with exactly that mask (ties: more goals, then the larger mask). Counting the responses
+    whose mask *includes* a candidate instead would always favour the smallest mask any partial response has.
+    """
     outcome_bit = 1 << len(GOALS)
     counts: dict[int, float] = {}
     for r in by_mask:
         mask = int(r["mask"])
         if mask & outcome_bit and len(mask_goals(mask)) >= 2:
             counts[mask] = counts.get(mask, 0.0) + float(r["x_n"])
+    counts = {m: c for m, c in counts.items() if c > 0}
     if not counts:
         return 0, ()
-    best = max(counts, key=lambda m: (sum(c for k, c in counts.items() if k & m == m), len(mask_goals(m)), m))
+    best = max(counts, key=lambda m: (counts[m], len(mask_goals(m)), m))
     return best, mask_goals(best)
 
 

@@ -1,5 +1,9 @@
 """The scoring models' sections: each enabled model's ``summarise`` of the rollup (NPS, CSAT, CES, implicit goals and
-any third-party model), from the answer histograms per statement (``insights_statement_daily``)."""
+any third-party model), from the answer histograms per statement (``insights_statement_daily``).
+
+A model that reads only its own questions (no outcome question among its ``statements``), none of them answered in
+the scope and period nor asked by the tenant's active survey (``SurveyVersion.model_items``), is *not asked*: its
+sections say so (``sufficient`` false, note "not asked") instead of "too few responses"."""
 
 from __future__ import annotations
 
@@ -11,9 +15,10 @@ from pejling.core.contracts import Rollup
 from pejling.core.insights import sql
 from pejling.core.insights.columns import HISTOGRAM_COLUMNS, OUTCOME_POINTS
 from pejling.core.insights.request import Request
-from pejling.core.insights.rollup_sums import outcome_histogram
+from pejling.core.insights.rollup_sums import NOT_ASKED, outcome_histogram
 from pejling.core.insights.sections import ModelSection
 from pejling.core.surveys.hooks import OUTCOME_STATEMENT_IDS
+from pejling.core.surveys.models import SurveyVersion
 
 
 async def model_sections(req: Request, total: Mapping[str, float], notes: list[str]) -> tuple[ModelSection, ...]:
@@ -23,7 +28,13 @@ async def model_sections(req: Request, total: Mapping[str, float], notes: list[s
     by_statement = await _statement_histograms(req)
     by_statement[OUTCOME_STATEMENT_IDS["nps"]] = outcome_histogram(total)
     sections: list[ModelSection] = []
+    asked: set[str] | None = None
     for model, options in req.models:
+        own = [s.id for s in model.statements if s.id not in OUTCOME_STATEMENT_IDS.values()]
+        not_asked = False
+        if own and len(own) == len(model.statements) and not any(any(by_statement.get(sid, ())) for sid in own):
+            asked = await _asked_items(req) if asked is None else asked
+            not_asked = not asked.intersection(own)
         if model.statements:
             histograms = {s.id: tuple(by_statement.get(s.id, [0] * OUTCOME_POINTS)[s.scale.low:s.scale.high + 1])
                           for s in model.statements}
@@ -36,9 +47,16 @@ async def model_sections(req: Request, total: Mapping[str, float], notes: list[s
             notes.append(f"Scoring model {model.id} could not summarise: {type(exc).__name__}.")
             continue
         for part in parts:
-            sections.append(ModelSection(model.id, model.version, part.key, part.title, part.sufficient, part.note,
+            sufficient, note = (False, NOT_ASKED) if not_asked else (part.sufficient, part.note)
+            sections.append(ModelSection(model.id, model.version, part.key, part.title, sufficient, note,
                                          _jsonable(dict(part.figures))))
     return tuple(sections)
+
+
+async def _asked_items(req: Request) -> set[str]:
+    """The ids of the scoring models' questions the tenant's active survey version asks."""
+    versions = await SurveyVersion.filter(tenant_id=req.tenant_id, active=True).values_list("model_items", flat=True)
+    return {str(item.get("id")) for items in versions for item in (items or []) if isinstance(item, dict)}
 
 
 async def _statement_histograms(req: Request) -> dict[str, list[int]]:

@@ -4,10 +4,11 @@ single store, shrunk fulfilment."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from pejling.core.insights.chain import Chain
 from pejling.core.insights.request import Request
-from pejling.core.insights.rollup_sums import estimate
+from pejling.core.insights.rollup_sums import NOT_ASKED, estimate
 from pejling.core.insights.sections import GoalProfile, GoalProfileItem
 from pejling.core.insights.statistics.minimum_n import TOO_FEW_RESPONSES
 from pejling.core.insights.statistics.outcomes import mean_interval
@@ -26,6 +27,8 @@ def goal_profile(req: Request, total: Mapping[str, float], chain: Chain, notes: 
     for goal in GOALS:
         fulfilment = mean_interval(int(total[f"{goal}_n"]), total[f"{goal}_s"], total[f"{goal}_ss"],
                                    confidence=req.confidence, min_n=req.min_n)
+        if total["n"] and not total[f"{goal}_n"]:
+            fulfilment = replace(fulfilment, note=NOT_ASKED)
         timed = int(total[f"{goal}_cn"])
         weights = total[f"{goal}_w"]
         conviction = pooled_conviction(timed, total[f"{goal}_cs"], total[f"{goal}_css"], total[f"{goal}_ws"], weights,
@@ -35,16 +38,14 @@ def goal_profile(req: Request, total: Mapping[str, float], chain: Chain, notes: 
         shrinkage = 0.0
         if single_store is not None and single_store in chain.shrunk.get(goal, {}):
             shrunk_fulfilment, shrinkage = chain.shrunk[goal][single_store]
-            shrinkage_used[goal] = shrinkage
+            if shrunk_fulfilment is not None:  # a goal the store was not asked has no shrinkage and no note
+                shrinkage_used[goal] = shrinkage
         items.append(GoalProfileItem(goal, estimate(fulfilment), estimate(conviction), conviction.value,
                                      shrunk_fulfilment, shrinkage, strength))
     sufficient = any(item.fulfilment.sufficient for item in items)
-    most = max(shrinkage_used.values(), default=0.0)
-    if most > SHRINKAGE_NOTE_THRESHOLD:
-        notes.append(
-            f"Small store: goal figures are shrunk toward the chain mean (empirical Bayes, up to "
-            f"{100 * most:.0f} % weight on the chain) because few responses make them uncertain."
-        )
+    note = chain.shrinkage_note(single_store, shrinkage_used, SHRINKAGE_NOTE_THRESHOLD)
+    if note is not None:
+        notes.append(note)
     return GoalProfile(tuple(items), int(total["n"]), sufficient, None if sufficient else TOO_FEW_RESPONSES)
 
 

@@ -21,6 +21,9 @@ from pejling.core.surveys.bank import GOALS
 
 Row = Mapping[str, Any]
 
+NOT_ASKED = "not asked"
+"""The note of a figure whose question the scope's survey did not ask (no answer at all, while there are responses)."""
+
 
 async def sum_rollups(
     req: Request, scope: Scope | None, start: date, end: date, *, group: Sequence[str] = (),
