@@ -23,10 +23,6 @@ IMPOSSIBLE_DURATION = "impossible_duration"
 CLOCK_ADJUSTED = "clock_adjusted"
 FLAGS = (FAST_TAPS, STRAIGHT_LINE, IMPOSSIBLE_DURATION, CLOCK_ADJUSTED)
 
-#: ``fast_taps`` when more than this share of a response's timed taps are anticipations (< 300 ms): most of them.
-#: At 2 % anticipations per tap that flags 1 in 20 000 honest responses on the default survey (8-9 timed taps;
-#: tests/insights/simulations/test_anticipations.py), where "more than 10 %" flagged 15 % of them.
-FAST_TAPS_SHARE = 0.5
 
 #: Straight-lining counts only with at least this many scored answers, all equal, and a median tap under TINY_MS.
 STRAIGHT_LINE_MIN_ANSWERS = 4
@@ -50,14 +46,15 @@ class TapForQuality:
 def quality_flags(taps: Sequence[TapForQuality], started_at: datetime, submitted_at: datetime) -> list[str]:
     """The quality flags of one response, in the order of :data:`FLAGS`.
 
-    * ``fast_taps``: more than half (:data:`FAST_TAPS_SHARE`) of the timed taps, warm-ups included, under 300 ms
-      (anticipations, see the research notes); fewer anticipations only drop those taps' timings when scoring;
+    * ``fast_taps``: more than half (``reaction_times.BOT_ANTICIPATION_SHARE``) of the timed taps, warm-ups included,
+      under 300 ms (anticipations, see the research notes); fewer anticipations only drop those taps' timings when
+      scoring;
     * ``straight_line``: every scored statement's answer the same value, with a median reaction time under 500 ms;
     * ``impossible_duration``: submitted before started, shorter than the sum of its reaction times, or over an hour.
     """
     flags: list[str] = []
     timed = [t.reaction_ms for t in taps if t.reaction_ms is not None]
-    if timed and normalise_reaction_times(timed, bot_anticipation_share=FAST_TAPS_SHARE).likely_bot:
+    if timed and normalise_reaction_times(timed).likely_bot:
         flags.append(FAST_TAPS)
     # The statements share one 1-5 scale; a scoring model's question (goal "model") is on its own scale.
     scored = [t for t in taps if not t.warmup and t.goal != MODEL_GOAL]

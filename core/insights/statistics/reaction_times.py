@@ -27,8 +27,10 @@ SLOW_MS = 5000.0
 CAP_MS = 10000.0
 """Reaction times are capped at this value before normalisation."""
 
-BOT_ANTICIPATION_SHARE = 0.10
-"""A respondent with more than this share of anticipations is flagged as a likely bot."""
+BOT_ANTICIPATION_SHARE = 0.5
+"""A respondent with more than this share of anticipations (< 300 ms) is a likely bot: most of their taps. One
+anticipation drops that tap's timing, not the respondent (at 2 % anticipations per tap, "more than 10 %" flagged 15 %
+of honest responses; tests/insights/simulations/test_anticipations.py)."""
 
 POPULATION_SD_LN_RT = 0.35
 """The population's within-respondent spread (sd) of ln RT that a respondent's own spread is shrunk toward.
