@@ -41,7 +41,7 @@ class ImplicitGoals(ScoringModel):
 
     id = MODEL_ID
     name = "Implicit goals"
-    version = "1.0"
+    version = "1.1"  # 1.1: a respondent's reaction-time spread is shrunk toward the population's (issue 10)
     statements = ()
     """The statements live in the statement bank (``statements.toml``): ids ``goal.slug`` are not contract ids."""
 
