@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import httpx
 
 from pejling.graphql.schema import build_schema
-from tests.support.tenancy import TenantFixture, gql, make_tenant
+from tests.support.tenancy import Walk, make_tenant
 
 from .isolation_probes import FOLLOWUP_PROBES
-
-
-@dataclass
-class Walk:
-    client: httpx.AsyncClient
-    a: TenantFixture
-    b: TenantFixture
-    ids: dict[str, str]
-
-    async def as_b(self, query: str, **variables: Any) -> dict[str, Any]:
-        return await gql(self.client, query, variables, self.b.headers)
 
 
 def test_every_followups_root_field_has_a_probe() -> None:

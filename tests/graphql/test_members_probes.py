@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import httpx
 
 from pejling.graphql.schema import build_schema
 from tests.graphql.member_isolation_probes import MEMBER_PROBES
-from tests.support.tenancy import TenantFixture, gql, make_tenant
-
-
-@dataclass
-class Walk:
-    client: httpx.AsyncClient
-    a: TenantFixture
-    b: TenantFixture
-    ids: dict[str, str]
-
-    async def as_b(self, query: str, **variables: Any) -> dict[str, Any]:
-        return await gql(self.client, query, variables, self.b.headers)
+from tests.support.tenancy import Walk, make_tenant
 
 
 def test_the_member_probes_name_root_fields() -> None:

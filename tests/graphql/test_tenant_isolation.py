@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,18 +23,7 @@ from pejling.tenants.scope import tenant_scope
 from tests.followups.isolation_probes import FOLLOWUP_PROBES
 from tests.graphql.member_isolation_probes import MEMBER_PROBES
 from tests.insights.isolation_probes import INSIGHT_PROBES
-from tests.support.tenancy import TenantFixture, gql, make_tenant, member
-
-
-@dataclass
-class Walk:
-    client: httpx.AsyncClient
-    a: TenantFixture
-    b: TenantFixture
-    ids: dict[str, str]
-
-    async def as_b(self, query: str, **variables: Any) -> dict[str, Any]:
-        return await gql(self.client, query, variables, self.b.headers)
+from tests.support.tenancy import TenantFixture, Walk, gql, make_tenant, member
 
 
 def _not_found(result: dict[str, Any], field: str) -> None:

@@ -65,3 +65,16 @@ async def gql(client: httpx.AsyncClient, query: str, variables: dict[str, Any] |
     body = response.json()
     body["_status"] = response.status_code
     return body
+
+
+@dataclass
+class Walk:
+    """A cross-tenant walk: ``a`` owns the data (its ids in ``ids``), ``b`` attacks it."""
+
+    client: httpx.AsyncClient
+    a: TenantFixture
+    b: TenantFixture
+    ids: dict[str, str]
+
+    async def as_b(self, query: str, **variables: Any) -> dict[str, Any]:
+        return await gql(self.client, query, variables, self.b.headers)
