@@ -24,6 +24,8 @@ from pejling.core.surveys.bank import GOALS
 
 TARGET_QUANTILE = 0.75
 """A goal's target is the chain's top-quartile store value."""
+MIN_STORES_FOR_TARGET = 2
+"""Stores that must answer a goal for the top quartile to be its target (else "agree", see ``optimise.py``)."""
 
 FEW_RESPONSES = 100
 """Below this many answers to a goal, a store's own uncertainty is a reason for its shrinkage."""
@@ -123,7 +125,9 @@ def _shrink_goal(
     result = shrink_toward_mean(means, ns, within)
     shrunk = {s: Shrunk(result.shrunk[i], result.b[i]) if ns[i] > 0 else NOT_SHRUNK for i, s in enumerate(store_ids)}
     eligible = [result.shrunk[i] for i in range(len(store_ids)) if ns[i] >= 1 and result.shrunk[i] is not None]
-    target = float(np.quantile(np.array(eligible, dtype=float), TARGET_QUANTILE)) if eligible else None
+    # One store is its own top quartile: with fewer than two stores a target would only say "stay where you are".
+    target = (float(np.quantile(np.array(eligible, dtype=float), TARGET_QUANTILE))
+              if len(eligible) >= MIN_STORES_FOR_TARGET else None)
     asked = ns > 0
     sampling = within[asked] / ns[asked]
     typical = float(np.median(sampling))

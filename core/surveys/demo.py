@@ -71,7 +71,7 @@ DEMO_TRUTH: Mapping[str, Mapping[str, GoalTruth]] = {
         "autonomy": GoalTruth(3.9, 0.20),
         "recognition": GoalTruth(3.6, 0.30),
         "enjoyment": GoalTruth(3.0, 0.50),
-        "discovery": GoalTruth(2.9, 0.80),
+        "discovery": GoalTruth(2.6, 0.80),
         "value": GoalTruth(3.2, 0.55),
     },
 }

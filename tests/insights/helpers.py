@@ -31,7 +31,7 @@ query($scope: InsightScopeInput!, $period: PeriodInput!, $compare: InsightCompar
     profile { n sufficient items { goal fulfilment { value low high n sufficient } conviction { value low high }
               shrunkFulfilment shrinkage } }
     drivers { method basis r2 r2Low r2High n nBoot sufficient drivers { goal importance low high share } }
-    optimise { rank goal quadrant importance performance target levers uplift { value low high n } }
+    optimise { rank goal quadrant importance performance target levers targetBasis uplift { value low high n note } }
     map { goal importance performance quadrant }
     nps { value low high n sufficient note }
     outcomeMean { value low high n }

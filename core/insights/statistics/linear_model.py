@@ -157,6 +157,9 @@ def projected_uplift(
     se = np.asarray(model.se)
     if not (cur.size == tgt.size == coef.size):
         raise ValueError("current, target and coefficients must have one value per goal")
+    if not (np.all(np.isfinite(cur)) and np.all(np.isfinite(tgt)) and np.all(np.isfinite(coef))
+            and np.all(np.isfinite(se))):
+        raise ValueError("current, target, coefficients and their SEs must be finite")
     gap = np.clip(tgt - cur, 0.0, None)
     out = []
     for j, name in enumerate(model.names):
