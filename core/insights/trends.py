@@ -10,6 +10,9 @@ from pejling.core.insights.request import Request
 from pejling.core.insights.rollup_sums import Row, add_up, goal_values, outcome_histogram, sum_rollups
 from pejling.core.insights.sections import TrendPoint, Trends
 
+NO_OUTCOME = "no response of this point answered the outcome question"
+ONLY_FLAGGED = "every response of this point was flagged by the quality checks"
+
 
 async def trends(req: Request) -> Trends:
     rows = await sum_rollups(req, req.scope, req.start, req.end, group=("day",), columns=STORE_COLUMNS, coarse=True)
@@ -28,4 +31,5 @@ def _point(start: date, row: Row) -> TrendPoint:
     n_outcome = sum(h)
     nps = 100.0 * (sum(h[9:]) - sum(h[:7])) / n_outcome if n_outcome else None
     mean = sum(k * c for k, c in enumerate(h)) / n_outcome if n_outcome else None
-    return TrendPoint(start, int(row["n"]), nps, mean, goal_values(row))
+    note = None if n_outcome else (NO_OUTCOME if int(row["n"]) else ONLY_FLAGGED)
+    return TrendPoint(start, int(row["n"]), nps, mean, goal_values(row), note)

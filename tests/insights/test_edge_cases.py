@@ -215,14 +215,11 @@ query($scope: InsightScopeInput!, $period: PeriodInput!, $compare: InsightCompar
 }
 fragment estimate on InsightEstimate { value low high n sufficient note }
 fragment nps on InsightNps { value low high n sufficient note }
-fragment point on InsightTrendPoint { n nps outcomeMean goals { goal value n } }
+fragment point on InsightTrendPoint { n nps outcomeMean note goals { goal value n } }
 fragment benchmark on InsightBenchmark { n shrinkage nps { ...nps } outcomeMean { ...estimate } goals { goal value n } }
 """
 """Every float of the answer, with what says why a figure is absent (``sufficient``, ``note``, ``n``)."""
 
-TREND_FIELDS = {"nps", "outcomeMean"}
-"""A trend point shows every day with responses: its NPS and outcome mean are null when none of them answered the
-outcome (the schema says so); a trend point has no minimum n and no note."""
 EXCUSED_BY_FULFILMENT = {"pooledConviction", "shrunkFulfilment", "strength"}
 """Goal-profile fields that are absent exactly when the goal's fulfilment is (and say so there)."""
 
@@ -235,8 +232,7 @@ def _check_answer(value: Any, path: str, reasons: list[str]) -> None:
         for key, v in value.items():
             if key == "figures":
                 continue
-            excused = (key in EXCUSED_BY_FULFILMENT and isinstance(fulfilment, dict) and not fulfilment["sufficient"]
-                       or key in TREND_FIELDS and ".trends." in path)
+            excused = key in EXCUSED_BY_FULFILMENT and isinstance(fulfilment, dict) and not fulfilment["sufficient"]
             if v is None and key not in ("note", "comparison", "shrinkage") and not (says_why or excused):
                 reasons.append(f"{path}.{key} is null without a reason")
             _check_answer(v, f"{path}.{key}", reasons)
