@@ -176,7 +176,7 @@ class Benchmark:
 
 @dataclass(frozen=True)
 class DiD:
-    """Difference in differences of the outcome with a Welch interval."""
+    """Difference in differences of the outcome on store-day means, with an interval that holds under store drift."""
 
     effect: float | None
     low: float | None
@@ -189,6 +189,16 @@ class DiD:
     """Responses: treated before, treated after, control before, control after."""
     sufficient: bool
     note: str | None = None
+    method: str = ""
+    """How the interval was made (e.g. store-day difference in differences, AR(1)-corrected t interval)."""
+    store_days: tuple[int, ...] = ()
+    """Store-days with responses: treated before, treated after, control before, control after."""
+    control_stores: int = 0
+    """Other stores compared with (each with responses on enough days before and after)."""
+    persistence: float | None = None
+    """Estimated day-to-day persistence (AR(1) ρ) of a store's drift; 0 = days independent."""
+    df: float | None = None
+    """Degrees of freedom of the t reference."""
 
 
 @dataclass(frozen=True)

@@ -269,10 +269,20 @@ class DiD:
     )
     sufficient: bool
     note: str | None = None
+    method: str = strawberry.field(default="", description="How the interval was made.")
+    store_days: list[int] = strawberry.field(
+        default_factory=list,
+        description="Store-days with responses: treated before, treated after, control before, control after.",
+    )
+    control_stores: int = strawberry.field(default=0, description="Other stores compared with.")
+    persistence: float | None = strawberry.field(
+        default=None, description="Estimated day-to-day persistence (AR(1) rho) of a store's drift."
+    )
+    df: float | None = strawberry.field(default=None, description="Degrees of freedom of the t reference.")
 
     @classmethod
     def from_section(cls, section: sections.DiD) -> DiD:
-        return cls(**_fields(section, n=list(section.n)))
+        return cls(**_fields(section, n=list(section.n), store_days=list(section.store_days)))
 
 
 @strawberry.type(

@@ -7,12 +7,14 @@ from typing import Any
 
 import httpx
 import numpy as np
+import pytest
 from helpers import INSIGHTS, gql, token_for
 from pejling_smiley_model import Smiley
 from simulate import StoreModel, add_responses, default_model, make_world, recompute
 
 from pejling.core.insights.models import Score, StoreChange
 from pejling.core.insights.scores import RESCORE_JOB, enqueue_rescores, store_scores
+from pejling.core.insights.statistics.store_drift import AR1_METHOD
 from pejling.core.jobs.worker import Worker
 from pejling.core.plugin_manager import load_plugins
 from pejling.core.settings import Settings
@@ -22,6 +24,13 @@ from pejling.graphql.relay_ids import encode_id
 from pejling.tenants.scope import tenant_scope
 
 START = date(2026, 2, 2)
+STORE_CHANGE_DETAIL = """
+query($scope: InsightScopeInput!, $period: PeriodInput!) {
+  insights(scope: $scope, period: $period) {
+    storeChanges { outcome { effect se treatedChange controlChange method storeDays controlStores persistence df } }
+  }
+}
+"""
 
 
 async def test_third_party_model_appears_in_the_api_once_enabled(
@@ -121,6 +130,13 @@ async def test_store_change_difference_in_differences_recovers_an_injected_effec
     assert effect["sufficient"] and effect["n"][0] > 200
     assert effect["low"] < -2.0 < effect["high"] and effect["high"] < 0
     assert abs(effect["effect"] + 2.0) < 0.4
+    detail = await gql(client, token, STORE_CHANGE_DETAIL, period=period,
+                       scope={"kind": "STORE", "ids": [encode_id("Store", treated.id)]})
+    outcome = detail["data"]["insights"]["storeChanges"][0]["outcome"]
+    assert outcome["method"] == AR1_METHOD and outcome["controlStores"] == 3
+    assert outcome["storeDays"][0] >= 25 and outcome["storeDays"][1] >= 25 and outcome["storeDays"][2] >= 75
+    assert 0.0 <= outcome["persistence"] <= 1.0 and outcome["df"] >= 1.0 and outcome["se"] > 0
+    assert outcome["treatedChange"] - outcome["controlChange"] == pytest.approx(outcome["effect"])
     listed = await client.post("/graphql", headers={"Authorization": f"Bearer {token}"}, json={
         "query": "{ storeChanges { description date store { name } } }"})
     assert listed.json()["data"]["storeChanges"][0]["store"]["name"] == treated.name

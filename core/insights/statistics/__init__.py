@@ -16,7 +16,9 @@ write ``from pejling.core.insights.statistics import mean_interval``); the modul
   intervals);
 * :mod:`~.linear_model`: the linear model, importance x performance priorities and projected uplift;
 * :mod:`~.shrinkage`: empirical-Bayes shrinkage of small stores toward the chain mean;
-* :mod:`~.effects`: difference in differences for before/after comparison of a logged store change;
+* :mod:`~.effects`: difference in differences of four independent group-period samples (Welch);
+* :mod:`~.store_drift`: a logged store change's effect on store-day means with an interval that holds under
+  day-to-day store drift (``store_change_effect``, AR(1)-corrected t interval);
 * :mod:`~.results`: what every result shares (``to_dict()``, ``FloatArray``, the critical value of a confidence).
 
 All results are small frozen dataclasses holding plain Python floats/ints/strings/tuples (JSON-friendly:
@@ -79,6 +81,7 @@ from pejling.core.insights.statistics.reaction_times import (
 from pejling.core.insights.statistics.results import FloatArray
 from pejling.core.insights.statistics.scales import scale_histogram
 from pejling.core.insights.statistics.shrinkage import Shrinkage, shrink_toward_mean
+from pejling.core.insights.statistics.store_drift import StoreChangeEstimate, store_change_effect
 
 __all__ = [
     # minimum_n
@@ -137,6 +140,9 @@ __all__ = [
     "DiDResult",
     "difference_in_differences_from_summaries",
     "difference_in_differences",
+    # store_drift
+    "StoreChangeEstimate",
+    "store_change_effect",
     # results
     "FloatArray",
 ]
