@@ -208,8 +208,9 @@ def _step_fit(
     var_gamma = 0.0
     for mom in series_moments:
         lag_m = mom.days.lag
-        cov = _project(2.0 * gamma0 * (rho ** np.arange(int(lag_m.max()) + 1))[lag_m] + np.diag(mom.noise),
-                       mom.days.basis)
+        drift_cov = np.asarray(2.0 * gamma0 * (rho ** np.arange(int(lag_m.max()) + 1))[lag_m] + np.diag(mom.noise),
+                               dtype=np.float64)
+        cov = _project(drift_cov, mom.days.basis)
         form = np.where(lag_m <= LAGS, np.append(alpha, 0.0)[np.minimum(lag_m, LAGS + 1)], 0.0)
         half = form @ cov
         var_gamma += 2.0 * float(np.sum(half * half.T))
