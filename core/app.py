@@ -28,6 +28,7 @@ from pejling.core.security_headers import SecurityHeadersMiddleware
 from pejling.core.settings import Settings, get_settings
 from pejling.core.surveys.pages import routes as survey_page_routes
 from pejling.core.surveys.routes import survey_api_routes
+from pejling.core.surveys.unsubscribe import routes as unsubscribe_routes
 from pejling.tenants.branding import branding_routes
 from pejling.tenants.middleware import TenantMiddleware
 
@@ -41,6 +42,7 @@ def _routes(settings: Settings, plugins: PluginRegistry) -> list[BaseRoute]:
         *survey_api_routes(),
         *branding_routes(),
         *survey_page_routes,
+        *unsubscribe_routes,
         Mount("/plugins", app=PluginRoutes()),
         *plugins.app_routes(),  # /graphql: the API is a built-in plugin (pejling.graphql.api)
         Mount(ASSETS_PATH, app=GraphiQLAssets(settings)),

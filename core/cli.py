@@ -33,12 +33,15 @@ def serve_options(settings: Settings, args: argparse.Namespace) -> dict[str, Any
     * No uvicorn access log: it prints client addresses and full query strings. ``pejling.access``
       (:mod:`pejling.core.logs`) logs each request without either.
     * No ``server: uvicorn`` header.
+    * ``--workers N`` runs N app processes on the one port (uvicorn's supervisor restarts one that dies); each
+      process has its own database pool, so N x the pool size must fit PostgreSQL's ``max_connections``.
     """
     trusted = [proxy.strip() for proxy in settings.trusted_proxies if proxy.strip()]
     return {
         "factory": True,
         "host": args.host or settings.host,
         "port": args.port or settings.port,
+        "workers": getattr(args, "workers", None) or 1,
         "proxy_headers": bool(trusted),
         "forwarded_allow_ips": trusted,
         "access_log": False,
@@ -57,14 +60,25 @@ def _refuse_without_mail(settings: Settings) -> int | None:
     return None
 
 
-def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+APP_FACTORY = "pejling.core.app:create_app"
+
+
+def run_server(settings: Settings, args: argparse.Namespace, app_factory: str = APP_FACTORY) -> int:
+    """Serve ``app_factory`` (an import string, called once per worker process) with :func:`serve_options`."""
     import uvicorn
 
+    if (getattr(args, "workers", None) or 1) < 1:
+        print("error: --workers must be at least 1", file=sys.stderr)
+        return 2
     refused = _refuse_without_mail(settings)
     if refused is not None:
         return refused
-    uvicorn.run("pejling.core.app:create_app", **serve_options(settings, args))
+    uvicorn.run(app_factory, **serve_options(settings, args))
     return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    return run_server(settings, args)
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
@@ -156,15 +170,74 @@ def cmd_plugins(settings: Settings, args: argparse.Namespace) -> int:
     return int(asyncio.run(_with_database(settings, work)))
 
 
+def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pejling.core.plugin_manager import load_plugins
+    from pejling.core.surveys.invitation_import import ImportRefused, import_invitations
+
+    async def work() -> int:
+        try:
+            batch = await import_invitations(
+                await load_plugins(settings), tenant_slug=args.tenant, store_slug=args.store, path=Path(args.csv),
+                base_url=settings.base_url, channel=args.channel, column=args.column, zone_name=args.zone,
+                language=args.language,
+            )
+        except ImportRefused as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"Invited {batch.sent}; {batch.suppressed} on the suppression list; {len(batch.refused)} refused.")
+        for address, code in batch.refused:
+            print(f"refused: {address}: {code}", file=sys.stderr)
+        return 0
+
+    return int(asyncio.run(_with_database(settings, work)))
+
+
+def cmd_recompute_rollups(settings: Settings, args: argparse.Namespace) -> int:
+    """Rebuild the insight rollups from the stored responses (the repair), one tenant or all, with a progress bar."""
+    from pejling.core.insights.rollups import recompute_rollups
+    from pejling.core.surveys.models import Response
+    from pejling.tenants.models import Tenant
+    from pejling.tenants.scope import all_tenants, tenant_scope
+
+    async def work() -> int:
+        with all_tenants():
+            tenants = await (Tenant.filter(slug=args.tenant) if args.tenant else Tenant.all().order_by("slug"))
+        if not tenants:
+            print(f"error: no tenant {args.tenant!r}", file=sys.stderr)
+            return 2
+        for tenant in tenants:
+            with tenant_scope(tenant.id):
+                total = await Response.all().count()
+
+            def bar(done: int, tenant: Any = tenant, total: int = total) -> None:
+                filled = 30 * done // max(total, 1)
+                print(f"\r{tenant.slug}: [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}", end="",
+                      file=sys.stderr, flush=True)
+
+            bar(0)
+            count = await recompute_rollups(tenant.id, progress=bar)
+            print(f"\r{tenant.slug}: rollups recomputed from {count} responses.{' ' * 30}", file=sys.stderr)
+        return 0
+
+    return int(asyncio.run(_with_database(settings, work)))
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="pejling", description="Pejling: in-store customer-experience feedback.")
     sub = root.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the web app and GraphQL API")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1,
+                       help="app processes on the port (production: one per core, see docs/deployment.md)")
     serve.set_defaults(run=cmd_serve)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
     sub.add_parser("demo", help="create the demo tenant unless it exists").set_defaults(run=cmd_demo)
+    recompute = sub.add_parser("recompute-rollups", help="rebuild the insight rollups from the stored responses")
+    recompute.add_argument("--tenant", help="only this tenant slug (default: every tenant)")
+    recompute.set_defaults(run=cmd_recompute_rollups)
     worker = sub.add_parser("worker", help="run a job worker on its own")
     worker.add_argument("--concurrency", type=int, default=4)
     worker.set_defaults(run=cmd_worker)
@@ -178,6 +251,15 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--password", help="owner password (prompted, or generated and printed, when omitted)")
     create.add_argument("--language", default="en", choices=["da", "nb", "sv", "en"])
     create.set_defaults(run=cmd_create_tenant)
+    invite = sub.add_parser("invite", help="invite the shoppers of a CSV file to a store's survey (email)")
+    invite.add_argument("--tenant", required=True, help="tenant slug")
+    invite.add_argument("--store", required=True, help="store slug")
+    invite.add_argument("--csv", required=True, help="UTF-8 CSV file with the addresses")
+    invite.add_argument("--column", default="email", help="the column of the addresses (default: email)")
+    invite.add_argument("--zone", help="zone name (optional)")
+    invite.add_argument("--channel", default="email", help="a personal channel (default: email)")
+    invite.add_argument("--language", choices=["da", "nb", "sv", "en"], help="default: the store's language")
+    invite.set_defaults(run=cmd_invite)
     return root
 
 

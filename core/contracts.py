@@ -305,6 +305,10 @@ class InvitationMessage:
     expires_at: datetime
     config: BaseModel | None = None
     """The tenant's settings of the plugin that brings the channel (gateway address, keys …)."""
+    tenant_id: UUID | None = None
+    """The tenant the invitation is from (core always sets it)."""
+    invitation_id: UUID | None = None
+    """The invitation's id: a channel that queues the delivery uses it to send each invitation once."""
 
 
 class Channel(ABC):  # noqa: B024 - an ABC so that plugins subclass it; every method has a sensible default
@@ -356,7 +360,8 @@ class Channel(ABC):  # noqa: B024 - an ABC so that plugins subclass it; every me
         return None
 
     async def deliver(self, message: InvitationMessage) -> None:
-        """Send a personal invitation (personal channels only). An error means it was not sent."""
+        """Send (or queue durably) a personal invitation (personal channels only). An error means it was not sent;
+        raise ``ValueError`` when the recipient is not an address of this channel."""
         raise NotImplementedError(f"channel {self.id!r} does not deliver invitations")
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +27,9 @@ import aiosmtplib
 from pejling.core.settings import Settings
 
 log = logging.getLogger(__name__)
+
+EMAIL_ADDRESS = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+"""What we accept as an email address (at most 254 characters in all, checked apart): local@domain.tld."""
 
 TRUE = {"1", "true", "yes", "on"}
 

@@ -25,13 +25,12 @@ from tortoise.transactions import in_transaction
 from pejling.core.auth.models import secret_digest
 from pejling.core.auth.passwords import WeakPassword, check_strength, hash_password
 from pejling.core.languages import LANGUAGES
-from pejling.core.mail import build_mail, send_mail, send_mail_soon
+from pejling.core.mail import EMAIL_ADDRESS, build_mail, send_mail, send_mail_soon
 from pejling.core.settings import Settings
 from pejling.tenants.models import Membership, PendingSignup, Role, Tenant, User
 from pejling.tenants.scope import all_tenants, tenant_scope
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 CONFIRM_PATH = "/confirm-signup"
 #: How long the link of a sign-up mail works.
 SIGNUP_LINK_MAX_AGE = timedelta(hours=24)
@@ -59,7 +58,7 @@ class SignupRefused(ValueError):
 
 def normalise_email(email: str) -> str:
     email = email.strip().lower()
-    if not EMAIL.match(email) or len(email) > 254:
+    if not EMAIL_ADDRESS.match(email) or len(email) > 254:
         raise SignupRefused("email", "Enter a valid email address.")
     return email
 

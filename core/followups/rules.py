@@ -26,6 +26,7 @@ from pejling.core.followups.refusals import FollowUpRefused
 from pejling.core.followups.workflow import store_managers_of
 from pejling.core.jobs import enqueue, register_job
 from pejling.core.jobs.registry import run_hourly
+from pejling.core.mail import EMAIL_ADDRESS
 from pejling.core.surveys.bank import GOALS
 from pejling.core.surveys.models import Answer, Response
 from pejling.tenants.models import Role, Store, Tenant
@@ -41,7 +42,6 @@ MAX_WORD_CHARS = 60
 MAX_EMAILS = 20
 MAX_RULES = 200
 DEFAULT_GOAL_THRESHOLD = 1.5
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 STORE_SCORES_JOB = "followups.store_scores"
 SWEEP_JOB = "followups.store_scores_sweep"
 
@@ -109,7 +109,7 @@ async def check_rule(spec: RuleSpec) -> dict[str, Any]:
     if any(r not in known for r in roles):
         raise FollowUpRefused("invalid", f"Notify roles among {', '.join(sorted(known))}.", "notifyRoles")
     emails = sorted({e.strip().lower() for e in spec.notify_emails if e.strip()})
-    if len(emails) > MAX_EMAILS or any(len(e) > 254 or not EMAIL.match(e) for e in emails):
+    if len(emails) > MAX_EMAILS or any(len(e) > 254 or not EMAIL_ADDRESS.match(e) for e in emails):
         raise FollowUpRefused("invalid", f"Give up to {MAX_EMAILS} valid email addresses.", "notifyEmails")
     return {
         "name": name, "kind": spec.kind, "threshold": threshold, "goal": goal, "words": words,

@@ -63,6 +63,27 @@ class Driver:
 
 
 @dataclass(frozen=True)
+class StrengthModeration:
+    """Does answer speed add anything? The driver model with answer × strength terms against the plain one.
+
+    ``gain`` = ``r2_moderated`` − ``r2_plain`` on the same responses; ``low``/``high`` bound the population gain
+    (noncentral-F interval: ``low`` > 0 exactly when the gain is significant); ``verdict`` says it in one sentence.
+    """
+
+    gain: float | None
+    low: float | None
+    high: float | None
+    p_value: float | None
+    r2_plain: float | None
+    r2_moderated: float | None
+    n: int
+    sufficient: bool
+    verdict: str | None
+    """"Answers given fast predict the outcome better here …" or "No evidence that answer speed adds anything …"."""
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class KeyDrivers:
     """Relative importance of the goals for the outcome; parts sum to R²."""
 
@@ -78,6 +99,8 @@ class KeyDrivers:
     interval_method: str
     sufficient: bool
     note: str | None = None
+    strength_moderation: StrengthModeration | None = None
+    """Whether answer speed (strength) adds to the model; None when there is no driver model."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +115,7 @@ class MapPoint:
 
 @dataclass(frozen=True)
 class OptimiseItem:
-    """A place to optimise, ranked, with the playbook's levers and the projected uplift."""
+    """A goal below its target, ranked by projected uplift (1 = optimise first), with the playbook's levers."""
 
     rank: int
     goal: str
@@ -100,10 +123,12 @@ class OptimiseItem:
     importance: float
     performance: float
     target: float
-    """The chain's top-quartile store value of this goal."""
+    """The goal's target: the chain's top-quartile store value, or "agree" (4) when fewer than two stores answer it."""
     uplift: Estimate
     """Projected outcome change (0-10) if the goal reached the target (linear model, associational)."""
     levers: tuple[str, ...]
+    target_basis: str = "chain top-quartile store"
+    """What the target is: ``chain top-quartile store`` or ``agree (4 of 5)``."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +175,8 @@ class TrendPoint:
     nps: float | None
     outcome_mean: float | None
     goals: tuple[GoalValue, ...]
+    note: str | None = None
+    """Why NPS and the outcome mean are null (no outcome answered, or only flagged responses); None if they are not."""
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ JOB_MODULES: list[str] = [
     "pejling.core.auth.housekeeping",
     "pejling.core.followups.jobs",
     "pejling.core.insights.scores",
+    "pejling.core.surveys.invitation_mail",
 ]
 
 #: Job kinds every worker with ``housekeeping`` queues once an hour (kind → payload), deduplicated per hour.

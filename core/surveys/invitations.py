@@ -10,11 +10,14 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from pejling.core.contracts import CHANNEL_ID_MAX, CONTRACT_ID, InvitationMessage
 from pejling.core.surveys.channels import TenantChannels, shopper_url
 from pejling.core.surveys.models import Invitation
+from pejling.core.surveys.suppressions import is_suppressed, normalise
 from pejling.tenants.models import Store, Tenant, Zone
 
 DEFAULT_VALIDITY = timedelta(days=14)
@@ -23,7 +26,8 @@ TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,100}$")
 
 class InvitationRefused(Exception):
     """An invitation that cannot be made or sent; ``code`` is ``channel_not_enabled``, ``not_personal``,
-    ``invalid`` or ``not_delivered`` (nothing is kept then)."""
+    ``invalid``, ``suppressed`` (the address is on the tenant's suppression list) or ``not_delivered`` (nothing is
+    kept then)."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -90,6 +94,8 @@ async def send_invitation(
         raise InvitationRefused("not_personal", f"The {channel} channel does not send personal invitations.")
     if not recipient or len(recipient) > 254:
         raise InvitationRefused("invalid", "Give the recipient's address.")
+    if await is_suppressed(store.tenant_id, channel, recipient):
+        raise InvitationRefused("suppressed", "This address asked not to get invitations from you.")
     try:
         invitation, token = await create_invitation(
             store, zone=zone, channel=channel, valid_for=valid_for, channels=channels
@@ -100,14 +106,77 @@ async def send_invitation(
     url = shopper_url(enabled.channel, base_url=base_url, tenant_slug=tenant.slug, store_slug=store.slug, token=token)
     message = InvitationMessage(
         recipient=recipient, url=url, language=language, store_name=store.name, expires_at=invitation.expires_at,
-        config=enabled.config,
+        config=enabled.config, tenant_id=store.tenant_id, invitation_id=invitation.id,
     )
     try:
         await enabled.channel.deliver(message)
+    except ValueError as exc:
+        await invitation.delete()
+        raise InvitationRefused("invalid", f"Not an address the {channel} channel can send to: {exc}") from exc
     except Exception as exc:  # noqa: BLE001 - whatever the channel's failure, the invitation was not sent
         await invitation.delete()
         raise InvitationRefused("not_delivered", f"The {channel} channel could not send the invitation: {exc}") from exc
     return invitation
+
+
+MAX_RECIPIENTS = 1000
+"""Addresses one call may invite (a CSV import sends its rows in calls of at most this many)."""
+
+
+@dataclass(frozen=True)
+class InvitationBatch:
+    """What became of a list of addresses: invitations sent or queued, addresses on the suppression list, and the
+    addresses refused with the reason (each at most once: repeated addresses are invited once)."""
+
+    sent: int
+    suppressed: int
+    refused: tuple[tuple[str, str], ...]
+
+
+async def invite_recipients(
+    channels: TenantChannels,
+    store: Store,
+    recipients: Iterable[str],
+    *,
+    channel: str,
+    language: str,
+    base_url: str,
+    zone: Zone | None = None,
+    valid_for: timedelta = DEFAULT_VALIDITY,
+    progress: Callable[[int], None] | None = None,
+) -> InvitationBatch:
+    """Invite each address once through a personal channel (:func:`send_invitation` for each).
+
+    A channel the tenant may not use, or one that is not personal, refuses the whole list before any invitation is
+    made (:class:`InvitationRefused`); an address that is invalid or on the suppression list is counted and skipped.
+    ``progress`` is called with the number of addresses done after each.
+    """
+    enabled = channels.get(channel)
+    if enabled is None:
+        raise InvitationRefused("channel_not_enabled", f"The {channel} channel is not enabled for this tenant.")
+    if not enabled.channel.personal:
+        raise InvitationRefused("not_personal", f"The {channel} channel does not send personal invitations.")
+    sent = suppressed = done = 0
+    refused: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for recipient in recipients:
+        address = recipient.strip()
+        key = normalise(channel, address)
+        done += 1
+        if key and key not in seen:
+            seen.add(key)
+            try:
+                await send_invitation(channels, store, channel=channel, recipient=address, language=language,
+                                      base_url=base_url, zone=zone, valid_for=valid_for)
+                sent += 1
+            except InvitationRefused as exc:
+                if exc.code == "suppressed":
+                    suppressed += 1
+                else:
+                    refused.append((address, exc.code))
+        if progress is not None:
+            progress(done)
+    return InvitationBatch(sent, suppressed, tuple(refused))
 
 
 async def find_invitation(token: str) -> Invitation | None:

@@ -85,9 +85,29 @@ class Invitation(TenantModel):
     expires_at = fields.DatetimeField()
     used_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    sending_at = fields.DatetimeField(null=True, description="When a delivery attempt claimed the invitation")
+    sent_at = fields.DatetimeField(null=True, description="When the channel accepted the invitation for delivery")
 
     class Meta:
         table = "survey_invitation"
+
+
+class Suppression(TenantModel):
+    """An address that gets no more invitations from the tenant on a channel (unsubscribed, bounced, or asked).
+
+    Only a hash of the normalised address is kept (:mod:`pejling.core.surveys.suppressions`), so the list can be
+    checked before every invitation without storing who is on it.
+    """
+
+    id = fields.UUIDField(primary_key=True)
+    channel = fields.CharField(max_length=CHANNEL_COLUMN)
+    address_hash = fields.CharField(max_length=64)
+    reason = fields.CharField(max_length=32, default="unsubscribed")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "survey_suppression"
+        unique_together = (("tenant", "channel", "address_hash"),)
 
 
 class Response(TenantModel):

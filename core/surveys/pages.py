@@ -159,6 +159,17 @@ _PROBLEMS = {
 }
 
 
+def render_page(
+    template: str, language: str, *, brand_colour: str | None = None, brand_name: str = "Pejling",
+    logo_url: str | None = None, status: int = 200, **context: Any,
+) -> HTMLResponse:
+    """One of the small shopper pages (``frontend/templates/<template>``) in ``language`` with a tenant's branding."""
+    language = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    page = _base_context(language, brand_colour, brand_name, logo_url)
+    page.update(context)
+    return _html(template, page, status)
+
+
 def render_problem(language: str, kind: str, status: int) -> HTMLResponse:
     """A small page in the shopper's language: ``not_found``, ``gone``, ``server_error`` or ``invalid``."""
     t = messages(language)

@@ -108,6 +108,37 @@ class Driver:
 
 
 @strawberry.type(
+    name="InsightStrengthModeration",
+    description=(
+        "Does answer speed add anything? The driver model with answer x strength terms (strength from each "
+        "respondent's own reaction times) against the plain one, on the same responses."
+    ),
+)
+class StrengthModeration:
+    gain: float | None = strawberry.field(
+        description="R² of the moderated model minus R² of the plain one (the share of the outcome it adds)."
+    )
+    low: float | None = strawberry.field(
+        description="Lower bound of the population gain (noncentral-F interval): above 0 only when the gain is "
+        "significant."
+    )
+    high: float | None = strawberry.field(description="Upper bound of the population gain.")
+    p_value: float | None = strawberry.field(description="p value of the partial F test of the strength terms.")
+    r2_plain: float | None
+    r2_moderated: float | None
+    n: int
+    sufficient: bool
+    verdict: str | None = strawberry.field(
+        description="The finding in one sentence: fast answers predict the outcome better, or no evidence."
+    )
+    note: str | None = None
+
+    @classmethod
+    def from_section(cls, section: sections.StrengthModeration) -> StrengthModeration:
+        return cls(**_fields(section))
+
+
+@strawberry.type(
     name="InsightKeyDrivers",
     description="Relative importance of the goals for the outcome; parts sum to R².",
 )
@@ -125,10 +156,19 @@ class KeyDrivers:
     interval_method: str
     sufficient: bool
     note: str | None = None
+    strength_moderation: StrengthModeration | None = strawberry.field(
+        default=None,
+        description="Whether answer speed adds to the model (gain in R² with its interval); null without a model.",
+    )
 
     @classmethod
     def from_section(cls, section: sections.KeyDrivers) -> KeyDrivers:
-        return cls(**_fields(section, drivers=[Driver.from_section(d) for d in section.drivers]))
+        moderation = section.strength_moderation
+        return cls(**_fields(
+            section,
+            drivers=[Driver.from_section(d) for d in section.drivers],
+            strength_moderation=StrengthModeration.from_section(moderation) if moderation is not None else None,
+        ))
 
 
 @strawberry.type(name="InsightMapPoint", description="A goal on the importance x performance map.")
@@ -145,19 +185,28 @@ class MapPoint:
 
 @strawberry.type(
     name="InsightOptimiseItem",
-    description="A place to optimise, ranked, with levers and projected uplift.",
+    description=(
+        "A goal below its target, ranked by projected uplift (rank 1 = optimise first), with levers. Goals at or "
+        "above their target are strengths: they are on the map, not in this list."
+    ),
 )
 class OptimiseItem:
     rank: int
     goal: str
-    quadrant: str
-    importance: float
+    quadrant: str = strawberry.field(description="The goal's quadrant on the importance x performance map.")
+    importance: float = strawberry.field(description="Shapley share of R² in the same model as the uplift.")
     performance: float
-    target: float = strawberry.field(description="The chain's top-quartile store value of this goal.")
+    target: float = strawberry.field(
+        description="The chain's top-quartile store value of this goal, or 4 (agree) when fewer than two stores "
+        "answer it (see targetBasis)."
+    )
     uplift: Estimate = strawberry.field(
         description="Projected outcome change (0-10) if the goal reached the target (linear model, associational)."
     )
     levers: list[str]
+    target_basis: str = strawberry.field(
+        description="What the target is: 'chain top-quartile store' or 'agree (4 of 5)'."
+    )
 
     @classmethod
     def from_section(cls, section: sections.OptimiseItem) -> OptimiseItem:
@@ -214,6 +263,9 @@ class TrendPoint:
     nps: float | None = strawberry.field(description="Plain NPS; null when none of the point's responses answered it.")
     outcome_mean: float | None = strawberry.field(description="Mean outcome (0-10); null when none answered it.")
     goals: list[GoalValue]
+    note: str | None = strawberry.field(
+        description="Why nps and outcomeMean are null (no outcome answered, or only flagged responses)."
+    )
 
     @classmethod
     def from_section(cls, section: sections.TrendPoint) -> TrendPoint:

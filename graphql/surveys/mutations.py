@@ -8,8 +8,11 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
+from pejling.core.languages import LANGUAGES
+from pejling.core.surveys.channels import channel_registry
 from pejling.core.surveys.erasure import erase_response, find_by_receipt
 from pejling.core.surveys.ingest import IngestRefused, ingest_response
+from pejling.core.surveys.invitations import MAX_RECIPIENTS, InvitationRefused, invite_recipients
 from pejling.core.surveys.model_items import tenant_items
 from pejling.core.surveys.survey import (
     SurveyChangeRefused,
@@ -24,6 +27,8 @@ from pejling.graphql.permissions import mutation_guard
 from pejling.graphql.relay_ids import decode_id
 from pejling.graphql.surveys.types import (
     EraseShopperResponsePayload,
+    InviteShoppersPayload,
+    RefusedRecipient,
     StatementType,
     SubmitResponsePayload,
     SubmittedResponse,
@@ -31,6 +36,7 @@ from pejling.graphql.surveys.types import (
     SurveyVersionPayload,
     SurveyVersionType,
 )
+from pejling.tenants.models import Store, Zone
 
 
 @strawberry.input(description="One tap: the value given to a statement and how fast (ms, from visible to tap).")
@@ -219,3 +225,44 @@ class SurveyMutation:
             )
         await erase_response(response)
         return EraseShopperResponsePayload(erased_receipt_code=response.receipt_code)
+
+    @strawberry.mutation(
+        description=f"Invite shoppers to the survey of a store (or zone) through a personal channel, e.g. email "
+        f"(owners and admins): one single-use link each, sent at most once per address; addresses on your "
+        f"suppression list are skipped. At most {MAX_RECIPIENTS} addresses per call."
+    )
+    async def invite_shoppers(
+        self, info: Info, store_id: strawberry.ID, recipients: list[str], channel: str = "email",
+        zone_id: strawberry.ID | None = None, language: str | None = None,
+    ) -> InviteShoppersPayload:
+        tenant, error = mutation_guard(info)
+        if error or tenant is None:
+            return InviteShoppersPayload(errors=[error] if error else [])
+        if not recipients or len(recipients) > MAX_RECIPIENTS:
+            return InviteShoppersPayload(errors=[UserError(
+                code="invalid", message=f"Give 1 to {MAX_RECIPIENTS} addresses.", field="recipients")])
+        if language is not None and language not in LANGUAGES:
+            return InviteShoppersPayload(errors=[UserError(
+                code="invalid", message=f"Choose one of {', '.join(LANGUAGES)}.", field="language")])
+        store_uuid = decode_id(str(store_id), "Store")
+        store = await Store.get_or_none(id=store_uuid) if store_uuid else None
+        if store is None:
+            return InviteShoppersPayload(errors=[not_found("storeId", "No store of yours has this id.")])
+        zone = None
+        if zone_id is not None:
+            zone_uuid = decode_id(str(zone_id), "Zone")
+            zone = await Zone.get_or_none(id=zone_uuid, store_id=store.id) if zone_uuid else None
+            if zone is None:
+                return InviteShoppersPayload(errors=[not_found("zoneId", "No zone of this store has this id.")])
+        channels = await channel_registry(info.context.plugins).for_tenant(tenant.id)
+        try:
+            batch = await invite_recipients(
+                channels, store, recipients, channel=channel, zone=zone,
+                language=language or store.default_language, base_url=info.context.settings.base_url,
+            )
+        except InvitationRefused as exc:
+            return InviteShoppersPayload(errors=[UserError(code=exc.code, message=exc.message, field="channel")])
+        return InviteShoppersPayload(
+            sent=batch.sent, suppressed=batch.suppressed,
+            refused=[RefusedRecipient(address=a, code=c) for a, c in batch.refused],
+        )

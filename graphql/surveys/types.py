@@ -219,3 +219,19 @@ class ShopperData:
 class EraseShopperResponsePayload:
     erased_receipt_code: str | None = strawberry.field(default=None, description="The code, normalised (K7Q-4MZ).")
     errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="An address that was not invited, and why (invalid, not_delivered).")
+class RefusedRecipient:
+    address: str
+    code: str
+
+
+@strawberry.type(description="What became of a list of invitations.")
+class InviteShoppersPayload:
+    sent: int = strawberry.field(default=0, description="Invitations made and handed to the channel (queued for "
+                                 "email: the mail goes out through the job queue).")
+    suppressed: int = strawberry.field(default=0, description="Addresses on your suppression list (unsubscribed): "
+                                       "never invited.")
+    refused: list[RefusedRecipient] = strawberry.field(default_factory=list)
+    errors: list[UserError] = strawberry.field(default_factory=list)
