@@ -46,8 +46,12 @@ run: $(VENV)/.app $(GRAPHIQL)
 	$(BIN)/pejling demo
 	$(BIN)/pejling serve
 
+# wrk, the load generator of the HTTP bench (and of its smoke test): the Debian package, installed when missing.
+WRK_INSTALL := command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
+
 test: $(VENV)/.test $(GRAPHIQL)
 	tests/support/install-browser
+	@$(WRK_INSTALL)
 	$(BIN)/python -m pytest
 	@if [ -n "$$PEJLING_TEST_DATABASE_URL" ]; then \
 		echo "== PostgreSQL run =="; \
@@ -62,8 +66,12 @@ lint: $(VENV)/.test
 	@for d in core graphql plugins tenants frontend; do ln -sfn ../../../$$d build/typecheck/pejling/$$d; done
 	cd build/typecheck && ../../$(BIN)/mypy --config-file ../../pyproject.toml --explicit-package-bases -p pejling
 
+# A throw-away database per run on this PostgreSQL server (trust auth); results in bench/results/.
+PEJLING_BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+
 bench: $(VENV)/.test
-	$(BIN)/python -m tests.bench
+	@$(WRK_INSTALL)
+	PEJLING_BENCH_DATABASE_URL=$(PEJLING_BENCH_DATABASE_URL) $(BIN)/python -m tests.bench
 
 lock: $(UV)
 	$(UV) pip compile --quiet --universal --generate-hashes pyproject.toml -o requirements/app.lock
