@@ -12,7 +12,16 @@ up (SQL ``SUM``), and a response's contribution is a vector over :data:`SUM_COLU
   the felt strength ``g_w / g_cn``;
 * ``x_n``, ``x_s{k}``, ``x_{k}_{l}`` (k <= l): count, sums and cross products of z = (goal scores..., outcome) over
   the responses of the row; every response of a row has the same goal mask, so the moments are complete-case for
-  the goals of that mask (columns of goals outside the mask stay 0).
+  the goals of that mask (columns of goals outside the mask stay 0);
+* the strength-moderation moments (:mod:`pejling.core.insights.strength_moderation`): per goal k the interaction
+  m_k = (x_k − 3)·(s_k − 0.5) of the goal score x_k and the respondent's strength s_k (:data:`ANSWER_CENTRE`,
+  :data:`STRENGTH_CENTRE`: a neutral answer carries no direction, 0.5 is the respondent's usual speed). A goal
+  answered without a timed tap (s = 0: the no-JavaScript form, or only anticipations) has m_k = 0, "no strength
+  information" (as if answered at the usual speed), never "slow". ``m_n`` counts the responses whose moderation
+  sums are recorded (x_n on every row written since migration 0003: a row with ``m_n < x_n`` predates it and the
+  moderation is withheld until the rollups are recomputed); ``m_s{k}`` = Σ m_k; ``m_{k}_x{l}`` = Σ m_k·z_l for
+  z = (goal scores..., outcome) as above; ``m_{k}_{l}`` (k <= l) = Σ m_k·m_l. That is 92 columns: every cross product
+  the OLS of the outcome on (x, m) needs, and nothing else (no strength main effects, no Σ s).
 """
 
 from __future__ import annotations
@@ -26,6 +35,10 @@ from pejling.core.goals import GOALS
 from pejling.core.goals.scores import GoalResult, TapLike, goal_mask, score_taps
 
 OUTCOME_POINTS = 11
+ANSWER_CENTRE = 3.0
+"""The goal score at which answer strength carries no direction (the neutral middle of 1..5)."""
+STRENGTH_CENTRE = 0.5
+"""The strength of an answer given at the respondent's usual speed (weight at z = 0), and of an untimed answer."""
 GOAL_PARTS = ("n", "s", "ss", "cn", "cs", "css", "ws", "w")
 Q = len(GOALS) + 1
 """Variables of the driver moments: the goals and the outcome (last)."""
@@ -38,11 +51,15 @@ SUM_COLUMNS: tuple[str, ...] = (
     "x_n",
     *(f"x_s{k}" for k in range(Q)),
     *(f"x_{k}_{m}" for k in range(Q) for m in range(k, Q)),
+    "m_n",
+    *(f"m_s{k}" for k in range(len(GOALS))),
+    *(f"m_{k}_x{m}" for k in range(len(GOALS)) for m in range(Q)),
+    *(f"m_{k}_{m}" for k in range(len(GOALS)) for m in range(k, len(GOALS))),
 )
 INDEX: Mapping[str, int] = {name: i for i, name in enumerate(SUM_COLUMNS)}
 INTEGER_COLUMNS = frozenset(
     ["n", "n_flagged", "x_n", *(f"o{k}" for k in range(OUTCOME_POINTS)), *(f"{g}_n" for g in GOALS),
-     *(f"{g}_cn" for g in GOALS)]
+     *(f"{g}_cn" for g in GOALS), "m_n"]
 )
 
 STORE_COLUMNS: tuple[str, ...] = (
@@ -99,6 +116,20 @@ def contribution(
         for m in range(k, Q):
             if present[m]:
                 vec[INDEX[f"x_{k}_{m}"]] = z[k] * z[m]
+    vec[INDEX["m_n"]] = 1
+    mod = np.zeros(len(GOALS))
+    for k, goal in enumerate(GOALS):
+        timed = goals.get(goal)
+        if timed is not None and timed.weight_sum > 0:
+            mod[k] = (timed.explicit - ANSWER_CENTRE) * (timed.weight_sum - STRENGTH_CENTRE)
+    for k in range(len(GOALS)):
+        if mod[k] == 0.0:
+            continue
+        vec[INDEX[f"m_s{k}"]] = mod[k]
+        for m in range(Q):
+            vec[INDEX[f"m_{k}_x{m}"]] = mod[k] * z[m]
+        for m in range(k, len(GOALS)):
+            vec[INDEX[f"m_{k}_{m}"]] = mod[k] * mod[m]
     return mask, vec, goals
 
 
@@ -111,3 +142,19 @@ def moments(sums: Mapping[str, float]) -> tuple[int, FloatArray, FloatArray]:
         for m in range(k, Q):
             cross[k, m] = cross[m, k] = float(sums.get(f"x_{k}_{m}", 0) or 0)
     return n, s, cross
+
+
+def moderation_moments(sums: Mapping[str, float]) -> tuple[int, FloatArray, FloatArray, FloatArray]:
+    """(m_n, Σm, Σm·z', Σmm') of the strength interactions m (one per goal) from summed columns.
+
+    Σm·z' is goals x Q (z = goal scores and outcome), Σmm' symmetric goals x goals.
+    """
+    p = len(GOALS)
+    n = int(sums.get("m_n", 0) or 0)
+    s = np.array([float(sums.get(f"m_s{k}", 0) or 0) for k in range(p)])
+    with_z = np.array([[float(sums.get(f"m_{k}_x{m}", 0) or 0) for m in range(Q)] for k in range(p)])
+    cross = np.zeros((p, p))
+    for k in range(p):
+        for m in range(k, p):
+            cross[k, m] = cross[m, k] = float(sums.get(f"m_{k}_{m}", 0) or 0)
+    return n, s, with_z, cross

@@ -9,7 +9,7 @@ chain's model (basis ``chain``, with a note). Intervals are a parametric (Wishar
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -23,6 +23,7 @@ from pejling.core.insights.sections import Driver, KeyDrivers
 from pejling.core.insights.statistics.linear_model import LinearFit
 from pejling.core.insights.statistics.minimum_n import MIN_N_DRIVERS, TOO_FEW_RESPONSES
 from pejling.core.insights.statistics.results import FloatArray
+from pejling.core.insights.strength_moderation import strength_moderation
 from pejling.core.surveys.bank import GOALS
 
 N_BOOT = 200
@@ -85,6 +86,7 @@ async def driver_model(req: Request, by_mask: Sequence[Row], notes: list[str]) -
         if chain_goals:
             goals = chain_goals
             data = _moments_of(chain_by_mask, chain_mask, goals)
+            by_mask, mask = chain_by_mask, chain_mask  # the strength moderation reads the same rows
             basis = "chain"
             notes.append("Key drivers come from the whole chain: this scope has too few complete responses.")
     if data is None:
@@ -102,4 +104,5 @@ async def driver_model(req: Request, by_mask: Sequence[Row], notes: list[str]) -
         drivers.sort(key=lambda d: -(d.importance or 0.0))
     section = KeyDrivers("shapley", basis, tuple(drivers), boot.r2, boot.r2_low, boot.r2_high, boot.n, boot.n_boot,
                          INTERVAL_METHOD, boot.sufficient, boot.note)
+    section = replace(section, strength_moderation=strength_moderation(req, by_mask, mask, goals))
     return DriverModel(section, fit, goals)

@@ -1,0 +1,141 @@
+"""Strength-moderation sums on ``insights_daily`` (``m_n``, ``m_s{k}``, ``m_{k}_x{l}``, ``m_{k}_{l}``, see
+``pejling.core.insights.columns``), then the rollups of every tenant whose rows predate them are recomputed from the
+stored responses, so no existing row silently says "no strength information". A row written before this migration
+has ``m_n = 0 < x_n``; the engine withholds the moderation of any scope that still has such rows ("not available
+until the rollups are recomputed"), e.g. when the recomputation below is skipped because a later migration adds
+columns the current code writes (that migration recomputes then).
+"""
+
+import logging
+
+from tortoise import fields, migrations
+from tortoise.migrations import operations as ops
+
+log = logging.getLogger(__name__)
+
+
+async def _columns(client, table):
+    """The column names of ``table`` (read from one row; None when the table is empty)."""
+    rows = await client.execute_query_dict(f"SELECT * FROM {table} LIMIT 1")  # noqa: S608 - constant table names
+    return set(rows[0]) if rows else None
+
+
+async def recompute_stale_rollups(apps, schema_editor):
+    """Recompute the rollups of every tenant with a row that has responses but no moderation sums."""
+    from pejling.core.insights.columns import STORE_COLUMNS, SUM_COLUMNS
+    from pejling.core.insights.rollups import recompute_rollups
+
+    client = schema_editor.client
+    stale = await client.execute_query_dict("SELECT DISTINCT tenant_id FROM insights_daily WHERE m_n < x_n")
+    if not stale:
+        return
+    daily = await _columns(client, "insights_daily") or set()
+    stores = await _columns(client, "insights_store_daily")
+    if any(c not in daily for c in SUM_COLUMNS) or (stores is not None and any(c not in stores for c in STORE_COLUMNS)):
+        log.warning("rollups not recomputed: a later migration adds columns the rollups write; it recomputes them")
+        return
+    for row in stale:
+        await recompute_rollups(row["tenant_id"])
+    log.info("recomputed the rollups of %d tenants for the strength-moderation sums", len(stale))
+
+
+class Migration(migrations.Migration):
+    dependencies = [('insights', '0002_store_daily')]
+
+    initial = False
+
+    operations = [
+        ops.AddField(model_name='DailyRollup', name='m_n', field=fields.IntField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_s0', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_s1', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_s2', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_s3', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_s4', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_s5', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_s6', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_0_x0', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_0_x1', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_0_x2', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_0_x3', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_0_x4', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_0_x5', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_0_x6', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_0_x7', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_1_x0', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_1_x1', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_1_x2', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_1_x3', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_1_x4', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_1_x5', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_1_x6', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_1_x7', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_2_x0', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_2_x1', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_2_x2', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_2_x3', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_2_x4', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_2_x5', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_2_x6', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_2_x7', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_3_x0', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_3_x1', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_3_x2', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_3_x3', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_3_x4', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_3_x5', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_3_x6', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_3_x7', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_4_x0', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_4_x1', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_4_x2', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_4_x3', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_4_x4', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_4_x5', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_4_x6', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_4_x7', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_5_x0', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_5_x1', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_5_x2', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_5_x3', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_5_x4', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_5_x5', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_5_x6', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_5_x7', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_6_x0', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_6_x1', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_6_x2', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_6_x3', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_6_x4', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_6_x5', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_6_x6', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_6_x7', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_0_0', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_0_1', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_0_2', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_0_3', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_0_4', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_0_5', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_0_6', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_1_1', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_1_2', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_1_3', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_1_4', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_1_5', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_1_6', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_2_2', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_2_3', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_2_4', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_2_5', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_2_6', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_3_3', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_3_4', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_3_5', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_3_6', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_4_4', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_4_5', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_4_6', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_5_5', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_5_6', field=fields.FloatField(default=0)),
+        ops.AddField(model_name='DailyRollup', name='m_6_6', field=fields.FloatField(default=0)),
+        ops.RunPython(recompute_stale_rollups, ops.RunPython.noop),
+    ]
