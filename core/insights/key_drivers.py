@@ -20,6 +20,7 @@ from pejling.core.insights.columns import moments as column_moments
 from pejling.core.insights.request import Request
 from pejling.core.insights.rollup_sums import Row, add_up, sum_rollups
 from pejling.core.insights.sections import Driver, KeyDrivers
+from pejling.core.insights.statistics.drivers import BootstrapImportance
 from pejling.core.insights.statistics.linear_model import LinearFit
 from pejling.core.insights.statistics.minimum_n import MIN_N_DRIVERS, TOO_FEW_RESPONSES
 from pejling.core.insights.statistics.results import FloatArray
@@ -27,7 +28,26 @@ from pejling.core.insights.strength_moderation import strength_moderation
 from pejling.core.surveys.bank import GOALS
 
 N_BOOT = 200
-INTERVAL_METHOD = "parametric bootstrap (Wishart)"
+INTERVAL_METHOD = (
+    "R²: exact (squared multiple correlation), median-unbiased; goals: parametric bootstrap (Wishart) around the "
+    "bias-corrected covariance, with a noise goal as the reference for no contribution"
+)
+INDISTINGUISHABLE = "indistinguishable from no contribution: a goal of pure noise gets as much by chance"
+
+
+def _drivers(goals: Sequence[str], boot: BootstrapImportance) -> list[Driver]:
+    """The goals' bias-corrected parts with their intervals, strongest first."""
+    importance, low, high, none = boot.importance, boot.low, boot.high, boot.indistinguishable
+    share, share_low, share_high = boot.share, boot.share_low, boot.share_high
+    if (not boot.sufficient or importance is None or low is None or high is None or none is None or share is None
+            or share_low is None or share_high is None):
+        return []
+    drivers = [
+        Driver(goal, importance[i], low[i], high[i], share[i], share_low[i], share_high[i], none[i],
+               INDISTINGUISHABLE if none[i] else None)
+        for i, goal in enumerate(goals)
+    ]
+    return sorted(drivers, key=lambda d: -(d.importance or 0.0))
 
 
 @dataclass(frozen=True)
@@ -95,13 +115,7 @@ async def driver_model(req: Request, by_mask: Sequence[Row], notes: list[str]) -
     boot = moments.bootstrap_importance(data.n, data.sums, data.cross, goals, n_boot=N_BOOT,
                                         confidence=req.confidence)
     fit = moments.linear_fit(data.n, data.sums, data.cross, goals)
-    drivers = []
-    if boot.sufficient and boot.importance is not None and boot.low is not None and boot.high is not None:
-        r2 = boot.r2 or 0.0
-        for i, goal in enumerate(goals):
-            importance = boot.importance[i]
-            drivers.append(Driver(goal, importance, boot.low[i], boot.high[i], importance / r2 if r2 > 0 else 0.0))
-        drivers.sort(key=lambda d: -(d.importance or 0.0))
+    drivers = _drivers(goals, boot)
     section = KeyDrivers("shapley", basis, tuple(drivers), boot.r2, boot.r2_low, boot.r2_high, boot.n, boot.n_boot,
                          INTERVAL_METHOD, boot.sufficient, boot.note)
     section = replace(section, strength_moderation=strength_moderation(req, by_mask, mask, goals))

@@ -18,9 +18,11 @@ from scipy import stats
 from pejling.core.insights.statistics.drivers import (
     BootstrapImportance,
     DriverImportance,
+    _added_driver_shapley,
     _corr_from_cov,
     _relative_weights_from_corr,
     _shapley_from_corr,
+    squared_correlation_interval,
 )
 from pejling.core.insights.statistics.linear_model import LinearFit
 from pejling.core.insights.statistics.minimum_n import MIN_N_DRIVERS, too_few
@@ -63,25 +65,74 @@ def bootstrap_importance(
     n: int, sums: FloatArray, cross: FloatArray, names: Sequence[str], *, method: Method = "shapley",
     n_boot: int = 200, seed: int = 0, confidence: float = 0.95, min_n: int = MIN_N_DRIVERS,
 ) -> BootstrapImportance:
-    """Importance with parametric-bootstrap (Wishart) percentile intervals per driver and for R²."""
+    """Bias-corrected importance with intervals per driver and for R², and whether each driver beats pure noise.
+
+    * R²: the exact interval and median-unbiased value of :func:`~.drivers.squared_correlation_interval`
+      (the sample R² is biased upward, by about p / (n - 1) when there is nothing to find).
+    * The parts: the sample parts scaled to sum to that R² (the shares are the sample shares). Their intervals are
+      the percentiles of a parametric bootstrap: covariance matrices of n multivariate-normal respondents (Wishart)
+      drawn around the *bias-corrected* covariance (the goal-outcome covariances scaled so that its R² is the
+      corrected one), so the draws do not add the small-sample bias a second time.
+    * Beside the goals, every draw holds an independent noise goal; a goal whose sample part is no larger than the
+      noise goal's upper (1 - confidence)/2 point is **indistinguishable from none**: its lower bounds are 0.
+    """
     point = importance(n, sums, cross, names, method=method, min_n=min_n)
-    if not point.sufficient or point.importance is None:
+    if not point.sufficient or point.importance is None or point.r2 is None:
         return BootstrapImportance(method, point.names, None, None, None, None, None, None, point.n, n_boot, seed,
                                    confidence, sufficient=False, note=point.note)
     _, cov = covariance(n, sums, cross)
-    q = cov.shape[0]
-    # A tiny ridge keeps the scale matrix positive definite when a driver is constant.
-    scale = (cov + np.eye(q) * 1e-9 * max(float(np.trace(cov)), 1e-12)) / (n - 1)
-    draws = stats.wishart.rvs(df=n - 1, scale=scale, size=n_boot, random_state=np.random.default_rng(seed))
-    draws = np.asarray(draws).reshape(n_boot, q, q) / (n - 1)
-    parts = _decompose(method, _corr_from_cov(draws))
+    p = len(point.names)
+    sample = np.asarray(point.importance)
+    r2 = squared_correlation_interval(point.r2, n, p, confidence=confidence)
+    corrected_r2 = r2.value or 0.0
+    factor = corrected_r2 / point.r2 if point.r2 > 0 else 0.0
+    parts, noise = _draw_parts(method, cov, factor, n, n_boot, seed)
     alpha = (1.0 - confidence) / 2.0
     lo, hi = np.quantile(parts, [alpha, 1.0 - alpha], axis=0)
-    r2_lo, r2_hi = np.quantile(parts.sum(axis=1), [alpha, 1.0 - alpha])
+    totals = parts.sum(axis=1, keepdims=True)
+    shares = np.divide(parts, totals, out=np.zeros_like(parts), where=totals > 0)
+    share_lo, share_hi = np.quantile(shares, [alpha, 1.0 - alpha], axis=0)
+    share = sample / point.r2 if point.r2 > 0 else np.zeros(p)
+    none = sample <= np.quantile(noise, 1.0 - alpha)
+    value = sample * factor
+    lo = np.where(none, 0.0, np.minimum(lo, value))
+    share_lo = np.where(none, 0.0, np.minimum(share_lo, share))
     return BootstrapImportance(
-        method, point.names, point.importance, tuple(float(v) for v in lo), tuple(float(v) for v in hi), point.r2,
-        float(r2_lo), float(r2_hi), n, n_boot, seed, confidence,
+        method, point.names, _floats(value), _floats(lo), _floats(np.maximum(hi, value)), corrected_r2, r2.low,
+        r2.high, n, n_boot, seed, confidence, share=_floats(share), share_low=_floats(share_lo),
+        share_high=_floats(np.maximum(share_hi, share)), indistinguishable=tuple(bool(v) for v in none),
+        sample_r2=point.r2,
     )
+
+
+def _floats(values: FloatArray) -> tuple[float, ...]:
+    return tuple(float(v) for v in values)
+
+
+def _draw_parts(
+    method: Method, cov: FloatArray, factor: float, n: int, n_boot: int, seed: int
+) -> tuple[FloatArray, FloatArray]:
+    """Parts of the drivers and of an added independent noise driver in Wishart draws around the corrected covariance.
+
+    The covariance's goal-outcome entries are scaled by sqrt(factor), which scales every subset R² (so every part) by
+    ``factor``. The noise driver (of the goals' mean variance) comes before the outcome.
+    """
+    p = cov.shape[0] - 1
+    centre = np.zeros((p + 2, p + 2))
+    goals = np.r_[np.arange(p), p + 1]
+    centre[np.ix_(goals, goals)] = cov
+    centre[:p, p + 1] *= np.sqrt(factor)
+    centre[p + 1, :p] *= np.sqrt(factor)
+    centre[p, p] = float(np.mean(np.diag(cov)[:p]))
+    q = p + 2
+    # A tiny ridge keeps the scale matrix positive definite when a driver is constant.
+    scale = (centre + np.eye(q) * 1e-9 * max(float(np.trace(centre)), 1e-12)) / (n - 1)
+    draws = stats.wishart.rvs(df=n - 1, scale=scale, size=n_boot, random_state=np.random.default_rng(seed))
+    corr = _corr_from_cov(np.asarray(draws).reshape(n_boot, q, q) / (n - 1))
+    if method == "shapley":
+        return _added_driver_shapley(corr)
+    without_noise = corr[:, goals][:, :, goals]
+    return _relative_weights_from_corr(without_noise), _relative_weights_from_corr(corr)[:, p]
 
 
 def linear_fit(

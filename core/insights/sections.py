@@ -53,13 +53,22 @@ class GoalProfile:
 
 @dataclass(frozen=True)
 class Driver:
-    """One goal's share of the explained variance of the outcome."""
+    """One goal's share of the explained variance of the outcome.
+
+    ``importance`` is the goal's bias-corrected part of R² (the parts sum to the key drivers' ``r2``), ``share`` its
+    fraction of the explained variance; ``low``/``high`` and ``share_low``/``share_high`` bound them. A goal whose part
+    is no larger than a goal of pure noise gets by chance is ``indistinguishable_from_none`` (lower bounds 0, ``note``).
+    """
 
     goal: str
     importance: float | None
     low: float | None
     high: float | None
     share: float | None
+    share_low: float | None = None
+    share_high: float | None = None
+    indistinguishable_from_none: bool = False
+    note: str | None = None
 
 
 @dataclass(frozen=True)

@@ -97,10 +97,19 @@ class GoalProfile:
 @strawberry.type(name="InsightDriver", description="One goal's share of the explained variance of the outcome.")
 class Driver:
     goal: str
-    importance: float | None
+    importance: float | None = strawberry.field(
+        description="Bias-corrected part of R² (the parts sum to the key drivers' r2)."
+    )
     low: float | None
     high: float | None
-    share: float | None
+    share: float | None = strawberry.field(description="Fraction of the explained variance.")
+    share_low: float | None = None
+    share_high: float | None = None
+    indistinguishable_from_none: bool = strawberry.field(
+        default=False,
+        description="The goal's part is no larger than a goal of pure noise gets by chance: lower bounds are 0.",
+    )
+    note: str | None = None
 
     @classmethod
     def from_section(cls, section: sections.Driver) -> Driver:

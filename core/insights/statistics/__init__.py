@@ -13,7 +13,7 @@ write ``from pejling.core.insights.statistics import mean_interval``); the modul
 * :mod:`~.reaction_times`: reaction-time normalisation within a respondent and the conviction-weighted implicit-goal
   score (the IAT D-score is deliberately **not** implemented: it may not be used commercially without permission);
 * :mod:`~.drivers`: key-driver analysis (exact Shapley value regression, Johnson's relative weights, bootstrap
-  intervals);
+  intervals, the exact distribution and interval of R²);
 * :mod:`~.linear_model`: the linear model, importance x performance priorities and projected uplift;
 * :mod:`~.shrinkage`: empirical-Bayes shrinkage of small stores toward the chain mean;
 * :mod:`~.effects`: difference in differences of four independent group-period samples (Welch);
@@ -34,6 +34,8 @@ from pejling.core.insights.statistics.drivers import (
     bootstrap_importance,
     relative_weights,
     shapley_r2,
+    squared_correlation_cdf,
+    squared_correlation_interval,
 )
 from pejling.core.insights.statistics.effects import (
     DiDResult,
@@ -120,6 +122,8 @@ __all__ = [
     "MAX_SHAPLEY_DRIVERS",
     "DriverImportance",
     "shapley_r2",
+    "squared_correlation_cdf",
+    "squared_correlation_interval",
     "relative_weights",
     "BootstrapImportance",
     "bootstrap_importance",
