@@ -26,6 +26,7 @@ from pejling.core.plugin_manager import PluginRegistry, register_plugins
 from pejling.core.plugin_routes import PluginRoutes
 from pejling.core.security_headers import SecurityHeadersMiddleware
 from pejling.core.settings import Settings, get_settings
+from pejling.core.surveys.code_routes import survey_code_routes
 from pejling.core.surveys.pages import routes as survey_page_routes
 from pejling.core.surveys.routes import survey_api_routes
 from pejling.core.surveys.unsubscribe import routes as unsubscribe_routes
@@ -42,6 +43,7 @@ def _routes(settings: Settings, plugins: PluginRegistry) -> list[BaseRoute]:
         *survey_api_routes(),
         *branding_routes(),
         *survey_page_routes,
+        *survey_code_routes(),
         *unsubscribe_routes,
         Mount("/plugins", app=PluginRoutes()),
         *plugins.app_routes(),  # /graphql: the API is a built-in plugin (pejling.graphql.api)

@@ -184,3 +184,26 @@ class Answer(TenantModel):
         table = "survey_answer"
         unique_together = (("response", "statement_id"),)
         indexes = (("tenant_id", "store_id", "submitted_at"),)
+
+class SurveyCode(TenantModel):
+    """A short code printed as a QR code (``/q/<code>``): it opens the survey of a store, or of one of its zones.
+
+    ``code`` is unique across tenants (the short URL names no tenant); ``campaign`` is a free label to tell posters
+    apart. A retired code still resolves (to a friendly page) and is still counted in ``scans``.
+    """
+
+    id = fields.UUIDField(primary_key=True)
+    code = fields.CharField(max_length=16, unique=True)
+    store: Any = fields.ForeignKeyField("tenants.Store", related_name="survey_codes", on_delete=fields.CASCADE)
+    store_id: UUID
+    zone: Any = fields.ForeignKeyField(
+        "tenants.Zone", related_name="survey_codes", on_delete=fields.CASCADE, null=True
+    )
+    zone_id: UUID | None
+    campaign = fields.CharField(max_length=80, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    retired_at = fields.DatetimeField(null=True)
+    scans = fields.IntField(default=0, description="Every visit of /q/<code>, retired or not")
+
+    class Meta:
+        table = "survey_code"

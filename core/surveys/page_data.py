@@ -6,6 +6,7 @@ The page handlers (``pejling.core.surveys.pages``) call :func:`load_survey_page`
 
 from __future__ import annotations
 
+import base64
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -234,11 +235,37 @@ async def load_survey_page(
 
 
 async def _zone(store: Store, zone_id: object) -> Zone | None:
-    """The zone of the QR code or tag; an unknown or malformed zone id is ignored (the survey still works)."""
-    if zone_id is None:
+    """The zone of the QR code or tag, named by its UUID or by its API global id (``Zone:<uuid>``, base64).
+
+    No zone given: ``None``. A zone that is malformed, unknown or of another store raises :class:`SurveyNotFound`
+    (the page answers 404): a printed link that names a zone must not silently count for the whole store.
+    """
+    if zone_id is None or zone_id == "":
+        return None
+    value = zone_id if isinstance(zone_id, UUID) else zone_uuid(str(zone_id))
+    zone = await Zone.get_or_none(id=value, store_id=store.id) if value is not None else None
+    if zone is None:
+        raise SurveyNotFound("zone")
+    return zone
+
+
+def zone_uuid(text: str) -> UUID | None:
+    """The UUID of a zone given as a UUID or as a GraphQL global id of type ``Zone``; ``None`` when it is neither."""
+    text = text.strip()
+    if len(text) > 100:
         return None
     try:
-        value = zone_id if isinstance(zone_id, UUID) else UUID(str(zone_id))
+        return UUID(text)
+    except ValueError:
+        pass
+    try:
+        decoded = base64.b64decode(text + "=" * (-len(text) % 4), validate=True).decode("ascii")
+    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
+        return None
+    type_name, _, node_id = decoded.partition(":")
+    if type_name != "Zone":
+        return None
+    try:
+        return UUID(node_id)
     except ValueError:
         return None
-    return await Zone.get_or_none(id=value, store_id=store.id)

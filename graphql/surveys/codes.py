@@ -1,0 +1,130 @@
+"""Survey codes for QR posters (owners and admins): make one per store, zone or campaign, list them with their scans,
+retire one, and the download URLs of its SVG, PNG and poster PDFs (``/api/survey-codes/<id>/…``, for members)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import strawberry
+
+from pejling.core.surveys.code_routes import download_path
+from pejling.core.surveys.codes import MAX_CAMPAIGN, CodeRefused, code_url, create_code, retire_code
+from pejling.core.surveys.models import SurveyCode
+from pejling.graphql.context import Info
+from pejling.graphql.errors import ApiError, UserError, invalid, not_found
+from pejling.graphql.permissions import mutation_guard, require_tenant
+from pejling.graphql.relay_ids import decode_id, encode_id
+from pejling.tenants.models import Store, Zone
+
+MAX_CODES = 500
+"""``surveyCodes`` lists at most this many (newest first)."""
+
+
+@strawberry.type(name="SurveyCode", description="A short code printed as a QR code: it opens the survey of a store, "
+                 "or of one of its zones. Scans counts every visit, retired or not.")
+class SurveyCodeType:
+    id: strawberry.ID
+    code: str = strawberry.field(description="8 characters, no look-alikes (0/O, 1/I/L).")
+    url: str = strawberry.field(description="What the QR code carries: <base>/q/<code>.")
+    store_id: strawberry.ID
+    zone_id: strawberry.ID | None
+    campaign: str = strawberry.field(description="Your label for the poster or campaign ('' for none).")
+    created_at: datetime
+    retired_at: datetime | None = strawberry.field(description="Set once retired: scans then show a friendly page.")
+    scans: int
+    svg_url: str = strawberry.field(description="The code as SVG (members of the tenant; send your credentials).")
+    png_url: str = strawberry.field(description="The code as PNG, 16 px a module.")
+    poster_a4_url: str = strawberry.field(description="A printable A4 poster PDF in the store's language.")
+    poster_a5_url: str = strawberry.field(description="A printable A5 poster PDF (for a counter).")
+
+    @classmethod
+    def from_model(cls, code: SurveyCode, base_url: str) -> SurveyCodeType:
+        base = base_url.rstrip("/")
+
+        def file(name: str) -> str:
+            return base + download_path(code.id, name)
+
+        return cls(
+            id=strawberry.ID(encode_id("SurveyCode", code.id)), code=code.code, url=code_url(base, code.code),
+            store_id=strawberry.ID(encode_id("Store", code.store_id)),
+            zone_id=strawberry.ID(encode_id("Zone", code.zone_id)) if code.zone_id else None,
+            campaign=code.campaign, created_at=code.created_at, retired_at=code.retired_at, scans=code.scans,
+            svg_url=file("qr.svg"), png_url=file("qr.png"), poster_a4_url=file("poster-a4.pdf"),
+            poster_a5_url=file("poster-a5.pdf"),
+        )
+
+
+@strawberry.type
+class SurveyCodePayload:
+    survey_code: SurveyCodeType | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+async def _store(store_id: str) -> Store | None:
+    value = decode_id(store_id, "Store")
+    return await Store.get_or_none(id=value) if value else None
+
+
+async def _code(code_id: str) -> SurveyCode | None:
+    value = decode_id(code_id, "SurveyCode")
+    return await SurveyCode.get_or_none(id=value) if value else None
+
+
+@strawberry.type
+class SurveyCodeQuery:
+    @strawberry.field(description=f"Your survey codes with their scans, newest first, at most {MAX_CODES} (owners "
+                      "and admins); only a store's when storeId is given.")
+    async def survey_codes(self, info: Info, store_id: strawberry.ID | None = None,
+                           include_retired: bool = True) -> list[SurveyCodeType]:
+        _, actor = require_tenant(info)
+        if not actor.is_admin:
+            raise ApiError("Only owners and admins can manage survey codes.", "FORBIDDEN")
+        query = SurveyCode.all()
+        if store_id is not None:
+            value = decode_id(str(store_id), "Store")
+            if value is None:
+                return []
+            query = query.filter(store_id=value)
+        if not include_retired:
+            query = query.filter(retired_at__isnull=True)
+        rows = await query.order_by("-created_at", "id").limit(MAX_CODES)
+        return [SurveyCodeType.from_model(row, info.context.settings.base_url) for row in rows]
+
+
+@strawberry.type
+class SurveyCodeMutation:
+    @strawberry.mutation(description="Make a survey code (a QR code) for a store, or one of its zones, with an "
+                         f"optional campaign label of up to {MAX_CAMPAIGN} characters (owners and admins).")
+    async def create_survey_code(self, info: Info, store_id: strawberry.ID, zone_id: strawberry.ID | None = None,
+                                 campaign: str | None = None) -> SurveyCodePayload:
+        _, error = mutation_guard(info)
+        if error:
+            return SurveyCodePayload(errors=[error])
+        store = await _store(str(store_id))
+        if store is None:
+            return SurveyCodePayload(errors=[not_found("storeId", "No store of yours has this id.")])
+        zone: Zone | None = None
+        if zone_id is not None:
+            zone_uuid: UUID | None = decode_id(str(zone_id), "Zone")
+            zone = await Zone.get_or_none(id=zone_uuid, store_id=store.id) if zone_uuid else None
+            if zone is None:
+                return SurveyCodePayload(errors=[not_found("zoneId", "No zone of this store has this id.")])
+        try:
+            code = await create_code(store, zone, campaign or "")
+        except CodeRefused as exc:
+            return SurveyCodePayload(errors=[invalid(exc.field, exc.message)])
+        return SurveyCodePayload(survey_code=SurveyCodeType.from_model(code, info.context.settings.base_url))
+
+    @strawberry.mutation(description="Retire a survey code (owners and admins): a scan then shows a friendly page "
+                         "in the shopper's language and is still counted. Retiring twice keeps the first time.")
+    async def retire_survey_code(self, info: Info, id: strawberry.ID) -> SurveyCodePayload:
+        _, error = mutation_guard(info)
+        if error:
+            return SurveyCodePayload(errors=[error])
+        code = await _code(str(id))
+        if code is None:
+            return SurveyCodePayload(errors=[not_found("id", "No survey code of yours has this id.")])
+        await retire_code(code)
+        return SurveyCodePayload(survey_code=SurveyCodeType.from_model(code, info.context.settings.base_url))
+
