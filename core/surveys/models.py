@@ -207,3 +207,32 @@ class SurveyCode(TenantModel):
 
     class Meta:
         table = "survey_code"
+
+
+class ChannelDevice(TenantModel):
+    """A registered thing in a store that shoppers answer through: an NFC tag, a kiosk tablet.
+
+    Generic for every channel (``channel`` is its key): a secret the channel needs (a tag's SUN keys) is kept
+    encrypted (``secret``, :mod:`pejling.core.surveys.channel_devices`), a device token only as a hash
+    (``token_hash``), and ``counter`` is the highest tap counter accepted (it only grows).
+    """
+
+    id = fields.UUIDField(primary_key=True)
+    channel = fields.CharField(max_length=CHANNEL_COLUMN)
+    store: Any = fields.ForeignKeyField("tenants.Store", related_name="channel_devices", on_delete=fields.CASCADE)
+    store_id: UUID
+    zone: Any = fields.ForeignKeyField(
+        "tenants.Zone", related_name="channel_devices", on_delete=fields.SET_NULL, null=True
+    )
+    zone_id: UUID | None
+    label = fields.CharField(max_length=100)
+    secret = fields.TextField(null=True, description="The device secret, AES-GCM encrypted, never logged")
+    token_hash = fields.CharField(max_length=64, null=True, unique=True)
+    counter = fields.BigIntField(default=-1, description="The highest tap counter accepted (-1 before the first)")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_seen_at = fields.DatetimeField(null=True)
+    retired_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "survey_channel_device"
+        indexes = (("tenant_id", "channel", "store_id"),)

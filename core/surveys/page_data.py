@@ -16,7 +16,7 @@ from uuid import UUID
 from babel.core import negotiate_locale
 
 from pejling.core.surveys.bank import LANGUAGES, current_bank
-from pejling.core.surveys.channels import channel_registry
+from pejling.core.surveys.channels import MAX_PARAM_CHARS, MAX_PARAMS, channel_registry
 from pejling.core.surveys.ingest import IngestRefused, IngestResult, ingest_response, is_slug
 from pejling.core.surveys.invitations import find_invitation
 from pejling.core.surveys.model_items import ModelItem, tenant_items, version_items
@@ -118,6 +118,9 @@ class SurveyPage:
     form_url: str
     brand_colour: str = DEFAULT_BRAND_COLOUR
     logo_url: str | None = None
+    channel_params: tuple[tuple[str, str], ...] = ()
+    """The page channel's parameters of the shopper's link (an NFC tag's id and SUN message), sent back with the
+    response."""
 
 
 def negotiate_language(requested: str | None, accept_language: str | None, default: str) -> str:
@@ -145,6 +148,13 @@ def negotiate_language(requested: str | None, accept_language: str | None, defau
     return default if default in LANGUAGES else "en"
 
 
+def _channel_params(enabled: Any, params: dict[str, str] | None) -> tuple[tuple[str, str], ...]:
+    """The link's query parameters that the page's channel reads back (``url_params``), as the ingest takes them."""
+    wanted = enabled.channel.url_params if enabled is not None else ()
+    kept = [(k, v) for k, v in sorted((params or {}).items()) if k in wanted and len(v) <= MAX_PARAM_CHARS]
+    return tuple(kept[:MAX_PARAMS])
+
+
 async def load_survey_page(
     *,
     tenant_slug: str | None,
@@ -155,6 +165,7 @@ async def load_survey_page(
     language: str | None,
     accept_language: str | None,
     plugins: Any | None = None,
+    channel_params: dict[str, str] | None = None,
 ) -> SurveyPage:
     """The survey page for a store (``/s/{tenant}/{store}``) or an invitation (``/i/{token}``: slugs may be None).
 
@@ -216,6 +227,7 @@ async def load_survey_page(
         zone_id=str(zone.id) if zone else None,
         zone_name=zone.name if zone else None,
         channel=channels.for_page(channel),
+        channel_params=_channel_params(channels.get(channels.for_page(channel)), channel_params),
         invitation_token=invitation_token if invitation is not None else None,
         language=page_language,
         available_languages=LANGUAGES,

@@ -138,6 +138,7 @@ def render_survey(
             "invitation": page.invitation_token,
             "zone_id": page.zone_id,
             "channel": page.channel,
+            "channel_params": dict(page.channel_params),
             "language": language,
             "t": {
                 key: t[key]
@@ -244,6 +245,7 @@ async def survey_page(request: Request) -> Response:
         zone_id=zone,
         channel=request.query_params.get("ch") or "",  # kept when the tenant may use it (page_data)
         invitation_token=None,
+        channel_params=dict(request.query_params),  # only the channel's url_params are kept (page_data)
     )
 
 
@@ -292,6 +294,7 @@ def form_payload(form: dict[str, str]) -> dict[str, Any]:
         "invitation": form.get("invitation") or None,
         "zone_id": form.get("zone_id") or None,
         "channel": form.get("channel") or DEFAULT_CHANNEL,
+        "channel_params": {k[3:]: v for k, v in form.items() if k.startswith("cp:")},
         "language": form.get("language") or DEFAULT_LANGUAGE,
         "started_at": form.get("started_at") or datetime.now(UTC).isoformat(),
         "submitted_at": datetime.now(UTC).isoformat(),
@@ -396,6 +399,7 @@ async def _reload(
             invitation_token=invitation,
             language=language,
             accept_language=None,
+            channel_params=payload.get("channel_params") or None,
             plugins=getattr(request.app.state, "plugins", None),
         )
     except (SurveyNotFound, InvitationUnusable):

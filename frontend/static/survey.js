@@ -117,7 +117,7 @@
     var wantsContact = contact.checked;
     return {
       id: responseId, survey_version_id: D.survey_version_id, invitation: D.invitation || null,
-      zone_id: D.zone_id || null, channel: D.channel, language: D.language,
+      zone_id: D.zone_id || null, channel: D.channel, channel_params: D.channel_params || {}, language: D.language,
       started_at: startedAt || new Date().toISOString(), submitted_at: new Date().toISOString(),
       answers: list, outcome: outcome ? parseInt(outcome.value, 10) : null,
       comment: document.getElementById("comment").value.trim().slice(0, 280),

@@ -40,6 +40,7 @@ from graphql import (
 from pejling.core.auth.models import ApiToken
 from pejling.core.followups.models import AlertRule, Export, ExportFormat, ExportStatus, FollowUp, FollowUpNote, Reply
 from pejling.core.insights.models import StoreChange
+from pejling.core.surveys.channel_devices import register_device
 from pejling.core.surveys.models import Response
 from pejling.core.surveys.survey import active_survey
 from pejling.graphql.relay_ids import encode_id
@@ -81,7 +82,7 @@ async def seed_tenant_a() -> Seeded:
     a = await make_tenant(stores=2)
     markers: dict[str, str] = {k: _mark(k) for k in (
         "tenant", "s0", "s1", "addr0", "addr1", "z0", "z1", "c0", "c1", "rule", "notify", "reason1", "note1",
-        "reply1", "change1", "token", "invite")}
+        "reply1", "change1", "token", "invite", "tag1")}
     manager = await member(a.tenant, Role.STORE_MANAGER, [str(a.stores[0].id)])
     await Tenant.filter(id=a.tenant.id).update(name=f"Shop {markers['tenant']}")
     with tenant_scope(a.tenant.id):
@@ -114,6 +115,8 @@ async def seed_tenant_a() -> Seeded:
         invitation = await Invitation.create(email=f"{markers['invite']}@example.com", role=Role.ANALYST,
                                              token_hash=secrets.token_hex(32), expires_at=now + timedelta(days=7),
                                              invited_by_id=a.owner.id)
+        nfc_tag = await register_device(channel="nfc", store=a.stores[1], label=f"Tag {markers['tag1']}",
+                                        secret=bytes(32))
         owner_membership = await Membership.get(user_id=a.owner.id)
         manager_membership = await Membership.get(user_id=manager.id)
         token_row = await ApiToken.all().first()
@@ -128,12 +131,13 @@ async def seed_tenant_a() -> Seeded:
             "FollowUp": [encode_id("FollowUp", follow_up.id)],
             "Response": [encode_id("Response", responses[1].id), encode_id("Response", responses[0].id)],
             "Export": [encode_id("Export", export.id)], "Invitation": [encode_id("Invitation", invitation.id)],
+            "NfcTag": [encode_id("NfcTag", nfc_tag.id)],
         },
         values={"receiptCode": responses[1].receipt_code, "tenantSlug": a.tenant.slug,
                 "storeSlug": a.stores[1].slug, "surveyVersionId": str(current.version.id),
                 "email": a.owner.email},
         markers=set(markers.values()),
-        hidden={markers[k] for k in ("s1", "addr1", "z1", "c1", "reason1", "note1", "reply1", "change1")},
+        hidden={markers[k] for k in ("s1", "addr1", "z1", "c1", "reason1", "note1", "reply1", "change1", "tag1")},
     )
     seeded.manager_token = await token_for(a.tenant, manager)
     seeded.read_only_token = await token_for(a.tenant, a.owner, scopes=("read",))

@@ -23,6 +23,7 @@ from pejling.tenants.scope import tenant_scope
 from tests.followups.isolation_probes import FOLLOWUP_PROBES
 from tests.graphql.member_isolation_probes import MEMBER_PROBES
 from tests.insights.isolation_probes import INSIGHT_PROBES
+from tests.surveys.device_isolation_probes import DEVICE_PROBES
 from tests.support.tenancy import TenantFixture, Walk, gql, make_tenant, member
 
 
@@ -194,6 +195,7 @@ PROBES: dict[str, Callable[[Walk], Awaitable[None]]] = {
     **FOLLOWUP_PROBES,
     **MEMBER_PROBES,
     **INSIGHT_PROBES,
+    **DEVICE_PROBES,
 }
 
 #: Root fields that cannot reach another tenant's rows, and why.
