@@ -25,6 +25,10 @@ async def _with_database(settings: Settings, work: Callable[[], Awaitable[Any]])
         await Tortoise.close_connections()
 
 
+#: How long uvicorn's supervisor waits for a worker to answer (see :func:`serve_options`).
+WORKER_HEALTHCHECK_SECONDS = 60
+
+
 def serve_options(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     """uvicorn's options for ``pejling serve``.
 
@@ -42,6 +46,10 @@ def serve_options(settings: Settings, args: argparse.Namespace) -> dict[str, Any
         "host": args.host or settings.host,
         "port": args.port or settings.port,
         "workers": getattr(args, "workers", None) or 1,
+        # uvicorn's supervisor kills a worker that has not answered its ping for this long, and a worker only
+        # answers once it has imported the app; its 5 s default is too short on a busy machine (workers were
+        # killed and restarted in a loop at a load of 10 on 2 cores).
+        "timeout_worker_healthcheck": WORKER_HEALTHCHECK_SECONDS,
         "proxy_headers": bool(trusted),
         "forwarded_allow_ips": trusted,
         "access_log": False,
@@ -67,7 +75,8 @@ def run_server(settings: Settings, args: argparse.Namespace, app_factory: str = 
     """Serve ``app_factory`` (an import string, called once per worker process) with :func:`serve_options`."""
     import uvicorn
 
-    if (getattr(args, "workers", None) or 1) < 1:
+    workers = getattr(args, "workers", None)
+    if workers is not None and workers < 1:
         print("error: --workers must be at least 1", file=sys.stderr)
         return 2
     refused = _refuse_without_mail(settings)
