@@ -108,3 +108,27 @@ def test_null_goals_are_indistinguishable_from_none_and_strong_ones_are_not(n: i
     else:
         assert np.all(flagged[:3] <= 0.05 + _tolerance(runs, 0.05)), flagged
     assert np.all(np.diff(flagged[:5]) >= -_tolerance(runs, 0.5)), flagged  # weaker goals are flagged more often
+
+
+def test_exact_r2_distribution_matches_simulated_r2_and_the_null_beta() -> None:
+    """Fisher's distribution of R² (what the R² interval inverts) against 2 000 simulated samples (n = 50, p = 7)."""
+    from scipy import special, stats
+
+    from pejling.core.insights.statistics import squared_correlation_cdf, squared_correlation_interval
+
+    n, rho2 = 50, 0.4
+    assert squared_correlation_cdf(0.2, 0.0, n, P) == pytest.approx(float(special.betainc(P / 2, (n - P - 1) / 2, 0.2)))
+    cov = np.eye(P + 1)
+    cov[:P, P] = cov[P, :P] = np.sqrt(rho2 / P)
+    draws = np.asarray(stats.wishart.rvs(df=n - 1, scale=cov, size=2000, random_state=np.random.default_rng(3)))
+    r2 = np.array([d[P, :P] @ np.linalg.solve(d[:P, :P], d[:P, P]) / d[P, P] for d in draws])
+    for x in (0.25, 0.35, 0.45, 0.55, 0.65):
+        expected = squared_correlation_cdf(x, rho2, n, P)
+        assert np.mean(r2 <= x) == pytest.approx(expected, abs=3.0 * math.sqrt(expected * (1 - expected) / r2.size))
+    # The interval is the inversion: the population value lies below it exactly when the observed R² is in the
+    # upper 2.5 % tail of its distribution.
+    for value in r2[:40]:
+        e = squared_correlation_interval(float(value), n, P)
+        assert e.low is not None and e.high is not None and e.value is not None and e.low <= e.value <= e.high
+        u = squared_correlation_cdf(float(value), rho2, n, P)
+        assert (e.low <= rho2 <= e.high) == (0.025 <= u <= 0.975)
