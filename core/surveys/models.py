@@ -185,6 +185,7 @@ class Answer(TenantModel):
         unique_together = (("response", "statement_id"),)
         indexes = (("tenant_id", "store_id", "submitted_at"),)
 
+
 class SurveyCode(TenantModel):
     """A short code printed as a QR code (``/q/<code>``): it opens the survey of a store, or of one of its zones.
 

@@ -4,6 +4,7 @@ unknown codes; foreign ids; the survey page's zone given as a global id, and an 
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -253,3 +254,21 @@ async def test_the_survey_page_takes_a_zone_global_id_and_refuses_an_unknown_zon
         assert reply.status_code == 404, zone  # never the store's survey with the zone silently dropped
         assert 'name="zone_id"' not in reply.text
     assert (await client.get(url, params={"zone": ""})).status_code == 200  # no zone: the store's survey
+
+
+async def test_a_scan_through_the_survey_page_stores_the_code(client: httpx.AsyncClient, shop: Shop) -> None:
+    """The whole shopper path without JavaScript: scan, the page it leads to, its own form, the stored response."""
+    made = await _create(client, await _token(shop), shop)
+    scan = await client.get(f"/q/{made['code']}")
+    page = await client.get(scan.headers["location"])
+    found = re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', page.text)
+    form = {name: html.unescape(value) for name, value in found}
+    assert form["cp:code"] == made["code"] and form["zone_id"] == str(shop.zone.id) and form["channel"] == "qr"
+    for index, statement_id in enumerate(form["order"].split(",")):
+        form[f"s:{statement_id}"] = str(1 + index % 5)
+    thanks = await client.post(f"/s/{shop.tenant.slug}/{shop.store.slug}/form", data={**form, "outcome": "9"})
+    assert thanks.status_code == 200 and 'id="receipt-code"' in thanks.text, thanks.text[:300]
+    with tenant_scope(shop.tenant.id):
+        response = await Response.get(id=form["id"])
+    assert (response.store_id, response.zone_id, response.channel) == (shop.store.id, shop.zone.id, "qr")
+    assert response.channel_details == {"code": made["code"]}

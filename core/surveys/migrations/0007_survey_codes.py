@@ -5,7 +5,7 @@ from uuid import uuid4
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('surveys', '0005_invitation_mail')]
+    dependencies = [('surveys', '0006_channel_devices')]
 
     initial = False
 
