@@ -15,6 +15,8 @@ write ``from pejling.core.insights.statistics import mean_interval``); the modul
 * :mod:`~.drivers`: key-driver analysis (exact Shapley value regression, Johnson's relative weights, bootstrap
   intervals, the exact distribution and interval of R²);
 * :mod:`~.linear_model`: the linear model, importance x performance priorities and projected uplift;
+* :mod:`~.moderation`: the gain in R² of a nested model (the strength-moderated driver model over the plain one)
+  with its noncentral-F interval (``NestedGain``, ``nested_gain``);
 * :mod:`~.shrinkage`: empirical-Bayes shrinkage of small stores toward the chain mean;
 * :mod:`~.effects`: difference in differences of four independent group-period samples (Welch);
 * :mod:`~.store_drift`: a logged store change's effect on store-day means with an interval that holds under
@@ -54,6 +56,7 @@ from pejling.core.insights.statistics.linear_model import (
     top_quartile_targets,
 )
 from pejling.core.insights.statistics.minimum_n import MIN_N, MIN_N_DRIVERS, TOO_FEW_RESPONSES, Estimate, too_few
+from pejling.core.insights.statistics.moderation import NestedGain, nested_gain
 from pejling.core.insights.statistics.outcomes import (
     CesEstimate,
     Comparison,
@@ -136,6 +139,9 @@ __all__ = [
     "top_quartile_targets",
     "Uplift",
     "projected_uplift",
+    # moderation
+    "NestedGain",
+    "nested_gain",
     # shrinkage
     "Shrinkage",
     "shrink_toward_mean",
