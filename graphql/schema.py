@@ -31,16 +31,16 @@ from pejling.graphql.insights.mutations import InsightsMutation
 from pejling.graphql.insights.queries import InsightsQuery
 from pejling.graphql.relay_ids import guard_list_connections, resolve_global_id
 from pejling.graphql.surveys.codes import SurveyCodeMutation, SurveyCodeQuery
-from pejling.graphql.surveys.devices import DeviceMutation, DeviceQuery
+from pejling.graphql.surveys.devices import DeviceMutation, DeviceQuery, KioskMutation, KioskQuery
 from pejling.graphql.surveys.mutations import SurveyMutation
 from pejling.graphql.surveys.queries import SurveyQuery
 from pejling.graphql.tenants.mutations import TenantMutation
 from pejling.graphql.tenants.queries import TenantQuery
 
 QUERIES: tuple[type, ...] = (TenantQuery, AccountQuery, FollowUpQuery, InsightsQuery, SurveyQuery, DeviceQuery,
-                             SurveyCodeQuery)
+                             SurveyCodeQuery, KioskQuery)
 MUTATIONS: tuple[type, ...] = (TenantMutation, AccountMutation, FollowUpMutation, InsightsMutation, SurveyMutation,
-                             DeviceMutation, SurveyCodeMutation)
+                             DeviceMutation, SurveyCodeMutation, KioskMutation)
 
 
 class PejlingSchema(strawberry.Schema):

@@ -1,15 +1,25 @@
-"""NFC tags registered to your stores (owners and admins): register one (with its SUN keys, or static), list them
-with the link and the NDEF record to write on each, retire one. Keys are never returned."""
+"""NFC tags and kiosk tablets registered to your stores (owners and admins): register one (a tag with its SUN keys,
+or static; a kiosk gets its device token once), list them (an NFC tag with the link and the NDEF record to write on
+it), retire one. Keys and tokens are never returned later."""
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import strawberry
+from strawberry import relay
 
 from pejling.core.contracts import Channel, InvitationTarget
-from pejling.core.surveys.channel_devices import devices_of, register_device, retire_device
+from pejling.core.surveys.channel_devices import (
+    devices_of,
+    new_device_token,
+    parse_device_id,
+    register_device,
+    retire_device,
+)
 from pejling.core.surveys.channels import channel_registry
 from pejling.core.surveys.models import ChannelDevice
 from pejling.core.surveys.ndef import file_offset, uri_record
@@ -21,6 +31,7 @@ from pejling.graphql.relay_ids import decode_id, encode_id
 from pejling.tenants.models import Store, Tenant, Zone
 
 NFC = "nfc"
+KIOSK = "kiosk"
 #: Placeholders the tag's SDM overwrites on every tap (32 hex digits of PICC data, 16 of MAC).
 PICC_PLACEHOLDER = "0" * 32
 MAC_PLACEHOLDER = "0" * 16
@@ -46,8 +57,8 @@ def tag_url(channel: Channel, base_url: str, tenant: Tenant, store: Store, devic
 
 
 @strawberry.type(name="NfcTag", description="An NFC tag in one of your stores. Its SUN keys are never returned.")
-class NfcTagType:
-    id: strawberry.ID
+class NfcTagType(relay.Node):
+    id: relay.NodeID[str]
     store_id: strawberry.ID
     zone_id: strawberry.ID | None
     label: str
@@ -71,7 +82,7 @@ class NfcTagType:
     def of(cls, device: ChannelDevice, url: str) -> NfcTagType:
         sun = device.secret is not None
         return cls(
-            id=strawberry.ID(encode_id("NfcTag", device.id)),
+            id=str(device.id),
             store_id=strawberry.ID(encode_id("Store", device.store_id)),
             zone_id=strawberry.ID(encode_id("Zone", device.zone_id)) if device.zone_id else None,
             label=device.label,
@@ -85,6 +96,24 @@ class NfcTagType:
             picc_data_offset=file_offset(url, f"e={PICC_PLACEHOLDER}") + 2 if sun else None,
             mac_offset=file_offset(url, f"c={MAC_PLACEHOLDER}") + 2 if sun else None,
         )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
+        ids = list(node_ids)
+        channel = channel_registry(info.context.plugins).channel(NFC)
+        tenant = info.context.tenant
+        if channel is None or tenant is None or not info.context.actor.is_admin:
+            return [None for _ in ids]
+        devices = {str(d.id): d for d in await _devices(NFC, ids)}
+        stores = {s.id: s for s in await Store.filter(id__in={d.store_id for d in devices.values()})}
+        base_url = info.context.settings.base_url
+        return [cls.of(d, tag_url(channel, base_url, tenant, stores[d.store_id], d)) if (d := devices.get(n)) else None
+                for n in ids]
+
+
+async def _devices(channel: str, node_ids: list[str]) -> list[ChannelDevice]:
+    uuids = [u for u in (parse_device_id(n) for n in node_ids) if u is not None]
+    return await ChannelDevice.filter(channel=channel, id__in=uuids) if uuids else []
 
 
 @strawberry.type
@@ -180,3 +209,109 @@ class DeviceMutation:
         if device is None or channel is None:
             return NfcTagPayload(errors=[not_found("id", "No NFC tag of yours has this id.")])
         return NfcTagPayload(tag=await _tag(info, tenant, device, channel))
+
+
+
+@strawberry.type(name="Kiosk", description="A kiosk tablet registered to one of your stores. Its token is shown "
+                 "once, when it is registered.")
+class KioskType(relay.Node):
+    id: relay.NodeID[str]
+    store_id: strawberry.ID
+    zone_id: strawberry.ID | None
+    label: str
+    created_at: datetime
+    last_seen_at: datetime | None
+    retired: bool
+
+    @classmethod
+    def of(cls, device: ChannelDevice) -> KioskType:
+        return cls(
+            id=str(device.id),
+            store_id=strawberry.ID(encode_id("Store", device.store_id)),
+            zone_id=strawberry.ID(encode_id("Zone", device.zone_id)) if device.zone_id else None,
+            label=device.label, created_at=device.created_at, last_seen_at=device.last_seen_at,
+            retired=device.retired_at is not None,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
+        ids = list(node_ids)
+        if info.context.tenant is None or not info.context.actor.is_admin:
+            return [None for _ in ids]
+        devices = {str(d.id): d for d in await _devices(KIOSK, ids)}
+        return [cls.of(d) if (d := devices.get(n)) else None for n in ids]
+
+
+@strawberry.type
+class KioskPayload:
+    kiosk: KioskType | None = None
+    token: str | None = strawberry.field(default=None, description="The device token, shown this once (only a "
+                                         "hash is kept).")
+    url: str | None = strawberry.field(default=None, description="The page the tablet opens (it holds the token).")
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def kiosk_url(channel: Channel, base_url: str, tenant: Tenant, store: Store, zone_id: object, token: str) -> str:
+    """The kiosk page: the store's (zone's) survey page on the kiosk channel with the device token."""
+    survey_url = f"{base_url.rstrip('/')}/s/{tenant.slug}/{store.slug}"
+    if zone_id is not None:
+        survey_url += f"?zone={zone_id}"
+    return channel.invitation_url(InvitationTarget(survey_url, extra={"device": token}))
+
+
+@strawberry.type
+class KioskQuery:
+    @strawberry.field(description="Your kiosk tablets (owners and admins), of one store when given.")
+    async def kiosks(self, info: Info, store_id: strawberry.ID | None = None, retired: bool = False) -> list[KioskType]:
+        _, actor = require_tenant(info)
+        if not actor.is_admin:
+            raise ApiError("Only owners and admins can see the kiosks.", "FORBIDDEN")
+        store_uuid = decode_id(str(store_id), "Store") if store_id is not None else None
+        if store_id is not None and store_uuid is None:
+            return []
+        return [KioskType.of(d) for d in (await devices_of(KIOSK, store_uuid, retired=retired))[:MAX_TAGS]]
+
+
+@strawberry.type
+class KioskMutation:
+    @strawberry.mutation(description="Register a kiosk tablet in a store (or zone) (owners and admins): gives its "
+                         "device token once, and the page to open on the tablet.")
+    async def register_kiosk(
+        self, info: Info, store_id: strawberry.ID, label: str, zone_id: strawberry.ID | None = None,
+    ) -> KioskPayload:
+        tenant, error = mutation_guard(info)
+        if error or tenant is None:
+            return KioskPayload(errors=[error] if error else [])
+        if not 1 <= len(label.strip()) <= 100:
+            return KioskPayload(errors=[invalid("label", "A label is 1 to 100 characters.")])
+        store_uuid = decode_id(str(store_id), "Store")
+        store = await Store.get_or_none(id=store_uuid) if store_uuid else None
+        if store is None:
+            return KioskPayload(errors=[not_found("storeId", "No store of yours has this id.")])
+        zone = None
+        if zone_id is not None:
+            zone_uuid = decode_id(str(zone_id), "Zone")
+            zone = await Zone.get_or_none(id=zone_uuid, store_id=store.id) if zone_uuid else None
+            if zone is None:
+                return KioskPayload(errors=[not_found("zoneId", "No zone of this store has this id.")])
+        enabled = (await channel_registry(info.context.plugins).for_tenant(tenant.id)).get(KIOSK)
+        if enabled is None:
+            return KioskPayload(errors=[UserError(
+                code="channel_disabled", message="Enable the kiosk channel's plugin first.", field=None)])
+        token = new_device_token()
+        device = await register_device(channel=KIOSK, store=store, zone=zone, label=label, token=token,
+                                       settings=info.context.settings)
+        url = kiosk_url(enabled.channel, info.context.settings.base_url, tenant, store, device.zone_id, token)
+        return KioskPayload(kiosk=KioskType.of(device), token=token, url=url)
+
+    @strawberry.mutation(description="Retire a kiosk tablet (owners and admins): its token no longer registers "
+                         "its responses.")
+    async def retire_kiosk(self, info: Info, id: strawberry.ID) -> KioskPayload:
+        _, error = mutation_guard(info)
+        if error:
+            return KioskPayload(errors=[error])
+        device_id = decode_id(str(id), "Kiosk")
+        device = await retire_device(device_id, KIOSK) if device_id else None
+        if device is None:
+            return KioskPayload(errors=[not_found("id", "No kiosk of yours has this id.")])
+        return KioskPayload(kiosk=KioskType.of(device))

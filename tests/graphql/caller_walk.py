@@ -82,7 +82,7 @@ async def seed_tenant_a() -> Seeded:
     a = await make_tenant(stores=2)
     markers: dict[str, str] = {k: _mark(k) for k in (
         "tenant", "s0", "s1", "addr0", "addr1", "z0", "z1", "c0", "c1", "rule", "notify", "reason1", "note1",
-        "reply1", "change1", "token", "invite", "tag1")}
+        "reply1", "change1", "token", "invite", "tag1", "kiosk1")}
     manager = await member(a.tenant, Role.STORE_MANAGER, [str(a.stores[0].id)])
     await Tenant.filter(id=a.tenant.id).update(name=f"Shop {markers['tenant']}")
     with tenant_scope(a.tenant.id):
@@ -117,6 +117,8 @@ async def seed_tenant_a() -> Seeded:
                                              invited_by_id=a.owner.id)
         nfc_tag = await register_device(channel="nfc", store=a.stores[1], label=f"Tag {markers['tag1']}",
                                         secret=bytes(32))
+        kiosk = await register_device(channel="kiosk", store=a.stores[1], label=f"Kiosk {markers['kiosk1']}",
+                                      token=secrets.token_urlsafe(32))
         owner_membership = await Membership.get(user_id=a.owner.id)
         manager_membership = await Membership.get(user_id=manager.id)
         token_row = await ApiToken.all().first()
@@ -131,13 +133,14 @@ async def seed_tenant_a() -> Seeded:
             "FollowUp": [encode_id("FollowUp", follow_up.id)],
             "Response": [encode_id("Response", responses[1].id), encode_id("Response", responses[0].id)],
             "Export": [encode_id("Export", export.id)], "Invitation": [encode_id("Invitation", invitation.id)],
-            "NfcTag": [encode_id("NfcTag", nfc_tag.id)],
+            "NfcTag": [encode_id("NfcTag", nfc_tag.id)], "Kiosk": [encode_id("Kiosk", kiosk.id)],
         },
         values={"receiptCode": responses[1].receipt_code, "tenantSlug": a.tenant.slug,
                 "storeSlug": a.stores[1].slug, "surveyVersionId": str(current.version.id),
                 "email": a.owner.email},
         markers=set(markers.values()),
-        hidden={markers[k] for k in ("s1", "addr1", "z1", "c1", "reason1", "note1", "reply1", "change1", "tag1")},
+        hidden={markers[k] for k in ("s1", "addr1", "z1", "c1", "reason1", "note1", "reply1", "change1", "tag1",
+                                     "kiosk1")},
     )
     seeded.manager_token = await token_for(a.tenant, manager)
     seeded.read_only_token = await token_for(a.tenant, a.owner, scopes=("read",))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -137,3 +138,58 @@ async def test_a_secret_that_does_not_open_keeps_the_answers(client: httpx.Async
     with tenant_scope(shop.tenant.id):
         response = await Response.get(id=payload["id"])
     assert response.channel == "nfc" and response.channel_details is None
+
+
+REGISTER_KIOSK = """mutation($store: ID!, $zone: ID, $label: String!) {
+  registerKiosk(storeId: $store, zoneId: $zone, label: $label) {
+    kiosk { id storeId zoneId label retired } token url errors { code field } } }"""
+
+
+async def test_a_registered_kiosk_marks_its_responses_with_its_label(
+    client: httpx.AsyncClient, database: Settings
+) -> None:
+    from pejling.graphql.relay_ids import encode_id
+    from pejling.tenants.models import Role
+    from tests.support.tenancy import gql, member, token_for
+
+    shop = await make_shop()
+    admin = {"Authorization": f"Bearer {await token_for(shop.tenant, await member(shop.tenant, Role.ADMIN))}"}
+    store, zone = encode_id("Store", shop.store.id), encode_id("Zone", shop.zone.id)
+    made = (await gql(client, REGISTER_KIOSK, {"store": store, "zone": zone, "label": "Stand by the door"},
+                      admin))["data"]["registerKiosk"]
+    assert made["errors"] == [] and made["kiosk"]["label"] == "Stand by the door" and made["kiosk"]["zoneId"] == zone
+    token = made["token"]
+    assert len(token) >= 40 and "ch=kiosk" in made["url"] and f"device={token}" in made["url"]
+    listed = await gql(client, "{ kiosks { id label lastSeenAt } }", headers=admin)
+    assert [k["label"] for k in listed["data"]["kiosks"]] == ["Stand by the door"] and token not in str(listed)
+    # the kiosk page carries the token to the response
+    link = urlsplit(made["url"])
+    page = await client.get(f"{link.path}?{link.query}")
+    assert page.status_code == 200 and f'"channel_params": {{"device": "{token}"}}' in page.text
+    url = f"/s/{shop.tenant.slug}/{shop.store.slug}/responses"
+    cases = [({"device": token}, "registered"), ({"device": "x" * 43}, {"registered": False}), ({}, None)]
+    for params, expected in cases:
+        payload = shop.payload(channel="kiosk", channel_params=params)
+        reply = await client.post(url, json=payload)
+        assert reply.status_code == 201, reply.text
+        with tenant_scope(shop.tenant.id):
+            details = (await Response.get(id=payload["id"])).channel_details
+        if expected == "registered":
+            assert details["device"] == "Stand by the door" and details["registered"] is True
+        else:
+            assert details == expected
+    retired = await gql(client, "mutation($id: ID!) { retireKiosk(id: $id) { kiosk { retired } errors { code } } }",
+                        {"id": made["kiosk"]["id"]}, admin)
+    assert retired["data"]["retireKiosk"] == {"kiosk": {"retired": True}, "errors": []}
+    payload = shop.payload(channel="kiosk", channel_params={"device": token})
+    assert (await client.post(url, json=payload)).status_code == 201  # a retired kiosk's answers are still kept
+    with tenant_scope(shop.tenant.id):
+        assert (await Response.get(id=payload["id"])).channel_details == {"registered": False}
+    # analysts may not register kiosks; another tenant's store is not found
+    analyst = {"Authorization": f"Bearer {await token_for(shop.tenant, await member(shop.tenant, Role.ANALYST))}"}
+    refused = await gql(client, REGISTER_KIOSK, {"store": store, "label": "T"}, analyst)
+    assert refused["data"]["registerKiosk"]["errors"] == [{"code": "forbidden", "field": None}]
+    other = await make_shop()
+    other_admin = {"Authorization": f"Bearer {await token_for(other.tenant, await member(other.tenant, Role.ADMIN))}"}
+    foreign = await gql(client, REGISTER_KIOSK, {"store": store, "label": "T"}, other_admin)
+    assert foreign["data"]["registerKiosk"]["errors"] == [{"code": "not_found", "field": "storeId"}]
