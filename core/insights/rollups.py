@@ -1,18 +1,23 @@
 """Keeping rollups up to date as responses arrive, and recomputing them from the raw responses.
 
-One call site: the survey ingest calls :func:`record_response` once a response and its answers are stored (inside
-the same transaction, so a response is never counted twice or lost). :func:`recompute_rollups` rebuilds a tenant's
-rollups from its responses (after a bulk import such as the demo generator, or to repair); the tests prove that
-incremental rollups equal a full recomputation.
+The survey ingest calls :func:`record_responses` once a batch of responses and their answers are stored (inside the
+same transaction, so a response is never counted twice or lost): the deltas of the whole batch are merged per rollup
+row and written with one upsert per row touched, in key order (so concurrent batches lock rows in the same order).
+:func:`record_response` is the same for one response, raising the version itself (backfills, tests). An erasure
+takes one response out again by subtracting what it added (:func:`subtract_response`). :func:`recompute_rollups`
+rebuilds a tenant's rollups from its responses (after a bulk import such as the demo generator, or to repair:
+``pejling recompute-rollups``); the tests prove that incremental rollups equal a full recomputation.
 
-Each change raises the tenant's rollup version (``insights_rollup_state``), which keys the cache of heavy models.
+The tenant's rollup version (``insights_rollup_state``) keys the cache of heavy models. The ingest raises it once per
+committed batch, *after* the commit and outside the response transaction (:func:`bump_version`), so the one row per
+tenant is never held locked while responses are written; a reader that sees the new version sees the new rollups.
 Rows are keyed by store, zone (the nil UUID for "no zone"), channel, the store's local day and the goal mask.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -33,6 +38,7 @@ from pejling.core.insights.columns import (
     contribution,
 )
 from pejling.tenants.scope import (
+    Statement,
     TenantScopeViolation,
     copy_tenant_rows,
     current_tenant_id,
@@ -55,22 +61,57 @@ NO_ZONE = UUID(int=0)
 _KEY = ("store_id", "zone_id", "channel", "day")
 """The key of a rollup row after its tenant (``tenant_id``, bound by :func:`tenant_sql`)."""
 _CONFLICT = "tenant_id, " + ", ".join(_KEY)
-_DAILY_INSERT = tenant_sql(
-    "INSERT INTO insights_daily (id, tenant_id, " + ", ".join(_KEY) + ", mask, " + ", ".join(SUM_COLUMNS)  # noqa: S608 - constant column names
-    + ") VALUES (?, {tenant}, " + sql.marks(len(_KEY) + 1 + len(SUM_COLUMNS)) + ") ON CONFLICT (" + _CONFLICT
-    + ", mask) DO UPDATE SET " + ", ".join(f"{c} = insights_daily.{c} + excluded.{c}" for c in SUM_COLUMNS)
+_DAILY_COLUMNS = ("id", "tenant_id", *_KEY, "mask", *SUM_COLUMNS)
+_STATEMENT_COLUMNS = ("id", "tenant_id", *_KEY, "statement_id", *HISTOGRAM_COLUMNS)
+_STORE_COLUMNS = ("id", "tenant_id", "store_id", "day", *STORE_COLUMNS)
+MAX_PARAMETERS = 30_000
+"""The most values one upsert statement binds (PostgreSQL allows 32 767, SQLite since 3.32 32 766)."""
+
+
+def _upsert_text(table: str, columns: Sequence[str], conflict: str, summed: Sequence[str], rows: int) -> str:
+    """``INSERT … VALUES (…), (…) ON CONFLICT (…) DO UPDATE`` adding ``summed`` for ``rows`` rows of ``columns``."""
+    one = "(" + ", ".join("{tenant}" if c == "tenant_id" else "?" for c in columns) + ")"
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([one] * rows)  # noqa: S608 - constant names
+        + f" ON CONFLICT ({conflict}) DO UPDATE SET " + ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in summed)
+    )
+
+
+class _Upsert:
+    """One rollup table's upsert, as one statement per chunk of rows (statements made once per row count)."""
+
+    def __init__(self, table: str, columns: Sequence[str], conflict: str, summed: Sequence[str]) -> None:
+        self.table, self.columns, self.conflict, self.summed = table, tuple(columns), conflict, tuple(summed)
+        self.chunk = max(1, MAX_PARAMETERS // len(columns))
+        self._statements: dict[int, Statement] = {}
+
+    def _statement(self, rows: int) -> Statement:
+        statement = self._statements.get(rows)
+        if statement is None:
+            text = _upsert_text(self.table, self.columns, self.conflict, self.summed, rows)
+            statement = self._statements[rows] = tenant_sql(text)
+        return statement
+
+    async def write(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Add ``rows`` (values without ``tenant_id``, keys unique) to the table: one statement per chunk."""
+        for start in range(0, len(rows), self.chunk):
+            chunk = rows[start:start + self.chunk]
+            await self._statement(len(chunk)).execute([v for row in chunk for v in row])
+
+
+_DAILY_UPSERT = _Upsert("insights_daily", _DAILY_COLUMNS, _CONFLICT + ", mask", SUM_COLUMNS)
+_STATEMENT_UPSERT = _Upsert("insights_statement_daily", _STATEMENT_COLUMNS, _CONFLICT + ", statement_id",
+                            HISTOGRAM_COLUMNS)
+_STORE_UPSERT = _Upsert("insights_store_daily", _STORE_COLUMNS, "tenant_id, store_id, day", STORE_COLUMNS)
+_EMPTIED = (
+    tenant_sql("DELETE FROM insights_daily WHERE tenant_id = {tenant} AND store_id = ? AND day = ? AND n = 0 "
+               "AND n_flagged = 0"),
+    tenant_sql("DELETE FROM insights_statement_daily WHERE tenant_id = {tenant} AND store_id = ? AND day = ? AND "  # noqa: S608 - constant names
+               + " AND ".join(f"{c} = 0" for c in HISTOGRAM_COLUMNS)),
+    tenant_sql("DELETE FROM insights_store_daily WHERE tenant_id = {tenant} AND store_id = ? AND day = ? AND n = 0 "
+               "AND n_flagged = 0"),
 )
-_STATEMENT_INSERT = tenant_sql(
-    "INSERT INTO insights_statement_daily (id, tenant_id, " + ", ".join(_KEY) + ", statement_id, "  # noqa: S608 - constant column names
-    + ", ".join(HISTOGRAM_COLUMNS) + ") VALUES (?, {tenant}, " + sql.marks(len(_KEY) + 1 + len(HISTOGRAM_COLUMNS))
-    + ") ON CONFLICT (" + _CONFLICT + ", statement_id) DO UPDATE SET "
-    + ", ".join(f"{c} = insights_statement_daily.{c} + excluded.{c}" for c in HISTOGRAM_COLUMNS)
-)
-_STORE_INSERT = tenant_sql(
-    "INSERT INTO insights_store_daily (id, tenant_id, store_id, day, " + ", ".join(STORE_COLUMNS)  # noqa: S608
-    + ") VALUES (?, {tenant}, " + sql.marks(2 + len(STORE_COLUMNS)) + ") ON CONFLICT (tenant_id, store_id, day) "
-    + "DO UPDATE SET " + ", ".join(f"{c} = insights_store_daily.{c} + excluded.{c}" for c in STORE_COLUMNS)
-)
+"""Rows left without any response after a subtraction (every response adds 1 to ``n`` or ``n_flagged``)."""
 _BUMP = tenant_sql(
     "INSERT INTO insights_rollup_state (id, tenant_id, version) VALUES (?, {tenant}, 1) "
     "ON CONFLICT (tenant_id) DO UPDATE SET version = insights_rollup_state.version + 1"
@@ -133,7 +174,7 @@ def local_day(moment: datetime, timezone: str | None) -> date:
 
 
 class _Batch:
-    """Rollup deltas gathered in memory and written with one upsert per row."""
+    """Rollup deltas gathered in memory and written with one upsert per row (in key order)."""
 
     def __init__(self) -> None:
         self.daily: dict[tuple[Any, ...], FloatArray] = {}
@@ -142,9 +183,12 @@ class _Batch:
 
     def add(
         self, store_id: UUID, zone_id: UUID | None, channel: str, day: date, outcome: int | None, flagged: bool,
-        taps: Sequence[StatementTapLike],
+        taps: Sequence[StatementTapLike], *, sign: int = 1,
     ) -> None:
+        """Add what one response contributes (``sign=-1``: take it away again, for an erasure)."""
         mask, vec, _ = contribution(taps, outcome, flagged=flagged)
+        if sign != 1:
+            vec = vec * sign
         key = (store_id, zone_id or NO_ZONE, channel, day, mask)
         row = self.daily.get(key)
         if row is None:
@@ -164,7 +208,7 @@ class _Batch:
                 continue
             tkey = (store_id, zone_id or NO_ZONE, channel, day, tap.statement_id)
             counts = self.statements.setdefault(tkey, [0] * len(HISTOGRAM_COLUMNS))
-            counts[int(tap.value)] += 1
+            counts[int(tap.value)] += sign
 
     def __len__(self) -> int:
         return len(self.daily)
@@ -180,24 +224,29 @@ class _Batch:
                                    statements)
             await copy_tenant_rows("insights_store_daily", ["id", "store_id", "day", *STORE_COLUMNS], stores)
         else:
-            await _DAILY_INSERT.execute_batch(daily)
-            await _STATEMENT_INSERT.execute_batch(statements)
-            await _STORE_INSERT.execute_batch(stores)
+            await _DAILY_UPSERT.write(daily)
+            await _STATEMENT_UPSERT.write(statements)
+            await _STORE_UPSERT.write(stores)
         self.daily.clear()
         self.statements.clear()
         self.stores.clear()
+
+    def touched(self) -> list[tuple[UUID, date]]:
+        """The (store, day) of every row gathered, in key order."""
+        return sorted(self.stores, key=_order)
 
     def _daily_rows(self) -> list[list[Any]]:
         return [
             [uuid4(), store_id, zone_id, channel, day, mask,
              *[int(round(v)) if c in INTEGER_COLUMNS else float(v) for c, v in zip(SUM_COLUMNS, vec, strict=True)]]
-            for (store_id, zone_id, channel, day, mask), vec in self.daily.items()
+            for (store_id, zone_id, channel, day, mask), vec in sorted(self.daily.items(), key=_item_order)
         ]
 
     def _statement_rows(self) -> list[list[Any]]:
         return [
             [uuid4(), store_id, zone_id, channel, day, statement_id, *counts]
-            for (store_id, zone_id, channel, day, statement_id), counts in self.statements.items()
+            for (store_id, zone_id, channel, day, statement_id), counts in sorted(self.statements.items(),
+                                                                                   key=_item_order)
         ]
 
     def _store_rows(self) -> list[list[Any]]:
@@ -205,11 +254,25 @@ class _Batch:
             [uuid4(), store_id, day,
              *[int(round(v)) if c in INTEGER_COLUMNS else float(v)
                for c, v in zip(STORE_COLUMNS, vec, strict=True)]]
-            for (store_id, day), vec in self.stores.items()
+            for (store_id, day), vec in sorted(self.stores.items(), key=_item_order)
         ]
 
 
+def _order(key: tuple[Any, ...]) -> tuple[str, ...]:
+    """A total order of rollup keys, the same in every process: concurrent writers lock rows in this order."""
+    return tuple(str(part) for part in key)
+
+
+def _item_order(item: tuple[tuple[Any, ...], Any]) -> tuple[str, ...]:
+    return _order(item[0])
+
+
 async def bump_version(tenant_id: UUID) -> None:
+    """Raise the tenant's rollup version (the cache key of heavy models); ``tenant_id`` must be the scope's.
+
+    The ingest calls it once per committed batch, after the commit, in a statement of its own: the row is locked for
+    that one statement only, never across a response transaction.
+    """
     _in_scope(tenant_id)
     await _BUMP.execute([uuid4()])
 
@@ -225,46 +288,111 @@ def _flagged(flags: Any) -> bool:
     return bool(sql.as_json(flags))
 
 
-async def record_response(
-    response: ResponseLike, taps: Iterable[StatementTapLike], *, timezone: str | None = None,
-    plugins: Plugins | None,
-) -> None:
-    """Add one stored response to its tenant's rollups and store its scores (the ingest's single call site).
+@dataclass(frozen=True)
+class Recorded:
+    """One stored response for the rollups: the row, its answers (statement_id, goal, polarity, value, reaction_ms,
+    warmup) and its store's time zone (None: looked up)."""
 
-    Call it in the transaction that stored the response. ``taps`` are the response's answers (objects with
-    statement_id, goal, polarity, value, reaction_ms, warmup); ``timezone`` is the store's time zone (looked up when
-    not given). With ``plugins`` (the caller's loaded plugins) it is also scored by every scoring model enabled for
-    the tenant (``insights_score``); ``None`` records the rollups only (a backfill that scores later).
-    """
-    taps_list = list(taps)
-    tenant_id = current_tenant_id()
-    if timezone is None:
-        rows = await _STORE_TIMEZONE.rows([response.store_id])
-        timezone = rows[0]["timezone"] if rows else None
-    batch = _Batch()
+    response: ResponseLike
+    taps: Sequence[StatementTapLike]
+    timezone: str | None = None
+
+
+async def _timezones(recorded: Sequence[Recorded]) -> dict[UUID, str | None]:
+    """The time zone of each response's store: as given, else looked up (once per store)."""
+    zones: dict[UUID, str | None] = {}
+    for item in recorded:
+        store_id = sql.as_uuid(item.response.store_id)
+        if item.timezone is not None:
+            zones[store_id] = item.timezone
+    for store_id in {sql.as_uuid(item.response.store_id) for item in recorded} - zones.keys():
+        rows = await _STORE_TIMEZONE.rows([store_id])
+        zones[store_id] = rows[0]["timezone"] if rows else None
+    return zones
+
+
+def _add(batch: _Batch, response: ResponseLike, taps: Sequence[StatementTapLike], timezone: str | None,
+         sign: int = 1) -> None:
     batch.add(
         sql.as_uuid(response.store_id),
         sql.as_uuid(response.zone_id) if response.zone_id else None,
         response.channel,
         local_day(sql.as_datetime(response.submitted_at), timezone),
-        response.outcome,
+        None if response.outcome is None else int(response.outcome),
         _flagged(response.quality_flags),
-        taps_list,
+        taps,
+        sign=sign,
     )
+
+
+async def record_responses(recorded: Sequence[Recorded], *, plugins: Plugins | None) -> None:
+    """Add stored responses of the current tenant to its rollups and store their scores (the ingest's call site).
+
+    Call it in the transaction that stored the responses. Their deltas are merged per rollup row, so a batch costs
+    one upsert per row touched (in key order), not per response. With ``plugins`` (the caller's loaded plugins) each
+    response is also scored by every scoring model enabled for the tenant (``insights_score``); ``None`` records
+    the rollups only (a backfill that scores later). The rollup version is not raised here: the caller raises it
+    once after the commit (:func:`bump_version`).
+    """
+    if not recorded:
+        return
+    tenant_id = current_tenant_id()
+    zones = await _timezones(recorded)
+    batch = _Batch()
+    for item in recorded:
+        _add(batch, item.response, item.taps, zones[sql.as_uuid(item.response.store_id)])
+    await batch.write(tenant_id)
+    if plugins is not None:
+        from pejling.core.insights.scores import store_scores
+
+        for item in recorded:
+            await store_scores(plugins, item.response, item.taps, new=True)
+
+
+async def record_response(
+    response: ResponseLike, taps: Iterable[StatementTapLike], *, timezone: str | None = None,
+    plugins: Plugins | None,
+) -> None:
+    """Add one stored response to its tenant's rollups, store its scores and raise the rollup version (a backfill
+    or a test recording responses one by one; the ingest batches with :func:`record_responses`).
+
+    Call it in the transaction that stored the response; ``timezone`` is the store's time zone (looked up when not
+    given), ``plugins`` as for :func:`record_responses`.
+    """
     async with in_transaction():
-        await batch.write(tenant_id)
-        await bump_version(tenant_id)
-        if plugins is not None:
-            from pejling.core.insights.scores import store_scores
-
-            await store_scores(plugins, response, taps_list, new=True)
+        await record_responses([Recorded(response, list(taps), timezone)], plugins=plugins)
+        await bump_version(current_tenant_id())
 
 
-async def recompute_rollups(tenant_id: UUID | None = None, *, batch_size: int = 5000) -> int:
+async def subtract_response(response: ResponseLike, taps: Sequence[StatementTapLike], *,
+                            timezone: str | None = None) -> None:
+    """Take one stored response out of the current tenant's rollups again (an erasure): subtract its contribution.
+
+    Rollups are sums, so this costs the rows the response touched, not the tenant's size. Rows left without any
+    response are deleted, so the rollups equal a full recomputation without it (up to float rounding). Call it in
+    the erasure's transaction, before the rows are deleted or after (it reads nothing but the store's time zone), and
+    raise the version after (:func:`bump_version`). A response recorded by an older scoring code adds other sums
+    than it subtracts now: ``pejling recompute-rollups`` repairs that.
+    """
+    tenant_id = current_tenant_id()
+    zones = await _timezones([Recorded(response, taps, timezone)])
+    batch = _Batch()
+    _add(batch, response, taps, zones[sql.as_uuid(response.store_id)], sign=-1)
+    touched = batch.touched()
+    await batch.write(tenant_id)
+    for store_id, day in touched:
+        for emptied in _EMPTIED:
+            await emptied.execute([store_id, day])
+
+
+async def recompute_rollups(
+    tenant_id: UUID | None = None, *, batch_size: int = 5000, progress: Callable[[int], None] | None = None,
+) -> int:
     """Rebuild the rollups of a tenant (default: the current scope) from its stored responses; returns how many.
 
     Called outside any scope (the demo seed, a repair) it enters ``tenant_id``'s; inside a tenant's scope it only
     rebuilds that tenant's. Runs in one transaction: readers see the old rollups until the new ones are complete.
+    ``progress`` is called with the number of responses read so far after each batch (the CLI's progress bar).
     """
     tenant = sql.as_uuid(tenant_id) if tenant_id else current_tenant_id()
     scope = current_tenant_id_or_none()
@@ -305,6 +433,8 @@ async def recompute_rollups(tenant_id: UUID | None = None, *, batch_size: int = 
                         taps.get(str(r["id"]), []),
                     )
                 total += len(responses)
+                if progress is not None:
+                    progress(total)
                 if len(pending.statements) >= FLUSH_KEYS:
                     # Rows written before may be met again: from here on add to them (upsert).
                     await pending.write(tenant, fresh=fresh)

@@ -5,8 +5,9 @@ answers or their erasure. Everything here runs inside the current tenant scope, 
 simply not found.
 
 Erasure deletes the response, its answers, its stored scores, its follow-ups (with their notes) and the replies sent
-to the shopper, then rebuilds the tenant's rollups from the remaining responses (erasures are rare, and a rebuild
-is exactly what a full recomputation gives), all in one transaction.
+to the shopper, and takes the response out of the tenant's rollups by subtracting what it added (rollups are sums:
+the cost is the few rows it touched, not the tenant's size; the tests prove the result equals a full recomputation),
+all in one transaction. ``pejling recompute-rollups`` stays the repair for rollups recorded by older scoring code.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from tortoise.transactions import in_transaction
 
 from pejling.core.followups.models import FollowUp, FollowUpNote, Reply
 from pejling.core.insights.models import Score
-from pejling.core.insights.rollups import recompute_rollups
+from pejling.core.insights.rollups import bump_version, subtract_response
 from pejling.core.surveys.models import Answer, Response
 from pejling.core.surveys.receipts import normalise_receipt_code
 from pejling.tenants.models import Store, Zone
@@ -59,13 +60,15 @@ async def export_shopper_data(response: Response) -> dict[str, Any]:
 
 
 async def erase_response(response: Response) -> None:
-    """Delete a response and everything stored about it, and rebuild the tenant's rollups without it.
+    """Delete a response and everything stored about it, and subtract it from the tenant's rollups.
 
     One transaction: follow-up notes, follow-ups, replies, scores and answers are deleted explicitly (not left to
-    database cascades), then the response, then the rollups are recomputed.
+    database cascades), then the response, and its contribution is subtracted from the rollups.
     """
     tenant_id = current_tenant_id()
     async with in_transaction():
+        answers = await Answer.filter(response_id=response.id)
+        store = await Store.get_or_none(id=response.store_id)
         follow_up_ids = await FollowUp.filter(response_id=response.id).values_list("id", flat=True)
         await Reply.filter(response_id=response.id).delete()
         if follow_up_ids:
@@ -75,5 +78,6 @@ async def erase_response(response: Response) -> None:
         await Score.filter(response_id=response.id).delete()
         await Answer.filter(response_id=response.id).delete()
         await Response.filter(id=response.id).delete()
-        await recompute_rollups(tenant_id)
+        await subtract_response(response, answers, timezone=store.timezone if store else None)
+        await bump_version(tenant_id)
     log.info("erased a shopper response of tenant %s on request", tenant_id)

@@ -13,7 +13,9 @@ This module holds the order of work (:func:`ingest_response`) and the result; th
   times in :mod:`.submission_answers`, the outcome, comment and contact in :mod:`.submission_outcome` and the device
   class in :mod:`.devices`;
 * :mod:`.resends` — the canonical submission, its digest, whether a known id is a resend, the one ``id_conflict``;
-* :mod:`.response_writing` — the transaction (response, answers, invitation claim, rollups, receipt codes) and the
+* :mod:`.group_commit` — concurrent submissions of this process written in one transaction, each answered after it
+  committed;
+* :mod:`.response_writing` — the transaction (responses, answers, invitation claims, rollups, receipt codes) and the
   plugins told after the commit.
 
 The public names of those rooms stay importable from here.
@@ -30,6 +32,7 @@ from pejling.core.settings import Settings, get_settings
 from pejling.core.surveys import rate_limit
 from pejling.core.surveys.channels import channel_registry
 from pejling.core.surveys.devices import device_class
+from pejling.core.surveys.group_commit import store_submission
 from pejling.core.surveys.models import Response
 from pejling.core.surveys.refusals import IngestRefused
 from pejling.core.surveys.resends import (
@@ -40,7 +43,7 @@ from pejling.core.surveys.resends import (
     stored_under,
     submission_digest,
 )
-from pejling.core.surveys.response_writing import AlreadyStored, tell_plugins, write_response
+from pejling.core.surveys.response_writing import AlreadyStored, Submission, tell_plugins
 from pejling.core.surveys.submission_answers import MAX_ANSWERS, MAX_REACTION_MS, VALUE_MAX, VALUE_MIN
 from pejling.core.surveys.submission_check import NOT_ENABLED, check_submission
 from pejling.core.surveys.submission_fields import is_slug, read_uuid
@@ -110,19 +113,19 @@ def _result(response: Response, *, duplicate: bool) -> IngestResult:
     )
 
 
-async def _tenant(slug: str) -> Tenant:
+async def _tenant_and_store(tenant_slug: str, store_slug: str) -> tuple[Tenant, Store]:
+    """The tenant and its store named by the address, read in one query (the refusal tells which one is unknown)."""
     with all_tenants():
-        tenant = await Tenant.get_or_none(slug=slug) if is_slug(slug) else None
+        store = (
+            await Store.filter(tenant__slug=tenant_slug, slug=store_slug).select_related("tenant").first()
+            if is_slug(tenant_slug) and is_slug(store_slug) else None
+        )
+        if store is not None:
+            return store.tenant, store
+        tenant = await Tenant.get_or_none(slug=tenant_slug) if is_slug(tenant_slug) else None
     if tenant is None:
         raise IngestRefused(404, "survey_not_found", "There is no survey at this address.", None)
-    return tenant
-
-
-async def _store(slug: str) -> Store:
-    store = await Store.get_or_none(slug=slug) if is_slug(slug) else None
-    if store is None:
-        raise IngestRefused(404, "store_not_found", "There is no survey at this address.", None)
-    return store
+    raise IngestRefused(404, "store_not_found", "There is no survey at this address.", None)
 
 
 async def _count_against_limit(settings: Settings, key: str, store: Store) -> None:
@@ -170,9 +173,8 @@ async def ingest_response(
         raise IngestRefused(400, "malformed", "The body must be a JSON object.", None)
     response_id = read_uuid(payload.get("id"), "id")
     assert response_id is not None
-    tenant = await _tenant(tenant_slug)
+    tenant, store = await _tenant_and_store(tenant_slug, store_slug)
     with tenant_scope(tenant.id):
-        store = await _store(store_slug)
         key = rate_limit.client_key(settings, client_address or "")
         await _count_against_limit(settings, key, store)
         canonical = canonical_submission(payload, via=via)
@@ -192,7 +194,7 @@ async def ingest_response(
             raise id_conflict()
         digest = submission_digest(canonical) if canonical is not None else None
         try:
-            response = await write_response(response_id, checked, store, key, via, now, digest, plugins)
+            response = await store_submission(Submission(response_id, checked, store, key, via, now, digest, plugins))
         except AlreadyStored:
             twin = await resend_of(response_id, store, via, canonical)
             if twin is not None:

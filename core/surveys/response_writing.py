@@ -1,11 +1,19 @@
-"""Writing a checked submission: the response, its answers, the invitation claim and the rollups in one transaction.
+"""Writing checked submissions: the responses, their answers, the invitation claims and the rollups in one transaction.
 
-A receipt-code clash is retried; the same id stored a moment ago (a double submit) is :class:`AlreadyStored`. After
-the commit, :func:`tell_plugins` stores the first reward offered and fires ``response_received``.
+:func:`write_responses` writes a batch (the group commit of :mod:`.group_commit`): one multi-row insert of the
+responses, one of all their answers, the invitation claims, and the rollup deltas merged per row
+(:func:`pejling.core.insights.rollups.record_responses`); any failure rolls the whole batch back, and the caller
+then writes each submission on its own with :func:`write_response`, which tells a receipt-code clash (retried) from
+the same id stored a moment ago (a double submit: :class:`AlreadyStored`). Either way the tenant's rollup version is
+raised once, after the commit. After that, :func:`tell_plugins` stores the first reward offered and fires
+``response_received``.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -13,7 +21,7 @@ from uuid import UUID
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from pejling.core.insights.rollups import record_response
+from pejling.core.insights.rollups import Recorded, bump_version, record_responses
 from pejling.core.surveys import hooks
 from pejling.core.surveys.models import Answer, Invitation, Response
 from pejling.core.surveys.quality import CLOCK_ADJUSTED, TapForQuality, quality_flags
@@ -21,13 +29,33 @@ from pejling.core.surveys.receipts import new_receipt_code
 from pejling.core.surveys.refusals import IngestRefused
 from pejling.core.surveys.submission_check import CheckedSubmission
 from pejling.tenants.models import Store
-from pejling.tenants.scope import all_tenants
+from pejling.tenants.scope import all_tenants, tenant_scope
+
+log = logging.getLogger(__name__)
 
 _RECEIPT_ATTEMPTS = 5
 
 
 class AlreadyStored(Exception):
     """A response under this id was stored meanwhile (here or in any tenant): compare it, as for a resend."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A checked submission ready to be stored as the response ``response_id`` of ``store``.
+
+    ``key`` is the hashed client key, ``digest`` the submission digest (:mod:`.resends`), ``plugins`` the loaded
+    plugins that score it (``app.state.plugins``; None: rollups only).
+    """
+
+    response_id: UUID
+    checked: CheckedSubmission
+    store: Store
+    key: str
+    via: str
+    now: datetime
+    digest: str | None
+    plugins: Any | None = None
 
 
 def _flags(checked: CheckedSubmission) -> list[str]:
@@ -43,75 +71,118 @@ def _duration_ms(checked: CheckedSubmission) -> int:
     return max(-(2**31) + 1, min(duration_ms, 2**31 - 1))
 
 
-async def write_response(
-    response_id: UUID, checked: CheckedSubmission, store: Store, key: str, via: str, now: datetime, digest: str | None,
-    plugins: Any | None = None,
-) -> Response:
-    """Store ``checked`` as the response ``response_id`` of ``store`` (inside its tenant's scope) and return it.
+def _response_row(s: Submission) -> Response:
+    """The (unsaved) response row of a submission, with a fresh receipt code."""
+    checked = s.checked
+    return Response(
+        id=s.response_id,
+        tenant_id=s.store.tenant_id,
+        store=s.store,
+        zone=checked.zone,
+        survey_version=checked.version,
+        invitation=checked.invitation,
+        channel=checked.channel,
+        channel_details=checked.channel_details,
+        via=s.via,
+        language=checked.language,
+        device_class=checked.device_class,
+        started_at=checked.started_at,
+        submitted_at=checked.submitted_at,
+        duration_ms=_duration_ms(checked),
+        outcome=checked.outcome,
+        comment=checked.comment,
+        consent_contact=checked.consent_contact,
+        contact_email=checked.contact_email,
+        quality_flags=_flags(checked),
+        receipt_code=new_receipt_code(),
+        client_key=s.key,
+        submission_digest=s.digest,
+    )
 
-    ``plugins`` (``app.state.plugins``) are the scoring models that score it; without them the rollups load their own.
+
+def _answer_rows(s: Submission) -> list[Answer]:
+    return [
+        Answer(
+            tenant_id=s.store.tenant_id,
+            response_id=s.response_id,
+            store_id=s.store.id,
+            submitted_at=s.checked.submitted_at,
+            statement_id=t.statement_id,
+            goal=t.goal,
+            polarity=t.polarity,
+            value=t.value,
+            position=t.position,
+            reaction_ms=t.reaction_ms,
+            warmup=t.warmup,
+        )
+        for t in s.checked.taps
+    ]
+
+
+async def _write_tenant_batch(submissions: Sequence[Submission], plugins: Any | None) -> list[Response]:
+    """Inside the transaction and the tenant's scope: rows, answers, claims, rollups and scores of one tenant."""
+    responses = [_response_row(s) for s in submissions]
+    await Response.bulk_create(responses)
+    await Answer.bulk_create([a for s in submissions for a in _answer_rows(s)])
+    for s in submissions:
+        if s.checked.invitation is not None:
+            await _claim_invitation(s.checked.invitation, s.now)
+    await record_responses(
+        [Recorded(r, s.checked.taps, s.store.timezone) for r, s in zip(responses, submissions, strict=True)],
+        plugins=plugins,
+    )
+    return responses
+
+
+async def _bump_after_commit(tenant_id: UUID) -> None:
+    """Raise the tenant's rollup version after the commit; a failure only delays cache invalidation (logged)."""
+    try:
+        with tenant_scope(tenant_id):
+            await bump_version(tenant_id)
+    except Exception:  # noqa: BLE001 - the responses are stored; the next batch raises the version again
+        log.exception("could not raise the rollup version of tenant %s", tenant_id)
+
+
+async def write_responses(submissions: Sequence[Submission]) -> list[Response]:
+    """Store a batch of submissions (of any tenants) in one transaction and return their responses, in order.
+
+    Raises whatever stops any one of them (an id or receipt-code clash, a used invitation, …); then nothing of the
+    batch is stored and the caller writes each on its own (:func:`write_response`).
     """
-    flags = _flags(checked)
-    duration_ms = _duration_ms(checked)
+    groups: dict[tuple[UUID, int], list[int]] = {}
+    for i, s in enumerate(submissions):
+        groups.setdefault((s.store.tenant_id, id(s.plugins)), []).append(i)
+    stored: list[Response | None] = [None] * len(submissions)
+    async with in_transaction():
+        for (tenant_id, _), indexes in sorted(groups.items(), key=lambda g: str(g[0][0])):
+            with tenant_scope(tenant_id):
+                group = [submissions[i] for i in indexes]
+                for i, response in zip(indexes, await _write_tenant_batch(group, group[0].plugins), strict=True):
+                    stored[i] = response
+    for tenant_id in sorted({s.store.tenant_id for s in submissions}, key=str):
+        await _bump_after_commit(tenant_id)
+    return [r for r in stored if r is not None]
+
+
+async def write_response(submission: Submission) -> Response:
+    """Store one submission on its own (inside its tenant's scope) and return its response.
+
+    Raises :class:`AlreadyStored` when its id was stored meanwhile, :class:`IngestRefused` for a used invitation.
+    """
+    s = submission
     for _attempt in range(_RECEIPT_ATTEMPTS):
         try:
             async with in_transaction():
-                response = await Response.create(
-                    id=response_id,
-                    store=store,
-                    zone=checked.zone,
-                    survey_version=checked.version,
-                    invitation=checked.invitation,
-                    channel=checked.channel,
-                    channel_details=checked.channel_details,
-                    via=via,
-                    language=checked.language,
-                    device_class=checked.device_class,
-                    started_at=checked.started_at,
-                    submitted_at=checked.submitted_at,
-                    duration_ms=duration_ms,
-                    outcome=checked.outcome,
-                    comment=checked.comment,
-                    consent_contact=checked.consent_contact,
-                    contact_email=checked.contact_email,
-                    quality_flags=flags,
-                    receipt_code=new_receipt_code(),
-                    client_key=key,
-                    submission_digest=digest,
-                )
-                await _write_answers(response_id, checked, store)
-                if checked.invitation is not None:
-                    await _claim_invitation(checked.invitation, now)
-                await record_response(response, checked.taps, timezone=store.timezone, plugins=plugins)
+                (response,) = await _write_tenant_batch([s], s.plugins)
+            await _bump_after_commit(s.store.tenant_id)
             return response
         except IntegrityError:
             # Either the same id was stored a moment ago (a double submit, here or in any tenant) or the receipt
             # code clashed: retry.
             with all_tenants():
-                if await Response.exists(id=response_id):
+                if await Response.exists(id=s.response_id):
                     raise AlreadyStored from None
     raise IngestRefused(503, "busy", "Could not store the response; send it again.", None)  # pragma: no cover
-
-
-async def _write_answers(response_id: UUID, checked: CheckedSubmission, store: Store) -> None:
-    await Answer.bulk_create(
-        [
-            Answer(
-                tenant_id=store.tenant_id,
-                response_id=response_id,
-                store_id=store.id,
-                submitted_at=checked.submitted_at,
-                statement_id=t.statement_id,
-                goal=t.goal,
-                polarity=t.polarity,
-                value=t.value,
-                position=t.position,
-                reaction_ms=t.reaction_ms,
-                warmup=t.warmup,
-            )
-            for t in checked.taps
-        ]
-    )
 
 
 async def _claim_invitation(invitation: Invitation, now: datetime) -> None:

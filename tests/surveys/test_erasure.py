@@ -171,3 +171,44 @@ async def test_graphql_export_and_erase_for_owners_and_admins_only(
     again = await gql(client, ERASE, {"c": code}, owner)
     assert again["data"]["eraseShopperResponse"]["errors"] == [{"code": "not_found", "field": "receiptCode"}]
     assert (await gql(client, SHOPPER_DATA, {"c": code}, owner))["data"]["shopperData"] is None
+
+
+async def test_erasure_subtracts_the_response_and_leaves_other_rows_alone(shop: Shop, plugins: Plugins) -> None:
+    from .test_group_commit import assert_same_sums, rollup_snapshot
+
+    # Flagged (the same answer throughout, fast): only counted in n_flagged.
+    straight = [dict(a, value=3, reaction_ms=400) for a in shop.payload()["answers"]]
+    changes: list[dict[str, Any]] = [
+        *({"outcome": value} for value in (1, 5, 7, 8, 10)),
+        *({"zone_id": None, "outcome": value} for value in (0, 6)),
+        {"outcome": None, "comment": "no outcome"},
+        {"answers": straight, "outcome": 9},
+        {"channel": "nfc", "outcome": 4},
+    ]
+    results = [await _submit(shop, plugins, **change) for change in changes]
+    # One more on another day at another store: its rows must not be rewritten by the erasures.
+    other = await ingest_response(
+        shop.payload(started_at=(STARTED - timedelta(days=1)).isoformat(),
+                     submitted_at=(STARTED - timedelta(days=1) + timedelta(seconds=40)).isoformat(), zone_id=None),
+        tenant_slug=shop.tenant.slug, store_slug=shop.other_store.slug, client_address="10.0.0.22", user_agent="",
+        via="json", plugins=plugins,
+    )
+    tenant_id = shop.tenant.id
+    with tenant_scope(tenant_id):
+        assert (await Response.get(id=results[8].response_id)).quality_flags, "the straight-liner should be flagged"
+        before = await rollup_snapshot(tenant_id)
+        # The nfc response and the one without an outcome are alone in their rows; the flagged one is only counted.
+        for index in (9, 7, 8, 0, 5):
+            response = await find_by_receipt(results[index].receipt_code)
+            assert response is not None
+            await erase_response(response)
+        erased = await rollup_snapshot(tenant_id)
+        for table, rows in before.items():
+            for key, (row_id, _) in rows.items():
+                if str(shop.other_store.id) in key:
+                    assert erased[table][key][0] == row_id, "rows the erasures did not touch keep their identity"
+        assert not any("nfc" in key for key in erased["insights_daily"]), "an emptied row is deleted"
+        assert await _daily_n(tenant_id) == 11 - 1 - 4  # 11 stored, one flagged (not in n), 4 others erased
+        await recompute_rollups(tenant_id)
+        assert_same_sums(erased, await rollup_snapshot(tenant_id))
+    assert other.receipt_code
