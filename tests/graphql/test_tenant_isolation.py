@@ -23,8 +23,8 @@ from pejling.tenants.scope import tenant_scope
 from tests.followups.isolation_probes import FOLLOWUP_PROBES
 from tests.graphql.member_isolation_probes import MEMBER_PROBES
 from tests.insights.isolation_probes import INSIGHT_PROBES
-from tests.surveys.device_isolation_probes import DEVICE_PROBES
 from tests.support.tenancy import TenantFixture, Walk, gql, make_tenant, member
+from tests.surveys.device_isolation_probes import DEVICE_PROBES
 
 
 def _not_found(result: dict[str, Any], field: str) -> None:
