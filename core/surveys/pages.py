@@ -144,7 +144,7 @@ def render_survey(
                 key: t[key]
                 for key in (
                     "progress", "sending", "submit", "thanks_headline", "thanks_body", "queued_headline",
-                    "queued_body", "sent_later", "error_generic", "error_email", "error_answers",
+                    "queued_body", "sent_later", "error_generic", "error_email", "error_answers", "statement_legend",
                 )
             },
         },

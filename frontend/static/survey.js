@@ -6,11 +6,17 @@
   var form = document.getElementById("survey");
   var steps = [].slice.call(form.querySelectorAll(".step"));
   var statements = steps.filter(function (s) { return s.classList.contains("statement"); });
+  function ids() { return statements.map(function (s) { return s.getAttribute("data-id"); }); }
   var countable = statements.length + 2; // statements, the outcome question and the last screen
   var bar = document.getElementById("bar");
   var count = document.getElementById("count");
   var KEY = "pejling.outbox";
+  /* Answers in progress survive a language switch, a reload and the phone's Back button (this tab only). */
+  var PROGRESS = "pejling.progress:" + D.submit_url + ":" + D.survey_version_id + ":" + (D.invitation || "");
+  var SETTLE_MS = 300; // a tap this soon after a screen appears is not a reading of it (a double tap's echo)
+  var SEND_TIMEOUT_MS = 15000; // a connection that never answers: keep the response on the phone and say so
   var current = 0, shownAt = 0, hiddenAt = 0, paused = 0, startedAt = null, lastKey = "", answers = {}, moving = false;
+  var settled = false, depth = 0; // depth: history entries this page pushed, so Back stays in the page
   var responseId = uuid();
 
   function uuid() {
@@ -25,9 +31,13 @@
 
   /* Reaction time: from the frame that shows the statement to the tap, minus time the page was hidden. */
   function startClock() {
-    shownAt = performance.now(); paused = 0; hiddenAt = document.hidden ? shownAt : 0;
+    shownAt = performance.now(); paused = 0; hiddenAt = document.hidden ? shownAt : 0; settled = false;
+    var screen = current;
     requestAnimationFrame(function () {
-      requestAnimationFrame(function () { if (!document.hidden) { shownAt = performance.now(); paused = 0; } });
+      requestAnimationFrame(function () {
+        if (!document.hidden) { shownAt = performance.now(); paused = 0; }
+        setTimeout(function () { if (current === screen) settled = true; }, SETTLE_MS);
+      });
     });
   }
   document.addEventListener("visibilitychange", function () {
@@ -40,9 +50,13 @@
     return Math.max(0, Math.round(now - shownAt - hidden));
   }
 
-  function show(index) {
+  function show(index, fromHistory) {
     moving = false;
     steps[current].classList.remove("on");
+    if (!fromHistory && index !== current && steps[index].id !== "thanks" && window.history && history.pushState) {
+      if (index > current) { history.pushState({ step: index }, ""); depth++; }
+      else history.replaceState({ step: index }, "");
+    }
     current = index;
     var step = steps[index];
     step.classList.add("on");
@@ -56,12 +70,19 @@
     var focus = step.querySelector("legend, h1, #comment-label");
     if (focus && index) focus.focus({ preventScroll: true });
     window.scrollTo(0, 0);
+    save();
   }
   function next() { if (current < steps.length - 2) show(current + 1); }
 
+  /* A tap answers only the screen it was meant for: not while moving on, and not before the new screen has settled
+     (a finger's second tap lands on the next statement; a key press is always meant). */
+  function unsettled(input) {
+    var step = input.closest(".step");
+    return moving || step !== steps[current] || (step.classList.contains("statement") && !settled);
+  }
   function answered(input) {
     var step = input.closest(".step");
-    if (moving || step !== steps[current]) return; // a double tap must not answer the next statement too
+    if (moving || step !== steps[current]) return;
     moving = true;
     if (step.classList.contains("statement")) {
       answers[step.getAttribute("data-id")] = {
@@ -84,7 +105,11 @@
     var t = e.target, go = t.closest && t.closest("[data-go]");
     if (go) {
       var where = go.getAttribute("data-go");
-      if (where === "back" && current > 0) show(current - 1);
+      if (where === "back" && current > 0) {
+        // Back in the page is Back in the browser, so the phone's Back button and ours walk the same steps.
+        if (depth > 0 && window.history && history.state && history.state.step === current) history.back();
+        else show(current - 1);
+      }
       else if (where === "next") show(current + 1);
       else if (where === "skip") {
         var picked = form.querySelector("input[name=outcome]:checked");
@@ -94,6 +119,8 @@
       return;
     }
     if (t.type === "radio") {
+      var stepped = document.documentElement.classList.contains("js"); // one step per screen (not the plain form)
+      if (stepped && e.detail > 0 && unsettled(t)) { e.preventDefault(); return; } // a double tap's echo: no answer
       // A tap or a click answers. A keyboard "click" (detail 0) answers only for Space: arrow keys just move
       // the selection within the group, and Enter confirms it (see keydown).
       if (e.detail > 0 || lastKey === " ") answered(t);
@@ -127,12 +154,17 @@
   }
 
   function deliver(entry) {
-    return fetch(entry.url, {
+    var abort = window.AbortController ? new AbortController() : null;
+    var timer = setTimeout(function () { if (abort) abort.abort(); }, SEND_TIMEOUT_MS);
+    var sent = fetch(entry.url, {
       method: "POST", headers: { "Content-Type": "application/json", "Accept": "application/json" },
-      body: JSON.stringify(entry.payload), credentials: "omit"
+      body: JSON.stringify(entry.payload), credentials: "omit", signal: abort ? abort.signal : undefined
     }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (body) { return { status: r.status, body: body }; });
     }, function () { return { status: 0, body: {} }; });
+    // Without AbortController a hung request is given up on all the same (the response stays in the outbox).
+    var late = new Promise(function (resolve) { setTimeout(function () { resolve({ status: 0, body: {} }); }, SEND_TIMEOUT_MS + 500); });
+    return Promise.race([sent, late]).then(function (res) { clearTimeout(timer); return res; });
   }
   function retryable(status) { return status === 0 || status === 408 || status === 429 || status >= 500; }
 
@@ -178,6 +210,7 @@
       document.getElementById("reward").hidden = false;
     }
     form.setAttribute("data-state", queued ? "queued" : "sent");
+    forget();
     if (!queued && D.channel === "kiosk") setTimeout(function () { location.reload(); }, 20000); // next shopper
     if (steps[current].id !== "thanks") show(steps.length - 1);
   }
@@ -218,7 +251,66 @@
     });
   });
 
+  /* Progress in this tab (sessionStorage): the response id, the answers with their reaction times, the screen. */
+  function save() {
+    if (form.hasAttribute("data-state")) return;
+    var outcome = form.querySelector("input[name=outcome]:checked");
+    var state = { id: responseId, started_at: startedAt, answers: answers, step: current, order: ids(),
+                  outcome: outcome ? outcome.value : null, comment: document.getElementById("comment").value,
+                  contact: contact.checked };
+    try { sessionStorage.setItem(PROGRESS, JSON.stringify(state)); } catch (e) { /* private mode: no memory */ }
+  }
+  /* Each page load shuffles the statements: a resumed survey keeps the order the shopper was answering in. */
+  function reorder(order) {
+    var now = ids();
+    if (!order || order.length !== now.length || order.slice().sort().join() !== now.slice().sort().join()) return;
+    var byId = {}, anchor = document.getElementById("outcome");
+    statements.forEach(function (s) { byId[s.getAttribute("data-id")] = s; });
+    statements = order.map(function (id, position) {
+      var step = byId[id];
+      step.setAttribute("data-position", String(position));
+      var legend = step.querySelector("legend .vh");
+      if (legend) legend.textContent = D.t.statement_legend.replace("{n}", position + 1).replace("{total}", order.length) + ": ";
+      anchor.parentNode.insertBefore(step, anchor);
+      return step;
+    });
+    steps = [].slice.call(form.querySelectorAll(".step"));
+    var field = form.querySelector("input[name=order]");
+    if (field) field.value = order.join(",");
+  }
+  function forget() { try { sessionStorage.removeItem(PROGRESS); } catch (e) { /* nothing kept */ } }
+  function restore() {
+    var state;
+    try { state = JSON.parse(sessionStorage.getItem(PROGRESS) || "null"); } catch (e) { state = null; }
+    if (!state || !state.id || outbox()[state.id]) return 0; // nothing kept, or already on its way
+    reorder(state.order);
+    responseId = state.id; startedAt = state.started_at || null; answers = state.answers || {};
+    Object.keys(answers).forEach(function (id) {
+      var box = form.querySelector('input[name="s:' + id + '"][value="' + answers[id].value + '"]');
+      if (box) box.checked = true;
+    });
+    var outcome = state.outcome !== null && form.querySelector('input[name=outcome][value="' + state.outcome + '"]');
+    if (outcome) outcome.checked = true;
+    document.getElementById("comment").value = state.comment || "";
+    contact.checked = !!state.contact; toggleEmail();
+    var step = Math.max(0, Math.min(steps.length - 2, parseInt(state.step, 10) || 0));
+    return step;
+  }
+  form.addEventListener("change", save);
+  document.getElementById("comment").addEventListener("input", save);
+  window.addEventListener("popstate", function (e) {
+    var step = e.state && typeof e.state.step === "number" ? e.state.step : 0;
+    if (form.hasAttribute("data-state") || step < 0 || step >= steps.length - 1) return;
+    depth = Math.max(0, depth + (step < current ? -1 : 1));
+    show(step, true);
+  });
   window.addEventListener("online", flush);
-  show(0);
+  var resumeAt = restore();
+  if (window.history && history.replaceState) {
+    // A resumed survey: the phone's Back button first goes back one step, as it would have before the reload.
+    history.replaceState({ step: Math.max(0, resumeAt - 1) }, "");
+    if (resumeAt > 0) { history.pushState({ step: resumeAt }, ""); depth = 1; }
+  }
+  show(resumeAt, true);
   flush();
 })();

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import tomllib
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
@@ -54,3 +55,20 @@ def bank() -> dict[str, Any]:
 
 def statement_texts(language: str) -> dict[str, str]:
     return {s["id"]: s[language] for s in bank()["statement"]}
+
+
+@pytest.fixture(scope="module")
+def server(database: Any) -> Iterator[str]:
+    """The real application in a uvicorn subprocess on the migrated test database (browser tests)."""
+    from tests.survey_page.phone import serve_app
+
+    yield from serve_app(database)
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Any]:
+    """Debian's Chromium, headless (browser tests)."""
+    from tests.survey_page.phone import headless_chromium
+
+    async for chromium in headless_chromium():
+        yield chromium

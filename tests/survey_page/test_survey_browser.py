@@ -11,117 +11,46 @@ from __future__ import annotations
 import json
 import os
 import random
-import socket
-import subprocess
-import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from pejling.core.insights.models import Score
 from pejling.core.plugin_manager import load_plugins
 from pejling.core.settings import Settings
 from pejling.core.surveys.model_items import tenant_items
-from pejling.core.surveys.models import Response
 from pejling.core.surveys.survey import active_survey, choose_statements
 from pejling.frontend.language import LANGUAGES, messages
 from pejling.tenants.scope import tenant_scope
-from tests.support.server import wait_until_healthy
-from tests.survey_page.conftest import Shop, make_shop
+from tests.survey_page.conftest import make_shop
+from tests.survey_page.phone import ROOT, answer_outcome_and_comment, outbox, phone, stored_responses
 
 pytestmark = pytest.mark.once
 
-ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]
-PHONE: dict[str, Any] = {
-    "viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2,
-}
 #: Where to keep the phone-size screenshots for a human to look at (optional).
 SHOTS = os.environ.get("PEJLING_SCREENSHOT_DIR")
 if SHOTS:
     Path(SHOTS).mkdir(parents=True, exist_ok=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+async def _answer_statements(page: Page, slow: int | None = None, start: int = 0) -> int:
+    """Tap through the intro and every statement from ``start`` like a person; returns how many statements there were.
 
-
-@pytest.fixture(scope="module")
-def server(database: Settings) -> Any:
-    """The real application in a uvicorn subprocess on the migrated test database."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PEJLING_DATABASE_URL": database.resolved_database_url,
-        "PEJLING_VAR_DIR": str(database.var_dir),
-        "PEJLING_SECRET_KEY": database.secret_key.get_secret_value(),
-        "PEJLING_ENVIRONMENT": "test",
-        "PEJLING_RUN_WORKER_IN_APP": "false",
-        "PEJLING_LOG_LEVEL": "WARNING",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "pejling.core.app:create_app", "--host", "127.0.0.1",
-         "--port", str(port), "--no-access-log", "--log-level", "warning"],
-        env=env, cwd=str(ROOT),
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(process, base)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
-
-
-async def _phone(browser: Browser, language: str, **options: Any) -> BrowserContext:
-    return await browser.new_context(locale=language, **{**PHONE, **options})
-
-
-async def _stored(shop: Shop) -> list[Any]:
-    with tenant_scope(shop.tenant.id):
-        return await Response.filter(store_id=shop.store.id).prefetch_related("answers")
-
-
-async def _answer_statements(page: Page, slow: int | None = None) -> int:
-    """Tap through the intro and every statement like a person; returns how many statements there were."""
-    await page.locator("#intro button[data-go=next]").tap()
+    A person reads before tapping: each tap comes at least 350 ms after the statement appears (a tap sooner than
+    the page's settle time is taken for a double tap's echo and ignored)."""
+    if not start:
+        await page.locator("#intro button[data-go=next]").tap()
     statements = page.locator("fieldset.statement")
     total = await statements.count()
-    for index in range(total):
+    for index in range(start, total):
         step = statements.nth(index)
         await step.locator("legend").wait_for(state="visible")
-        await page.wait_for_timeout(1500 if index == slow else random.randint(120, 700))
+        await page.wait_for_timeout(1500 if index == slow else random.randint(350, 800))
         value = 1 + (index * 3 + random.randint(0, 1)) % 5
         await step.locator(f"input[value='{value}']").tap()
     return total
-
-
-async def _answer_outcome_and_comment(page: Page) -> None:
-    outcome = page.locator("#outcome")
-    await outcome.locator("legend").wait_for(state="visible")
-    await outcome.locator("input[value='8']").tap()
-    await page.locator("#comment").wait_for(state="visible")
-    await page.locator("#comment").fill("The fitting rooms were lovely")
 
 
 async def _axe(page: Page, where: str) -> None:
@@ -146,13 +75,13 @@ async def _shot(page: Page, name: str) -> None:
 async def test_shoppers_complete_the_survey_in_four_languages(server: str, browser: Browser) -> None:
     for language in LANGUAGES:
         shop = await make_shop()
-        context = await _phone(browser, language)
+        context = await phone(browser, language)
         page = await context.new_page()
         await page.goto(f"{server}{shop.url}?zone={shop.zone.id}")
         assert await page.get_attribute("html", "lang") == language
         assert await page.get_attribute("html", "class") == "js"
         total = await _answer_statements(page, slow=2)
-        await _answer_outcome_and_comment(page)
+        await answer_outcome_and_comment(page)
         if language == "en":
             await _shot(page, "survey-last-step")
         await page.locator("#send").tap()
@@ -164,7 +93,7 @@ async def test_shoppers_complete_the_survey_in_four_languages(server: str, brows
             await _shot(page, "thank-you")
         await context.close()
 
-        stored = await _stored(shop)
+        stored = await stored_responses(shop)
         assert len(stored) == 1, language
         response = stored[0]
         assert response.receipt_code.replace("-", "") in code.replace("-", "")
@@ -185,7 +114,7 @@ async def test_shoppers_complete_the_survey_in_four_languages(server: str, brows
 
 async def test_first_load_is_at_most_30_kb_over_the_wire(server: str, browser: Browser) -> None:
     shop = await make_shop()
-    context = await _phone(browser, "da")
+    context = await phone(browser, "da")
     page = await context.new_page()
     cdp = await context.new_cdp_session(page)
     await cdp.send("Network.enable")
@@ -213,22 +142,24 @@ async def test_first_load_is_at_most_30_kb_over_the_wire(server: str, browser: B
 async def test_no_serious_accessibility_violations(server: str, browser: Browser) -> None:
     shop = await make_shop()
     for scheme in ("light", "dark"):
-        context = await _phone(browser, "nb", color_scheme=scheme, bypass_csp=True)  # to inject axe
+        context = await phone(browser, "nb", color_scheme=scheme, bypass_csp=True)  # to inject axe
         page = await context.new_page()
         await page.goto(f"{server}{shop.url}")
         await _axe(page, f"intro ({scheme})")
         await page.locator("#intro button[data-go=next]").tap()
         await page.locator("fieldset.statement").first.locator("legend").wait_for(state="visible")
+        await page.wait_for_timeout(400)
         await page.locator("fieldset.statement").first.locator("input[value='4']").tap()
         await page.locator("fieldset.statement").nth(1).locator("legend").wait_for(state="visible")
         await _axe(page, f"statement ({scheme})")
-        await page.reload()
-        total = await _answer_statements(page)
+        await page.reload()  # the answers so far are kept: the page resumes at the second statement
+        await page.locator("fieldset.statement").nth(1).locator("legend").wait_for(state="visible")
+        total = await _answer_statements(page, start=1)
         assert total
         await page.locator("#outcome legend").wait_for(state="visible")
         await _axe(page, f"outcome ({scheme})")
         await _shot(page, f"outcome-{scheme}")
-        await _answer_outcome_and_comment(page)
+        await answer_outcome_and_comment(page)
         await page.locator("#contact").check()
         await _axe(page, f"last step ({scheme})")
         await _shot(page, f"last-step-{scheme}")
@@ -240,7 +171,7 @@ async def test_no_serious_accessibility_violations(server: str, browser: Browser
         await context.close()
 
     # The plain-form layout (what a shopper without JavaScript gets) and its server-rendered thank-you.
-    context = await _phone(browser, "sv", bypass_csp=True)
+    context = await phone(browser, "sv", bypass_csp=True)
     page = await context.new_page()
     await page.goto(f"{server}{shop.url}")
     await page.evaluate("() => { document.documentElement.className = 'nojs' }")
@@ -255,33 +186,29 @@ async def test_no_serious_accessibility_violations(server: str, browser: Browser
     await context.close()
 
 
-async def _outbox(page: Page) -> dict[str, Any]:
-    return dict(await page.evaluate("() => JSON.parse(localStorage.getItem('pejling.outbox') || '{}')"))
-
-
 async def test_a_response_made_offline_is_sent_when_the_network_returns(server: str, browser: Browser) -> None:
     # 1. The network comes back while the page is still open: the 'online' event sends it.
     shop = await make_shop()
-    context = await _phone(browser, "da")
+    context = await phone(browser, "da")
     page = await context.new_page()
     await page.goto(f"{server}{shop.url}")
     total = await _answer_statements(page)
-    await _answer_outcome_and_comment(page)
+    await answer_outcome_and_comment(page)
     await context.set_offline(True)
     await page.locator("#send").tap()
     await page.locator("#thanks").wait_for(state="visible")
     assert await page.locator("#survey").get_attribute("data-state") == "queued"
     assert messages("da")["queued_headline"] in await page.locator("#thanks-title").inner_text()
-    queued = await _outbox(page)
+    queued = await outbox(page)
     assert len(queued) == 1
     response_id = next(iter(queued))
     assert len(queued[response_id]["payload"]["answers"]) == total
-    assert await _stored(shop) == []
+    assert await stored_responses(shop) == []
     await context.set_offline(False)
     await page.wait_for_function("() => localStorage.getItem('pejling.outbox') === '{}'", timeout=15_000)
     await page.locator("#receipt-code").wait_for(state="visible")
     assert messages("da")["sent_later"] in await page.locator("#sent-later").inner_text()
-    stored = await _stored(shop)
+    stored = await stored_responses(shop)
     assert [str(r.id) for r in stored] == [response_id]
     assert len(stored[0].answers) == total
 
@@ -290,11 +217,11 @@ async def test_a_response_made_offline_is_sent_when_the_network_returns(server: 
     page = await context.new_page()
     await page.goto(f"{server}{other.url}")
     await _answer_statements(page)
-    await _answer_outcome_and_comment(page)
+    await answer_outcome_and_comment(page)
     await context.set_offline(True)
     await page.locator("#send").tap()
     await page.locator("#thanks").wait_for(state="visible")
-    second = next(iter(await _outbox(page)))
+    second = next(iter(await outbox(page)))
     await page.close()
     await context.set_offline(False)
     page = await context.new_page()
@@ -303,9 +230,9 @@ async def test_a_response_made_offline_is_sent_when_the_network_returns(server: 
     # a second visit has nothing left to send, and nothing is sent twice
     await page.reload()
     await page.wait_for_timeout(300)
-    stored = await _stored(other)
+    stored = await stored_responses(other)
     assert [str(r.id) for r in stored] == [second]
-    assert len(await _stored(shop)) == 1
+    assert len(await stored_responses(shop)) == 1
     await context.close()
 
 
@@ -317,7 +244,7 @@ _HIDE = """(hidden) => {
 
 async def test_reaction_time_is_paused_while_the_page_is_hidden(server: str, browser: Browser) -> None:
     shop = await make_shop()
-    context = await _phone(browser, "en")
+    context = await phone(browser, "en")
     page = await context.new_page()
     await page.goto(f"{server}{shop.url}")
     await page.locator("#intro button[data-go=next]").tap()
@@ -331,20 +258,20 @@ async def test_reaction_time_is_paused_while_the_page_is_hidden(server: str, bro
     statements = page.locator("fieldset.statement")
     for index in range(1, await statements.count()):
         await statements.nth(index).locator("legend").wait_for(state="visible")
-        await page.wait_for_timeout(150)
+        await page.wait_for_timeout(400)
         await statements.nth(index).locator("input[value='3']").tap()
-    await _answer_outcome_and_comment(page)
+    await answer_outcome_and_comment(page)
     await page.locator("#send").tap()
     await page.locator("#thanks").wait_for(state="visible")
     await context.close()
-    (response,) = await _stored(shop)
+    (response,) = await stored_responses(shop)
     first_answer = min(response.answers, key=lambda a: a.position)
     assert 250 <= first_answer.reaction_ms < 4000, first_answer.reaction_ms
 
 
 async def test_without_javascript_the_page_is_one_plain_form(server: str, browser: Browser) -> None:
     shop = await make_shop()
-    context = await _phone(browser, "sv", java_script_enabled=False)
+    context = await phone(browser, "sv", java_script_enabled=False)
     page = await context.new_page()
     await page.goto(f"{server}{shop.url}")
     assert await page.get_attribute("html", "class") == "nojs"
@@ -361,7 +288,7 @@ async def test_without_javascript_the_page_is_one_plain_form(server: str, browse
     if SHOTS:
         await page.screenshot(path=str(Path(SHOTS) / "thank-you-plain.png"), full_page=True)
     await context.close()
-    (response,) = await _stored(shop)
+    (response,) = await stored_responses(shop)
     assert response.receipt_code == code and response.via == "form" and response.outcome == 6
     answers = sorted(response.answers, key=lambda a: a.position)
     assert [a.value for a in answers] == [1 + i % 5 for i in range(total)]
@@ -394,10 +321,12 @@ async def test_keyboard_only_shopper_can_answer(server: str, browser: Browser) -
     await page.locator("#comment").wait_for(state="visible")
     await page.locator("#comment").focus()
     await page.keyboard.type("Quick and friendly")
+    await page.keyboard.press("Tab")  # to the contact choice
+    await page.keyboard.press("Tab")  # to the send button (the address box is hidden)
     await page.keyboard.press("Enter")
     await page.locator("#thanks").wait_for(state="visible")
     await context.close()
-    (response,) = await _stored(shop)
+    (response,) = await stored_responses(shop)
     assert len(response.answers) == total
     assert response.comment == "Quick and friendly"
 
@@ -409,7 +338,7 @@ async def test_hard_brand_colours_keep_the_page_accessible(browser: Browser) -> 
     for brand in ("#ffd400", "#ffffff", "#7fdbff", "#e30613"):
         html_text = render_survey(request_for(), constructed_page(brand=brand)).body.decode()
         for scheme in ("light", "dark"):
-            context = await _phone(browser, "en", color_scheme=scheme)
+            context = await phone(browser, "en", color_scheme=scheme)
             page = await context.new_page()
             await page.set_content(html_text)
             await _axe(page, f"intro {brand} {scheme}")
@@ -434,7 +363,7 @@ async def test_scoring_models_questions_are_tapped_on_their_own_scales(
         assert current is not None
         await choose_statements(current.version.statement_ids[:3], None, list(chosen),
                                 askable=await tenant_items(plugins, shop.tenant.id))
-    context = await _phone(browser, "en", bypass_csp=True)  # to inject axe
+    context = await phone(browser, "en", bypass_csp=True)  # to inject axe
     page = await context.new_page()
     await page.goto(f"{server}{shop.url}")
     await page.locator("#intro button[data-go=next]").tap()
@@ -452,14 +381,14 @@ async def test_scoring_models_questions_are_tapped_on_their_own_scales(
         if item == "smiley-smiled":
             assert [t.strip() for t in await step.locator(".opt span").all_inner_texts()] == ["No", "Yes"]
             await _axe(page, "a yes/no question")
-        await page.wait_for_timeout(random.randint(200, 600))
+        await page.wait_for_timeout(random.randint(350, 700))
         await step.locator(f"input[value='{chosen.get(item, '3')}']").tap()
-    await _answer_outcome_and_comment(page)
+    await answer_outcome_and_comment(page)
     await page.locator("#send").tap()
     await page.locator("#thanks").wait_for(state="visible")
     await context.close()
 
-    [response] = await _stored(shop)
+    [response] = await stored_responses(shop)
     answers = {a.statement_id: a for a in response.answers}
     assert {sid: str(answers[sid].value) for sid in chosen} == chosen
     assert [a.statement_id for a in sorted(response.answers, key=lambda a: a.position)][-3:] == list(chosen)
