@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from pejling.core.auth.models import ApiToken
-from pejling.core.surveys.models import Response
+from pejling.core.surveys.models import Invitation, Response
 from pejling.graphql.relay_ids import encode_id
 from pejling.graphql.schema import build_schema
 from pejling.tenants.models import Membership, Role, Store, Tenant, Zone
@@ -182,11 +182,24 @@ async def _set_tenant_logo(w: Walk) -> None:
     assert result["data"]["setTenantLogo"]["tenant"]["slug"] == w.b.tenant.slug
 
 
+async def _invite_shoppers(w: Walk) -> None:
+    invite = ("mutation($s: ID!, $z: ID) { inviteShoppers(storeId: $s, zoneId: $z, recipients: [\"x@example.com\"]) "
+              "{ sent errors { code field } } }")
+    result = await w.as_b(invite, s=w.ids["store"], z=None)
+    assert result["data"]["inviteShoppers"] == {"sent": 0, "errors": [{"code": "not_found", "field": "storeId"}]}
+    own = encode_id("Store", w.b.stores[0].id)
+    result = await w.as_b(invite, s=own, z=w.ids["zone"])  # B's own store with A's zone
+    assert result["data"]["inviteShoppers"]["errors"] == [{"code": "not_found", "field": "zoneId"}]
+    for tenant in (w.a.tenant, w.b.tenant):
+        with tenant_scope(tenant.id):
+            assert not await Invitation.exists()
+
+
 PROBES: dict[str, Callable[[Walk], Awaitable[None]]] = {
     "updateTenant": _update_tenant, "setTenantLogo": _set_tenant_logo,
     "survey": _survey, "statementBank": _statement_bank, "chooseSurveyStatements": _choose_survey_statements,
     "chooseSurveyGoals": _choose_survey_goals, "addSurveyStatement": _add_survey_statement,
-    "shopperData": _shopper_data, "eraseShopperResponse": _erase_shopper_response,
+    "shopperData": _shopper_data, "eraseShopperResponse": _erase_shopper_response, "inviteShoppers": _invite_shoppers,
     "node": _node, "tenant": _tenant, "stores": _stores, "store": _store, "members": _members,
     "createStore": _create_store, "updateStore": _update_store, "deleteStore": _delete_store,
     "createZone": _create_zone, "updateZone": _update_zone, "deleteZone": _delete_zone,
