@@ -66,10 +66,13 @@ def optimise_items(
     uplifts = _uplifts(req, model, performance, {g: t for g, (t, _) in targets.items()})
     below = [u for u in uplifts.values() if u.goal in on_map and u.target > u.current]
     below.sort(key=lambda u: (-u.uplift, -on_map[u.goal].importance, u.goal))
+    unclear = {d.goal for d in model.section.drivers if d.indistinguishable_from_none}
     items = []
     for rank, u in enumerate(below, start=1):
         p = on_map[u.goal]
         note = None if u.uplift > 0 else "the model projects no gain from this goal"
+        if note is None and u.goal in unclear:
+            note = "this goal's importance is indistinguishable from none: the uplift is uncertain"
         uplift = Estimate(u.uplift, u.low, u.high, fit.n, True, note)
         items.append(OptimiseItem(rank, u.goal, p.quadrant, p.importance, p.performance, u.target, uplift,
                                   levers(u.goal, req.language), targets[u.goal][1]))

@@ -94,6 +94,10 @@ async def test_the_most_promising_goal_comes_first_and_a_goal_at_target_is_not_l
     assert [i.rank for i in items] == list(range(1, len(items) + 1))
     assert all(i.target_basis == TARGET_TOP_QUARTILE for i in items)
     assert performance["security"] > CONSTRUCTED_TARGETS["security"]
+    # a goal the driver model cannot tell from no driver at all says so in its note; a clear driver does not
+    notes = {i.goal: i.uplift.note for i in items}
+    assert notes["ease"] is None
+    assert "indistinguishable" in (notes["discovery"] or "")  # +0.07 a point: its Shapley part is within noise
 
 
 async def test_a_goal_without_a_chain_target_aims_at_agree() -> None:
