@@ -3,10 +3,13 @@ retire one, and the download URLs of its SVG, PNG and poster PDFs (``/api/survey
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import strawberry
+from strawberry import relay
 
 from pejling.core.surveys.code_routes import download_path
 from pejling.core.surveys.codes import MAX_CAMPAIGN, CodeRefused, code_url, create_code, retire_code
@@ -23,8 +26,8 @@ MAX_CODES = 500
 
 @strawberry.type(name="SurveyCode", description="A short code printed as a QR code: it opens the survey of a store, "
                  "or of one of its zones. Scans counts every visit, retired or not.")
-class SurveyCodeType:
-    id: strawberry.ID
+class SurveyCodeType(relay.Node):
+    id: relay.NodeID[str]
     code: str = strawberry.field(description="8 characters, no look-alikes (0/O, 1/I/L).")
     url: str = strawberry.field(description="What the QR code carries: <base>/q/<code>.")
     store_id: strawberry.ID
@@ -46,13 +49,32 @@ class SurveyCodeType:
             return base + download_path(code.id, name)
 
         return cls(
-            id=strawberry.ID(encode_id("SurveyCode", code.id)), code=code.code, url=code_url(base, code.code),
+            id=str(code.id), code=code.code, url=code_url(base, code.code),
             store_id=strawberry.ID(encode_id("Store", code.store_id)),
             zone_id=strawberry.ID(encode_id("Zone", code.zone_id)) if code.zone_id else None,
             campaign=code.campaign, created_at=code.created_at, retired_at=code.retired_at, scans=code.scans,
             svg_url=file("qr.svg"), png_url=file("qr.png"), poster_a4_url=file("poster-a4.pdf"),
             poster_a5_url=file("poster-a5.pdf"),
         )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
+        """``node(id:)`` of a code: owners and admins only, like ``surveyCodes``; null for anyone else."""
+        ids = list(node_ids)
+        actor = info.context.actor
+        if info.context.tenant is None or not actor.is_admin:
+            return [None for _ in ids]
+        uuids = [u for u in (_uuid(i) for i in ids) if u is not None]
+        found = {str(c.id): c for c in await SurveyCode.filter(id__in=uuids)}
+        base = info.context.settings.base_url
+        return [cls.from_model(found[i], base) if i in found else None for i in ids]
+
+
+def _uuid(value: str) -> UUID | None:
+    try:
+        return UUID(value)
+    except ValueError:
+        return None
 
 
 @strawberry.type

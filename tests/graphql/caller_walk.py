@@ -41,6 +41,7 @@ from pejling.core.auth.models import ApiToken
 from pejling.core.followups.models import AlertRule, Export, ExportFormat, ExportStatus, FollowUp, FollowUpNote, Reply
 from pejling.core.insights.models import StoreChange
 from pejling.core.surveys.channel_devices import register_device
+from pejling.core.surveys.codes import create_code
 from pejling.core.surveys.models import Response
 from pejling.core.surveys.survey import active_survey
 from pejling.graphql.relay_ids import encode_id
@@ -82,7 +83,7 @@ async def seed_tenant_a() -> Seeded:
     a = await make_tenant(stores=2)
     markers: dict[str, str] = {k: _mark(k) for k in (
         "tenant", "s0", "s1", "addr0", "addr1", "z0", "z1", "c0", "c1", "rule", "notify", "reason1", "note1",
-        "reply1", "change1", "token", "invite", "tag1", "kiosk1")}
+        "reply1", "change1", "token", "invite", "tag1", "kiosk1", "code1")}
     manager = await member(a.tenant, Role.STORE_MANAGER, [str(a.stores[0].id)])
     await Tenant.filter(id=a.tenant.id).update(name=f"Shop {markers['tenant']}")
     with tenant_scope(a.tenant.id):
@@ -119,6 +120,7 @@ async def seed_tenant_a() -> Seeded:
                                         secret=bytes(32))
         kiosk = await register_device(channel="kiosk", store=a.stores[1], label=f"Kiosk {markers['kiosk1']}",
                                       token=secrets.token_urlsafe(32))
+        survey_code = await create_code(a.stores[1], a.zones[1], f"Campaign {markers['code1']}")
         owner_membership = await Membership.get(user_id=a.owner.id)
         manager_membership = await Membership.get(user_id=manager.id)
         token_row = await ApiToken.all().first()
@@ -134,13 +136,14 @@ async def seed_tenant_a() -> Seeded:
             "Response": [encode_id("Response", responses[1].id), encode_id("Response", responses[0].id)],
             "Export": [encode_id("Export", export.id)], "Invitation": [encode_id("Invitation", invitation.id)],
             "NfcTag": [encode_id("NfcTag", nfc_tag.id)], "Kiosk": [encode_id("Kiosk", kiosk.id)],
+            "SurveyCode": [encode_id("SurveyCode", survey_code.id)],
         },
         values={"receiptCode": responses[1].receipt_code, "tenantSlug": a.tenant.slug,
                 "storeSlug": a.stores[1].slug, "surveyVersionId": str(current.version.id),
                 "email": a.owner.email},
         markers=set(markers.values()),
         hidden={markers[k] for k in ("s1", "addr1", "z1", "c1", "reason1", "note1", "reply1", "change1", "tag1",
-                                     "kiosk1")},
+                                     "kiosk1", "code1")},
     )
     seeded.manager_token = await token_for(a.tenant, manager)
     seeded.read_only_token = await token_for(a.tenant, a.owner, scopes=("read",))

@@ -24,6 +24,7 @@ from tests.followups.isolation_probes import FOLLOWUP_PROBES
 from tests.graphql.member_isolation_probes import MEMBER_PROBES
 from tests.insights.isolation_probes import INSIGHT_PROBES
 from tests.support.tenancy import TenantFixture, Walk, gql, make_tenant, member
+from tests.surveys.code_isolation_probes import CODE_PROBES
 from tests.surveys.device_isolation_probes import DEVICE_PROBES
 
 
@@ -209,6 +210,7 @@ PROBES: dict[str, Callable[[Walk], Awaitable[None]]] = {
     **MEMBER_PROBES,
     **INSIGHT_PROBES,
     **DEVICE_PROBES,
+    **CODE_PROBES,
 }
 
 #: Root fields that cannot reach another tenant's rows, and why.

@@ -31,6 +31,7 @@ CREATE = """mutation($store: ID!, $zone: ID, $campaign: String) {
 RETIRE = """mutation($id: ID!) {
   retireSurveyCode(id: $id) { surveyCode { id code retiredAt scans } errors { code field message } }
 }"""
+NODE = """query($id: ID!) { node(id: $id) { id ... on SurveyCode { code scans } } }"""
 LIST = """query($store: ID, $retired: Boolean! = true) {
   surveyCodes(storeId: $store, includeRetired: $retired) { id code campaign scans retiredAt zoneId }
 }"""
@@ -205,6 +206,9 @@ async def test_foreign_ids_are_not_found(client: httpx.AsyncClient, shop: Shop) 
     retired = (await gql(client, theirs, RETIRE, id=mine["id"]))["data"]["retireSurveyCode"]
     assert [e["code"] for e in retired["errors"]] == ["not_found"]
     assert (await gql(client, theirs, LIST))["data"]["surveyCodes"] == []
+    assert (await gql(client, theirs, NODE, id=mine["id"]))["data"]["node"] is None
+    owner_view = (await gql(client, await _token(shop), NODE, id=mine["id"]))["data"]["node"]
+    assert owner_view == {"id": mine["id"], "code": mine["code"], "scans": 0}
     assert (await gql(client, theirs, LIST, store=encode_id("Store", shop.store.id)))["data"]["surveyCodes"] == []
     for url in (mine["svgUrl"], mine["posterA4Url"]):
         reply = await client.get(urlsplit(url).path, headers={"Authorization": f"Bearer {theirs}"})
@@ -222,6 +226,7 @@ async def test_analysts_may_not_manage_codes_but_members_download(client: httpx.
     assert [e["code"] for e in retired["errors"]] == ["forbidden"]
     listed = await gql(client, analyst, LIST)
     assert listed["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert (await gql(client, analyst, NODE, id=mine["id"]))["data"]["node"] is None
     assert [(c.retired_at, c.code) for c in await _codes(shop)] == [(None, mine["code"])]
 
     path = urlsplit(mine["svgUrl"]).path
