@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import tomllib
+import uuid
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
@@ -32,6 +33,7 @@ from pejling.core.surveys.survey import (
     add_tenant_statement,
     choose_statements,
 )
+from pejling.tenants.models import Zone
 from pejling.tenants.scope import tenant_scope
 
 from .conftest import Shop
@@ -231,10 +233,19 @@ async def test_survey_page_unknown_places(shop: Shop, plugins: Plugins) -> None:
             plugins=plugins,
             accept_language=None,
         )
+    # a zone that is not one of the store's is an error, never silently dropped (issue 11: a hand-built link)
+    with tenant_scope(shop.tenant.id):
+        elsewhere = await Zone.create(store=shop.other_store, name="Entrance", kind="entrance")
+    for zone in ("not-a-uuid", str(uuid.uuid4()), str(elsewhere.id)):
+        with pytest.raises(SurveyNotFound):
+            await load_survey_page(
+                tenant_slug=shop.tenant.slug, store_slug=shop.store.slug, zone_id=zone, channel="qr",
+                invitation_token=None, language=None, accept_language=None, plugins=plugins,
+            )
     page = await load_survey_page(
         tenant_slug=shop.tenant.slug,
         store_slug=shop.store.slug,
-        zone_id="not-a-uuid",
+        zone_id=None,
         channel="carrier-pigeon",
         invitation_token=None,
         language=None,
