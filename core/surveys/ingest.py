@@ -30,6 +30,7 @@ from typing import Any
 
 from pejling.core.settings import Settings, get_settings
 from pejling.core.surveys import rate_limit
+from pejling.core.surveys.channel_devices import find_by_token
 from pejling.core.surveys.channels import channel_registry
 from pejling.core.surveys.devices import device_class
 from pejling.core.surveys.group_commit import store_submission
@@ -128,8 +129,23 @@ async def _tenant_and_store(tenant_slug: str, store_slug: str) -> tuple[Tenant, 
     raise IngestRefused(404, "store_not_found", "There is no survey at this address.", None)
 
 
-async def _count_against_limit(settings: Settings, key: str, store: Store) -> None:
-    retry_after = await rate_limit.check_submission(settings, key, str(store.id))
+async def _limit_of(
+    settings: Settings, payload: Mapping[str, Any], store: Store, key: str
+) -> tuple[str, rate_limit.Limit]:
+    """Whose limit a submission counts against: a registered kiosk of the store has its own (many shoppers share its
+    address); anything else, the hashed client address. A token that is not an active kiosk of the store changes
+    nothing, so a made-up one gains no allowance."""
+    params = payload.get("channel_params")
+    token = params.get("device") if payload.get("channel") == "kiosk" and isinstance(params, Mapping) else None
+    if isinstance(token, str):
+        device = await find_by_token(token, "kiosk", settings)
+        if device is not None and device.store_id == store.id:
+            return rate_limit.client_key(settings, f"kiosk:{device.id}"), rate_limit.KIOSK_LIMIT
+    return key, rate_limit.SUBMISSION_LIMIT
+
+
+async def _count_against_limit(settings: Settings, key: str, store: Store, limit: rate_limit.Limit) -> None:
+    retry_after = await rate_limit.check_submission(settings, key, str(store.id), limit=limit)
     if retry_after is not None:
         raise IngestRefused(
             429,
@@ -176,7 +192,8 @@ async def ingest_response(
     tenant, store = await _tenant_and_store(tenant_slug, store_slug)
     with tenant_scope(tenant.id):
         key = rate_limit.client_key(settings, client_address or "")
-        await _count_against_limit(settings, key, store)
+        limit_key, limit = await _limit_of(settings, payload, store, key)
+        await _count_against_limit(settings, limit_key, store, limit)
         canonical = canonical_submission(payload, via=via)
         existing = await stored_under(response_id)
         if existing is not None and await is_resend(existing, store, via, canonical):

@@ -193,3 +193,27 @@ async def test_a_registered_kiosk_marks_its_responses_with_its_label(
     other_admin = {"Authorization": f"Bearer {await token_for(other.tenant, await member(other.tenant, Role.ADMIN))}"}
     foreign = await gql(client, REGISTER_KIOSK, {"store": store, "label": "T"}, other_admin)
     assert foreign["data"]["registerKiosk"]["errors"] == [{"code": "not_found", "field": "storeId"}]
+
+
+async def test_a_registered_kiosk_has_its_own_rate_limit_not_its_shared_address(
+    client: httpx.AsyncClient, database: Settings
+) -> None:
+    """Shopper after shopper on one tablet share its address: a registered kiosk counts against its own, larger
+    limit; a made-up token, or none, still counts against the address's."""
+    from pejling.core.surveys.channel_devices import new_device_token, register_device
+    from pejling.core.surveys.rate_limit import KIOSK_LIMIT, SUBMISSION_LIMIT
+
+    shop = await make_shop()
+    token = new_device_token()
+    with tenant_scope(shop.tenant.id):
+        await register_device(channel="kiosk", store=shop.store, label="Stand", token=token)
+    url = f"/s/{shop.tenant.slug}/{shop.store.slug}/responses"
+    for _ in range(SUBMISSION_LIMIT.count + 5):
+        reply = await client.post(url, json=shop.payload(channel="kiosk", channel_params={"device": token}))
+        assert reply.status_code == 201, reply.text
+    assert SUBMISSION_LIMIT.count + 5 < KIOSK_LIMIT.count
+    statuses = [
+        (await client.post(url, json=shop.payload(channel="kiosk", channel_params={"device": "x" * 43}))).status_code
+        for _ in range(SUBMISSION_LIMIT.count + 1)
+    ]
+    assert statuses[:SUBMISSION_LIMIT.count] == [201] * SUBMISSION_LIMIT.count and statuses[-1] == 429
