@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Literal
@@ -311,6 +311,10 @@ class InvitationMessage:
     """The invitation's id: a channel that queues the delivery uses it to send each invitation once."""
 
 
+ChannelDetails = Mapping[str, Any] | None
+"""What :meth:`Channel.response_details` gives (directly, or from an ``async def``)."""
+
+
 class Channel(ABC):  # noqa: B024 - an ABC so that plugins subclass it; every method has a sensible default
     """How a shopper reaches a survey (QR code, NFC tag, email link, SMS …).
 
@@ -351,7 +355,7 @@ class Channel(ABC):  # noqa: B024 - an ABC so that plugins subclass it; every me
         query.extend(sorted(target.extra.items()))
         return urlunsplit(parts._replace(query=urlencode(query)))
 
-    def response_details(self, visit: ChannelVisit) -> Mapping[str, Any] | None:
+    def response_details(self, visit: ChannelVisit) -> ChannelDetails | Awaitable[ChannelDetails]:
         """What the channel adds to a response before it is stored (a tag id, a verified flag): small JSON values.
 
         May be ``async``. Raise :class:`ChannelRefused` to refuse the response; any other error is logged and the

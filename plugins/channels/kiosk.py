@@ -22,7 +22,7 @@ class Kiosk(Channel):
     labels = {"da": "Kiosk", "nb": "Kiosk", "sv": "Kiosk", "en": "Kiosk"}
     url_params = ("device",)
 
-    async def response_details(self, visit: ChannelVisit) -> Mapping[str, Any] | None:  # type: ignore[override]
+    async def response_details(self, visit: ChannelVisit) -> Mapping[str, Any] | None:
         token = visit.params.get("device")
         if not token:
             return None

@@ -36,7 +36,7 @@ class NfcTag(Channel):
     labels = {"da": "NFC-tag", "nb": "NFC-brikke", "sv": "NFC-tagg", "en": "NFC tag"}
     url_params = ("tag", *PICC_PARAMS, *MAC_PARAMS)
 
-    async def response_details(self, visit: ChannelVisit) -> Mapping[str, Any] | None:  # type: ignore[override]
+    async def response_details(self, visit: ChannelVisit) -> Mapping[str, Any] | None:
         tag = visit.params.get("tag")
         if tag is None or not TAG_ID.match(tag):
             return None

@@ -23,7 +23,7 @@ class QrCode(Channel):
     labels = {"da": "QR-kode", "nb": "QR-kode", "sv": "QR-kod", "en": "QR code"}
     url_params = ("code",)
 
-    async def response_details(self, visit: ChannelVisit) -> Mapping[str, Any] | None:  # type: ignore[override]
+    async def response_details(self, visit: ChannelVisit) -> Mapping[str, Any] | None:
         """``{"code": ...}`` when the link carried a code of this store (and zone); else nothing (a code of another
         store or a made-up one is not stored, the answers are)."""
         code = normalise_code(visit.params.get("code", ""))
