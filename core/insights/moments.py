@@ -75,6 +75,8 @@ def bootstrap_importance(
       corrected one), so the draws do not add the small-sample bias a second time.
     * Beside the goals, every draw holds an independent noise goal; a goal whose sample part is no larger than the
       noise goal's upper (1 - confidence)/2 point is **indistinguishable from none**: its lower bounds are 0.
+    * Share intervals: the percentiles of the draws' shares, each draw's parts first reduced by its noise goal's part
+      (the chance part every goal gets), so the shares are not diluted toward an equal split.
     """
     point = importance(n, sums, cross, names, method=method, min_n=min_n)
     if not point.sufficient or point.importance is None or point.r2 is None:
@@ -89,8 +91,11 @@ def bootstrap_importance(
     parts, noise = _draw_parts(method, cov, factor, n, n_boot, seed)
     alpha = (1.0 - confidence) / 2.0
     lo, hi = np.quantile(parts, [alpha, 1.0 - alpha], axis=0)
-    totals = parts.sum(axis=1, keepdims=True)
-    shares = np.divide(parts, totals, out=np.zeros_like(parts), where=totals > 0)
+    # A draw's shares are diluted by the chance part every goal gets (what the noise goal gets in that draw): take it
+    # off each goal before sharing, so the draws' shares are not pulled toward an equal split.
+    clean = np.clip(parts - noise[:, None], 0.0, None)
+    totals = clean.sum(axis=1, keepdims=True)
+    shares = np.divide(clean, totals, out=np.zeros_like(clean), where=totals > 0)
     share_lo, share_hi = np.quantile(shares, [alpha, 1.0 - alpha], axis=0)
     share = sample / point.r2 if point.r2 > 0 else np.zeros(p)
     none = sample <= np.quantile(noise, 1.0 - alpha)
