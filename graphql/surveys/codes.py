@@ -18,7 +18,8 @@ from pejling.graphql.context import Info
 from pejling.graphql.errors import ApiError, UserError, invalid, not_found
 from pejling.graphql.permissions import mutation_guard, require_tenant
 from pejling.graphql.relay_ids import decode_id, encode_id
-from pejling.tenants.models import Store, Zone
+from pejling.graphql.surveys.places import store_and_zone
+from pejling.tenants.models import Store
 
 MAX_CODES = 500
 """``surveyCodes`` lists at most this many (newest first)."""
@@ -123,15 +124,9 @@ class SurveyCodeMutation:
         _, error = mutation_guard(info)
         if error:
             return SurveyCodePayload(errors=[error])
-        store = await _store(str(store_id))
-        if store is None:
-            return SurveyCodePayload(errors=[not_found("storeId", "No store of yours has this id.")])
-        zone: Zone | None = None
-        if zone_id is not None:
-            zone_uuid: UUID | None = decode_id(str(zone_id), "Zone")
-            zone = await Zone.get_or_none(id=zone_uuid, store_id=store.id) if zone_uuid else None
-            if zone is None:
-                return SurveyCodePayload(errors=[not_found("zoneId", "No zone of this store has this id.")])
+        store, zone, missing = await store_and_zone(store_id, zone_id)
+        if missing is not None or store is None:
+            return SurveyCodePayload(errors=[missing] if missing else [])
         try:
             code = await create_code(store, zone, campaign or "")
         except CodeRefused as exc:

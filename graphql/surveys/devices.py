@@ -28,7 +28,8 @@ from pejling.graphql.context import Info
 from pejling.graphql.errors import ApiError, UserError, invalid, not_found
 from pejling.graphql.permissions import mutation_guard, require_tenant
 from pejling.graphql.relay_ids import decode_id, encode_id
-from pejling.tenants.models import Store, Tenant, Zone
+from pejling.graphql.surveys.places import store_and_zone
+from pejling.tenants.models import Store, Tenant
 
 NFC = "nfc"
 KIOSK = "kiosk"
@@ -179,16 +180,9 @@ class DeviceMutation:
                 return NfcTagPayload(errors=[error])
         if not 1 <= len(label.strip()) <= 100:
             return NfcTagPayload(errors=[invalid("label", "A label is 1 to 100 characters.")])
-        store_uuid = decode_id(str(store_id), "Store")
-        store = await Store.get_or_none(id=store_uuid) if store_uuid else None
-        if store is None:
-            return NfcTagPayload(errors=[not_found("storeId", "No store of yours has this id.")])
-        zone = None
-        if zone_id is not None:
-            zone_uuid = decode_id(str(zone_id), "Zone")
-            zone = await Zone.get_or_none(id=zone_uuid, store_id=store.id) if zone_uuid else None
-            if zone is None:
-                return NfcTagPayload(errors=[not_found("zoneId", "No zone of this store has this id.")])
+        store, zone, missing = await store_and_zone(store_id, zone_id)
+        if missing is not None or store is None:
+            return NfcTagPayload(errors=[missing] if missing else [])
         enabled = (await channel_registry(info.context.plugins).for_tenant(tenant.id)).get(NFC)
         if enabled is None:
             return NfcTagPayload(errors=[UserError(
@@ -284,16 +278,9 @@ class KioskMutation:
             return KioskPayload(errors=[error] if error else [])
         if not 1 <= len(label.strip()) <= 100:
             return KioskPayload(errors=[invalid("label", "A label is 1 to 100 characters.")])
-        store_uuid = decode_id(str(store_id), "Store")
-        store = await Store.get_or_none(id=store_uuid) if store_uuid else None
-        if store is None:
-            return KioskPayload(errors=[not_found("storeId", "No store of yours has this id.")])
-        zone = None
-        if zone_id is not None:
-            zone_uuid = decode_id(str(zone_id), "Zone")
-            zone = await Zone.get_or_none(id=zone_uuid, store_id=store.id) if zone_uuid else None
-            if zone is None:
-                return KioskPayload(errors=[not_found("zoneId", "No zone of this store has this id.")])
+        store, zone, missing = await store_and_zone(store_id, zone_id)
+        if missing is not None or store is None:
+            return KioskPayload(errors=[missing] if missing else [])
         enabled = (await channel_registry(info.context.plugins).for_tenant(tenant.id)).get(KIOSK)
         if enabled is None:
             return KioskPayload(errors=[UserError(

@@ -25,6 +25,7 @@ from pejling.graphql.context import Info
 from pejling.graphql.errors import UserError, not_found
 from pejling.graphql.permissions import mutation_guard
 from pejling.graphql.relay_ids import decode_id
+from pejling.graphql.surveys.places import store_and_zone
 from pejling.graphql.surveys.types import (
     EraseShopperResponsePayload,
     InviteShoppersPayload,
@@ -36,7 +37,6 @@ from pejling.graphql.surveys.types import (
     SurveyVersionPayload,
     SurveyVersionType,
 )
-from pejling.tenants.models import Store, Zone
 
 
 @strawberry.input(description="One tap: the value given to a statement and how fast (ms, from visible to tap).")
@@ -244,16 +244,9 @@ class SurveyMutation:
         if language is not None and language not in LANGUAGES:
             return InviteShoppersPayload(errors=[UserError(
                 code="invalid", message=f"Choose one of {', '.join(LANGUAGES)}.", field="language")])
-        store_uuid = decode_id(str(store_id), "Store")
-        store = await Store.get_or_none(id=store_uuid) if store_uuid else None
-        if store is None:
-            return InviteShoppersPayload(errors=[not_found("storeId", "No store of yours has this id.")])
-        zone = None
-        if zone_id is not None:
-            zone_uuid = decode_id(str(zone_id), "Zone")
-            zone = await Zone.get_or_none(id=zone_uuid, store_id=store.id) if zone_uuid else None
-            if zone is None:
-                return InviteShoppersPayload(errors=[not_found("zoneId", "No zone of this store has this id.")])
+        store, zone, missing = await store_and_zone(store_id, zone_id)
+        if missing is not None or store is None:
+            return InviteShoppersPayload(errors=[missing] if missing else [])
         channels = await channel_registry(info.context.plugins).for_tenant(tenant.id)
         try:
             batch = await invite_recipients(
