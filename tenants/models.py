@@ -38,6 +38,8 @@ class Tenant(Model):
     logo: Any = fields.BinaryField(null=True)
     logo_type = fields.CharField(max_length=20, null=True)
     logo_version = fields.IntField(default=0)
+    # Stored responses per client address and store per 10 minutes (core/surveys/rate_limit.py); null: the default.
+    submission_limit = fields.IntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -83,6 +85,8 @@ class Store(TenantModel):
     address = fields.CharField(max_length=500, default="")
     timezone = fields.CharField(max_length=64, default="Europe/Copenhagen")
     default_language = fields.CharField(max_length=5, default="en")
+    # Stored responses per client address per 10 minutes; null: the tenant's setting.
+    submission_limit = fields.IntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from pejling.core.settings import Settings, get_settings
 from pejling.core.surveys import rate_limit
@@ -50,7 +51,7 @@ from pejling.core.surveys.submission_check import NOT_ENABLED, check_submission
 from pejling.core.surveys.submission_fields import is_slug, read_uuid
 from pejling.core.surveys.submission_outcome import EMAIL, MAX_COMMENT_CHARS, OUTCOME_MAX, OUTCOME_MIN
 from pejling.core.surveys.submission_times import MAX_CLOCK_AHEAD, MAX_TIME_AGE
-from pejling.core.surveys.thank_you import thank_you
+from pejling.core.surveys.thank_you import thank_you_for
 from pejling.tenants.models import Store, Tenant
 from pejling.tenants.scope import all_tenants, tenant_scope
 
@@ -103,12 +104,12 @@ class IngestResult:
         }
 
 
-def _result(response: Response, *, duplicate: bool) -> IngestResult:
+async def _result(response: Response, *, duplicate: bool) -> IngestResult:
     return IngestResult(
         response_id=str(response.id),
         receipt_code=response.receipt_code,
         duplicate=duplicate,
-        thank_you=thank_you(response.language, response.receipt_code),
+        thank_you=await thank_you_for(response),
         reward=response.reward,
         quality_flags=tuple(response.quality_flags or ()),
     )
@@ -130,30 +131,19 @@ async def _tenant_and_store(tenant_slug: str, store_slug: str) -> tuple[Tenant, 
 
 
 async def _limit_of(
-    settings: Settings, payload: Mapping[str, Any], store: Store, key: str
+    settings: Settings, payload: Mapping[str, Any], tenant: Tenant, store: Store, key: str
 ) -> tuple[str, rate_limit.Limit]:
     """Whose limit a submission counts against: a registered kiosk of the store has its own (many shoppers share its
-    address); anything else, the hashed client address. A token that is not an active kiosk of the store changes
-    nothing, so a made-up one gains no allowance."""
+    address); anything else, the hashed client address, with the store's or tenant's own limit when set (read with
+    the store: no query of its own). A token that is not an active kiosk of the store changes nothing, so a made-up
+    one gains no allowance."""
     params = payload.get("channel_params")
     token = params.get("device") if payload.get("channel") == "kiosk" and isinstance(params, Mapping) else None
     if isinstance(token, str):
         device = await find_by_token(token, "kiosk", settings)
         if device is not None and device.store_id == store.id:
             return rate_limit.client_key(settings, f"kiosk:{device.id}"), rate_limit.KIOSK_LIMIT
-    return key, rate_limit.SUBMISSION_LIMIT
-
-
-async def _count_against_limit(settings: Settings, key: str, store: Store, limit: rate_limit.Limit) -> None:
-    retry_after = await rate_limit.check_submission(settings, key, str(store.id), limit=limit)
-    if retry_after is not None:
-        raise IngestRefused(
-            429,
-            "rate_limited",
-            "Too many responses from this device; try again later.",
-            None,
-            retry_after=retry_after,
-        )
+    return key, rate_limit.submission_limit(tenant.submission_limit, store.submission_limit)
 
 
 async def ingest_response(
@@ -170,7 +160,8 @@ async def ingest_response(
 ) -> IngestResult:
     """Check and store one shopper response; the same submission again (same id and body) returns the first result.
 
-    Every call that names a known store counts against the rate limit, resends and conflicts too. A known id with
+    Only a stored response uses the client's quota at the store (:class:`.rate_limit.SubmissionQuota`); a refusal,
+    a conflict or a resend counts against the ten times larger "not stored" budget instead. A known id with
     another body, or stored at another store or tenant, is first checked like a new submission (so a bad body gets
     the same refusal as for a new id) and then refused with the one ``id_conflict`` answer, without its receipt.
 
@@ -192,30 +183,48 @@ async def ingest_response(
     tenant, store = await _tenant_and_store(tenant_slug, store_slug)
     with tenant_scope(tenant.id):
         key = rate_limit.client_key(settings, client_address or "")
-        limit_key, limit = await _limit_of(settings, payload, store, key)
-        await _count_against_limit(settings, limit_key, store, limit)
+        limit_key, limit = await _limit_of(settings, payload, tenant, store, key)
+        quota = rate_limit.SubmissionQuota.of(settings, limit_key, key, str(store.id), limit)
+        await quota.check_room()
         canonical = canonical_submission(payload, via=via)
         existing = await stored_under(response_id)
         if existing is not None and await is_resend(existing, store, via, canonical):
-            return _result(existing, duplicate=True)
-        channels = await channel_registry(plugins).for_tenant(tenant.id)
+            await quota.not_stored()  # a resend needs no room in the stored budget (its response is stored)
+            return await _result(existing, duplicate=True)
+        await quota.reserve()
         try:
-            checked = await check_submission(payload, store, user_agent, now, via, channels)
-        except IngestRefused:
-            # A twin of this very submission may have been stored meanwhile (it used the invitation, say): it wins.
-            twin = await resend_of(response_id, store, via, canonical) if existing is None else None
-            if twin is not None:
-                return _result(twin, duplicate=True)
+            result = await _take(payload, response_id, existing, canonical, store, key, user_agent, via, now, plugins)
+        except IngestRefused as refused:
+            await quota.not_stored(counted=refused.status < 500)
             raise
-        if existing is not None:
-            raise id_conflict()
-        digest = submission_digest(canonical) if canonical is not None else None
-        try:
-            response = await store_submission(Submission(response_id, checked, store, key, via, now, digest, plugins))
-        except AlreadyStored:
-            twin = await resend_of(response_id, store, via, canonical)
-            if twin is not None:
-                return _result(twin, duplicate=True)
-            raise id_conflict() from None
-        await tell_plugins(plugins, tenant.id, response, checked)
-        return _result(response, duplicate=False)
+        if result.duplicate:
+            await quota.not_stored()
+        return result
+
+
+async def _take(
+    payload: Mapping[str, Any], response_id: UUID, existing: Response | None, canonical: dict[str, Any] | None,
+    store: Store, key: str, user_agent: str, via: str, now: datetime, plugins: Any | None,
+) -> IngestResult:
+    """The checks and the write of :func:`ingest_response` once the submission has its place in the stored budget."""
+    channels = await channel_registry(plugins).for_tenant(store.tenant_id)
+    try:
+        checked = await check_submission(payload, store, user_agent, now, via, channels)
+    except IngestRefused:
+        # A twin of this very submission may have been stored meanwhile (it used the invitation, say): it wins.
+        twin = await resend_of(response_id, store, via, canonical) if existing is None else None
+        if twin is not None:
+            return await _result(twin, duplicate=True)
+        raise
+    if existing is not None:
+        raise id_conflict()
+    digest = submission_digest(canonical) if canonical is not None else None
+    try:
+        response = await store_submission(Submission(response_id, checked, store, key, via, now, digest, plugins))
+    except AlreadyStored:
+        twin = await resend_of(response_id, store, via, canonical)
+        if twin is not None:
+            return await _result(twin, duplicate=True)
+        raise id_conflict() from None
+    await tell_plugins(plugins, store.tenant_id, response, checked)
+    return await _result(response, duplicate=False)

@@ -4,6 +4,12 @@ The client address is never kept: :func:`client_key` turns it into a keyed HMAC 
 secret) that includes the UTC date, so the same address gives an unrelated key the next day. Counters are
 fixed windows, in Redis when ``settings.redis_url`` is set (shared by every process) and in process memory
 otherwise.
+
+Two budgets per client key and store (:class:`SubmissionQuota`): the *stored* budget counts only the responses that
+were stored (the store's :func:`submission_limit`: a store setting, else a tenant setting, else
+:data:`SUBMISSION_LIMIT`), so a shopper whose first tries were refused still gets their real one in; the *not stored*
+budget (:func:`refused_limit`, ten times as generous) counts refusals and replays of a stored response, so a flood of
+garbage is still stopped before it reaches the database.
 """
 
 from __future__ import annotations
@@ -18,22 +24,31 @@ from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from pejling.core.settings import Settings
+from pejling.core.surveys.refusals import IngestRefused
 
 
 @dataclass(frozen=True)
 class Limit:
-    """At most ``count`` submissions per ``window_seconds`` from one client key at one store.
-
-    A submission is any request the ingest takes for a known store: a new response, a refused one, a resend of a
-    stored one and an id conflict alike (a resend answers with a receipt code, so it must not be free).
-    """
+    """At most ``count`` events per ``window_seconds`` for one key (a client key at one store, a device, a token)."""
 
     count: int = 20
     window_seconds: int = 600
 
 
-#: The submission limit in force. A busy shop wifi shares one address: keep it generous.
+#: The default limit of stored responses per client key and store, when neither the store nor the tenant sets one
+#: (``submission_limit``). A busy shop wifi shares one address: keep it generous.
 SUBMISSION_LIMIT = Limit()
+
+#: The bounds of a tenant's or store's own ``submission_limit`` (stored responses per window).
+SETTING_MIN, SETTING_MAX = 1, 1000
+
+#: The "not stored" budget (refusals and replays) is this many times the stored one, and at least REFUSED_MIN.
+REFUSED_FACTOR = 10
+REFUSED_MIN = 200
+
+#: What one API token (or session) may import through ``importResponses``: calls per window (each up to 1 000
+#: responses). Separate from the shoppers' limits.
+IMPORT_LIMIT = Limit(count=30, window_seconds=600)
 
 #: The limit of one registered kiosk (a tablet on a stand answered by shopper after shopper), counted per device
 #: instead of per address: one response every 5 seconds on average is more than a queue of shoppers can give.
@@ -47,9 +62,31 @@ def client_key(settings: Settings, address: str, day: date | None = None) -> str
     return hmac.new(settings.secret_bytes(), message, hashlib.sha256).hexdigest()[:32]
 
 
+def submission_limit(tenant_limit: int | None, store_limit: int | None) -> Limit:
+    """The limit of stored responses per client key at a store: the store's setting, else the tenant's, else the
+    default (:data:`SUBMISSION_LIMIT`). The window is always the default's."""
+    count = store_limit if store_limit is not None else tenant_limit
+    return SUBMISSION_LIMIT if count is None else Limit(count=count, window_seconds=SUBMISSION_LIMIT.window_seconds)
+
+
+def refused_limit(stored: Limit) -> Limit:
+    """The budget of submissions that store nothing (refused, or a replay of a stored one) beside ``stored``."""
+    return Limit(count=max(REFUSED_MIN, stored.count * REFUSED_FACTOR), window_seconds=stored.window_seconds)
+
+
+def _retry_after(window: int, limit: Limit, now: float) -> int:
+    return max(1, math.ceil((window + 1) * limit.window_seconds - now))
+
+
 class Limiter(Protocol):
     async def hit(self, key: str, limit: Limit) -> int | None:
         """Count one event for ``key``; ``None`` when allowed, else the seconds until the window resets."""
+
+    async def peek(self, key: str, limit: Limit) -> int | None:
+        """Count nothing; ``None`` while ``key`` has room for one more event, else the seconds until it has."""
+
+    async def refund(self, key: str, limit: Limit) -> None:
+        """Take back one event counted by :meth:`hit` in the current window (never below zero)."""
 
 
 class MemoryLimiter:
@@ -68,8 +105,26 @@ class MemoryLimiter:
             count = self._counts.get((key, window), 0) + 1
             self._counts[(key, window)] = count
         if count > limit.count:
-            return max(1, math.ceil((window + 1) * limit.window_seconds - now))
+            return _retry_after(window, limit, now)
         return None
+
+    async def peek(self, key: str, limit: Limit) -> int | None:
+        now = time.time()
+        window = int(now // limit.window_seconds)
+        if self._counts.get((key, window), 0) >= limit.count:
+            return _retry_after(window, limit, now)
+        return None
+
+    async def refund(self, key: str, limit: Limit) -> None:
+        window = int(time.time() // limit.window_seconds)
+        async with self._lock:
+            count = self._counts.get((key, window), 0)
+            if count > 0:
+                self._counts[(key, window)] = count - 1
+
+
+#: Decrement a counter only while it is above zero (an expired one stays gone).
+_REFUND = "local n = tonumber(redis.call('GET', KEYS[1]) or '0') if n > 0 then redis.call('DECR', KEYS[1]) end return n"
 
 
 class RedisLimiter:
@@ -90,8 +145,20 @@ class RedisLimiter:
             pipe.expire(name, limit.window_seconds + 5)
             count, _ = await pipe.execute()
         if int(count) > limit.count:
-            return max(1, math.ceil((window + 1) * limit.window_seconds - now))
+            return _retry_after(window, limit, now)
         return None
+
+    async def peek(self, key: str, limit: Limit) -> int | None:
+        now = time.time()
+        window = int(now // limit.window_seconds)
+        count = await self._redis.get(f"{self.prefix}:{key}:{window}")
+        if count is not None and int(count) >= limit.count:
+            return _retry_after(window, limit, now)
+        return None
+
+    async def refund(self, key: str, limit: Limit) -> None:
+        window = int(time.time() // limit.window_seconds)
+        await self._redis.eval(_REFUND, 1, f"{self.prefix}:{key}:{window}")
 
     async def close(self) -> None:
         await self._redis.aclose()
@@ -116,3 +183,56 @@ async def check_submission(
     """Count one submission (new, resent or conflicting) of a client key at a store; the Retry-After seconds when
     over the limit, else None."""
     return await (limiter or limiter_for(settings)).hit(f"{key}:{store_id}", limit)
+
+
+def rate_limited(retry_after: int) -> IngestRefused:
+    """The refusal of a submission over a limit."""
+    return IngestRefused(
+        429, "rate_limited", "Too many responses from this device; try again later.", None, retry_after=retry_after
+    )
+
+
+@dataclass
+class SubmissionQuota:
+    """One submission's claim on its client's budgets at one store (see the module docstring).
+
+    :meth:`check_room` checks, without counting, that the "not stored" budget has room (before any query of the
+    submission); :meth:`reserve` takes one from the stored budget (atomically, so concurrent submissions cannot
+    overshoot it); :meth:`not_stored` gives that one back and counts the submission against the "not stored" budget
+    instead. A reservation not given back is the stored response's.
+    """
+
+    limiter: Limiter
+    stored_key: str
+    refused_key: str
+    limit: Limit
+    reserved: bool = False
+
+    @classmethod
+    def of(cls, settings: Settings, limit_key: str, client: str, store_id: str, limit: Limit) -> SubmissionQuota:
+        """The quota of a submission counted against ``limit_key`` (the client key, or a kiosk's) at a store; the
+        "not stored" budget is always the client address's."""
+        return cls(limiter_for(settings), f"{limit_key}:{store_id}", f"refused:{client}:{store_id}", limit)
+
+    async def check_room(self) -> None:
+        """Raises the 429 refusal (counting nothing) when the "not stored" budget is spent."""
+        retry_after = await self.limiter.peek(self.refused_key, refused_limit(self.limit))
+        if retry_after is not None:
+            raise rate_limited(retry_after)
+
+    async def reserve(self) -> None:
+        """Take one from the stored budget; raises the 429 refusal (counting nothing) when it is spent."""
+        retry_after = await self.limiter.hit(self.stored_key, self.limit)
+        if retry_after is not None:
+            await self.limiter.refund(self.stored_key, self.limit)
+            raise rate_limited(retry_after)
+        self.reserved = True
+
+    async def not_stored(self, *, counted: bool = True) -> None:
+        """The submission stored nothing (refused, or a replay): give back its reservation and, when ``counted``
+        (not for our own fault, a 5xx), count it against the "not stored" budget."""
+        if self.reserved:
+            self.reserved = False
+            await self.limiter.refund(self.stored_key, self.limit)
+        if counted:
+            await self.limiter.hit(self.refused_key, refused_limit(self.limit))

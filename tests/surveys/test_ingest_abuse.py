@@ -301,14 +301,16 @@ async def test_graphql_conflicts_read_the_same_wherever_the_id_is(client: httpx.
     ]}
 
 
-async def test_resends_and_conflicts_count_against_the_rate_limit(
+async def test_resends_and_conflicts_count_against_the_not_stored_budget(
     client: httpx.AsyncClient, shop: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(rate_limit, "SUBMISSION_LIMIT", rate_limit.Limit(count=3, window_seconds=3600))
+    monkeypatch.setattr(rate_limit, "SUBMISSION_LIMIT", rate_limit.Limit(count=2, window_seconds=3600))
+    monkeypatch.setattr(rate_limit, "REFUSED_MIN", 2)
+    monkeypatch.setattr(rate_limit, "REFUSED_FACTOR", 1)
     payload = shop.payload()
     assert (await post(client, shop, payload)).status_code == 201
-    assert (await post(client, shop, payload)).status_code == 200  # resend: counted
-    assert (await post(client, shop, {**payload, "outcome": 1})).status_code == 409  # conflict: counted
+    assert (await post(client, shop, payload)).status_code == 200  # resend: not stored, counted as such
+    assert (await post(client, shop, {**payload, "outcome": 1})).status_code == 409  # conflict: the same
     for body in (payload, {**payload, "outcome": 2}, shop.payload()):
         reply = await post(client, shop, body)
         assert reply.status_code == 429, reply.text
