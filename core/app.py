@@ -19,11 +19,13 @@ from pejling.core.followups.downloads import export_routes
 from pejling.core.graphiql import ASSETS_PATH, GraphiQLAssets
 from pejling.core.health import healthz, readyz
 from pejling.core.insights.scores import start_insights
+from pejling.core.live_routes import live_routes
 from pejling.core.logs import AccessLogMiddleware, configure_logging
 from pejling.core.mail import check_mail_settings
 from pejling.core.metrics import MetricsMiddleware
 from pejling.core.plugin_manager import PluginRegistry, register_plugins
 from pejling.core.plugin_routes import PluginRoutes
+from pejling.core.pubsub import close_brokers, use_settings
 from pejling.core.security_headers import SecurityHeadersMiddleware
 from pejling.core.settings import Settings, get_settings
 from pejling.core.surveys.code_routes import survey_code_routes
@@ -41,6 +43,7 @@ def _routes(settings: Settings, plugins: PluginRegistry) -> list[BaseRoute]:
         # /metrics is answered by MetricsMiddleware, before authentication (core/metrics.py says who may read it).
         *export_routes(),
         *survey_api_routes(),
+        *live_routes(),
         *branding_routes(),
         *survey_page_routes,
         *survey_code_routes(),
@@ -65,6 +68,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            use_settings(settings)  # the broker the ingest publishes to and the live feed listens on
+            stack.push_async_callback(close_brokers)  # last out: ends the live feeds' subscriptions
             if manage_database:
                 await stack.enter_async_context(RegisterTortoise(app, config=tortoise_config(settings)))
             # The one handle on the loaded plugins: GraphQL reads it from app.state, jobs get it from the worker.

@@ -89,6 +89,10 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         }
     else:
         connection = url.replace("postgresql://", "postgres://", 1)
+        if settings.database_pooler == "pgbouncer" and "statement_cache_size=" not in connection:
+            # PgBouncer in transaction pooling hands each transaction any server connection: a statement asyncpg
+            # prepared on one is unknown on the next, so asyncpg must keep none (docs/deployment.md).
+            connection += ("&" if "?" in connection else "?") + "statement_cache_size=0"
     return {
         "connections": {"default": connection},
         "apps": {

@@ -43,7 +43,17 @@ class Settings(BaseSettings):
     password link is never silently left in a folder nobody reads (dev and test always write files)."""
 
     redis_url: str = ""
-    """Optional Redis for shared rate limits across processes; empty keeps limits in process memory."""
+    """Optional Redis for shared rate limits and pub/sub (the live feed) across processes; empty keeps both in
+    process memory."""
+
+    database_pooler: Literal["", "pgbouncer"] = ""
+    """``pgbouncer`` when ``database_url`` points at PgBouncer in transaction pooling: asyncpg then keeps no
+    prepared statements across transactions (``statement_cache_size=0``; docs/deployment.md)."""
+
+    live_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    """The live feed (``/api/live/responses``) sends a heartbeat after this long without an event."""
+    live_stream_seconds: float = Field(default=300.0, gt=0)
+    """The live feed ends a stream after this long and the browser reconnects (so restarts never wait on it)."""
 
     run_worker_in_app: bool = True
     """Run a job worker inside the web process (the default); set false when running ``pejling worker``."""

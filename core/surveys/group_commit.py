@@ -24,6 +24,7 @@ from weakref import WeakKeyDictionary
 from tortoise import connections
 from tortoise.backends.base.client import TransactionalDBClient
 
+from pejling.core.live_feed import announce_response
 from pejling.core.surveys.models import Response
 from pejling.core.surveys.refusals import IngestRefused
 from pejling.core.surveys.response_writing import Submission, write_response, write_responses
@@ -101,6 +102,7 @@ class GroupCommit:
                 await self._one_by_one(batch)
                 return
             for waiting, response in zip(batch, responses, strict=True):
+                announce_response(response)  # committed: the live feeds hear of it (in the background)
                 if not waiting.done.done():
                     waiting.done.set_result(response)
         finally:
@@ -117,6 +119,7 @@ class GroupCommit:
                 if not waiting.done.done():
                     waiting.done.set_exception(exc)
             else:
+                announce_response(response)
                 if not waiting.done.done():
                     waiting.done.set_result(response)
 
