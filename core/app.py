@@ -30,6 +30,7 @@ from pejling.core.security_headers import SecurityHeadersMiddleware
 from pejling.core.settings import Settings, get_settings
 from pejling.core.surveys.code_routes import survey_code_routes
 from pejling.core.surveys.pages import routes as survey_page_routes
+from pejling.core.surveys.receipt_page import receipt_routes
 from pejling.core.surveys.routes import survey_api_routes
 from pejling.core.surveys.unsubscribe import routes as unsubscribe_routes
 from pejling.tenants.branding import branding_routes
@@ -48,6 +49,7 @@ def _routes(settings: Settings, plugins: PluginRegistry) -> list[BaseRoute]:
         *survey_page_routes,
         *survey_code_routes(),
         *unsubscribe_routes,
+        *receipt_routes(),
         Mount("/plugins", app=PluginRoutes()),
         *plugins.app_routes(),  # /graphql: the API is a built-in plugin (pejling.graphql.api)
         Mount(ASSETS_PATH, app=GraphiQLAssets(settings)),

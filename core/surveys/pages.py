@@ -207,6 +207,7 @@ def render_thanks(language: str, page: Any | None, result: Any) -> HTMLResponse:
         headline=thank_you.get("headline") or t["thanks_headline"],
         body=thank_you.get("body") or t["thanks_body"],
         receipt_code=result.receipt_code,
+        receipt_url=thank_you.get("receipt_url"),
         reward=reward_view(result.reward, language),
     )
     return _html("thanks.html", context)

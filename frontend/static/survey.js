@@ -201,6 +201,8 @@
     if (body.receipt_code) {
       document.getElementById("receipt-code").textContent = body.receipt_code;
       document.getElementById("receipt").hidden = false;
+      var link = document.getElementById("receipt-link");
+      if (link && tk.receipt_url) { link.href = tk.receipt_url + "?lang=" + D.language; link.hidden = false; }
     }
     var reward = body.reward, about = reward && reward.description;
     if (about && typeof about === "object") about = about[D.language] || about.en || "";
