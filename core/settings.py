@@ -86,6 +86,13 @@ class Settings(BaseSettings):
     plugins_disabled: list[str] = Field(default_factory=list)
     """Plugin names never loaded, built-in or third-party."""
 
+    graphql_persisted_queries: Literal["auto", "allow-list"] = "auto"
+    """``auto``: automatic persisted queries (a client registers a document by sending it with its sha256).
+    ``allow-list``: only the documents of ``graphql_persisted_queries_manifest`` run for browser sessions and
+    anonymous callers (API tokens may still send any document); see ``docs/graphql.md``."""
+    graphql_persisted_queries_manifest: Path | None = None
+    """The portal build's persisted-query manifest (Apollo's ``apollo-persisted-query-manifest`` JSON)."""
+
     @field_validator("database_url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:

@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from pejling.core.hookspecs import hookimpl
 from pejling.core.loaded_plugins import Plugins
+from pejling.graphql.persisted_queries import check_settings
 from pejling.graphql.schema import GraphQLEndpoint, graphql_app
 
 
@@ -21,4 +22,5 @@ def register_app_routes() -> list[BaseRoute]:
 
 @hookimpl
 def app_started(app: Starlette, plugins: Plugins) -> None:
+    check_settings(app.state.settings)  # a broken persisted-query manifest stops the start, not a request
     app.state.graphql = graphql_app(plugins.graphql_types())

@@ -1,4 +1,5 @@
-"""Security and speed extensions that are always on: limits, masked errors, a parse/validation cache.
+"""Security and speed extensions that are always on: limits, masked errors, a parse/validation cache, persisted
+queries (:mod:`pejling.graphql.persisted_queries`).
 
 The limits themselves live in :mod:`pejling.graphql.limits`; strawberry's ``QueryDepthLimiter`` and
 ``MaxAliasesLimiter`` are not used because they walk every fragment spread again (exponential time
@@ -8,14 +9,18 @@ any number of large documents alive (see :mod:`pejling.graphql.document_cache`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import MaskErrors, MaxTokensLimiter, SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from graphql import GraphQLError
+from pejling.core.auth.actor import ANONYMOUS
+from pejling.core.settings import Settings, get_settings
 from pejling.graphql.document_cache import CachedParsing, DocumentCache
 from pejling.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_SELECTIONS, MAX_TOKENS, DocumentLimits
+from pejling.graphql.persisted_queries import PersistedQueries
 
 __all__ = ["MAX_ALIASES", "MAX_DEPTH", "MAX_SELECTIONS", "MAX_TOKENS", "security_extensions"]
 
@@ -32,6 +37,49 @@ class IntrospectionForMembersOnly(SchemaExtension):
             rules = self.execution_context.validation_rules
             self.execution_context.validation_rules = (*rules, NoSchemaIntrospectionCustomRule)
         yield
+
+
+class PersistedQueryPolicies:
+    """One :class:`PersistedQueries` per settings object (one per app), made on the schema's first request."""
+
+    def __init__(self) -> None:
+        self._by_settings: dict[int, tuple[Settings, PersistedQueries]] = {}
+
+    def for_settings(self, settings: Settings) -> PersistedQueries:
+        found = self._by_settings.get(id(settings))
+        if found is None or found[0] is not settings:
+            found = self._by_settings[id(settings)] = (settings, PersistedQueries(settings))
+        return found[1]
+
+
+class PersistedQueryLookup(SchemaExtension):
+    """Puts a persisted document in place of the hash before parsing (so the document cache and every limit
+    apply), refuses what the policy refuses, and stores a newly registered document once it validated.
+
+    A persisted query may also come by ``GET`` (Apollo's ``useGETForHashedQueries``): then a query, never a
+    mutation, runs. Other operations over GET stay refused (GET is only for GraphiQL).
+    """
+
+    def __init__(self, policies: PersistedQueryPolicies) -> None:
+        self.policies = policies
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        context = self.execution_context
+        request_context = context.context
+        settings = getattr(request_context, "settings", None)
+        policy = self.policies.for_settings(settings if isinstance(settings, Settings) else get_settings())
+        lookup = await policy.lookup(context.query, context.operation_extensions,
+                                     getattr(request_context, "actor", ANONYMOUS))
+        if lookup.error is not None:
+            raise lookup.error
+        if lookup.query is not None:
+            context.query = lookup.query
+            request = getattr(request_context, "request", None)
+            if getattr(request, "method", None) == "GET":
+                context.allowed_operations = {OperationType.QUERY}
+        yield
+        if lookup.register and context.graphql_document is not None and not context.pre_execution_errors:
+            await policy.register(lookup)
 
 
 def unexpected(error: GraphQLError) -> bool:
@@ -55,7 +103,9 @@ def security_extensions() -> list[Callable[[], SchemaExtension] | type[SchemaExt
     ``AddValidationRules`` limiter that walks fragments: the first would validate refused documents anyway.
     """
     cache = DocumentCache()
+    policies = PersistedQueryPolicies()
     return [
+        lambda: PersistedQueryLookup(policies),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         IntrospectionForMembersOnly,
         lambda: MaskErrors(should_mask_error=unexpected, error_message="Unexpected error."),

@@ -79,6 +79,10 @@ class GraphQLApp(GraphQL[Context, None]):
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         return context_from_request(request, response)
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """Not for a persisted query sent by GET (its hash in ``extensions``, no ``query``; any ``Accept``)."""
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(request)
+
     async def render_graphql_ide(self, request: Request) -> Response:
         """Our own GraphiQL page (bundled from npm, same-origin assets only, strict CSP), not strawberry's CDN one."""
         return graphiql_page(request.app.state.settings, endpoint=request.url.path)
