@@ -29,7 +29,8 @@ from pejling.core.settings import Settings
 ACCESS_LOGGER = "pejling.access"
 access_log = logging.getLogger(ACCESS_LOGGER)
 
-#: Path parameters whose values are never logged (``[redacted]`` instead).
+#: Path parameters whose values are never logged (``[redacted]`` instead), e.g. an invitation's ``/i/{token}``
+#: and a kiosk's device token in ``/k/{token}``.
 SECRET_PARAMS = ("token", "secret", "password", "key", "code")
 
 

@@ -115,8 +115,14 @@ def render_survey(
     previous: dict[str, str] | None = None,
     error: str | None = None,
     status: int = 200,
+    template: str = "survey.html",
+    extra: dict[str, Any] | None = None,
 ) -> HTMLResponse:
-    """The survey page for a :class:`~pejling.core.surveys.page_data.SurveyPage` (any object with its attributes)."""
+    """The survey page for a :class:`~pejling.core.surveys.page_data.SurveyPage` (any object with its attributes).
+
+    A variant of the page (the kiosk screen, :mod:`pejling.core.surveys.kiosk_page`) names its own ``template`` and
+    ``extra`` context, which replaces the page's own.
+    """
     language = page.language if page.language in LANGUAGES else DEFAULT_LANGUAGE
     t = messages(language)
     low, high = _outcome_ends(page, language)
@@ -149,7 +155,8 @@ def render_survey(
             },
         },
     )
-    return _html("survey.html", context, status)
+    context.update(extra or {})
+    return _html(template, context, status)
 
 
 _PROBLEMS = {
@@ -238,6 +245,10 @@ async def _page_or_problem(request: Request, **kwargs: Any) -> Response:
 
 async def survey_page(request: Request) -> Response:
     """GET ``/s/{tenant}/{store}``: the survey a QR code, NFC tag or link points at."""
+    if request.query_params.get("ch") == "kiosk" and request.query_params.get("device"):
+        from pejling.core.surveys.kiosk_page import to_kiosk_screen
+
+        return to_kiosk_screen(request)  # a kiosk's page with its token: its screen is /k/<token>
     zone = request.query_params.get("zone") or None
     return await _page_or_problem(
         request,
@@ -260,6 +271,13 @@ async def invitation_page(request: Request) -> Response:
         channel="email",
         invitation_token=request.path_params["token"],
     )
+
+
+async def kiosk_screen(request: Request) -> Response:
+    """GET ``/k/{token}``: a registered kiosk's screen (:mod:`pejling.core.surveys.kiosk_page`)."""
+    from pejling.core.surveys.kiosk_page import kiosk_page
+
+    return await kiosk_page(request)
 
 
 def _int_or_none(value: str | None) -> int | None | str:
@@ -412,4 +430,5 @@ routes = [
     Route("/s/{tenant}/{store}", survey_page, methods=["GET"]),
     Route("/s/{tenant}/{store}/form", form_submission, methods=["POST"]),
     Route("/i/{token}", invitation_page, methods=["GET"]),
+    Route("/k/{token}", kiosk_screen, methods=["GET"]),
 ]

@@ -213,8 +213,9 @@
     }
     form.setAttribute("data-state", queued ? "queued" : "sent");
     forget();
-    if (!queued && D.channel === "kiosk") setTimeout(function () { location.reload(); }, 20000); // next shopper
     if (steps[current].id !== "thanks") show(steps.length - 1);
+    // For a page beside this one (the kiosk screen, kiosk.js): the shopper has been thanked.
+    form.dispatchEvent(new CustomEvent("pejling:thanks", { bubbles: true, detail: { queued: queued } }));
   }
 
   var sendError = document.getElementById("send-error"), sendButton = document.getElementById("send");
@@ -298,6 +299,25 @@
     var step = Math.max(0, Math.min(steps.length - 2, parseInt(state.step, 10) || 0));
     return step;
   }
+  /* A fresh start for the next person on a shared device (the kiosk screen, kiosk.js): nothing of the last one stays
+     on the page or in this tab's progress, a new response id, and the statements in `order` when given. */
+  function reset(order) {
+    forget();
+    form.reset();
+    ["receipt", "reward", "send-error"].forEach(function (id) { document.getElementById(id).hidden = true; });
+    ["thanks-title", "thanks-body", "receipt-code", "reward-title", "reward-code", "sent-later"].forEach(function (id) {
+      document.getElementById(id).textContent = "";
+    });
+    var link = document.getElementById("receipt-link");
+    if (link) { link.hidden = true; link.href = "/r"; }
+    form.removeAttribute("data-state");
+    toggleEmail();
+    if (order) reorder(order);
+    answers = {}; startedAt = null; responseId = uuid(); moving = false; depth = 0;
+    if (window.history && history.replaceState) history.replaceState({ step: 0 }, "");
+    show(0, true);
+  }
+  window.pejlingSurvey = { reset: reset };
   form.addEventListener("change", save);
   document.getElementById("comment").addEventListener("input", save);
   window.addEventListener("popstate", function (e) {
