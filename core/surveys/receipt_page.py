@@ -148,10 +148,12 @@ def _token_valid(settings: Settings, tenant: Tenant, response: SurveyResponse, i
 
 
 def _cross_site(request: Request) -> bool:
+    """True for a POST another site made: ``Sec-Fetch-Site: cross-site``, or an ``Origin`` that is not ours. A page
+    with ``Referrer-Policy: no-referrer`` (ours) makes browsers send ``Origin: null``: that decides nothing."""
     if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
         return True
     origin = request.headers.get("origin")
-    if origin is None:
+    if origin is None or origin.strip() == "null":
         return False
     settings = _settings(request)
     allowed = {request_origin(request.scope, settings.trusted_proxies), normalise_origin(settings.base_url)} - {None}
