@@ -26,6 +26,7 @@ import hashlib
 import hmac
 import json
 import time
+from typing import Any
 from urllib.parse import parse_qsl
 from uuid import UUID
 
@@ -124,7 +125,7 @@ async def _found(request: Request) -> tuple[Tenant, SurveyResponse]:
     return tenant, response
 
 
-def _branding(tenant: Tenant) -> dict[str, object]:
+def _branding(tenant: Tenant) -> dict[str, Any]:
     return {"brand_colour": tenant.brand_colour, "brand_name": tenant.name, "logo_url": logo_path(tenant)}
 
 
