@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
 import logging
@@ -173,3 +174,19 @@ async def test_the_access_log_never_shows_a_code(shop: Shop, shopper: httpx.Asyn
     assert len(lines) == 5
     assert not [line for line in lines if code in line or code.replace("-", "") in line]
     assert f"GET /r/{shop.tenant.slug}/[redacted]/json 200" in " | ".join(lines)
+
+
+async def test_the_plain_forms_thank_you_links_the_page_too(shop: Shop, shopper: httpx.AsyncClient) -> None:
+    url = f"/s/{shop.tenant.slug}/{shop.store.slug}"
+    page = await shopper.get(url, params={"lang": "nb"})
+    data = {name: html.unescape(value) for name, value in re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"',
+                                                                     page.text)}
+    for statement_id in data["order"].split(","):
+        data[f"s:{statement_id}"] = "3"
+    thanks = await shopper.post(f"{url}/form", data=data)
+    assert thanks.status_code == 200
+    code = re.search(r'id="receipt-code">([^<]+)<', thanks.text)
+    link = re.search(r'<a id="receipt-link" href="([^"]+)">([^<]+)</a>', thanks.text)
+    assert code and link and link.group(2) == messages("nb")["receipt_link"]
+    assert html.unescape(link.group(1)) == f"/r/{shop.tenant.slug}/{code.group(1).strip()}?lang=nb"
+    assert (await shopper.get(html.unescape(link.group(1)))).status_code == 200
