@@ -32,15 +32,18 @@ from pejling.graphql.insights.queries import InsightsQuery
 from pejling.graphql.relay_ids import guard_list_connections, resolve_global_id
 from pejling.graphql.surveys.codes import SurveyCodeMutation, SurveyCodeQuery
 from pejling.graphql.surveys.devices import DeviceMutation, DeviceQuery, KioskMutation, KioskQuery
+from pejling.graphql.surveys.imports import ImportMutation
 from pejling.graphql.surveys.mutations import SurveyMutation
 from pejling.graphql.surveys.queries import SurveyQuery
+from pejling.graphql.surveys.submission_limits import SubmissionLimitMutation, SubmissionLimitQuery
 from pejling.graphql.tenants.mutations import TenantMutation
 from pejling.graphql.tenants.queries import TenantQuery
 
 QUERIES: tuple[type, ...] = (TenantQuery, AccountQuery, FollowUpQuery, InsightsQuery, SurveyQuery, DeviceQuery,
-                             SurveyCodeQuery, KioskQuery)
+                             SurveyCodeQuery, KioskQuery, SubmissionLimitQuery)
 MUTATIONS: tuple[type, ...] = (TenantMutation, AccountMutation, FollowUpMutation, InsightsMutation, SurveyMutation,
-                             DeviceMutation, SurveyCodeMutation, KioskMutation)
+                             DeviceMutation, SurveyCodeMutation, KioskMutation, SubmissionLimitMutation,
+                               ImportMutation)
 
 
 class PejlingSchema(strawberry.Schema):

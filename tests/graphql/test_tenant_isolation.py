@@ -26,6 +26,7 @@ from tests.insights.isolation_probes import INSIGHT_PROBES
 from tests.support.tenancy import TenantFixture, Walk, gql, make_tenant, member
 from tests.surveys.code_isolation_probes import CODE_PROBES
 from tests.surveys.device_isolation_probes import DEVICE_PROBES
+from tests.surveys.import_isolation_probes import IMPORT_PROBES
 
 
 def _not_found(result: dict[str, Any], field: str) -> None:
@@ -211,6 +212,7 @@ PROBES: dict[str, Callable[[Walk], Awaitable[None]]] = {
     **INSIGHT_PROBES,
     **DEVICE_PROBES,
     **CODE_PROBES,
+    **IMPORT_PROBES,
 }
 
 #: Root fields that cannot reach another tenant's rows, and why.

@@ -1,0 +1,47 @@
+"""Cross-tenant probes for the rate-limit settings and the response import (``graphql/surveys/submission_limits.py``,
+``graphql/surveys/imports.py``), in the shape of ``tests/graphql/test_tenant_isolation.py``: ``w.b`` tries A's store."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pejling.core.surveys.models import Response
+from pejling.tenants.models import Store
+from pejling.tenants.scope import tenant_scope
+
+Probe = Callable[[Any], Awaitable[None]]
+
+
+async def _submission_limit(w: Any) -> None:
+    on_a = await w.as_b("query($s: ID) { submissionLimit(storeId: $s) { count setting } }", s=w.ids["store"])
+    assert on_a["data"]["submissionLimit"] is None, on_a
+    own = await w.as_b("{ submissionLimit { store { id } source } }")
+    assert own["data"]["submissionLimit"] == {"store": None, "source": "default"}, own
+
+
+async def _set_submission_limit(w: Any) -> None:
+    result = await w.as_b("mutation($s: ID) { setSubmissionLimit(storeId: $s, count: 3) { limit { count } "
+                          "errors { code field } } }", s=w.ids["store"])
+    assert result["data"]["setSubmissionLimit"] == {"limit": None, "errors": [{"code": "not_found",
+                                                                               "field": "storeId"}]}
+    with tenant_scope(w.a.tenant.id):
+        assert (await Store.get(id=w.a.stores[0].id)).submission_limit is None
+
+
+async def _import_responses(w: Any) -> None:
+    item = {"id": str(uuid.uuid4()), "submittedAt": (datetime.now(UTC) - timedelta(days=9)).isoformat(),
+            "answers": [{"statementId": "value.t-only-a", "value": 3}]}
+    result = await w.as_b("mutation($i: ImportResponsesInput!) { importResponses(input: $i) { stored "
+                          "errors { code field } } }", i={"storeId": w.ids["store"], "responses": [item]})
+    assert result["data"]["importResponses"] == {"stored": 0, "errors": [{"code": "not_found", "field": "storeId"}]}
+    with tenant_scope(w.a.tenant.id):
+        assert not await Response.filter(id=item["id"]).exists()
+
+
+IMPORT_PROBES: dict[str, Probe] = {
+    "submissionLimit": _submission_limit, "setSubmissionLimit": _set_submission_limit,
+    "importResponses": _import_responses,
+}
