@@ -86,7 +86,9 @@ class Statement:
     """One survey screen a scoring model brings: a short first-person statement or question on a scale.
 
     ``kind`` is ``"outcome"`` for an outcome question (recommend, satisfaction, effort) and ``"goal"``
-    for a statement that measures one implicit goal (named in ``goal``).
+    for a statement that measures one implicit goal (named in ``goal``). ``may_not_apply``: the question may not fit
+    every visit (about the staff, a queue, paying), so the survey page offers "doesn't apply" under it; such an answer
+    reaches the model as an :class:`Answer` with ``value=None`` and ``not_applicable=True``.
     """
 
     id: str
@@ -94,6 +96,7 @@ class Statement:
     scale: Scale
     kind: Literal["outcome", "goal"] = "outcome"
     goal: str | None = None
+    may_not_apply: bool = False
 
     def __post_init__(self) -> None:
         if not CONTRACT_ID.match(self.id):
@@ -106,7 +109,8 @@ class Statement:
 
 @dataclass(frozen=True)
 class Answer:
-    """The shopper's answer to one statement. ``value`` is ``None`` when the statement was skipped."""
+    """The shopper's answer to one statement. ``value`` is ``None`` when the statement was skipped or answered
+    "doesn't apply" (then ``not_applicable`` is true): count such an answer in no figure."""
 
     statement_id: str
     value: int | None
@@ -114,6 +118,8 @@ class Answer:
     """Time from showing the statement to the tap (``performance.now()``, paused while the page was hidden)."""
     polarity: int | None = None
     """1 when agreeing means the goal was served, -1 for reversed wording; ``None`` for outcome questions."""
+    not_applicable: bool = False
+    """The shopper chose "doesn't apply" (offered only under a statement that ``may_not_apply``)."""
 
 
 @dataclass(frozen=True)

@@ -136,7 +136,7 @@ class _Writer:
 
     def write(self, row: dict[str, Any], answers: list[Answer]) -> None:
         if self.fmt is ExportFormat.CSV:
-            values = {a.statement_id: a.value for a in answers}
+            values = {a.statement_id: "n/a" if a.not_applicable else a.value for a in answers}
             cells = [row[c] for c in FIXED_COLUMNS] + ([row[CONTACT_COLUMN]] if self.contact else [])
             cells[FIXED_COLUMNS.index("quality_flags")] = " ".join(row["quality_flags"])
             self.csv.writerow([_cell(c) for c in cells] + [_cell(values.get(sid)) for sid in self.statement_ids])
@@ -144,7 +144,8 @@ class _Writer:
         row = dict(row)
         row["answers"] = [
             {"statement_id": a.statement_id, "goal": a.goal, "polarity": a.polarity, "value": a.value,
-             "position": a.position, "reaction_ms": a.reaction_ms, "warmup": a.warmup}
+             "not_applicable": a.not_applicable, "position": a.position, "reaction_ms": a.reaction_ms,
+             "warmup": a.warmup}
             for a in sorted(answers, key=lambda a: a.position)
         ]
         self.handle.write(("" if self.first else ",\n") + json.dumps(row, ensure_ascii=False))

@@ -183,7 +183,7 @@ def goal_scores(answers: Iterable[Answer]) -> dict[str, float]:
     """Mean served-score per goal on the 1–5 scale; a reversed statement (polarity -1) counts as ``6 - value``."""
     values: dict[str, list[int]] = defaultdict(list)
     for answer in answers:
-        if answer.warmup:
+        if answer.warmup or answer.value is None:  # a "doesn't apply" answer has no value
             continue
         values[answer.goal].append(answer.value if answer.polarity >= 0 else 6 - answer.value)
     return {goal: sum(v) / len(v) for goal, v in values.items()}

@@ -12,6 +12,11 @@ The tenant's rollup version (``insights_rollup_state``) keys the cache of heavy 
 committed batch, *after* the commit and outside the response transaction (:func:`bump_version`), so the one row per
 tenant is never held locked while responses are written; a reader that sees the new version sees the new rollups.
 Rows are keyed by store, zone (the nil UUID for "no zone"), channel, the store's local day and the goal mask.
+
+A "doesn't apply" answer (``not_applicable``, value NULL) adds nothing: :meth:`_Batch.add` leaves such taps out
+before scoring, so a response enters its row as if that statement had not been asked (its goal, when no other of its
+statements was answered, drops out of the response's goal mask; see ``docs/insights.md``). Recording, subtracting
+and recomputing all go through that one filter, so they stay equal.
 """
 
 from __future__ import annotations
@@ -128,7 +133,8 @@ _FIRST_RESPONSES = tenant_sql(_RESPONSES + "WHERE tenant_id = {tenant} ORDER BY 
 _NEXT_RESPONSES = tenant_sql(_RESPONSES + "WHERE tenant_id = {tenant} AND id > ? ORDER BY id LIMIT ?")
 _ANSWERS = tenant_sql(
     "SELECT a.response_id, a.statement_id, a.goal, a.polarity, a.value, a.reaction_ms, a.warmup "
-    "FROM survey_answer a WHERE a.tenant_id = {tenant} AND a.response_id >= ? AND a.response_id <= ?"
+    "FROM survey_answer a WHERE a.tenant_id = {tenant} AND a.response_id >= ? AND a.response_id <= ? "
+    "AND a.value IS NOT NULL"  # "doesn't apply" answers (value NULL) count in no figure
 )
 
 
@@ -164,6 +170,11 @@ class _StatementTap:
     warmup: bool
 
 
+def applicable_taps(taps: Iterable[StatementTapLike]) -> list[StatementTapLike]:
+    """The taps with a value: a "doesn't apply" answer (``not_applicable``, value None) counts in no figure."""
+    return [t for t in taps if t.value is not None and not getattr(t, "not_applicable", False)]
+
+
 def local_day(moment: datetime, timezone: str | None) -> date:
     """The day of ``moment`` in the store's time zone (UTC when unknown)."""
     try:
@@ -185,7 +196,9 @@ class _Batch:
         self, store_id: UUID, zone_id: UUID | None, channel: str, day: date, outcome: int | None, flagged: bool,
         taps: Sequence[StatementTapLike], *, sign: int = 1,
     ) -> None:
-        """Add what one response contributes (``sign=-1``: take it away again, for an erasure)."""
+        """Add what one response contributes (``sign=-1``: take it away again, for an erasure); "doesn't apply"
+        taps are left out."""
+        taps = applicable_taps(taps)
         mask, vec, _ = contribution(taps, outcome, flagged=flagged)
         if sign != 1:
             vec = vec * sign
@@ -450,5 +463,5 @@ async def recompute_rollups(
 
 def taps_of(rows: Iterable[Any]) -> list[Tap]:
     """Plain taps from answer rows (for scoring without the ORM objects)."""
-    return [Tap(r.goal, int(r.polarity), int(r.value), r.reaction_ms, bool(r.warmup)) for r in rows]
+    return [Tap(r.goal, int(r.polarity), int(r.value), r.reaction_ms, bool(r.warmup)) for r in applicable_taps(rows)]
 

@@ -84,7 +84,7 @@ async def rescore_tenant(model: ScoringModel, *, batch_size: int = 500) -> int:
         if not responses:
             break
         answers: dict[UUID, list[Answer]] = {}
-        for a in await Answer.filter(response_id__in=[r.id for r in responses]):
+        for a in await Answer.filter(response_id__in=[r.id for r in responses], not_applicable=False):
             answers.setdefault(a.response_id, []).append(a)
         for r in responses:
             await _save(model, r.id, _safe_score(model, shopper_response(r, answers.get(r.id, []))))

@@ -1,6 +1,8 @@
 """The statement bank: the built-in statements of the implicit-goals model plus each tenant's own statements.
 
-The built-in statements live in ``core/goals/statements.toml`` (ids ``<goal>.<slug>``, stable forever).
+The built-in statements live in ``core/goals/statements.toml`` (ids ``<goal>.<slug>``, stable forever). A statement
+that may not fit every visit (about the staff, a queue, paying) says ``may_not_apply = true``: the survey page then
+offers a "doesn't apply" answer under it, and the ingest accepts that answer for such statements only.
 A tenant may add statements mapped to a goal; their ids are ``<goal>.t-<slug>`` so they never collide with a
 built-in id (built-in slugs never start with ``t-``).
 """
@@ -31,7 +33,11 @@ class BankError(ValueError):
 
 @dataclass(frozen=True)
 class BankStatement:
-    """One statement: its stable id, the goal it measures, its polarity and its text per language."""
+    """One statement: its stable id, the goal it measures, its polarity and its text per language.
+
+    ``may_not_apply``: the statement may not fit the shopper's visit (staff, queue, paying), so the page offers
+    "doesn't apply" under it (stored as such and kept out of every figure).
+    """
 
     id: str
     goal: str
@@ -39,6 +45,7 @@ class BankStatement:
     warmup: bool
     texts: Mapping[str, str]
     builtin: bool = True
+    may_not_apply: bool = False
 
     def text(self, language: str) -> str:
         return self.texts.get(language) or self.texts["en"]
@@ -119,7 +126,12 @@ def parse_bank(data: Mapping[str, Any], *, source: str = "statements.toml") -> B
         polarity = row.get("polarity", 1)
         if polarity not in (1, -1):
             raise BankError(f"{where}: polarity must be 1 or -1")
-        statements.append(BankStatement(sid, str(goal), int(polarity), warmup, _texts(row, where)))
+        may_not_apply = row.get("may_not_apply", False)
+        if not isinstance(may_not_apply, bool) or (may_not_apply and warmup):
+            raise BankError(f"{where}: may_not_apply must be true or false, and a warm-up always applies")
+        statements.append(
+            BankStatement(sid, str(goal), int(polarity), warmup, _texts(row, where), may_not_apply=may_not_apply)
+        )
     outcome_raw = data.get("outcome", {})
     if isinstance(outcome_raw, Mapping) and isinstance(outcome_raw.get("nps"), Mapping):
         outcome_raw = outcome_raw["nps"]

@@ -51,7 +51,9 @@ async def export_shopper_data(response: Response) -> dict[str, Any]:
         "outcome": response.outcome,
         "comment": response.comment,
         "answers": [
-            {"statement_id": a.statement_id, "value": a.value, "reaction_ms": a.reaction_ms} for a in answers
+            # "not_applicable" only on a "doesn't apply" answer (value null)
+            {"statement_id": a.statement_id, "value": a.value, "reaction_ms": a.reaction_ms,
+             **({"not_applicable": True} if a.not_applicable else {})} for a in answers
         ],
     }
     if response.contact_email:

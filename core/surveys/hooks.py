@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 class _TapLike(Protocol):
     statement_id: str
-    value: int
+    value: int | None
     reaction_ms: int | None
 
 
@@ -37,8 +37,10 @@ def shopper_response(response: Any, taps: Iterable[_TapLike], outcome_kind: str 
     """The plugin view of a stored response, with the outcome answer under :data:`OUTCOME_STATEMENT_IDS`."""
     answers = [
         # A scoring model's own question is not a goal statement: no polarity, as for an outcome question.
-        ContractAnswer(t.statement_id, int(t.value), t.reaction_ms,
-                       None if getattr(t, "goal", None) == MODEL_GOAL else getattr(t, "polarity", None))
+        # A "doesn't apply" answer has no value (value None, not_applicable True).
+        ContractAnswer(t.statement_id, None if t.value is None else int(t.value), t.reaction_ms,
+                       None if getattr(t, "goal", None) == MODEL_GOAL else getattr(t, "polarity", None),
+                       bool(getattr(t, "not_applicable", False)))
         for t in taps
     ]
     if response.outcome is not None and outcome_kind in OUTCOME_STATEMENT_IDS:

@@ -6,7 +6,9 @@ yes/no) and it is not the survey's outcome question (``nps-recommend`` is asked 
 editor adds askable questions of the models enabled for the tenant; the version keeps each as a :class:`ModelItem`
 snapshot (``SurveyVersion.model_items``), so the page renders it and the ingest checks its answers per item without
 the plugin. Answers to items are stored like taps, with the pseudo-goal :data:`MODEL_GOAL`: the implicit-goals scores
-ignore them, the statement rollups count them (values 0..10) and the model's ``summarise`` reads them there.
+ignore them, the statement rollups count them (values 0..10) and the model's ``summarise`` reads them there. A question
+whose :class:`~pejling.core.contracts.Statement` says ``may_not_apply`` keeps that in its snapshot: the page offers
+"doesn't apply" under it and the ingest accepts that answer for it (a snapshot from before it existed: never).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class ModelItem:
     texts: Mapping[str, str]
     low_label: Mapping[str, str]
     high_label: Mapping[str, str]
+    may_not_apply: bool = False
 
     @property
     def kind(self) -> str:
@@ -51,16 +54,20 @@ class ModelItem:
         return localised(self.low_label, language), localised(self.high_label, language)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        """The snapshot kept on the version (``may_not_apply`` only when true, so older snapshots compare equal)."""
+        data: dict[str, Any] = {
             "id": self.id, "model": self.model_id, "low": self.low, "high": self.high, "texts": dict(self.texts),
             "low_label": dict(self.low_label), "high_label": dict(self.high_label),
         }
+        if self.may_not_apply:
+            data["may_not_apply"] = True
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ModelItem:
         return cls(
             str(data["id"]), str(data["model"]), int(data["low"]), int(data["high"]), dict(data["texts"]),
-            dict(data["low_label"]), dict(data["high_label"]),
+            dict(data["low_label"]), dict(data["high_label"]), bool(data.get("may_not_apply", False)),
         )
 
 
@@ -83,7 +90,8 @@ def askable_items(models: Iterable[ScoringModel]) -> dict[str, ModelItem]:
             if statement.id in outcome_ids or scale.kind is None:
                 continue
             item = ModelItem(statement.id, model.id, scale.low, scale.high, _texts(statement.texts),
-                             _texts(scale.low_label), _texts(scale.high_label))
+                             _texts(scale.low_label), _texts(scale.high_label),
+                             bool(getattr(statement, "may_not_apply", False)))
             known = items.get(statement.id)
             if known is None:
                 items[statement.id] = item

@@ -163,6 +163,9 @@ class Response(TenantModel):
 class Answer(TenantModel):
     """One tap: the value given to one statement, where it was shown and how fast it was given.
 
+    A statement that may not fit the visit (``may_not_apply`` in the bank) can be answered "doesn't apply": then
+    ``not_applicable`` is true and ``value`` is NULL, and the answer is kept out of every figure.
+
     store_id and submitted_at repeat those of the response so that goal aggregates per store and period
     read one index range without a join (measured: docs/surveys.md).
     """
@@ -175,7 +178,8 @@ class Answer(TenantModel):
     statement_id = fields.CharField(max_length=100)
     goal = fields.CharField(max_length=20)
     polarity = fields.SmallIntField(default=1)
-    value = fields.SmallIntField()
+    value = fields.SmallIntField(null=True, description="NULL for a \"doesn't apply\" answer")
+    not_applicable = fields.BooleanField(default=False, description="The shopper chose \"doesn't apply\"")
     position = fields.SmallIntField()
     reaction_ms = fields.IntField(null=True)
     warmup = fields.BooleanField(default=False)

@@ -67,7 +67,7 @@ class PageStatement:
 
     ``scale`` is ``agree`` for a statement (the five labels of the page's scale); a scoring model's question has its
     own: ``1-5``, ``1-7``, ``0-10`` (values ``low``..``high`` with the end labels) or ``yes-no`` (0 = ``low_label``,
-    1 = ``high_label``).
+    1 = ``high_label``). ``may_not_apply``: a "doesn't apply" choice is offered under it.
     """
 
     id: str
@@ -78,11 +78,13 @@ class PageStatement:
     high: int = 5
     low_label: str = ""
     high_label: str = ""
+    may_not_apply: bool = False
 
     @classmethod
     def of_item(cls, item: ModelItem, language: str) -> PageStatement:
         low_label, high_label = item.labels(language)
-        return cls(item.id, item.text(language), False, item.kind, item.low, item.high, low_label, high_label)
+        return cls(item.id, item.text(language), False, item.kind, item.low, item.high, low_label, high_label,
+                   item.may_not_apply)
 
 
 @dataclass(frozen=True)
@@ -233,7 +235,8 @@ async def load_survey_page(
         available_languages=LANGUAGES,
         survey_version_id=str(current.version.id),
         statements=[
-            *(PageStatement(s.id, s.text(page_language), s.warmup) for s in [*warmups, *scored]),
+            *(PageStatement(s.id, s.text(page_language), s.warmup, may_not_apply=s.may_not_apply)
+              for s in [*warmups, *scored]),
             *(PageStatement.of_item(item, page_language) for item in items),
         ],
         outcome=OutcomeQuestion("nps", 0, 10, bank.outcome[page_language]),

@@ -296,7 +296,10 @@ def form_payload(form: dict[str, str]) -> dict[str, Any]:
     answers = []
     for position, statement_id in enumerate(order):
         value = form.get(f"s:{statement_id}")
-        if value:
+        if value == "na":  # "doesn't apply" (the ingest accepts it only where the page offers it)
+            answers.append({"statement_id": statement_id, "value": None, "not_applicable": True,
+                            "position": position, "reaction_ms": None, "warmup": statement_id in warmups})
+        elif value:
             answers.append(
                 {
                     "statement_id": statement_id,

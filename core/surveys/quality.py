@@ -4,6 +4,10 @@ A flagged response is left out of every insights figure (it only counts in ``n_f
 whole response is not to be believed. One anticipation (a tap under 300 ms) is not that: it drops *that tap's timing*
 from the reaction-time weights (:func:`pejling.core.goals.scores.score_taps`; its answer still counts for the
 explicit score), not the response. Only a response whose timed taps are mostly anticipations is a likely bot.
+
+A "doesn't apply" answer has no value: it is no part of straight-lining (neither counted among the scored answers nor
+compared), while its tap's timing is a tap like any other (a reflex tap on "doesn't apply" is still an anticipation,
+and its time is part of the response's duration).
 """
 
 from __future__ import annotations
@@ -37,10 +41,11 @@ CLOCK_SLACK_MS = 250
 class TapForQuality:
     """The parts of one answer the checks need."""
 
-    value: int
+    value: int | None
     reaction_ms: int | None
     warmup: bool
     goal: str = ""
+    not_applicable: bool = False
 
 
 def quality_flags(taps: Sequence[TapForQuality], started_at: datetime, submitted_at: datetime) -> list[str]:
@@ -49,7 +54,8 @@ def quality_flags(taps: Sequence[TapForQuality], started_at: datetime, submitted
     * ``fast_taps``: more than half (``reaction_times.BOT_ANTICIPATION_SHARE``) of the timed taps, warm-ups included,
       under 300 ms (anticipations, see the research notes); fewer anticipations only drop those taps' timings when
       scoring;
-    * ``straight_line``: every scored statement's answer the same value, with a median reaction time under 500 ms;
+    * ``straight_line``: every scored statement's answer the same value, with a median reaction time under 500 ms
+      ("doesn't apply" answers left out);
     * ``impossible_duration``: submitted before started, shorter than the sum of its reaction times, or over an hour.
     """
     flags: list[str] = []
@@ -57,7 +63,7 @@ def quality_flags(taps: Sequence[TapForQuality], started_at: datetime, submitted
     if timed and normalise_reaction_times(timed).likely_bot:
         flags.append(FAST_TAPS)
     # The statements share one 1-5 scale; a scoring model's question (goal "model") is on its own scale.
-    scored = [t for t in taps if not t.warmup and t.goal != MODEL_GOAL]
+    scored = [t for t in taps if not t.warmup and t.goal != MODEL_GOAL and not t.not_applicable and t.value is not None]
     scored_times = [t.reaction_ms for t in scored if t.reaction_ms is not None]
     if (
         len(scored) >= STRAIGHT_LINE_MIN_ANSWERS

@@ -63,7 +63,7 @@ def canonical_submission(payload: Mapping[str, Any], *, via: str) -> dict[str, A
             taps.append(
                 [
                     raw["statement_id"],
-                    _whole(raw.get("value")),
+                    None if raw.get("not_applicable") is True else _whole(raw.get("value")),
                     _whole(raw.get("position")),
                     None if reaction is None else _whole(reaction),
                 ]

@@ -27,6 +27,7 @@ from pejling.core.surveys.models import Answer, Invitation, Response
 from pejling.core.surveys.quality import CLOCK_ADJUSTED, TapForQuality, quality_flags
 from pejling.core.surveys.receipts import new_receipt_code
 from pejling.core.surveys.refusals import IngestRefused
+from pejling.core.surveys.submission_answers import applicable
 from pejling.core.surveys.submission_check import CheckedSubmission
 from pejling.tenants.models import Store
 from pejling.tenants.scope import all_tenants, tenant_scope
@@ -59,7 +60,7 @@ class Submission:
 
 
 def _flags(checked: CheckedSubmission) -> list[str]:
-    taps_for_quality = [TapForQuality(t.value, t.reaction_ms, t.warmup, t.goal) for t in checked.taps]
+    taps_for_quality = [TapForQuality(t.value, t.reaction_ms, t.warmup, t.goal, t.not_applicable) for t in checked.taps]
     flags = quality_flags(taps_for_quality, checked.started_at, checked.submitted_at)
     if checked.clock_adjusted:
         flags.append(CLOCK_ADJUSTED)
@@ -111,6 +112,7 @@ def _answer_rows(s: Submission) -> list[Answer]:
             goal=t.goal,
             polarity=t.polarity,
             value=t.value,
+            not_applicable=t.not_applicable,
             position=t.position,
             reaction_ms=t.reaction_ms,
             warmup=t.warmup,
@@ -127,8 +129,9 @@ async def _write_tenant_batch(submissions: Sequence[Submission], plugins: Any | 
     for s in submissions:
         if s.checked.invitation is not None:
             await _claim_invitation(s.checked.invitation, s.now)
-    await record_responses(
-        [Recorded(r, s.checked.taps, s.store.timezone) for r, s in zip(responses, submissions, strict=True)],
+    await record_responses(  # "doesn't apply" answers count in no figure
+        [Recorded(r, applicable(s.checked.taps), s.store.timezone)
+         for r, s in zip(responses, submissions, strict=True)],
         plugins=plugins,
     )
     return responses

@@ -85,11 +85,13 @@
     if (moving || step !== steps[current]) return;
     moving = true;
     if (step.classList.contains("statement")) {
-      answers[step.getAttribute("data-id")] = {
-        statement_id: step.getAttribute("data-id"), value: parseInt(input.value, 10),
+      var na = input.value === "na"; // "doesn't apply": no value, its reaction time still measured
+      var answer = answers[step.getAttribute("data-id")] = {
+        statement_id: step.getAttribute("data-id"), value: na ? null : parseInt(input.value, 10),
         position: parseInt(step.getAttribute("data-position"), 10), reaction_ms: elapsed(),
         warmup: step.getAttribute("data-warmup") === "1"
       };
+      if (na) answer.not_applicable = true;
     }
     setTimeout(next, 180); // let the shopper see the choice light up
   }
@@ -289,7 +291,8 @@
     reorder(state.order);
     responseId = state.id; startedAt = state.started_at || null; answers = state.answers || {};
     Object.keys(answers).forEach(function (id) {
-      var box = form.querySelector('input[name="s:' + id + '"][value="' + answers[id].value + '"]');
+      var value = answers[id].not_applicable ? "na" : answers[id].value;
+      var box = form.querySelector('input[name="s:' + id + '"][value="' + value + '"]');
       if (box) box.checked = true;
     });
     var outcome = state.outcome !== null && form.querySelector('input[name=outcome][value="' + state.outcome + '"]');

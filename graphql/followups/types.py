@@ -122,10 +122,12 @@ def _visible(info: Info, store_id: UUID) -> bool:
 class ResponseAnswer:
     statement_id: str
     goal: str
-    value: int = strawberry.field(description="1 (disagree) to 5 (agree).")
+    value: int | None = strawberry.field(description="1 (disagree) to 5 (agree); null for \"doesn't apply\".")
     reversed: bool = strawberry.field(description="True for a statement where agreeing means the goal was not served.")
     reaction_ms: int | None
     warmup: bool
+    not_applicable: bool = strawberry.field(
+        default=False, description="The shopper chose \"doesn't apply\": the answer counts in no figure.")
 
 
 @strawberry.type(name="Response", description="One shopper response. Pseudonymous: contact only with consent.")
@@ -165,7 +167,7 @@ class ResponseNode(relay.Node):
     async def answers(self, info: Info) -> list[ResponseAnswer]:
         return [
             ResponseAnswer(statement_id=a.statement_id, goal=a.goal, value=a.value, reversed=a.polarity < 0,
-                           reaction_ms=a.reaction_ms, warmup=a.warmup)
+                           reaction_ms=a.reaction_ms, warmup=a.warmup, not_applicable=a.not_applicable)
             for a in await loaders(info).answers.load(UUID(self.id))
         ]
 

@@ -42,8 +42,12 @@ from pejling.graphql.surveys.types import (
 @strawberry.input(description="One tap: the value given to a statement and how fast (ms, from visible to tap).")
 class AnswerInput:
     statement_id: str
-    value: int = strawberry.field(description="1 = strongly disagree … 5 = strongly agree; a scoring model's "
-                                  "question on its own scale (1-5, 1-7, 0-10, yes-no: 0 = no, 1 = yes).")
+    value: int | None = strawberry.field(
+        default=None, description="1 = strongly disagree … 5 = strongly agree; a scoring model's question on its own "
+        "scale (1-5, 1-7, 0-10, yes-no: 0 = no, 1 = yes). Null only with notApplicable: true.")
+    not_applicable: bool = strawberry.field(
+        default=False, description="\"Doesn't apply\": only for a statement or question whose mayNotApply is true "
+        "(else refused, code not_applicable_refused); then value is null and the answer counts in no figure.")
     position: int = strawberry.field(description="0-based display position.")
     reaction_ms: int | None = strawberry.field(default=None, description="Null when not measured.")
     warmup: bool = False
@@ -113,8 +117,8 @@ def _payload(input: ResponseInput) -> dict[str, Any]:
         "started_at": input.started_at,
         "submitted_at": input.submitted_at,
         "answers": [
-            {"statement_id": a.statement_id, "value": a.value, "position": a.position, "reaction_ms": a.reaction_ms,
-             "warmup": a.warmup}
+            {"statement_id": a.statement_id, "value": a.value, "not_applicable": a.not_applicable,
+             "position": a.position, "reaction_ms": a.reaction_ms, "warmup": a.warmup}
             for a in input.answers
         ],
         "outcome": input.outcome,

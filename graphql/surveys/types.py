@@ -29,6 +29,9 @@ class StatementType:
     warmup: bool
     builtin: bool = strawberry.field(description="True for the built-in bank, false for your own statements.")
     texts: list[LocalisedText]
+    may_not_apply: bool = strawberry.field(
+        default=False, description="The statement may not fit every visit (staff, queue, paying): the survey page "
+        "offers \"doesn't apply\" under it.")
 
     @strawberry.field(description="The text in one language (English when the language is unknown).")
     def text(self, language: str = "en") -> str:
@@ -41,6 +44,7 @@ class StatementType:
             id=statement.id, goal=statement.goal, polarity=statement.polarity, warmup=statement.warmup,
             builtin=statement.builtin,
             texts=[LocalisedText(language=lang, text=statement.texts[lang]) for lang in LANGUAGES],
+            may_not_apply=statement.may_not_apply,
         )
 
 
@@ -57,6 +61,8 @@ class ModelItemType:
     texts: list[LocalisedText]
     low_labels: list[LocalisedText] = strawberry.field(description="The label of the lowest answer, per language.")
     high_labels: list[LocalisedText] = strawberry.field(description="The label of the highest answer, per language.")
+    may_not_apply: bool = strawberry.field(
+        default=False, description="The page offers \"doesn't apply\" under this question (its model says so).")
 
     @strawberry.field(description="The question in one language (English when the language is unknown).")
     def text(self, language: str = "en") -> str:
@@ -70,7 +76,7 @@ class ModelItemType:
 
         return cls(
             id=item.id, model_id=item.model_id, scale=item.kind, low=item.low, high=item.high, texts=texts(item.texts),
-            low_labels=texts(item.low_label), high_labels=texts(item.high_label),
+            low_labels=texts(item.low_label), high_labels=texts(item.high_label), may_not_apply=item.may_not_apply,
         )
 
 
@@ -187,8 +193,9 @@ class SurveyStatementPayload:
 @strawberry.type(description="One answer of a shopper: the statement, the value given and how fast (ms).")
 class ShopperAnswer:
     statement_id: str
-    value: int
+    value: int | None = strawberry.field(description="Null when the shopper chose \"doesn't apply\".")
     reaction_ms: int | None
+    not_applicable: bool = strawberry.field(default=False, description="The shopper chose \"doesn't apply\".")
 
 
 @strawberry.type(description="What is stored about one shopper response, found by its receipt code (an export).")
@@ -210,7 +217,8 @@ class ShopperData:
             receipt_code=data["receipt_code"], store=data["store"], zone=data["zone"], channel=data["channel"],
             language=data["language"], submitted_at=data["submitted_at"], outcome=data["outcome"],
             comment=data["comment"], contact_email=data.get("contact_email"),
-            answers=[ShopperAnswer(statement_id=a["statement_id"], value=a["value"], reaction_ms=a["reaction_ms"])
+            answers=[ShopperAnswer(statement_id=a["statement_id"], value=a["value"], reaction_ms=a["reaction_ms"],
+                                   not_applicable=bool(a.get("not_applicable", False)))
                      for a in data["answers"]],
         )
 
