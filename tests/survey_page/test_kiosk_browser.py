@@ -1,7 +1,7 @@
 """The kiosk screen on a tablet as a store runs it (Debian Chromium, tablet-sized, the real app, the page's clock in
 the test's hands): shopper after shopper on one screen, a shopper who walks away half-way, and a network that drops.
 Every finished response is stored once, with its own id, on the kiosk channel and with the device; a discarded one
-never is, and no answer of one shopper is shown to the next."""
+never is, and no answer of one shopper is shown to the next. And the screen passes axe-core at tablet size."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from pejling.frontend.language import messages
 from pejling.tenants.scope import tenant_scope
 from tests.survey_page.conftest import make_shop
 from tests.survey_page.phone import outbox, stored_responses
+from tests.survey_page.test_survey_browser import _axe
 
 pytestmark = pytest.mark.once
 
@@ -76,6 +77,7 @@ async def test_shopper_after_shopper_an_idle_reset_and_a_network_loss(
 
     # 1. A shopper answers and is thanked; no receipt code shows; a few seconds later the screen starts over.
     await _start(page)
+    assert await page.evaluate("() => !!document.fullscreenElement")  # full screen from the first tap
     await _finish(page, "Første kunde")
     assert await page.locator("#survey").get_attribute("data-state") == "sent"
     assert not await page.locator("#receipt").is_visible()
@@ -119,3 +121,29 @@ async def test_shopper_after_shopper_an_idle_reset_and_a_network_loss(
     # the walked-away shopper's two answers went nowhere: the fourth's first answer is its own
     fourth = sorted(by_comment["Fjerde kunde"].answers, key=lambda a: a.position)
     assert fourth[0].value == 2
+
+
+async def test_the_kiosk_screen_is_accessible_at_tablet_size(server: str, browser: Browser, database: Settings) -> None:
+    shop = await make_shop()
+    token = new_device_token()
+    with tenant_scope(shop.tenant.id):
+        await register_device(channel="kiosk", store=shop.store, label="Stand", token=token, settings=database)
+    context = await browser.new_context(locale="en", bypass_csp=True, **TABLET)  # bypass_csp: to inject axe
+    page = await context.new_page()
+    await page.goto(f"{server}/k/{token}")
+    await _axe(page, "kiosk intro")
+    await page.locator("#intro button[data-go=next]").tap()
+    statements = page.locator(STATEMENTS)
+    for index in range(await statements.count()):
+        await statements.nth(index).locator("legend").wait_for(state="visible")
+        if index == 0:
+            await _axe(page, "kiosk statement")
+        await page.wait_for_timeout(400)
+        await statements.nth(index).locator("input[value='4']").tap()
+    await page.locator("#outcome legend").wait_for(state="visible")
+    await page.wait_for_timeout(400)
+    await page.locator("#outcome input[value='9']").tap()
+    await page.locator("#send").tap()
+    await page.locator("#thanks").wait_for(state="visible")
+    await _axe(page, "kiosk thank-you")
+    await context.close()
