@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,9 @@ from pejling.core.settings import Settings
 from pejling.core.surveys.models import Answer, Response
 from pejling.tenants.models import Membership
 from pejling.tenants.scope import tenant_scope
-from tests.bench import http_bench
+from tests.bench import http_bench, results
 from tests.bench.http_bench import RESULT_FIELDS, RUN_NAMES, Run, Site
+from tests.bench.load import paced_interval_ms
 from tests.surveys.conftest import make_shop
 
 needs_wrk = pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (make test installs it)")
@@ -26,19 +28,42 @@ needs_wrk = pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not i
 def test_a_result_file_has_every_field_and_a_chart(tmp_path: Path) -> None:
     runs = {name: Run(requests=100 * (index + 1), seconds=2.0, p50_ms=1.5, p99_ms=9.0, bytes=1000 * (index + 1))
             for index, name in enumerate(RUN_NAMES)}
-    result = http_bench.build_result(runs, server="uvicorn, 2 workers", ingest_stored=210, page_body_bytes=900)
-    json_path, png_path = http_bench.write_result(result, tmp_path)
+    result = http_bench.build_result(runs, server="uvicorn, 2 workers", ingest_stored=210, page_body_bytes=900,
+                                     submit_graphql_stored=500, ingest_half_target_per_s=50.0)
+    json_path, png_path = results.record("http", result, http_bench.figures(result), folder=tmp_path)
 
-    written = json.loads(json_path.read_text())
+    written = json.loads(json_path.read_text())["sections"]["http"]
     assert tuple(written) == RESULT_FIELDS
     assert set(written["runs"]) == set(RUN_NAMES)
-    assert written["ingest_over_ping"] == pytest.approx(200 / 100)  # ingest is the second run: 200 requests
-    assert written["ingest_over_database"] == pytest.approx(200 / 300)
-    assert written["graphql_over_plain"] == pytest.approx(400 / 500)
-    assert written["page_bytes"] == pytest.approx(6000 / 600)
+    per_s = {name: 50 * (index + 1) for index, name in enumerate(RUN_NAMES)}
+    assert written["ingest_over_ping"] == pytest.approx(per_s["ingest"] / per_s["ping"])
+    assert written["ingest_over_database"] == pytest.approx(per_s["ingest"] / per_s["database"])
+    assert written["submit_graphql_over_ingest"] == pytest.approx(per_s["submit_graphql"] / per_s["ingest"])
+    assert written["graphql_over_plain"] == pytest.approx(per_s["graphql"] / per_s["plain"])
+    assert written["dashboard_over_plain"] == pytest.approx(per_s["dashboard_graphql"] / per_s["dashboard_plain"])
+    assert written["page_bytes"] == pytest.approx(1000 * len(RUN_NAMES) / (100 * len(RUN_NAMES)))
     assert png_path.read_bytes().startswith(b"\x89PNG")
-    printed = http_bench.table(written)
-    assert "ingest_over_ping" in printed and "graphql_over_plain" in printed
+    printed = results.table(json.loads(json_path.read_text()))
+    for ratio in ("ingest ÷ ping", "graphql ÷ plain", "submit_graphql ÷ ingest", "dashboard ÷ plain"):
+        assert ratio in printed
+    assert "ingest p99 at half the rate, ms" in printed and "target ≤ 50: met" in printed  # p99 9 ms
+
+
+def test_sections_of_one_run_share_one_file(tmp_path: Path) -> None:
+    started = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    first = results.record("insights", {"responses": 10, "timings": {"engine_cold": {"p50_ms": 60.0, "p99_ms": 90.0}}},
+                           [results.figure("engine_cold_p50_ms", "engine cold p50", 60.0, target=50.0, at_most=True)],
+                           folder=tmp_path, started=started)
+    second = results.record("growth", {"points": [{"responses": 10, "insights_p50_ms": 5.0, "ingest_per_s": 9.0}]},
+                            [results.figure("insights_growth", "insights p50 100k ÷ 10k", 1.1, ".2f")],
+                            folder=tmp_path, started=started)
+
+    assert first == second and sorted(path.name for path in tmp_path.iterdir()) == [
+        "2026-01-02T03-04-05Z.json", "2026-01-02T03-04-05Z.png"]
+    written = json.loads(first[0].read_text())
+    assert set(written["sections"]) == set(written["figures"]) == {"insights", "growth"}
+    printed = results.table(written)
+    assert "missed (1.20 x)" in printed and "insights p50 100k ÷ 10k" in printed
 
 
 def test_a_wrk_report_without_its_line_is_an_error() -> None:
@@ -61,21 +86,31 @@ async def test_the_wrk_scripts_drive_the_real_server(database: Settings, tmp_pat
         site = Site(
             base=base, tenant_slug=shop.tenant.slug, store_slug=shop.store.slug, version_id=shop.version_id,
             zone_id=str(shop.zone.id), warmup_ids=shop.warmup_ids, statement_ids=shop.statement_ids,
+            tenant_id=str(shop.tenant.id), store_id=str(shop.store.id),
             session_cookie=f"{SESSION_COOKIE}={secret}; {CSRF_COOKIE}={csrf_token_for(database, session.id)}",
         )
         ingest = http_bench.run_wrk(base + site.ingest_path, "ingest.lua", connections=2, seconds=1,
                                     args=http_bench.ingest_args(site))
-        http_bench.check_site(site)  # GraphQL and the plain route both answer the session
+        rate = 10.0  # in all, over both connections: far below what the server takes
+        paced = http_bench.run_wrk(base + site.ingest_path, "ingest_paced.lua", connections=2, seconds=2,
+                                   args=(*http_bench.ingest_args(site), str(paced_interval_ms(rate, 2))))
+        submitted = http_bench.run_wrk(base + "/graphql", "submit_graphql.lua", connections=2, seconds=1,
+                                       args=(*http_bench.ingest_args(site), site.tenant_slug, site.store_slug))
+        # GraphQL, the plain routes (typename and the dashboard's insights) and one submitResponse all answer
+        http_bench.check_site(site)
         page = http_bench.run_wrk(base + site.page_path, "get.lua", connections=1, seconds=1,
                                   headers=("Accept-Encoding: gzip",))
 
-    assert ingest.requests > 0 and ingest.errors == 0  # every submission answered 2xx
-    assert page.requests > 0 and page.errors == 0
+    for run in (ingest, paced, submitted, page):
+        assert run.requests > 0 and run.errors == 0  # every request answered 2xx
+    # The paced script keeps to its rate: each connection's first request is sent at once, then one per slot.
+    assert paced.requests <= rate * paced.seconds * 1.5 + 2
     with tenant_scope(shop.tenant.id):
-        responses = await Response.filter(store_id=shop.store.id).values_list("client_key", flat=True)
+        responses = await Response.filter(store_id=shop.store.id).values_list("client_key", "via")
         answers = await Answer.filter(store_id=shop.store.id).count()
     # Requests still in flight when wrk stopped may have been stored too, never fewer than wrk counted.
-    assert len(responses) >= ingest.requests
+    assert sum(via == "json" for _, via in responses) >= ingest.requests + paced.requests
+    assert sum(via == "graphql" for _, via in responses) >= submitted.requests + 1  # the check's one too
     assert answers == len(responses) * (len(shop.warmup_ids) + len(shop.statement_ids))
-    assert len(set(responses)) == len(responses)  # each request came from its own client address
-
+    keys = [key for key, _ in responses]
+    assert len(set(keys)) == len(keys)  # each request came from its own client address
