@@ -203,6 +203,26 @@ def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
     return int(asyncio.run(_with_database(settings, work)))
 
 
+def cmd_import_responses(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pejling.core.plugin_manager import load_plugins
+    from pejling.core.surveys.invitation_import import ImportRefused
+    from pejling.core.surveys.response_csv import import_response_file, summary
+
+    async def work() -> int:
+        try:
+            results = await import_response_file(await load_plugins(settings), tenant_slug=args.tenant,
+                                                 store_slug=args.store, path=Path(args.csv), zone_name=args.zone)
+        except ImportRefused as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(summary(results))
+        return 1 if any(r.status == "invalid" for r in results) else 0
+
+    return int(asyncio.run(_with_database(settings, work)))
+
+
 def cmd_recompute_rollups(settings: Settings, args: argparse.Namespace) -> int:
     """Rebuild the insight rollups from the stored responses (the repair), one tenant or all, with a progress bar."""
     from pejling.core.insights.rollups import recompute_rollups
@@ -269,6 +289,14 @@ def parser() -> argparse.ArgumentParser:
     invite.add_argument("--channel", default="email", help="a personal channel (default: email)")
     invite.add_argument("--language", choices=["da", "nb", "sv", "en"], help="default: the store's language")
     invite.set_defaults(run=cmd_invite)
+    responses = sub.add_parser("import-responses", help="import historical responses of a CSV file into a store "
+                               "(docs/surveys.md, 'Importing historical responses')")
+    responses.add_argument("--tenant", required=True, help="tenant slug")
+    responses.add_argument("--store", required=True, help="store slug")
+    responses.add_argument("--csv", required=True, help="UTF-8 CSV file: id, submitted_at, … and a column per "
+                           "statement id")
+    responses.add_argument("--zone", help="zone name (optional)")
+    responses.set_defaults(run=cmd_import_responses)
     return root
 
 

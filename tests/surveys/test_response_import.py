@@ -4,8 +4,10 @@ Runs on SQLite and PostgreSQL (``PEJLING_TEST_BACKEND=postgres``)."""
 
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -158,3 +160,34 @@ async def test_a_batch_over_the_cap_is_refused_whole(shop: Shop, plugins: Plugin
     with pytest.raises(ImportRefused):
         await run(shop, plugins, [])
     assert await counts(shop) == (0, 0)
+
+
+async def test_a_csv_file_imports_once_and_reports_bad_rows_by_line(
+    shop: Shop, plugins: Plugins, tmp_path: Path
+) -> None:
+    from pejling.core.surveys.response_csv import import_response_file, summary
+
+    ids = [*shop.warmup_ids, *shop.statement_ids]
+    day = (NOW - timedelta(days=40)).isoformat()
+    lines = [",".join(["submitted_at", "outcome", "language", *ids]),
+             ",".join([day, "9", "da", *["4"] * len(ids)]),
+             "",
+             ",".join([day, "12", "da", *["4"] * len(ids)]),
+             ",".join([day, "", "sv", *["2"] * (len(ids) - 1), ""])]
+    path = tmp_path / "history.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = io.StringIO()
+    first = await import_response_file(plugins, tenant_slug=shop.tenant.slug, store_slug=shop.store.slug, path=path,
+                                       zone_name="Checkout", out=out)
+    assert [(r.index, r.status, r.code) for r in first] == [
+        (2, STORED, None), (4, INVALID, "outcome_out_of_range"), (5, STORED, None)]
+    assert summary(first).splitlines() == ["stored 2, duplicates 0, invalid 1",
+                                           "line 4: outcome_out_of_range (outcome): " + str(first[1].message)]
+    assert "3/3" in out.getvalue()
+    again = await import_response_file(plugins, tenant_slug=shop.tenant.slug, store_slug=shop.store.slug, path=path,
+                                       out=io.StringIO(), zone_name="Checkout")
+    assert [r.status for r in again] == [DUPLICATE, INVALID, DUPLICATE]
+    assert (await counts(shop))[0] == 2
+    with tenant_scope(shop.tenant.id):
+        assert await Response.filter(zone_id=shop.zone.id, via=IMPORT_VIA).count() == 2
+    await assert_rollups_equal_recomputation(shop.tenant.id)
