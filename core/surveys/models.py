@@ -15,7 +15,7 @@ from tortoise import fields
 from pejling.tenants.scope import TenantModel
 
 DEVICE_CLASSES = ("phone", "tablet", "desktop", "unknown")
-VIA = ("json", "form", "graphql", "demo")
+VIA = ("json", "form", "graphql", "demo", "import")
 OUTCOME_KINDS = ("nps",)
 #: Room for a channel key (the channels come from plugins: core/surveys/channels.py; keys are at most
 #: contracts.CHANNEL_ID_MAX long while the insights rollups hold 16 characters).
