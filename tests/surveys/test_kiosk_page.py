@@ -112,7 +112,7 @@ async def test_a_retired_or_switched_off_kiosk_is_a_friendly_page_and_an_unknown
     retired = await client.get(f"/k/{token}", headers={"accept-language": "nb"})
     assert retired.status_code == 410
     assert messages("nb")["kiosk_retired_title"] in retired.text and "survey-data" not in retired.text
-    for unknown in (new_device_token(), "short", "x" * 300, token[:-2]):
+    for unknown in (new_device_token(), "short", "x" * 300, token[:-2], "%00", "ø" * 30, token.upper()):
         missing = await client.get(f"/k/{unknown}")
         assert missing.status_code == 404 and messages("en")["not_found_title"] in missing.text
 
