@@ -48,6 +48,9 @@ run: $(VENV)/.app $(GRAPHIQL)
 
 # wrk, the load generator of the HTTP bench (and of its smoke test): the Debian package, installed when missing.
 WRK_INSTALL := command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
+# PgBouncer, the transaction pooler of the topology bench (tests/bench/topology_bench.py), installed when missing.
+PGBOUNCER_INSTALL := command -v pgbouncer >/dev/null 2>&1 || test -x /usr/sbin/pgbouncer || \
+	{ apt-get update -qq && apt-get install -y -qq pgbouncer; }
 
 test: $(VENV)/.test $(GRAPHIQL)
 	tests/support/install-browser
@@ -71,6 +74,7 @@ PEJLING_BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
 bench: $(VENV)/.test
 	@$(WRK_INSTALL)
+	@$(PGBOUNCER_INSTALL)
 	PEJLING_BENCH_DATABASE_URL=$(PEJLING_BENCH_DATABASE_URL) $(BIN)/python -m tests.bench
 
 lock: $(UV)

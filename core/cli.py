@@ -27,6 +27,9 @@ async def _with_database(settings: Settings, work: Callable[[], Awaitable[Any]])
 
 #: How long uvicorn's supervisor waits for a worker to answer (see :func:`serve_options`).
 WORKER_HEALTHCHECK_SECONDS = 60
+#: How long a stopping server waits for open requests before cancelling them: a live feed
+#: (``/api/live/responses``) never ends by itself soon, and its browser reconnects to another process.
+GRACEFUL_SHUTDOWN_SECONDS = 10
 
 
 def serve_options(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
@@ -50,6 +53,7 @@ def serve_options(settings: Settings, args: argparse.Namespace) -> dict[str, Any
         # answers once it has imported the app; its 5 s default is too short on a busy machine (workers were
         # killed and restarted in a loop at a load of 10 on 2 cores).
         "timeout_worker_healthcheck": WORKER_HEALTHCHECK_SECONDS,
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
         "proxy_headers": bool(trusted),
         "forwarded_allow_ips": trusted,
         "access_log": False,

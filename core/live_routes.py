@@ -37,7 +37,7 @@ from uuid import UUID
 
 import anyio
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry import relay
@@ -76,13 +76,13 @@ def sse(event: str, data: dict[str, Any], event_id: str | None = None) -> bytes:
     return (head + f"data: {json.dumps(data, separators=(',', ':'))}\n\n").encode()
 
 
-class EventStream(Response):
-    """A never-ending response that stops as soon as the client disconnects (and then closes its subscription)."""
-
-    media_type = "text/event-stream"
+class EventStream(StreamingResponse):
+    """A never-ending response (no ``Content-Length``) that stops as soon as the client disconnects, whatever ASGI
+    version the server speaks, and then closes its subscription at once."""
 
     def __init__(self, events: AsyncIterator[bytes], subscription: Subscription) -> None:
-        super().__init__(headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+        super().__init__(events, media_type="text/event-stream",
+                         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
         self.events = events
         self.subscription = subscription
 

@@ -95,6 +95,7 @@ async def test_a_member_hears_todays_count_then_each_new_response_without_shoppe
     async with SseClient(live_app, f"{PATH}?store={store}", bearer(token)) as feed:
         assert feed.status == 200
         assert feed.response_headers["content-type"].startswith("text/event-stream")
+        assert "content-length" not in feed.response_headers  # a stream without end
         today = await feed.next_named("today")
         assert today.data["count"] == 1  # the one of two days ago is not today's
         assert today.data["stores"] == [store]
