@@ -6,8 +6,10 @@ default) and PostgreSQL (production) are both supported; the test suite runs on 
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import socket
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -131,6 +133,33 @@ def _sqlite_value(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+#: SQLSTATEs of a database that is away: a connection exception (class 08), the server shutting down or crashed,
+#: starting up (57P01-57P03), or out of connections (53300).
+_UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03", "53300")
+_UNREACHABLE = frozenset({errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ENETDOWN, errno.EHOSTDOWN})
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """True when ``error`` (or an error it was raised from) says the database could not be reached or dropped the
+    connection: a restart, a crash, a failover, a network cut. The work may be done again once it is back (a
+    commit whose answer was lost is found again by the idempotent response id)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        state = getattr(current, "sqlstate", None)
+        if isinstance(state, str) and state.startswith(_UNAVAILABLE_STATES):
+            return True
+        if isinstance(current, ConnectionError | TimeoutError | socket.gaierror) or (
+            isinstance(current, OSError) and current.errno in _UNREACHABLE
+        ):
+            return True
+        if type(current).__name__ == "InterfaceError" and "closed" in str(current):  # asyncpg: connection is closed
+            return True
+        current = current.__cause__
+    return False
 
 
 async def database_ready() -> bool:

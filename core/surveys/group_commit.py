@@ -9,7 +9,11 @@ committed: a 2xx still means stored.
 
 When anything stops the batch (an id taken meanwhile, a receipt-code clash, an invitation claimed twice), nothing of
 it is stored and each submission is written on its own instead (:func:`.response_writing.write_response`), so the
-one at fault gets its own answer and the others are stored as before.
+one at fault gets its own answer and the others are stored as before. When the database is away (restarting,
+crashed, unreachable: :func:`pejling.core.database.database_unavailable`) the submissions are answered 503 ``busy``
+with ``Retry-After``, never dropped and never answered 2xx: the client sends them again with the same id, and one
+whose commit did happen although its answer was lost is then recognised as a resend (``tests/bench/fault_bench.py``
+restarts PostgreSQL and kills app processes under load to show that nothing is lost).
 
 A caller already inside a transaction (a test, a job) writes directly: its response must be part of its transaction.
 """
@@ -17,19 +21,25 @@ A caller already inside a transaction (a test, a job) writes directly: its respo
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any, ParamSpec, TypeVar
 from weakref import WeakKeyDictionary
 
 from tortoise import connections
 from tortoise.backends.base.client import TransactionalDBClient
 
+from pejling.core.database import database_unavailable
 from pejling.core.live_feed import announce_response
 from pejling.core.surveys.models import Response
 from pejling.core.surveys.refusals import IngestRefused
 from pejling.core.surveys.response_writing import Submission, write_response, write_responses
 
 log = logging.getLogger(__name__)
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 WINDOW_SECONDS = 0.002
 """How long the first submission of a batch waits for others to join (when no batch is being written)."""
@@ -112,20 +122,47 @@ class GroupCommit:
 
     @staticmethod
     async def _one_by_one(batch: list[_Waiting]) -> None:
+        away = False
         for waiting in batch:
+            if away:  # the database is away: the rest are answered "send it again" without trying each
+                if not waiting.done.done():
+                    waiting.done.set_exception(_busy(retry_after=1))
+                continue
             try:
                 response = await write_response(waiting.submission)
             except Exception as exc:  # noqa: BLE001 - handed to the one waiting for this submission
+                away = database_unavailable(exc)
+                if away:
+                    log.warning("the database is unavailable; the rest of a batch of %d is answered 503", len(batch))
                 if not waiting.done.done():
-                    waiting.done.set_exception(exc)
+                    waiting.done.set_exception(_busy(retry_after=1) if away else exc)
             else:
                 announce_response(response)
                 if not waiting.done.done():
                     waiting.done.set_result(response)
 
 
-def _busy() -> IngestRefused:
-    return IngestRefused(503, "busy", "Could not store the response; send it again.", None)
+def _busy(retry_after: int | None = None) -> IngestRefused:
+    return IngestRefused(503, "busy", "Could not store the response; send it again.", None, retry_after=retry_after)
+
+
+def busy_while_database_away(
+    ingest: Callable[_P, Coroutine[Any, Any, _T]],
+) -> Callable[_P, Coroutine[Any, Any, _T]]:
+    """Wrap an ingest entry point so that a database that is away (:func:`pejling.core.database.database_unavailable`)
+    is answered 503 ``busy`` with ``Retry-After`` (send it again: the response id makes that safe) instead of an
+    internal error."""
+
+    @functools.wraps(ingest)
+    async def answered(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        try:
+            return await ingest(*args, **kwargs)
+        except Exception as exc:
+            if database_unavailable(exc):
+                raise _busy(retry_after=1) from exc
+            raise
+
+    return answered
 
 
 _collectors: WeakKeyDictionary[asyncio.AbstractEventLoop, GroupCommit] = WeakKeyDictionary()

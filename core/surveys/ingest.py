@@ -34,7 +34,7 @@ from pejling.core.surveys import rate_limit
 from pejling.core.surveys.channel_devices import find_by_token
 from pejling.core.surveys.channels import channel_registry
 from pejling.core.surveys.devices import device_class
-from pejling.core.surveys.group_commit import store_submission
+from pejling.core.surveys.group_commit import busy_while_database_away, store_submission
 from pejling.core.surveys.models import Response
 from pejling.core.surveys.refusals import IngestRefused
 from pejling.core.surveys.resends import (
@@ -146,6 +146,7 @@ async def _limit_of(
     return key, rate_limit.submission_limit(tenant.submission_limit, store.submission_limit)
 
 
+@busy_while_database_away
 async def ingest_response(
     payload: Any,
     *,
@@ -170,7 +171,8 @@ async def ingest_response(
     about the stored response; without it no channel is known, so every submission is refused. ``client_address`` is
     only hashed, never stored.
 
-    Raises :class:`IngestRefused` for input that cannot be stored (nothing is stored then).
+    Raises :class:`IngestRefused` for input that cannot be stored (nothing is stored then), and 503 ``busy`` while
+    the database is away (send it again).
     """
     settings = settings or get_settings()
     now = now or datetime.now(UTC)
