@@ -40,6 +40,19 @@
     var note = byId("kiosk-next");
     if (note) note.textContent = "";
     wantsFullscreen = true;
+    stillInUse();
+  }
+
+  /* A kiosk retired (or switched off) while its screen runs shows the "no longer in use" page from the next start
+     on; only once nothing waits in the outbox, which a later screen on this device sends (offline: no question). */
+  function stillInUse() {
+    var waiting;
+    try {
+      waiting = Object.keys(JSON.parse(localStorage.getItem("pejling.outbox") || "{}")).length;
+    } catch (e) { waiting = 1; }
+    if (waiting || !window.fetch) return;
+    fetch(location.pathname + location.search, { method: "HEAD", credentials: "omit", cache: "no-store" }).then(
+      function (r) { if (r.status === 404 || r.status === 410) location.reload(); }, function () { /* offline */ });
   }
 
   /* Idle: a survey in progress that nobody touched for idle_seconds is discarded (not sent, not kept). */

@@ -1,7 +1,8 @@
 """The kiosk screen on a tablet as a store runs it (Debian Chromium, tablet-sized, the real app, the page's clock in
 the test's hands): shopper after shopper on one screen, a shopper who walks away half-way, and a network that drops.
 Every finished response is stored once, with its own id, on the kiosk channel and with the device; a discarded one
-never is, and no answer of one shopper is shown to the next. And the screen passes axe-core at tablet size."""
+never is, and no answer of one shopper is shown to the next; a kiosk retired while its screen runs says so at the next
+start. And the screen passes axe-core at tablet size."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from playwright.async_api import Browser, Page
 
 from pejling.core.settings import Settings
-from pejling.core.surveys.channel_devices import new_device_token, register_device
+from pejling.core.surveys.channel_devices import new_device_token, register_device, retire_device
 from pejling.core.surveys.kiosk_page import DEFAULT_IDLE_SECONDS, DEFAULT_THANKS_SECONDS
 from pejling.frontend.language import messages
 from pejling.tenants.scope import tenant_scope
@@ -107,6 +108,13 @@ async def test_shopper_after_shopper_an_idle_reset_and_a_network_loss(
     await page.wait_for_function("() => localStorage.getItem('pejling.outbox') === '{}'", timeout=15_000)
     await _finish(page, "Fjerde kunde", start=1)
     assert await page.locator("#survey").get_attribute("data-state") == "sent"
+
+    # 4. The kiosk is retired while its screen runs: the next start shows that it is no longer in use.
+    with tenant_scope(shop.tenant.id):
+        await retire_device(device.id, "kiosk")
+    await page.clock.run_for(DEFAULT_THANKS_SECONDS * 1000 + 100)
+    await page.get_by_text(messages("da")["kiosk_retired_title"]).wait_for(state="visible")
+    assert await page.locator("#survey").count() == 0
     await context.close()
 
     stored = await stored_responses(shop)
