@@ -4,7 +4,9 @@ After a batch of responses is committed (:mod:`pejling.core.surveys.group_commit
 :func:`announce_response` publishes a small event on the tenant's topic (:func:`topic_for`) through
 :mod:`pejling.core.pubsub`: the response's, store's and zone's global ids, the channel and the times. No shopper
 text, no answers, no contact: the feed says *that* a response arrived, the API says what it holds.
-:mod:`pejling.core.live_routes` streams these events to the tenant's members.
+:mod:`pejling.core.live_routes` streams these events to the tenant's members. A response written inside a caller's own
+transaction (a job, a test: :func:`pejling.core.surveys.group_commit.store_submission`) is not announced: its commit
+is the caller's.
 """
 
 from __future__ import annotations

@@ -417,28 +417,18 @@ def main() -> None:
                   "PEJLING_DATABASE_POOLER": "pgbouncer"}
         ports = [free_port(), free_port()]
         bases = [f"http://127.0.0.1:{port}" for port in ports]
-        for n, port in enumerate(ports):
-            stack.enter_context(process([pejling, "serve", "--host", "127.0.0.1", "--port", str(port)], env=pooled,
-                                        log=folder / f"app{n + 1}.log", what=f"app {n + 1}"))
+        apps = [stack.enter_context(process([pejling, "serve", "--host", "127.0.0.1", "--port", str(port)],
+                                            env=pooled, log=folder / f"app{n + 1}.log", what=f"app {n + 1}"))
+                for n, port in enumerate(ports)]
         stack.enter_context(process([pejling, "worker"], env=pooled, log=folder / "worker.log", what="worker"))
         from tests.support.server import wait_until_healthy
 
-        for n, base in enumerate(bases):
-            wait_until_healthy(_Alive(folder / f"app{n + 1}.log"), base, attempts=900)
+        for app, base in zip(apps, bases, strict=True):
+            wait_until_healthy(app, base, attempts=900)
         site = asyncio.run(read_site(direct, DEMO_SLUG))
         figures = asyncio.run(scenario(bases, site, direct))
         figures["pgbouncer"] = pgbouncer_stats(bouncer, database)
     print(table(figures))
-
-
-class _Alive:
-    """Stands in for a Popen in :func:`wait_until_healthy` (the processes are watched by their context managers)."""
-
-    def __init__(self, log: Path) -> None:
-        self.log = log
-
-    def poll(self) -> None:
-        return None
 
 
 def table(figures: dict[str, Any]) -> str:
