@@ -10,13 +10,22 @@ backend, so it runs once (the SQLite pass). No timing is asserted.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from tortoise import connections
+from tortoise.exceptions import OperationalError
 
+from pejling.core.plugin_manager import load_plugins
+from pejling.core.settings import Settings
+from pejling.core.surveys import response_writing
+from pejling.core.surveys.ingest import IngestRefused, ingest_response
 from tests.bench import fault_bench
 from tests.bench.fault_bench import SHORT_FAULTS, judge, nothing_lost, rollup_differences
 from tests.bench.fault_load import Tally
 from tests.support.private_postgres import unavailable
+from tests.support.stored import stored_counts
+from tests.surveys.conftest import make_shop
 
 _REASON = unavailable()
 
@@ -92,3 +101,29 @@ def test_a_database_that_is_away_is_told_from_a_refusal() -> None:
     assert not database_unavailable(IntegrityError("duplicate key value violates unique constraint"))
     assert not database_unavailable(raised_from(ValueError("invalid input syntax")))
     assert not database_unavailable(FileNotFoundError(2, "No such file"))
+
+
+@pytest.mark.postgres_only
+async def test_a_batch_whose_transaction_was_aborted_is_not_answered_as_stored(
+    database: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error caught inside the batch's transaction leaves it aborted, and PostgreSQL's COMMIT then rolls it back
+    without an error: the ingest must notice before it answers, not answer 2xx for responses that are not stored."""
+    shop = await make_shop()
+    plugins = await load_plugins(database)
+    real = response_writing.record_responses
+
+    async def record_then_swallow_an_error(*args: Any, **kwargs: Any) -> None:
+        await real(*args, **kwargs)
+        try:
+            await connections.get("default").execute_query("SELECT 1 / 0")
+        except OperationalError:
+            pass  # the fault: a caught database error inside the transaction
+
+    monkeypatch.setattr(response_writing, "record_responses", record_then_swallow_an_error)
+    with pytest.raises(Exception) as refused:
+        await ingest_response(shop.payload(), tenant_slug=shop.tenant.slug, store_slug=shop.store.slug,
+                              client_address="10.9.9.9", user_agent="", via="json", plugins=plugins)
+
+    assert not isinstance(refused.value, IngestRefused) or refused.value.status >= 500
+    assert await stored_counts(shop.tenant.id) == (0, 0, 0)  # and nothing half-stored
