@@ -29,6 +29,8 @@ from pejling.graphql.followups.mutations import FollowUpMutation
 from pejling.graphql.followups.queries import FollowUpQuery
 from pejling.graphql.insights.mutations import InsightsMutation
 from pejling.graphql.insights.queries import InsightsQuery
+from pejling.graphql.plugins.mutations import PluginMutation
+from pejling.graphql.plugins.queries import PluginQuery
 from pejling.graphql.relay_ids import guard_list_connections, resolve_global_id
 from pejling.graphql.surveys.codes import SurveyCodeMutation, SurveyCodeQuery
 from pejling.graphql.surveys.devices import DeviceMutation, DeviceQuery, KioskMutation, KioskQuery
@@ -40,10 +42,10 @@ from pejling.graphql.tenants.mutations import TenantMutation
 from pejling.graphql.tenants.queries import TenantQuery
 
 QUERIES: tuple[type, ...] = (TenantQuery, AccountQuery, FollowUpQuery, InsightsQuery, SurveyQuery, DeviceQuery,
-                             SurveyCodeQuery, KioskQuery, SubmissionLimitQuery)
+                             SurveyCodeQuery, KioskQuery, SubmissionLimitQuery, PluginQuery)
 MUTATIONS: tuple[type, ...] = (TenantMutation, AccountMutation, FollowUpMutation, InsightsMutation, SurveyMutation,
                              DeviceMutation, SurveyCodeMutation, KioskMutation, SubmissionLimitMutation,
-                               ImportMutation)
+                               ImportMutation, PluginMutation)
 
 
 class PejlingSchema(strawberry.Schema):

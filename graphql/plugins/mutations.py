@@ -1,0 +1,70 @@
+"""Switch a plugin on (with its configuration, checked against its schema) or off for the current tenant."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from pejling.core.plugin_errors import PluginAlwaysOn, PluginConfigInvalid, UnknownPlugin
+from pejling.graphql.context import Info
+from pejling.graphql.errors import UserError, invalid, not_found
+from pejling.graphql.permissions import mutation_guard
+from pejling.graphql.plugins.queries import loaded_plugins
+from pejling.graphql.plugins.types import PluginPayload, PluginType, secret_fields
+from pejling.tenants.plugin_settings import PluginSetting
+from pejling.tenants.scope import tenant_scope
+
+
+def _unknown(name: str) -> UserError:
+    return not_found("name", f"No plugin named {name!r} is installed.")
+
+
+@strawberry.type
+class PluginMutation:
+    @strawberry.mutation(description="Switch a plugin on for this tenant with its configuration (owners and admins). "
+                         "The configuration is checked against the plugin's settingsSchema first; when it is "
+                         "refused nothing changes. A secret field left out keeps the value stored before.")
+    async def enable_plugin(self, info: Info, name: str, config: JSON | None = None) -> PluginPayload:
+        tenant, error = mutation_guard(info)
+        if error or tenant is None:
+            return PluginPayload(errors=[error] if error else [])
+        plugins = loaded_plugins(info)
+        if config is not None and not isinstance(config, dict):
+            return PluginPayload(errors=[invalid("config", "The configuration must be a JSON object.")])
+        try:
+            plugin = plugins.plugin(name)
+        except UnknownPlugin:
+            return PluginPayload(errors=[_unknown(name)])
+        wanted: dict[str, Any] = dict(cast(dict[str, Any], config or {}))
+        with tenant_scope(tenant.id):
+            row = await PluginSetting.get_or_none(plugin=name)
+        for field in secret_fields(plugin):
+            if field not in wanted and row is not None and field in (row.config or {}):
+                wanted[field] = row.config[field]
+        try:
+            enabled = await plugins.enable_plugin(tenant.id, name, wanted)
+        except PluginConfigInvalid as exc:
+            return PluginPayload(errors=[invalid(f"config.{p.field}" if p.field else "config", p.message)
+                                         for p in exc.problems])
+        return PluginPayload(plugin=PluginType.of(plugin, enabled, enabled.config, admin=True))
+
+    @strawberry.mutation(description="Switch a plugin off for this tenant (owners and admins); its configuration is "
+                         "kept for when it is switched on again. Core plugins refuse, with the reason.")
+    async def disable_plugin(self, info: Info, name: str) -> PluginPayload:
+        tenant, error = mutation_guard(info)
+        if error or tenant is None:
+            return PluginPayload(errors=[error] if error else [])
+        plugins = loaded_plugins(info)
+        try:
+            await plugins.disable_plugin(tenant.id, name)
+        except UnknownPlugin:
+            return PluginPayload(errors=[_unknown(name)])
+        except PluginAlwaysOn as exc:
+            return PluginPayload(errors=[UserError(code="conflict", message=f"This plugin is always on: {exc.reason}",
+                                                   field="name")])
+        plugin = plugins.plugin(name)
+        with tenant_scope(tenant.id):
+            row = await PluginSetting.get_or_none(plugin=name)
+        return PluginPayload(plugin=PluginType.of(plugin, None, dict(row.config or {}) if row else None, admin=True))
