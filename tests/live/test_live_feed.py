@@ -160,3 +160,26 @@ async def test_a_stream_ends_by_itself_after_its_lifetime(database: Settings, sh
             while (event := await feed.next()) is not None:
                 assert event.name == "heartbeat"
             assert current_broker().listeners(topic_for(shop.tenant.id)) == 0
+
+
+async def test_a_member_of_two_tenants_names_one_in_the_query_as_an_event_source_cannot_send_headers(
+    live_app: Any, http: httpx.AsyncClient, shop: Shop
+) -> None:
+    from pejling.tenants.models import Membership
+
+    other = await make_shop()
+    person = await member(shop.tenant, Role.ANALYST)
+    with tenant_scope(other.tenant.id):
+        await Membership.create(user=person, role=Role.ANALYST, store_ids=[])
+    login = await http.post("/graphql", json={"query": LOGIN, "variables": {"email": person.email,
+                                                                           "password": PASSWORD}})
+    assert login.json()["data"]["login"]["errors"] == [], login.text
+    cookie = {"cookie": "; ".join(f"{name}={value}" for name, value in http.cookies.items())}
+    assert (await http.get(PATH)).status_code == 404  # which tenant? none is chosen for them
+    assert (await http.get(PATH, params={"tenant": "no-such-shop-x"})).status_code == 404
+    async with SseClient(live_app, f"{PATH}?tenant={other.tenant.slug}", cookie) as feed:
+        assert (await feed.next_named("today")).data["stores"] == sorted(
+            global_id("Store", store.id) for store in (other.store, other.other_store))
+        await submit(http, shop)  # their first tenant's: not this feed's
+        theirs = await submit(http, other)
+        assert (await feed.next_named("response")).id == theirs
