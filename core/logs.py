@@ -23,7 +23,7 @@ from pythonjsonlogger.json import JsonFormatter
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pejling.core.auth.forwarded import client_address
+from pejling.core.auth.forwarded import client_address, is_trusted
 from pejling.core.settings import Settings
 
 ACCESS_LOGGER = "pejling.access"
@@ -78,14 +78,27 @@ def configure_logging(settings: Settings) -> None:
     logging.getLogger("uvicorn.access").disabled = True
 
 
-def loggable_path(scope: Scope) -> str:
-    """The request path without its query string, with secret path parameters replaced by ``[redacted]``."""
+def secret_routes(app: object) -> tuple[tuple[str, Route], ...]:
+    """The routes of ``app`` that have a path parameter named like a secret (the only ones worth matching),
+    each with the fixed start of its path (``/i/`` of ``/i/{token}``): a path that does not start so is not
+    matched at all."""
+    routes = getattr(getattr(app, "router", None), "routes", [])
+    return tuple((str(getattr(route, "path", "")).split("{", 1)[0], route) for route in routes
+                 if isinstance(route, Route) and any(name in route.param_convertors for name in SECRET_PARAMS))
+
+
+def loggable_path(scope: Scope, routes: tuple[tuple[str, Route], ...] | None = None) -> str:
+    """The request path without its query string, with secret path parameters replaced by ``[redacted]``.
+
+    ``routes``: the app's :func:`secret_routes`, when the caller keeps them (else found from ``scope["app"]``).
+    """
     path = str(scope.get("path", ""))
-    app = scope.get("app")
-    for route in getattr(getattr(app, "router", None), "routes", []):
-        if not isinstance(route, Route) or not any(name in route.param_convertors for name in SECRET_PARAMS):
+    as_http: Scope | None = None
+    for prefix, route in secret_routes(scope.get("app")) if routes is None else routes:
+        if not path.startswith(prefix):
             continue
-        match, child = route.matches({**scope, "type": "http"})
+        as_http = as_http or {**scope, "type": "http"}
+        match, child = route.matches(as_http)
         if match != Match.NONE:
             for name in SECRET_PARAMS:
                 value = child.get("path_params", {}).get(name)
@@ -97,14 +110,27 @@ def loggable_path(scope: Scope) -> str:
     return path + ("?[redacted]" if scope.get("query_string") else "")
 
 
+#: Client hashes kept per process (the same address asks many times a day).
+CLIENT_HASHES_KEPT = 4096
+
+
 class AccessLogMiddleware:
     """One ``pejling.access`` line per HTTP request: method, path (no query values), status, duration and a
-    keyed hash of the client address (HMAC with the secret key and the day), never the address itself."""
+    keyed hash of the client address (HMAC with the secret key and the day), never the address itself.
+
+    Cheap per request: the routes with secret parameters are found once per app, the day's key once a day,
+    and a client's hash once per day and address (a bounded dict of recent ones).
+    """
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.settings = settings
+        self.trusted_proxies = tuple(settings.trusted_proxies)
         self._key: bytes | None = None
+        self._routes: tuple[object, tuple[tuple[str, Route], ...]] | None = None
+        self._day_number = -1
+        self._day = ""
+        self._hashes: dict[str, str] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not access_log.isEnabledFor(logging.INFO):
@@ -124,9 +150,15 @@ class AccessLogMiddleware:
         finally:
             self._log(scope, status or 500, time.perf_counter() - started)
 
+    def _secret_routes(self, scope: Scope) -> tuple[tuple[str, Route], ...]:
+        app = scope.get("app")
+        if self._routes is None or self._routes[0] is not app:
+            self._routes = (app, secret_routes(app))
+        return self._routes[1]
+
     def _log(self, scope: Scope, status: int, seconds: float) -> None:
         method = str(scope.get("method", ""))
-        path = loggable_path(scope)
+        path = loggable_path(scope, self._secret_routes(scope))
         duration_ms = round(seconds * 1000, 1)
         fields: dict[str, Any] = {
             "method": method, "path": path, "status": status, "duration_ms": duration_ms,
@@ -135,16 +167,34 @@ class AccessLogMiddleware:
         client = self._client_hash(scope)
         if client is not None:
             fields["client"] = client
-        access_log.info("%s %s %s %.1f ms", method, path, status, duration_ms, extra=fields)
+        # As access_log.info(...) does, without looking up the caller's source line (a stack walk per request).
+        record = access_log.makeRecord(ACCESS_LOGGER, logging.INFO, "(access log)", 0, "%s %s %s %.1f ms",
+                                       (method, path, status, duration_ms), None, extra=fields)
+        access_log.handle(record)
 
     def _client_hash(self, scope: Scope) -> str | None:
-        address = client_address(scope, self.settings.trusted_proxies)
-        if not address:
-            return None
+        client = scope.get("client")
+        peer = str(client[0]) if client else ""
+        key, behind_proxy = peer, is_trusted(peer, self.trusted_proxies)
+        if behind_proxy:
+            forwarded = b",".join(value for name, value in scope.get("headers", ()) if name == b"x-forwarded-for")
+            key = f"{peer}|{forwarded.decode('latin-1')}"
         if self._key is None:
             try:
                 self._key = self.settings.secret_bytes()
             except RuntimeError:  # production without a secret key: log no client at all
                 return None
-        day = datetime.now(UTC).date().isoformat()
-        return hmac.new(self._key, f"access-log:{day}:{address}".encode(), hashlib.sha256).hexdigest()[:16]
+        day_number = int(time.time() // 86400)  # the UTC day
+        if day_number != self._day_number:
+            self._day_number, self._day = day_number, datetime.now(UTC).date().isoformat()
+            self._hashes.clear()
+        found = self._hashes.get(key)
+        if found is None:
+            address = client_address(scope, self.trusted_proxies) if behind_proxy else peer
+            if not address:
+                return None
+            if len(self._hashes) >= CLIENT_HASHES_KEPT:
+                self._hashes.clear()
+            found = hmac.new(self._key, f"access-log:{self._day}:{address}".encode(), hashlib.sha256).hexdigest()[:16]
+            self._hashes[key] = found
+        return found

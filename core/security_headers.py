@@ -59,28 +59,66 @@ def add_policy(headers: MutableHeaders) -> None:
         headers.append("Content-Security-Policy", FRAME_ANCESTORS)
 
 
+_RAW_DEFAULTS = tuple((name.lower().encode(), value.encode()) for name, value in DEFAULTS.items())
+_CSP = b"content-security-policy"
+_FRAME_ANCESTORS = FRAME_ANCESTORS.encode()
+_HTML_POLICY = default_policy("text/html").encode()
+_OTHER_POLICY = default_policy("").encode()
+
+
+def added_headers(raw: list[tuple[bytes, bytes]], hsts: bytes | None) -> list[tuple[bytes, bytes]]:
+    """The headers to append to a response's ``raw`` ones: the same rules as :func:`add_policy` and the
+    defaults above, in one pass over the raw headers and with no parsing of settings or header objects."""
+    names: set[bytes] = set()
+    policies: list[bytes] = []
+    content_type = b""
+    for name, value in raw:
+        lowered = name.lower()
+        names.add(lowered)
+        if lowered == _CSP:
+            policies.append(value)
+        elif lowered == b"content-type" and not content_type:
+            content_type = value
+    extra = [(name, value) for name, value in _RAW_DEFAULTS if name not in names]
+    if not policies:
+        html = content_type.split(b";")[0].strip().lower() == b"text/html"
+        extra.append((_CSP, _HTML_POLICY if html else _OTHER_POLICY))
+    elif not any(forbids_framing(policy.decode("latin-1")) for policy in policies):
+        extra.append((_CSP, _FRAME_ANCESTORS))
+    if hsts is not None and b"strict-transport-security" not in names:
+        extra.append((b"strict-transport-security", hsts))
+    return extra
+
+
 class SecurityHeadersMiddleware:
-    """Adds the headers above to every HTTP response of the wrapped app."""
+    """Adds the headers above to every HTTP response of the wrapped app.
+
+    Everything that comes from the settings (the HSTS value, the trusted proxies) is worked out once here;
+    per response, the raw headers are read once and the missing ones appended.
+    """
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.settings = settings
         self.hsts = hsts_value(settings)
+        self._hsts = self.hsts.encode() if self.hsts else None
+        self.trusted_proxies = tuple(settings.trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        hsts = self.hsts if self.hsts and is_https(scope, self.settings.trusted_proxies) else None
+        hsts = None
+        if self._hsts is not None:
+            https = scope.get("scheme") == "https" or (bool(self.trusted_proxies)
+                                                      and is_https(scope, self.trusted_proxies))
+            hsts = self._hsts if https else None
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in DEFAULTS.items():
-                    headers.setdefault(name, value)
-                add_policy(headers)
-                if hsts:
-                    headers.setdefault("Strict-Transport-Security", hsts)
+                raw = list(message.get("headers", ()))
+                raw.extend(added_headers(raw, hsts))
+                message["headers"] = raw
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

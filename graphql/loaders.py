@@ -1,15 +1,18 @@
 """Per-request DataLoaders. Made fresh for each request and keyed by its tenant, so nothing cached
-can leak to another request or tenant."""
+can leak to another request or tenant.
+
+Stores and zones as an actor may see them are loaded by ``pejling.graphql.tenants.types.VisibleStores``;
+``tests/graphql/test_query_counts.py`` holds the main list operations to a number of SQL statements that
+does not grow with the rows they list."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
-from pejling.tenants.models import Store, User, Zone
+from pejling.tenants.models import Store, User
 
 
 class Loaders:
@@ -17,15 +20,8 @@ class Loaders:
 
     def __init__(self, tenant_id: UUID | None) -> None:
         self.tenant_id = tenant_id
-        self.zones_by_store: DataLoader[UUID, list[Zone]] = DataLoader(self._zones_by_store)
         self.store: DataLoader[UUID, Store | None] = DataLoader(self._stores)
         self.user: DataLoader[UUID, User | None] = DataLoader(self._users)
-
-    async def _zones_by_store(self, store_ids: Sequence[UUID]) -> list[list[Zone]]:
-        grouped: dict[UUID, list[Zone]] = defaultdict(list)
-        for zone in await Zone.filter(store_id__in=list(store_ids)).order_by("created_at", "name"):
-            grouped[zone.store_id].append(zone)
-        return [grouped.get(store_id, []) for store_id in store_ids]
 
     async def _stores(self, ids: Sequence[UUID]) -> list[Store | None]:
         found = {store.id: store for store in await Store.filter(id__in=list(ids))}

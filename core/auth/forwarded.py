@@ -25,11 +25,18 @@ def is_trusted(address: str | None, trusted_proxies: Iterable[str]) -> bool:
     """True when ``address`` is one of the trusted proxies (single addresses or CIDR networks)."""
     if not address:
         return False
+    proxies = trusted_proxies if isinstance(trusted_proxies, tuple) else tuple(trusted_proxies)
+    return bool(proxies) and _is_trusted(address, proxies)
+
+
+@lru_cache(maxsize=4096)
+def _is_trusted(address: str, proxies: tuple[str, ...]) -> bool:
+    # Cached: the same few peers (the proxies, the clients) ask on every request; parsing costs microseconds.
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
-    return any(ip in network for network in _networks(tuple(trusted_proxies)))
+    return any(ip in network for network in _networks(proxies))
 
 
 def client_address(scope: Scope, trusted_proxies: Iterable[str]) -> str:
