@@ -56,6 +56,9 @@ def serve_options(settings: Settings, args: argparse.Namespace) -> dict[str, Any
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
         "proxy_headers": bool(trusted),
         "forwarded_allow_ips": trusted,
+        # uvloop and httptools when installed (they are in the locks): /healthz 1.5-4x (docs/deployment.md).
+        "loop": "auto",
+        "http": "auto",
         "access_log": False,
         "server_header": False,
         "log_config": None,
