@@ -297,6 +297,9 @@ class ChannelVisit:
     """The personal invitation the response answers, when it came through one."""
     config: BaseModel | None = None
     """The tenant's settings of the plugin that brings the channel (its ``register_plugin_settings`` model)."""
+    response_id: UUID | None = None
+    """The id the shopper's phone gave the response. A resend after a failed write carries the same id, so a channel
+    that uses something up per visit (an NFC tap's counter) can accept the same visit for the same response again."""
 
 
 @dataclass(frozen=True)

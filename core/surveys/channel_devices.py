@@ -22,6 +22,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from tortoise.expressions import Q
 
 from pejling.core import followups
 from pejling.core.settings import Settings
@@ -149,14 +150,20 @@ async def devices_of(channel: str, store_id: UUID | None = None, *, retired: boo
     return await query.order_by("created_at", "id")
 
 
-async def advance_counter(device_id: UUID, counter: int, now: datetime | None = None) -> bool:
+async def advance_counter(device_id: UUID, counter: int, now: datetime | None = None,
+                          response_id: UUID | None = None) -> bool:
     """Record ``counter`` as the device's highest, when it is higher than every one before: True, else False.
 
     One ``UPDATE … WHERE counter < new`` (compare and set), so of two concurrent taps with the same counter exactly
-    one passes, and a replayed or lower counter never does. A retired device never passes.
+    one passes, and a replayed or lower counter never does. A retired device never passes. The response the counter
+    was taken for is kept (``counter_response_id``): the same counter passes again for that same response only, so a
+    shopper whose first send was not stored (a database fault) can send it again; any other response is refused.
     """
-    updated = await ChannelDevice.filter(id=device_id, counter__lt=counter, retired_at=None).update(
-        counter=counter, last_seen_at=now or datetime.now(UTC)
+    fresh = Q(counter__lt=counter)
+    if response_id is not None:
+        fresh |= Q(counter=counter, counter_response_id=response_id)
+    updated = await ChannelDevice.filter(fresh, id=device_id, retired_at=None).update(
+        counter=counter, counter_response_id=response_id, last_seen_at=now or datetime.now(UTC)
     )
     return bool(updated)
 

@@ -62,7 +62,7 @@ class EnabledChannel:
         visit = ChannelVisit(
             tenant_id=visit.tenant_id, store_id=visit.store_id, zone_id=visit.zone_id,
             params={k: v for k, v in visit.params.items() if k in self.channel.url_params},
-            invitation_id=visit.invitation_id, config=self.config,
+            invitation_id=visit.invitation_id, config=self.config, response_id=visit.response_id,
         )
         try:
             details = self.channel.response_details(visit)

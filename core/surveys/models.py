@@ -234,6 +234,7 @@ class ChannelDevice(TenantModel):
     secret = fields.TextField(null=True, description="The device secret, AES-GCM encrypted, never logged")
     token_hash = fields.CharField(max_length=64, null=True, unique=True)
     counter = fields.BigIntField(default=-1, description="The highest tap counter accepted (-1 before the first)")
+    counter_response_id = fields.UUIDField(null=True, description="The response that tap counter was accepted for")
     created_at = fields.DatetimeField(auto_now_add=True)
     last_seen_at = fields.DatetimeField(null=True)
     retired_at = fields.DatetimeField(null=True)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from pejling.core.contracts import ChannelVisit
 from pejling.core.surveys.bank import LANGUAGES
@@ -69,7 +70,8 @@ async def check_submission(
     contact, email = check_contact(payload.get("consent"))
     device = client_device_class(payload.get("client"), user_agent)
     visit = ChannelVisit(store.tenant_id, store.id, zone.id if zone is not None else None, params,
-                         invitation.id if invitation is not None else None)
+                         invitation.id if invitation is not None else None,
+                         response_id=_uuid_or_none(payload.get("id")))
     return CheckedSubmission(
         version=version,
         zone=zone,
@@ -143,6 +145,14 @@ async def _invitation(payload: Mapping[str, Any], store: Store, now: datetime) -
     if invitation.expires_at <= now:
         raise IngestRefused(410, "invitation_expired", "This invitation has expired.", "invitation")
     return invitation
+
+
+def _uuid_or_none(value: Any) -> UUID | None:
+    """The response's id as the phone sent it (checked before this runs), or None when it is not one."""
+    try:
+        return read_uuid(value, "id")
+    except IngestRefused:
+        return None
 
 
 async def _channel_details(channels: TenantChannels, channel: str, visit: ChannelVisit) -> dict[str, Any] | None:

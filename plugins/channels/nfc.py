@@ -55,7 +55,7 @@ class NfcTag(Channel):
             tap = verify_sun(keys[:16], keys[16:], picc, mac)
         except SunInvalid:
             raise ChannelRefused("This tag's link could not be verified; tap the tag again.") from None
-        if not await advance_counter(device.id, tap.counter):
+        if not await advance_counter(device.id, tap.counter, response_id=visit.response_id):
             raise ChannelRefused("This tap has already been used; tap the tag again.")
         return {**details, "verified": True, "counter": tap.counter}
 

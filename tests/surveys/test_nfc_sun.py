@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pejling.core.surveys import ndef, sun
+from pejling.core.surveys import ingest, ndef, sun
 from pejling.core.surveys.channel_devices import register_device
 from pejling.core.surveys.models import ChannelDevice, Response
 from pejling.tenants.models import Role
@@ -171,6 +171,35 @@ async def test_a_verified_tap_is_stored_once_and_its_replay_refused(
     logged = caplog.text
     for secret in (AN_PICC, AN_MAC, AN_PICC.lower()):
         assert secret not in logged
+
+
+async def test_a_tap_whose_first_send_was_not_stored_can_be_sent_again_for_that_response_only(
+    client: httpx.AsyncClient, database: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database drops the connection during the first write: the phone is told to send again (503), and its
+    resend with the same response id is stored as verified; the same tap in another response is still a replay."""
+    shop = await make_shop()
+    tag = await _tag(shop, database)
+    params = {"tag": tag.id.hex, "e": AN_PICC, "c": AN_MAC}
+    real = ingest.store_submission
+    faults = [ConnectionResetError("connection reset by the database")]
+
+    async def failing_once(submission: Any) -> Any:
+        if faults:
+            raise faults.pop()
+        return await real(submission)
+
+    monkeypatch.setattr(ingest, "store_submission", failing_once)
+    payload = shop.payload(channel="nfc", channel_params=params)
+    first = await client.post(_url(shop), json=payload, headers={"user-agent": UA_PHONE})
+    assert first.status_code == 503, first.text
+    assert await _count(shop) == 0
+    again = await client.post(_url(shop), json=payload, headers={"user-agent": UA_PHONE})
+    assert again.status_code == 201, again.text
+    assert (await _details(shop, payload["id"]))["verified"] is True
+    other = await _submit(client, shop, params)
+    assert other.status_code == 422 and other.json()["error"] == "channel_refused"
+    assert await _count(shop) == 1
 
 
 async def test_a_forged_or_incomplete_message_is_refused_and_stores_nothing(
