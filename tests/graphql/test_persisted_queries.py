@@ -228,6 +228,11 @@ async def test_with_redis_a_document_registered_in_one_process_is_known_in_anoth
     digest = sha(query)
     assert (await other.lookup(None, persisted(None, digest)["extensions"], ANONYMOUS)).error is not None
     await one.register(await one.lookup(query, persisted(None, digest)["extensions"], ANONYMOUS))
-    found = await other.lookup(None, persisted(None, digest)["extensions"], ANONYMOUS)
-    assert found.error is None and found.query == query
-    assert other.store.get(digest) == query
+    try:
+        found = await other.lookup(None, persisted(None, digest)["extensions"], ANONYMOUS)
+        assert found.error is None and found.query == query
+        assert other.store.get(digest) == query
+    finally:
+        cleanup = redis.from_url(REDIS_URL)
+        await cleanup.delete(f"pejling:apq:{digest}")
+        await cleanup.aclose()
