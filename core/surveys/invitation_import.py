@@ -27,6 +27,25 @@ class ImportRefused(Exception):
     """The import cannot start (unknown tenant, store or zone, unreadable file); nothing was sent."""
 
 
+async def file_place(tenant_slug: str, store_slug: str, zone_name: str | None) -> tuple[Tenant, Store, Zone | None]:
+    """The tenant, store and zone (by name, optional) a CLI import names; raises :class:`ImportRefused` for any it
+    cannot find. Used by the CSV imports of invitations and of responses."""
+    with all_tenants():
+        tenant = await Tenant.get_or_none(slug=tenant_slug)
+    if tenant is None:
+        raise ImportRefused(f"no tenant {tenant_slug!r}")
+    with tenant_scope(tenant.id):
+        store = await Store.get_or_none(slug=store_slug)
+        if store is None:
+            raise ImportRefused(f"no store {store_slug!r} in {tenant_slug}")
+        zone = None
+        if zone_name is not None:
+            zone = await Zone.get_or_none(store_id=store.id, name=zone_name)
+            if zone is None:
+                raise ImportRefused(f"no zone {zone_name!r} in {store_slug}")
+    return tenant, store, zone
+
+
 def read_addresses(text: str, column: str = "email") -> list[str]:
     """The addresses of a CSV text: the ``column`` of a file with a header, else the first column of every row."""
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
@@ -71,19 +90,8 @@ async def import_invitations(
         addresses = read_addresses(await asyncio.to_thread(path.read_text, encoding="utf-8"), column)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise ImportRefused(f"cannot read {path}: {exc}") from None
-    with all_tenants():
-        tenant = await Tenant.get_or_none(slug=tenant_slug)
-    if tenant is None:
-        raise ImportRefused(f"no tenant {tenant_slug!r}")
+    tenant, store, zone = await file_place(tenant_slug, store_slug, zone_name)
     with tenant_scope(tenant.id):
-        store = await Store.get_or_none(slug=store_slug)
-        if store is None:
-            raise ImportRefused(f"no store {store_slug!r} in {tenant_slug}")
-        zone = None
-        if zone_name is not None:
-            zone = await Zone.get_or_none(store_id=store.id, name=zone_name)
-            if zone is None:
-                raise ImportRefused(f"no zone {zone_name!r} in {store_slug}")
         channels = await channel_registry(plugins).for_tenant(tenant.id)
         show = progress_line(len(addresses), out)
         sent = suppressed = done = 0

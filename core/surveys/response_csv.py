@@ -24,11 +24,10 @@ from typing import Any, TextIO
 
 from pejling.core.loaded_plugins import Plugins
 from pejling.core.surveys.channels import channel_registry
-from pejling.core.surveys.invitation_import import ImportRefused, progress_line
+from pejling.core.surveys.invitation_import import ImportRefused, file_place, progress_line
 from pejling.core.surveys.response_import import MAX_BATCH, ItemResult, import_responses
 from pejling.core.surveys.survey import active_survey
-from pejling.tenants.models import Store, Tenant, Zone
-from pejling.tenants.scope import all_tenants, tenant_scope
+from pejling.tenants.scope import tenant_scope
 
 FIELDS = ("id", "submitted_at", "started_at", "outcome", "comment", "language", "channel")
 _ROW_IDS = uuid.UUID("6b0c2f1e-8d4e-4c61-9d8f-2f3c5a7e9b10")
@@ -79,19 +78,8 @@ async def import_response_file(
         rows = read_rows(text, source=path.name)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise ImportRefused(f"cannot read {path}: {exc}") from None
-    with all_tenants():
-        tenant = await Tenant.get_or_none(slug=tenant_slug)
-    if tenant is None:
-        raise ImportRefused(f"no tenant {tenant_slug!r}")
+    tenant, store, zone = await file_place(tenant_slug, store_slug, zone_name)
     with tenant_scope(tenant.id):
-        store = await Store.get_or_none(slug=store_slug)
-        if store is None:
-            raise ImportRefused(f"no store {store_slug!r} in {tenant_slug}")
-        zone = None
-        if zone_name is not None:
-            zone = await Zone.get_or_none(store_id=store.id, name=zone_name)
-            if zone is None:
-                raise ImportRefused(f"no zone {zone_name!r} in {store_slug}")
         active = await active_survey()
         assert active is not None
         items = [item for _, item in rows]
