@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,7 +22,7 @@ from pejling.core.graphiql import DEFAULT_DIR, read_manifest
 from pejling.core.security_headers import SecurityHeadersMiddleware
 from pejling.core.settings import Settings
 from tests.auth.auth_helpers import PASSWORD, make_owner
-from tests.support.server import wait_until_healthy
+from tests.support.server import free_port, serving
 from tests.survey_page.conftest import make_shop
 
 PROXY = "10.9.0.5"
@@ -171,19 +169,13 @@ LOGIN = """mutation Login($email: String!, $password: String!) {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def live_server(database: Settings) -> Iterator[str]:
     """``pejling serve`` on the run's database, with the GraphiQL bundle ``make test`` built."""
     assert read_manifest(DEFAULT_DIR) is not None, (
         f"no GraphiQL bundle in {DEFAULT_DIR}: run `make test` (or `npm run --prefix frontend build:graphiql`)"
     )
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ, "PEJLING_DATABASE_URL": database.resolved_database_url, "PEJLING_VAR_DIR": str(database.var_dir),
         "PEJLING_SECRET_KEY": database.secret_key.get_secret_value(), "PEJLING_ENVIRONMENT": "test",
@@ -191,17 +183,8 @@ def live_server(database: Settings) -> Iterator[str]:
     }
     env.pop("PEJLING_GRAPHIQL_DIR", None)
     command = [str(Path(sys.executable).with_name("pejling")), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    server = subprocess.Popen(command, env=env, cwd=str(database.var_dir))
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(server, base)
+    with serving(command, port=port, env=env, cwd=str(database.var_dir)) as (base, _):
         yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 @pytest.mark.once

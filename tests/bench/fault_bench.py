@@ -51,7 +51,8 @@ from tests.bench.fault_load import (
     read_site,
     server_environment,
 )
-from tests.support.private_postgres import PrivatePostgres, free_port, private_postgres, unavailable
+from tests.support.private_postgres import PrivatePostgres, private_postgres, unavailable
+from tests.support.server import free_port
 
 SECONDS = float(os.environ.get("BENCH_FAULT_SECONDS", "30"))
 CLIENTS = int(os.environ.get("BENCH_FAULT_CLIENTS", "32"))

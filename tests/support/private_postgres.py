@@ -20,7 +20,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -28,6 +27,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.support.server import free_port
 
 #: Settings of a throw-away cluster. ``fsync = off`` is safe against the faults made here (a stop or a crash of the
 #: server processes, not of the machine): a commit still waits until its WAL is written to the operating system.
@@ -76,13 +77,6 @@ def unavailable() -> str | None:
         if shutil.which("runuser") is None:
             return "running as root and runuser is missing (needed to run PostgreSQL as 'postgres')"
     return None
-
-
-def free_port() -> int:
-    """A TCP port on the loopback that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

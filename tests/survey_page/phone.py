@@ -4,8 +4,6 @@ contexts, and what the tests read back (the stored responses, the page's outbox)
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -16,7 +14,7 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from pejling.core.settings import Settings
 from pejling.core.surveys.models import Response
 from pejling.tenants.scope import tenant_scope
-from tests.support.server import wait_until_healthy
+from tests.support.server import free_port, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
@@ -26,12 +24,6 @@ CHROMIUM_ARGS = [
 PHONE: dict[str, Any] = {
     "viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2,
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def serve_app(database: Settings) -> Iterator[str]:
@@ -46,21 +38,10 @@ def serve_app(database: Settings) -> Iterator[str]:
         "PEJLING_RUN_WORKER_IN_APP": "false",
         "PEJLING_LOG_LEVEL": "WARNING",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "pejling.core.app:create_app", "--host", "127.0.0.1",
-         "--port", str(port), "--no-access-log", "--log-level", "warning"],
-        env=env, cwd=str(ROOT),
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(process, base)
+    command = [sys.executable, "-m", "uvicorn", "--factory", "pejling.core.app:create_app", "--host", "127.0.0.1",
+               "--port", str(port), "--no-access-log", "--log-level", "warning"]
+    with serving(command, port=port, env=env, cwd=str(ROOT)) as (base, _):
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 async def headless_chromium() -> AsyncIterator[Browser]:
