@@ -171,6 +171,15 @@ async def database_ready() -> bool:
     return True
 
 
+async def still_committable() -> None:
+    """On PostgreSQL, fail now if an error inside the current transaction was caught and swallowed: the transaction
+    is aborted, and its COMMIT would roll it back without an error, so whoever was answered after it would be told
+    "stored" for rows that are not. One round trip (SQLite has no aborted state); reads no table."""
+    client = connections.get("default")
+    if is_postgres(client):
+        await client.execute_query("SELECT 1")
+
+
 def __getattr__(name: str) -> Any:
     # ``tortoise makemigrations --config pejling.core.database.TORTOISE_ORM`` reads this lazily.
     if name == "TORTOISE_ORM":

@@ -22,5 +22,5 @@ def register_app_routes() -> list[BaseRoute]:
 
 @hookimpl
 def app_started(app: Starlette, plugins: Plugins) -> None:
-    check_settings(app.state.settings)  # a broken persisted-query manifest stops the start, not a request
+    check_settings(plugins.settings)  # a broken persisted-query manifest stops the start, not a request
     app.state.graphql = graphql_app(plugins.graphql_types())

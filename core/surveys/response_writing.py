@@ -18,11 +18,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from pejling.core.database import is_postgres
+from pejling.core.database import still_committable
 from pejling.core.insights.rollups import Recorded, bump_version, record_responses
 from pejling.core.surveys import hooks
 from pejling.core.surveys.models import Answer, Invitation, Response
@@ -136,17 +135,8 @@ async def _write_tenant_batch(submissions: Sequence[Submission], plugins: Any | 
          for r, s in zip(responses, submissions, strict=True)],
         plugins=plugins,
     )
-    await _still_committable()
+    await still_committable()
     return responses
-
-
-async def _still_committable() -> None:
-    """On PostgreSQL, fail now if an error inside this transaction was caught and swallowed: the transaction is
-    aborted, and its COMMIT would roll it back without an error, so the shoppers would be answered 2xx for responses
-    that are not stored. One round trip per batch (SQLite has no aborted state)."""
-    client = connections.get("default")
-    if is_postgres(client):
-        await client.execute_query("SELECT 1")
 
 
 async def _bump_after_commit(tenant_id: UUID) -> None:

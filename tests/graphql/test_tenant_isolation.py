@@ -22,6 +22,7 @@ from pejling.tenants.models import Membership, Role, Store, Tenant, Zone
 from pejling.tenants.scope import tenant_scope
 from tests.followups.isolation_probes import FOLLOWUP_PROBES
 from tests.graphql.member_isolation_probes import MEMBER_PROBES
+from tests.graphql.plugin_isolation_probes import PLUGIN_PROBES
 from tests.insights.isolation_probes import INSIGHT_PROBES
 from tests.support.tenancy import TenantFixture, Walk, gql, make_tenant, member
 from tests.surveys.code_isolation_probes import CODE_PROBES
@@ -213,6 +214,7 @@ PROBES: dict[str, Callable[[Walk], Awaitable[None]]] = {
     **DEVICE_PROBES,
     **CODE_PROBES,
     **IMPORT_PROBES,
+    **PLUGIN_PROBES,
 }
 
 #: Root fields that cannot reach another tenant's rows, and why.

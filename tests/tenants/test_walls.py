@@ -258,7 +258,7 @@ RAW_CALLS = {"execute_query", "execute_query_dict", "execute_many", "execute_scr
 #: Where raw SQL may run outside tenant_sql / all_tenants_sql, and why.
 RAW_SQL_HOMES = {
     "tenants/scope.py": "the helper itself (Statement, copy_tenant_rows)",
-    "core/database.py": "the readiness probe's SELECT 1, which reads no table",
+    "core/database.py": "the readiness probe's and still_committable's SELECT 1, which read no table",
 }
 
 #: Modules that run cross-tenant raw SQL (all_tenants_sql), and why.

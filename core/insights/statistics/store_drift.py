@@ -47,6 +47,9 @@ MIN_SERIES_DAYS = 14
 RHO_MAX = 0.98
 """The largest day-to-day persistence considered (closer to 1 the drift is a random walk and no interval holds)."""
 
+ROUNDING = 1e-12
+"""With no spread at all, an effect smaller than this (relative to the store's means) is the rounding of the sums."""
+
 _RHO_GRID = np.linspace(0.0, RHO_MAX, 99)
 LAGS = 5
 """Lags (days) of the residual autocovariances fitted."""
@@ -146,14 +149,17 @@ def store_change_effect(
     step = is_after[use]
     treated_change = float(treated_y[step].mean() - treated_y[~step].mean())
     se = math.sqrt(fit.variance)
+    effect = fit.effect
+    if se == 0 and abs(effect) <= ROUNDING * (1.0 + float(np.abs(treated_y).max())):
+        effect = 0.0  # no spread at all: what is left is the rounding of the sums, not a change
     if se > 0:
         t_crit = float(stats.t.ppf(0.5 + confidence / 2.0, fit.df))
-        p_value = float(2.0 * stats.t.sf(abs(fit.effect) / se, fit.df))
+        p_value = float(2.0 * stats.t.sf(abs(effect) / se, fit.df))
     else:
-        t_crit, p_value = 0.0, (1.0 if fit.effect == 0 else 0.0)
+        t_crit, p_value = 0.0, (1.0 if effect == 0 else 0.0)
     return StoreChangeEstimate(
-        effect=fit.effect, se=se, low=fit.effect - t_crit * se, high=fit.effect + t_crit * se, df=fit.df,
-        p_value=p_value, treated_change=treated_change, control_change=treated_change - fit.effect, rho=fit.rho,
+        effect=effect, se=se, low=effect - t_crit * se, high=effect + t_crit * se, df=fit.df,
+        p_value=p_value, treated_change=treated_change, control_change=treated_change - effect, rho=fit.rho,
         n=counted, store_days=store_days, control_stores=int(controls.size), method=AR1_METHOD,
         confidence=confidence,
     )
