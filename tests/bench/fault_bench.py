@@ -44,15 +44,13 @@ from tests.bench.fault_load import (
     ROOT,
     Site,
     Tally,
-    admin_sql,
-    asyncpg_url,
     clients_until,
-    pejling_command,
     read_site,
-    server_environment,
 )
+from tests.bench.server_site import admin_sql, asyncpg_url, pejling_command, server_environment
 from tests.support.private_postgres import PrivatePostgres, private_postgres, unavailable
 from tests.support.server import free_port
+from tests.support.server import serving as running
 
 SECONDS = float(os.environ.get("BENCH_FAULT_SECONDS", "30"))
 CLIENTS = int(os.environ.get("BENCH_FAULT_CLIENTS", "32"))
@@ -222,27 +220,13 @@ async def stored_responses(database_url: str, tenant_id: str) -> tuple[list[str]
 def serving(env: dict[str, str], *, workers: int, log: Path,
             cwd: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """``pejling serve --workers N`` on a free port for the block; yields its base URL and the supervisor."""
-    from tests.support.server import wait_until_healthy
-
     port = free_port()
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            pejling_command("serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
-            env=env, cwd=cwd, stdout=output, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_healthy(process, base, attempts=600)
-            deadline = time.monotonic() + 120
-            while len(worker_pids(process.pid)) < workers and time.monotonic() < deadline:
-                time.sleep(0.1)
-            yield base, process
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    command = pejling_command("serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers))
+    with running(command, port=port, env=env, cwd=cwd, log=log, attempts=600, stop_timeout=30) as (base, process):
+        deadline = time.monotonic() + 120
+        while len(worker_pids(process.pid)) < workers and time.monotonic() < deadline:
+            time.sleep(0.1)
+        yield base, process
 
 
 async def _migrate_and_seed_shop() -> None:

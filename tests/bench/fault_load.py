@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import secrets
-import sys
 import time
 import uuid
 from collections import Counter
@@ -23,45 +21,13 @@ from typing import Any
 
 import httpx
 
+from tests.bench.server_site import asyncpg_url
+
 ROOT = Path(__file__).resolve().parents[2]
 MAX_ATTEMPTS = 15
 """How often a client sends one submission before it gives up (each address stays far under its rate limit)."""
 REQUEST_TIMEOUT = 10.0
 USER_AGENT = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Mobile/15E148 Safari/604.1"
-
-
-def asyncpg_url(url: str) -> str:
-    return url.replace("postgres://", "postgresql://", 1)
-
-
-async def admin_sql(url: str, sql: str) -> None:
-    """Run one statement on the server of ``url`` (``CREATE DATABASE`` …)."""
-    import asyncpg
-
-    connection = await asyncpg.connect(asyncpg_url(url))
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
-def pejling_command(*args: str) -> list[str]:
-    """The ``pejling`` command of this virtual environment."""
-    return [str(Path(sys.executable).with_name("pejling")), *args]
-
-
-def server_environment(database_url: str, var_dir: Path, secret_key: str, environment: str) -> dict[str, str]:
-    """The settings of every ``pejling`` command of the run: one database, loopback trusted as the proxy (so each
-    client's ``X-Forwarded-For`` is its address), mail to files, no job worker in the web processes."""
-    env = {
-        **os.environ, "PEJLING_DATABASE_URL": database_url, "PEJLING_VAR_DIR": str(var_dir),
-        "PEJLING_ENVIRONMENT": environment, "PEJLING_SECRET_KEY": secret_key, "PEJLING_MAIL_TO_FILES": "true",
-        "PEJLING_RUN_WORKER_IN_APP": "false", "PEJLING_TRUSTED_PROXIES": '["127.0.0.1"]',
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
-    }
-    if environment != "production":
-        env["PEJLING_LOG_LEVEL"] = "WARNING"
-    return env
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,6 @@ import hashlib
 import json
 import os
 import secrets
-import socket
-import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -22,6 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from tests.support.server import free_port, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -78,55 +78,43 @@ def cookie_header_map(site: Site) -> dict[str, str]:
             "X-Pejling-Tenant": site.tenant_slug}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def server_environment(database_url: str, var_dir: Path, secret_key: str) -> dict[str, str]:
-    """Production settings, one database, a web process without the job worker (``pejling worker`` runs apart)."""
-    return {
+def server_environment(database_url: str, var_dir: Path, secret_key: str,
+                       environment: str = "production") -> dict[str, str]:
+    """The settings of every ``pejling`` command of a bench run: one database, loopback trusted as the proxy (so each
+    client's ``X-Forwarded-For`` is its address), mail to files, no job worker in the web processes (``pejling
+    worker`` runs apart); production settings unless ``environment`` says otherwise (then only warnings logged)."""
+    env = {
         **os.environ, "PEJLING_DATABASE_URL": database_url, "PEJLING_VAR_DIR": str(var_dir),
-        "PEJLING_ENVIRONMENT": "production", "PEJLING_SECRET_KEY": secret_key, "PEJLING_MAIL_TO_FILES": "true",
+        "PEJLING_ENVIRONMENT": environment, "PEJLING_SECRET_KEY": secret_key, "PEJLING_MAIL_TO_FILES": "true",
         "PEJLING_RUN_WORKER_IN_APP": "false", "PEJLING_TRUSTED_PROXIES": '["127.0.0.1"]',
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
     }
+    if environment != "production":
+        env["PEJLING_LOG_LEVEL"] = "WARNING"
+    return env
 
 
 def pejling_command(*args: str) -> list[str]:
+    """The ``pejling`` command of this virtual environment."""
     return [str(Path(sys.executable).with_name("pejling")), *args]
 
 
 @contextmanager
 def running_server(env: dict[str, str], *, workers: int, log: Path) -> Iterator[str]:
     """Serve the bench app (``pejling serve``'s options) on a free port until the block ends; yields its base URL."""
-    from tests.support.server import wait_until_healthy
-
     port = free_port()
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tests.bench.serve", "--host", "127.0.0.1", "--port", str(port), "--workers",
-             str(workers)], env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_healthy(process, base, attempts=600)
-            yield base
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    command = [sys.executable, "-m", "tests.bench.serve", "--host", "127.0.0.1", "--port", str(port), "--workers",
+               str(workers)]
+    with serving(command, port=port, env=env, cwd=ROOT, log=log, attempts=600, stop_timeout=30) as (base, _):
+        yield base
 
 
 def database_url_named(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
-async def _admin(url: str, sql: str) -> None:
+async def admin_sql(url: str, sql: str) -> None:
+    """Run one statement on the server of ``url`` (``CREATE DATABASE`` …)."""
     import asyncpg
 
     connection = await asyncpg.connect(asyncpg_url(url))
@@ -200,11 +188,11 @@ def throwaway_database(admin: str, prefix: str = "pejling_bench") -> Iterator[st
     """A new empty database on ``admin``'s server for the block; yields its URL and drops it afterwards
     (``BENCH_KEEP=1`` keeps it and says so)."""
     name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
-    asyncio.run(_admin(admin, f'CREATE DATABASE "{name}"'))
+    asyncio.run(admin_sql(admin, f'CREATE DATABASE "{name}"'))
     try:
         yield database_url_named(admin, name)
     finally:
         if os.environ.get("BENCH_KEEP"):
             print(f"kept database {name}")
         else:
-            asyncio.run(_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            asyncio.run(admin_sql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

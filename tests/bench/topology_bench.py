@@ -41,9 +41,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
+
+from tests.bench.server_site import asyncpg_url, throwaway_database
+from tests.support.server import free_port
+from tests.support.server import stop as stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 SECONDS = float(os.environ.get("TOPOLOGY_SECONDS", "10"))
@@ -52,36 +56,6 @@ REDIS_URL = os.environ.get("TOPOLOGY_REDIS_URL", "redis://127.0.0.1:6379/14")
 DEFAULT_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 METRICS_TOKEN = secrets.token_urlsafe(24)
 UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _pg(url: str) -> str:
-    return url.replace("postgres://", "postgresql://", 1)
-
-
-async def _admin(url: str, sql: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(_pg(url))
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
-@contextmanager
-def throwaway_database(admin: str) -> Iterator[str]:
-    name = f"pejling_topology_{os.getpid()}_{secrets.token_hex(3)}"
-    asyncio.run(_admin(admin, f'CREATE DATABASE "{name}"'))
-    try:
-        yield name
-    finally:
-        asyncio.run(_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def _wait_for_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
@@ -104,12 +78,7 @@ def process(command: list[str], *, env: dict[str, str] | None, log: Path, what: 
         try:
             yield child
         finally:
-            child.terminate()
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+            stop_process(child, 30)
             if child.returncode not in stopped:
                 print(f"  {what} ended with {child.returncode}; its log: {log}")
 
@@ -184,7 +153,7 @@ async def read_site(url: str, tenant_slug: str) -> Site:
 
     from pejling.core.auth.sessions import SESSION_COOKIE
 
-    connection = await asyncpg.connect(_pg(url))
+    connection = await asyncpg.connect(asyncpg_url(url))
     try:
         tenant = await connection.fetchval("SELECT id FROM tenant WHERE slug = $1", tenant_slug)
         store = await connection.fetchrow("SELECT id, slug FROM store WHERE tenant_id = $1 ORDER BY slug LIMIT 1",
@@ -323,7 +292,7 @@ def ingest_count_of(base: str, token: str) -> int:
 async def stored(url: str, tenant_id: str) -> tuple[int, dict[str, int]]:
     import asyncpg
 
-    connection = await asyncpg.connect(_pg(url))
+    connection = await asyncpg.connect(asyncpg_url(url))
     try:
         count = await connection.fetchval("SELECT count(*) FROM survey_response WHERE tenant_id = $1",
                                           uuid.UUID(tenant_id))
@@ -393,13 +362,13 @@ def main() -> None:
     from pejling.tenants.demo import DEMO_SLUG
 
     with ExitStack() as stack:
-        database = stack.enter_context(throwaway_database(admin))
+        direct = stack.enter_context(throwaway_database(admin, prefix="pejling_topology"))
+        database = urlsplit(direct).path.lstrip("/")
         if os.environ.get("BENCH_KEEP"):  # keep the logs and configs to look at
             folder = Path(tempfile.mkdtemp(prefix="pejling-topology-"))
             print(f"  logs kept in {folder}")
         else:
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pejling-topology-")))
-        direct = urlunsplit(urlsplit(admin)._replace(path=f"/{database}"))
         secret = secrets.token_urlsafe(32)
         base_env = {
             **os.environ, "PEJLING_ENVIRONMENT": "production", "PEJLING_SECRET_KEY": secret,
