@@ -22,5 +22,7 @@ def register_app_routes() -> list[BaseRoute]:
 
 @hookimpl
 def app_started(app: Starlette, plugins: Plugins) -> None:
-    check_settings(plugins.settings)  # a broken persisted-query manifest stops the start, not a request
+    # A broken persisted-query manifest stops the start, not a request. The app's settings when it has them (an app
+    # made by create_app), else those the plugins were loaded with (a bare Starlette in tests).
+    check_settings(getattr(app.state, "settings", None) or plugins.settings)
     app.state.graphql = graphql_app(plugins.graphql_types())
