@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -59,6 +60,8 @@ async def create_api_token(
     name = name.strip()
     if not 1 <= len(name) <= NAME_LENGTH:
         raise ApiTokenRefused("name", f"Name the token in 1–{NAME_LENGTH} characters.")
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in name):
+        raise ApiTokenRefused("name", "Name the token without control characters.")
     clean_scopes = normalise_scopes(scopes)
     if expires_at is not None and expires_at <= datetime.now(UTC):
         raise ApiTokenRefused("expiresAt", "Choose an expiry in the future.")

@@ -157,6 +157,7 @@ async def test_token_input_is_validated_and_nothing_is_created(app: Any) -> None
         past = (datetime.now(UTC) - timedelta(days=1)).isoformat()
         for data, field in (
             ({"name": " ", "scopes": ["READ"]}, "name"),
+            ({"name": "ci\u0000bot", "scopes": ["READ"]}, "name"),  # PostgreSQL text cannot hold a NUL
             ({"name": "x", "scopes": []}, "scopes"),
             ({"name": "x", "scopes": ["READ"], "expiresAt": past}, "expiresAt"),
         ):

@@ -44,6 +44,11 @@ async def test_an_owner_lists_switches_on_with_checked_configuration_and_off(cli
     assert refused["plugin"] is None
     assert {e["field"] for e in refused["errors"]} == {"config.gateway_url", "config.secret"}
     assert await _stored(shop.tenant.id, "sms") is None
+    nul = {"gateway_url": "https://sms.example.com/send", "secret": "a-long-secret\u0000with-a-nul"}
+    refused = (await gql(client, ENABLE, {"name": "sms", "config": nul}, shop.headers))["data"]["enablePlugin"]
+    assert refused["errors"] == [{"code": "invalid", "field": "config.secret",
+                                  "message": "Remove the control characters from this value."}]
+    assert await _stored(shop.tenant.id, "sms") is None
 
     config = {"gateway_url": "https://sms.example.com/send", "secret": SECRET, "sender": "Shop"}
     enabled = (await gql(client, ENABLE, {"name": "sms", "config": config}, shop.headers))["data"]["enablePlugin"]
