@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr("")
     """Key for signing and keyed hashes. Empty in dev: a random key is kept in ``<var_dir>/secret.key``."""
 
+    encryption_keys: list[SecretStr] = Field(default_factory=list)
+    """Fernet keys (urlsafe base64 of 32 bytes) for secrets kept in the database (integration tokens, client
+    secrets, webhook secrets), newest first: the first seals, every one still opens (``cryptography``'s
+    MultiFernet), so a key is rotated by putting a new one in front and re-sealing (``pejling rotate-secrets``).
+    Empty: one key derived from ``secret_key`` (see :mod:`pejling.core.secrets_at_rest`)."""
+
     base_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = 8000
