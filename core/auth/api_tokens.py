@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import re
 import secrets
-import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from pejling.core.auth.actor import READ, WRITE, Actor
 from pejling.core.auth.models import ApiToken, secret_digest
+from pejling.core.stored_text import has_unstorable
 from pejling.tenants.models import Membership
 from pejling.tenants.scope import all_tenants, current_tenant_id
 
@@ -60,7 +60,7 @@ async def create_api_token(
     name = name.strip()
     if not 1 <= len(name) <= NAME_LENGTH:
         raise ApiTokenRefused("name", f"Name the token in 1–{NAME_LENGTH} characters.")
-    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in name):
+    if has_unstorable(name):
         raise ApiTokenRefused("name", "Name the token without control characters.")
     clean_scopes = normalise_scopes(scopes)
     if expires_at is not None and expires_at <= datetime.now(UTC):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
 
 from pejling.core.plugin_errors import PluginAlwaysOn, PluginConfigInvalid, UnknownPlugin
+from pejling.core.stored_text import first_unstorable
 from pejling.graphql.context import Info
 from pejling.graphql.errors import UserError, invalid, not_found
 from pejling.graphql.permissions import mutation_guard
@@ -16,24 +16,6 @@ from pejling.graphql.plugins.queries import loaded_plugins
 from pejling.graphql.plugins.types import PluginPayload, PluginType, secret_fields
 from pejling.tenants.plugin_settings import PluginSetting
 from pejling.tenants.scope import tenant_scope
-
-
-def _unstorable(value: Any, path: str = "config") -> str | None:
-    """The path of the first text (key or value) in ``value`` with a control character or a lone surrogate, which
-    neither a JSON column on PostgreSQL nor a sane setting can hold; None when there is none."""
-    if isinstance(value, str):
-        return path if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value) else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found = _unstorable(str(key), f"{path}.{key}") or _unstorable(item, f"{path}.{key}")
-            if found:
-                return found
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _unstorable(item, f"{path}.{index}")
-            if found:
-                return found
-    return None
 
 
 def _unknown(name: str) -> UserError:
@@ -52,7 +34,7 @@ class PluginMutation:
         plugins = loaded_plugins(info)
         if config is not None and not isinstance(config, dict):
             return PluginPayload(errors=[invalid("config", "The configuration must be a JSON object.")])
-        unstorable = _unstorable(config)
+        unstorable = first_unstorable(config, "config")
         if unstorable is not None:
             return PluginPayload(errors=[invalid(unstorable, "Remove the control characters from this value.")])
         try:

@@ -246,7 +246,8 @@ class KioskPayload:
 
 
 def kiosk_url(channel: Channel, base_url: str, tenant: Tenant, store: Store, zone_id: object, token: str) -> str:
-    """The kiosk page: the store's (zone's) survey page on the kiosk channel with the device token."""
+    """The kiosk's screen, as the kiosk channel makes it from the device token: ``/k/<token>`` (the device knows its
+    store and zone; see ``plugins/channels/kiosk.py``)."""
     survey_url = f"{base_url.rstrip('/')}/s/{tenant.slug}/{store.slug}"
     if zone_id is not None:
         survey_url += f"?zone={zone_id}"
