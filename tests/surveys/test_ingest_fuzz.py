@@ -38,7 +38,7 @@ FUZZ = settings(
     derandomize=True,
     database=None,
     deadline=None,
-    max_examples=600,
+    max_examples=450,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
@@ -325,7 +325,7 @@ def check_refusal(status: int, body: dict[str, Any]) -> None:
 JSON = "application/json"
 
 
-@settings(FUZZ, max_examples=800)
+@settings(FUZZ, max_examples=600)
 @given(example=examples)
 # The attack of issue 8, first: an accepted submission, the same again, then other bodies under its id.
 @example(example=Example(edits=[], raw=None, content_type=JSON, resend_of=None))
