@@ -78,6 +78,20 @@ def private_sqlite_files(path: Path) -> None:
                 log.warning("cannot make %s private (owned by another user); its mode is %o", file, mode)
 
 
+def model_apps(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Core's Tortoise apps and those the plugins of this process contribute (``register_model_apps``)."""
+    disabled = tuple(sorted(settings.plugins_disabled))
+    if disabled not in _plugin_apps:
+        # Which plugins are registered is all that changes the answer: register them once per process.
+        from pejling.core.plugin_manager import register_plugins
+
+        _plugin_apps[disabled] = register_plugins(settings).model_apps(taken=MODEL_APPS)
+    return {**MODEL_APPS, **_plugin_apps[disabled]}
+
+
+_plugin_apps: dict[tuple[str, ...], dict[str, dict[str, Any]]] = {}
+
+
 def tortoise_config(settings: Settings) -> dict[str, Any]:
     """The Tortoise configuration for these settings (one ``default`` connection)."""
     url = settings.resolved_database_url
@@ -98,7 +112,7 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
     return {
         "connections": {"default": connection},
         "apps": {
-            label: {**app, "default_connection": "default"} for label, app in MODEL_APPS.items()
+            label: {**app, "default_connection": "default"} for label, app in model_apps(settings).items()
         },
         "use_tz": True,
         "timezone": "UTC",

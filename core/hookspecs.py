@@ -19,8 +19,8 @@ with the exact signature below; ``tests/plugins/test_plugin_docs.py`` keeps the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import pluggy
@@ -79,6 +79,23 @@ def register_integrations(settings: Settings) -> Iterable[Integration] | None:
     :param settings: the process settings.
     :returns: :class:`~pejling.core.contracts.Integration` instances, or ``None``. Integration ids
         must be unique across all plugins.
+    """
+
+
+@hookspec
+def register_model_apps(settings: Settings) -> Mapping[str, Mapping[str, Any]] | None:
+    """Contribute Tortoise apps: the plugin's own tables, with their own committed migrations.
+
+    Each entry maps an app label to ``{"models": [module, ...], "migrations": "package.migrations"}``, as core's
+    apps in ``pejling.core.database.MODEL_APPS``. ``pejling migrate`` applies the plugin's migrations with core's; the
+    models are initialised in every process (web, worker, CLI) that loads the plugin. Tenant-owned models must use
+    the tenant-scoped base (``pejling.tenants.scope``) like core's. Called once per process while the database is
+    configured, before any event loop runs: return the mapping itself, not an awaitable. A plugin disabled with
+    ``PEJLING_PLUGINS_DISABLED`` contributes nothing (its tables stay, untouched).
+
+    :param settings: the process settings.
+    :returns: a mapping of app labels (lowercase letters, digits, ``_``; not a core app's) to app configurations,
+        or ``None``.
     """
 
 

@@ -92,6 +92,29 @@ class PluginRegistry:
                     routes.append(item)
         return routes
 
+    def model_apps(self, taken: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
+        """The Tortoise apps the plugins contribute (``register_model_apps``), by label, in registration order.
+
+        Raises :class:`PluginLoadError` for an awaitable, a malformed entry, or a label in ``taken`` (core's apps)
+        or contributed twice.
+        """
+        apps: dict[str, dict[str, Any]] = {}
+        used = set(taken)
+        for name in self.origins:
+            plugin = self.pm.get_plugin(name)
+            others = [p for p in self.pm.get_plugins() if p is not plugin]
+            for result in self.pm.subset_hook_caller("register_model_apps", remove_plugins=others)(
+                settings=self.settings
+            ):
+                if not isinstance(result, Mapping):
+                    if inspect.iscoroutine(result):
+                        result.close()
+                    raise PluginLoadError(f"plugin {name!r}: register_model_apps must return a mapping, not {result!r}")
+                for label, app in result.items():
+                    apps[label] = _model_app(name, label, app, used)
+                    used.add(label)
+        return apps
+
     async def load(self) -> Plugins:
         """Run every plugin's registration hooks once and return the process's plugins.
 
@@ -162,6 +185,23 @@ def register_plugins(
         if reserved and not origin.builtin:
             raise PluginLoadError(f"plugin {name!r} implements {', '.join(reserved)}, which only built-in plugins may")
     return PluginRegistry(settings, pm, origins)
+
+
+#: A plugin's Tortoise app label (also the prefix of its migration records).
+MODEL_APP_LABEL = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def _model_app(plugin: str, label: object, app: object, taken: set[str]) -> dict[str, Any]:
+    if not isinstance(label, str) or not MODEL_APP_LABEL.match(label):
+        raise PluginLoadError(f"plugin {plugin!r}: model app label {label!r}: use lowercase letters, digits and '_'")
+    if label in taken:
+        raise PluginLoadError(f"plugin {plugin!r}: model app label {label!r} is taken")
+    models = app.get("models") if isinstance(app, Mapping) else None
+    migrations = app.get("migrations") if isinstance(app, Mapping) else None
+    if (not isinstance(models, Sequence) or isinstance(models, str) or not models
+            or not all(isinstance(m, str) for m in models) or not isinstance(migrations, str)):
+        raise PluginLoadError(f"plugin {plugin!r}: model app {label!r} needs 'models' (module names) and 'migrations'")
+    return {"models": list(models), "migrations": migrations}
 
 
 def _as_items(result: Any) -> Iterable[Any]:
