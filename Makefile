@@ -63,6 +63,8 @@ PGBOUNCER_INSTALL := command -v pgbouncer >/dev/null 2>&1 || test -x /usr/sbin/p
 test: $(VENV)/.test $(GRAPHIQL) $(PORTAL)
 	tests/support/install-browser
 	@$(WRK_INSTALL)
+	npm run --prefix frontend --silent test:portal
+	npm run --prefix frontend --silent typecheck:portal
 	$(BIN)/python -m pytest
 	@if [ -n "$$PEJLING_TEST_DATABASE_URL" ]; then \
 		echo "== PostgreSQL run =="; \
