@@ -17,6 +17,7 @@ from email import message_from_bytes, policy
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import anyio
 import pytest
 from playwright.async_api import Browser, Page, expect
 
@@ -133,7 +134,7 @@ async def test_sign_up_set_up_a_store_and_see_the_first_response_arrive(
     download = await download_info.value
     assert download.suggested_filename.endswith("-poster-a4.pdf")
     poster = await download.path()
-    assert poster is not None and Path(poster).read_bytes().startswith(b"%PDF")
+    assert poster is not None and (await anyio.Path(poster).read_bytes()).startswith(b"%PDF")
     counter = page.get_by_test_id("live-count")
     await expect(counter).to_have_attribute("data-count", "0")
     await expect(counter).to_have_text("0 responses today")

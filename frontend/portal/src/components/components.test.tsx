@@ -2,7 +2,7 @@ import { render, screen } from '@testing-library/react';
 import i18next from 'i18next';
 import { describe, expect, it } from 'vitest';
 
-import { FirstChange, NpsCard } from '../pages/Dashboard';
+import { FirstChange, NpsCard, Profile } from '../pages/Dashboard';
 import type { DashboardQuery } from '../gql/graphql';
 
 type Insights = DashboardQuery['insights'];
@@ -62,5 +62,25 @@ describe('NPS', () => {
     render(<NpsCard nps={{ value: null, low: null, high: null, n: 0, promoters: 0, passives: 0, detractors: 0,
       sufficient: false, note: null }} />);
     expect(screen.getByText(/No one has answered the recommendation question/)).toBeTruthy();
+  });
+});
+
+describe('the implicit-goal profile', () => {
+  it('lists each goal with how well it was met and its range, in the chosen language', async () => {
+    await i18next.changeLanguage('sv');
+    const fulfilment = { value: 3.84, low: 3.41, high: 4.27, n: 40, sufficient: true };
+    render(<Profile profile={{ n: 40, sufficient: true, note: null, items: [
+      { goal: 'ease', fulfilment, conviction: { ...fulfilment, value: 0.3 } },
+      { goal: 'value', fulfilment: { ...fulfilment, value: null, low: null, high: null }, conviction: fulfilment },
+    ] }} />);
+    const rows = screen.getAllByRole('row').slice(1).map((row) => row.textContent);
+    expect(rows).toEqual(['enkelhet3,83,4–4,3']);
+    expect(screen.queryByText(/Få svar/)).toBeNull();
+  });
+
+  it('says few responses, not "no answers", when the goals cannot be estimated yet', () => {
+    render(<Profile profile={{ n: 1, sufficient: false, note: null, items: [] }} />);
+    expect(screen.getByTestId('profile-too-few').textContent).toBe('Few responses so far (1): the ranges are wide.');
+    expect(screen.queryByText('No answers in this period yet.')).toBeNull();
   });
 });

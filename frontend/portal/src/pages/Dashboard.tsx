@@ -74,7 +74,7 @@ export function NpsCard({ nps }: { nps: Insights['nps'] }) {
   );
 }
 
-function Profile({ profile }: { profile: Insights['profile'] }) {
+export function Profile({ profile }: { profile: Insights['profile'] }) {
   const { t, i18n } = useTranslation();
   const language = i18n.language;
   const items = profile.items.filter((item) => item.fulfilment.value !== null && item.fulfilment.value !== undefined);
@@ -92,7 +92,7 @@ function Profile({ profile }: { profile: Insights['profile'] }) {
       <h2 id="profile-title">{t('dash.profileTitle')}</h2>
       <p className="hint">{t('dash.profileIntro')}</p>
       {!profile.sufficient && <p data-testid="profile-too-few">{t('dash.profileTooFew', { count: profile.n })}</p>}
-      {items.length === 0 ? <Empty><p>{t('dash.profileEmpty')}</p></Empty> : (
+      {items.length === 0 ? (profile.n === 0 && <Empty><p>{t('dash.profileEmpty')}</p></Empty>) : (
         <>
           <Suspense fallback={<Loading label={t('dash.chartLoading')} />}>
             <GoalProfileChart bars={bars} title={t('dash.profileTitle')} />
