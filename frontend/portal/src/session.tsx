@@ -1,5 +1,5 @@
 // Who is logged in (the `me` query), shared by every page; pages under /portal/ send anonymous visitors to /login.
-import { createContext, useContext, useEffect, type ReactNode } from 'react';
+import { createContext, useContext, type ReactNode } from 'react';
 import { Navigate, useLocation } from 'react-router';
 import { useQuery } from 'urql';
 
@@ -19,11 +19,10 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const slugs = me?.memberships.map((m) => m.tenant.slug) ?? [];
   const stored = currentTenant();
   const tenantSlug = stored && slugs.includes(stored) ? stored : (slugs[0] ?? '');
-  useEffect(() => {
-    if (me && tenantSlug !== stored) {
-      chooseTenant(tenantSlug);
-    }
-  }, [me, tenantSlug, stored]);
+  if (me && tenantSlug !== stored) {
+    // Before the pages below render: their first requests already name the tenant (idempotent, so safe in render).
+    chooseTenant(tenantSlug);
+  }
   const value = {
     me, fetching: fetching && !data, failed: Boolean(error) && !data, tenantSlug,
     retry: () => retry({ requestPolicy: 'network-only' }),
