@@ -41,7 +41,15 @@ $(NPM_STAMP): frontend/package.json frontend/package-lock.json
 $(GRAPHIQL): $(NPM_STAMP) $(wildcard frontend/graphiql/*)
 	npm run --prefix frontend --silent build:graphiql
 
-run: $(VENV)/.app $(GRAPHIQL)
+# The retailer portal (frontend/portal/, docs/portal.md): types generated from the committed schema, then Vite;
+# served at /, /login, /signup and /portal/… from frontend/build/portal/.
+PORTAL := frontend/build/portal/index.html
+PORTAL_SOURCES := $(shell find frontend/portal -type f -not -path 'frontend/portal/src/gql/*' 2>/dev/null)
+
+$(PORTAL): $(NPM_STAMP) $(PORTAL_SOURCES) graphql/schema.graphql
+	npm run --prefix frontend --silent build:portal
+
+run: $(VENV)/.app $(GRAPHIQL) $(PORTAL)
 	$(BIN)/pejling migrate
 	$(BIN)/pejling demo
 	$(BIN)/pejling serve
@@ -52,9 +60,11 @@ WRK_INSTALL := command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get
 PGBOUNCER_INSTALL := command -v pgbouncer >/dev/null 2>&1 || test -x /usr/sbin/pgbouncer || \
 	{ apt-get update -qq && apt-get install -y -qq pgbouncer; }
 
-test: $(VENV)/.test $(GRAPHIQL)
+test: $(VENV)/.test $(GRAPHIQL) $(PORTAL)
 	tests/support/install-browser
 	@$(WRK_INSTALL)
+	npm run --prefix frontend --silent test:portal
+	npm run --prefix frontend --silent typecheck:portal
 	$(BIN)/python -m pytest
 	@if [ -n "$$PEJLING_TEST_DATABASE_URL" ]; then \
 		echo "== PostgreSQL run =="; \

@@ -25,6 +25,7 @@ from pejling.core.mail import check_mail_settings
 from pejling.core.metrics import MetricsMiddleware
 from pejling.core.plugin_manager import PluginRegistry, register_plugins
 from pejling.core.plugin_routes import PluginRoutes
+from pejling.core.portal_routes import portal_routes
 from pejling.core.pubsub import close_brokers, use_settings
 from pejling.core.security_headers import SecurityHeadersMiddleware
 from pejling.core.settings import Settings, get_settings
@@ -55,6 +56,7 @@ def _routes(settings: Settings, plugins: PluginRegistry) -> list[BaseRoute]:
         Mount("/plugins", app=PluginRoutes()),
         *plugins.app_routes(),  # /graphql: the API is a built-in plugin (pejling.graphql.api)
         Mount(ASSETS_PATH, app=GraphiQLAssets(settings)),
+        *portal_routes(),  # the retailer portal: /, /login, /signup, /portal/… and /portal-assets/
     ]
 
 

@@ -1,0 +1,63 @@
+// The frame of every page: a skip link, the header (brand, navigation for members, language, log out) and main.
+import type { ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
+import { useMutation } from 'urql';
+
+import { LogoutMutation } from '../graphql/operations';
+import { chooseTenant } from '../graphql/client';
+import { LANGUAGE_NAMES, LANGUAGES, rememberLanguage } from '../i18n';
+import { useSession } from '../session';
+
+export function LanguagePicker() {
+  const { t, i18n } = useTranslation();
+  return (
+    <label className="language">
+      <span>{t('layout.language')}</span>
+      <select value={i18n.language} onChange={(event) => rememberLanguage(event.target.value)}>
+        {LANGUAGES.map((code) => <option key={code} value={code} lang={code}>{LANGUAGE_NAMES[code]}</option>)}
+      </select>
+    </label>
+  );
+}
+
+function LogoutButton() {
+  const { t } = useTranslation();
+  const [state, logout] = useMutation(LogoutMutation);
+  const onClick = async () => {
+    const result = await logout({});
+    if (result.data?.logout.ok) {
+      chooseTenant('');
+      window.location.assign('/login');
+    }
+  };
+  return <button type="button" className="link-button" onClick={onClick} disabled={state.fetching}>{t('layout.logout')}</button>;
+}
+
+export function Layout({ title, children }: { title: string; children: ReactNode }) {
+  const { t } = useTranslation();
+  const { me, tenantSlug } = useSession();
+  const tenant = me?.memberships.find((m) => m.tenant.slug === tenantSlug)?.tenant;
+  return (
+    <>
+      <a className="skip" href="#main">{t('layout.skip')}</a>
+      <header className="top">
+        <Link to={me ? '/portal' : '/'} className="brand">Pejling</Link>
+        {me && (
+          <nav aria-label={t('layout.navigation')}>
+            <Link to="/portal">{t('layout.stores')}</Link>
+          </nav>
+        )}
+        <div className="top-end">
+          {tenant && <span className="tenant">{tenant.name}</span>}
+          <LanguagePicker />
+          {me && <LogoutButton />}
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <h1>{title}</h1>
+        {children}
+      </main>
+    </>
+  );
+}

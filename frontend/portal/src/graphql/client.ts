@@ -1,0 +1,55 @@
+// The portal's GraphQL client: the public /graphql endpoint, the session cookie (same origin only) and, on every
+// request, the CSRF token from the csrf_token cookie in X-CSRF-Token (core/auth/csrf.py). The tenant the portal
+// works in goes in X-Pejling-Tenant once chosen.
+import { Client, cacheExchange, fetchExchange } from 'urql';
+
+export const ENDPOINT = '/graphql';
+const TENANT_KEY = 'pejling.portal.tenant';
+
+/** The value of one cookie of this page, or '' when it is not set. */
+export function cookie(name: string, source: string = document.cookie): string {
+  for (const part of source.split(';')) {
+    const [key, ...value] = part.trim().split('=');
+    if (key === name) {
+      return decodeURIComponent(value.join('='));
+    }
+  }
+  return '';
+}
+
+/** The tenant slug the portal works in ('' until one is chosen). */
+export function currentTenant(): string {
+  return sessionStorage.getItem(TENANT_KEY) ?? '';
+}
+
+export function chooseTenant(slug: string): void {
+  if (slug) {
+    sessionStorage.setItem(TENANT_KEY, slug);
+  } else {
+    sessionStorage.removeItem(TENANT_KEY);
+  }
+}
+
+/** The headers of every API request from the portal. */
+export function apiHeaders(): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const token = cookie('csrf_token');
+  if (token) {
+    headers['X-CSRF-Token'] = token;
+  }
+  const tenant = currentTenant();
+  if (tenant) {
+    headers['X-Pejling-Tenant'] = tenant;
+  }
+  return headers;
+}
+
+export function makeClient(): Client {
+  return new Client({
+    url: ENDPOINT,
+    exchanges: [cacheExchange, fetchExchange],
+    preferGetMethod: false,
+    requestPolicy: 'cache-and-network',
+    fetchOptions: () => ({ credentials: 'same-origin', headers: apiHeaders() }),
+  });
+}

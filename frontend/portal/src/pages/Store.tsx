@@ -1,0 +1,125 @@
+import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, useParams } from 'react-router';
+import { useMutation, useQuery } from 'urql';
+
+import { errorOn, Field } from '../components/Field';
+import { Layout } from '../components/Layout';
+import { LiveCounter } from '../components/LiveCounter';
+import { Empty, ErrorNotice, Loading } from '../components/States';
+import { CreateSurveyCodeMutation, CreateZoneMutation, StoreQuery } from '../graphql/operations';
+import { useSession } from '../session';
+
+type Errors = readonly { code: string; message: string; field?: string | null }[];
+
+/** The path of an API link (the API names files by absolute URL on its configured base): downloads stay on this
+ * origin, whatever the base URL says. */
+export function samePath(url: string): string {
+  try {
+    const parsed = new URL(url, window.location.origin);
+    return parsed.pathname + parsed.search;
+  } catch {
+    return url;
+  }
+}
+
+function AddZone({ storeId, onAdded }: { storeId: string; onAdded: () => void }) {
+  const { t } = useTranslation();
+  const [name, setName] = useState('');
+  const [errors, setErrors] = useState<Errors>([]);
+  const [state, createZone] = useMutation(CreateZoneMutation);
+  const onSubmit = async (event: FormEvent) => {
+    event.preventDefault();
+    const result = await createZone({ input: { storeId, name } });
+    setErrors(result.data?.createZone.errors ?? []);
+    if (result.data?.createZone.zone) {
+      setName('');
+      onAdded();
+    }
+  };
+  return (
+    <form className="inline-form" onSubmit={onSubmit}>
+      <Field label={t('store.zoneName')} name="zoneName" required value={name} error={errorOn(errors, 'name')}
+        onChange={(e) => setName(e.target.value)} />
+      <button type="submit" disabled={state.fetching}>{t('store.addZone')}</button>
+    </form>
+  );
+}
+
+function Poster({ storeId, code, onMade }: {
+  storeId: string; onMade: () => void;
+  code?: { code: string; url: string; svgUrl: string; pngUrl: string; posterA4Url: string; posterA5Url: string };
+}) {
+  const { t } = useTranslation();
+  const [state, createCode] = useMutation(CreateSurveyCodeMutation);
+  const [message, setMessage] = useState<string | null>(null);
+  const make = async () => {
+    const result = await createCode({ storeId });
+    const errors = result.data?.createSurveyCode.errors ?? [];
+    setMessage(result.error ? t('state.error') : errors[0]?.message ?? null);
+    if (result.data?.createSurveyCode.surveyCode) {
+      onMade();
+    }
+  };
+  return (
+    <section className="card" aria-labelledby="poster-title">
+      <h2 id="poster-title">{t('store.posterTitle')}</h2>
+      {message && <ErrorNotice message={message} />}
+      {!code ? (
+        <Empty>
+          <p>{t('store.noCode')}</p>
+          <button type="button" onClick={make} disabled={state.fetching}>{t('store.makeCode')}</button>
+        </Empty>
+      ) : (
+        <div className="poster">
+          <img src={samePath(code.svgUrl)} alt={t('store.qrAlt', { code: code.code })} width={160} height={160} />
+          <div>
+            <p>{t('store.posterIntro')}</p>
+            <ul className="downloads">
+              <li><a href={samePath(code.posterA4Url)} download>{t('store.posterA4')}</a></li>
+              <li><a href={samePath(code.posterA5Url)} download>{t('store.posterA5')}</a></li>
+              <li><a href={samePath(code.pngUrl)} download>{t('store.qrPng')}</a></li>
+            </ul>
+            <p>{t('store.surveyLink')} <a href={samePath(code.url)} target="_blank" rel="noopener" data-testid="survey-link">{code.url}</a></p>
+          </div>
+        </div>
+      )}
+    </section>
+  );
+}
+
+/** One store: its zones, its QR poster and the live count of today's responses. */
+export function StorePage() {
+  const { t } = useTranslation();
+  const { storeId = '' } = useParams();
+  const { tenantSlug } = useSession();
+  const [{ data, fetching, error }, refetch] = useQuery({ query: StoreQuery, variables: { id: storeId } });
+  const reload = () => refetch({ requestPolicy: 'network-only' });
+  if (fetching && !data) {
+    return <Layout title={t('store.title')}><Loading /></Layout>;
+  }
+  if (error && !data) {
+    return <Layout title={t('store.title')}><ErrorNotice onRetry={reload} /></Layout>;
+  }
+  const store = data?.store;
+  if (!store) {
+    return <Layout title={t('store.title')}><ErrorNotice message={t('store.notFound')} /></Layout>;
+  }
+  const code = data?.surveyCodes.find((c) => !c.zoneId) ?? data?.surveyCodes[0];
+  return (
+    <Layout title={store.name}>
+      <p><Link to={`/portal/stores/${encodeURIComponent(store.id)}/dashboard`} className="button">{t('store.dashboard')}</Link></p>
+      <div className="grid">
+        <LiveCounter storeId={store.id} tenantSlug={tenantSlug} />
+        <Poster storeId={store.id} code={code} onMade={reload} />
+        <section className="card" aria-labelledby="zones-title">
+          <h2 id="zones-title">{t('store.zones')}</h2>
+          {store.zones.length === 0 ? <p>{t('store.noZones')}</p> : (
+            <ul>{store.zones.map((zone) => <li key={zone.id}>{zone.name}</li>)}</ul>
+          )}
+          <AddZone storeId={store.id} onAdded={reload} />
+        </section>
+      </div>
+    </Layout>
+  );
+}

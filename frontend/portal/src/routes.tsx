@@ -1,0 +1,43 @@
+// Every URL of the portal. The server (core/portal_routes.py) answers these paths with the same index.html.
+import { Navigate, Route, Routes } from 'react-router';
+
+import { RequireLogin, useSession } from './session';
+import { ConfirmSignupPage } from './pages/ConfirmSignup';
+import { DashboardPage } from './pages/Dashboard';
+import { FollowUpPage } from './pages/FollowUp';
+import { LoginPage } from './pages/Login';
+import { NotFoundPage } from './pages/NotFound';
+import { ResetPasswordPage } from './pages/ResetPassword';
+import { SignupPage } from './pages/Signup';
+import { StorePage } from './pages/Store';
+import { StoresPage } from './pages/Stores';
+import { Loading } from './components/States';
+
+function Home() {
+  const { me, fetching } = useSession();
+  if (fetching) {
+    return <Loading />;
+  }
+  return <Navigate to={me ? '/portal' : '/login'} replace />;
+}
+
+function member(page: React.ReactNode) {
+  return <RequireLogin>{page}</RequireLogin>;
+}
+
+export function PortalRoutes() {
+  return (
+    <Routes>
+      <Route path="/" element={<Home />} />
+      <Route path="/login" element={<LoginPage />} />
+      <Route path="/signup" element={<SignupPage />} />
+      <Route path="/confirm-signup" element={<ConfirmSignupPage />} />
+      <Route path="/reset-password" element={<ResetPasswordPage />} />
+      <Route path="/portal" element={member(<StoresPage />)} />
+      <Route path="/portal/stores/:storeId" element={member(<StorePage />)} />
+      <Route path="/portal/stores/:storeId/dashboard" element={member(<DashboardPage />)} />
+      <Route path="/portal/follow-ups/:followUpId" element={member(<FollowUpPage />)} />
+      <Route path="*" element={<NotFoundPage />} />
+    </Routes>
+  );
+}

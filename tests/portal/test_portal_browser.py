@@ -1,0 +1,170 @@
+"""The retailer's first minutes in the portal, in Debian Chromium against the real app served by uvicorn.
+
+Sign up (the link from the sign-up mail) → create a store with zones → make the QR code and download the poster →
+a shopper answers the survey on a phone → the store page's live counter rises → the dashboard counts the response.
+On each page axe-core finds no serious or critical violation, the page's Content-Security-Policy refuses nothing,
+and a screenshot is kept under build/artifacts/portal/.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from email import message_from_bytes, policy
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import anyio
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from pejling.core.settings import Settings
+from tests.portal.conftest import built_portal
+from tests.survey_page.phone import ROOT, answer_outcome_and_comment, headless_chromium, phone, serve_app
+
+pytestmark = pytest.mark.once
+
+AXE = (ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js").read_text()
+SHOTS = ROOT / "build" / "artifacts" / "portal"
+PASSWORD = "sunlit harbour quietly 42 maps"
+
+
+@pytest.fixture(scope="module")
+def server(database: Settings) -> Iterator[str]:
+    built_portal()
+    yield from serve_app(database)
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async for chromium in headless_chromium():
+        yield chromium
+
+
+async def _check(page: Page, name: str, refused: list[str]) -> None:
+    """axe-core on the page as it is (injected through the DevTools protocol: the page's policy stays on)."""
+    await page.evaluate(AXE)
+    result = await page.evaluate(
+        "() => axe.run(document, {runOnly: {type: 'tag', values: "
+        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})"
+    )
+    bad = [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
+           for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    assert not bad, f"{name}: {json.dumps(bad, indent=1)}"
+    assert not refused, f"{name}: the Content-Security-Policy refused {refused}"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _signup_link(mail_dir: Path, address: str) -> str:
+    """The path and query of the link in the sign-up mail to ``address`` (the mail is kept as a .eml file)."""
+    for path in sorted(mail_dir.glob("*.eml")):
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        if address in str(message["To"]):
+            body = message.get_body(("plain",))
+            assert body is not None
+            found = re.search(r"https?://\S+/confirm-signup\?token=[\w\-%.~]+", body.get_content())
+            assert found, body.get_content()
+            link = urlsplit(found.group(0))
+            return f"{link.path}?{link.query}"
+    raise AssertionError(f"no sign-up mail to {address}")
+
+
+async def _answer_survey(page: Page) -> None:
+    """Tap through the survey like a person (each tap at least 400 ms after the statement shows, varied answers)."""
+    await page.locator("#intro button[data-go=next]").tap()
+    statements = page.locator("fieldset.statement")
+    for index in range(await statements.count()):
+        step = statements.nth(index)
+        await step.locator("legend").wait_for(state="visible")
+        await page.wait_for_timeout(random.randint(400, 600))
+        await step.locator(f"input[value='{1 + (index * 3) % 5}']").tap()
+    await answer_outcome_and_comment(page)
+    await page.locator("#send").tap()
+    await page.locator("#thanks").wait_for(state="visible")
+
+
+async def test_sign_up_set_up_a_store_and_see_the_first_response_arrive(
+    server: str, browser: Browser, database: Settings
+) -> None:
+    refused: list[str] = []
+    context = await browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = await context.new_page()
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+
+    # 1. Sign up: the form, then "check your email".
+    await page.goto(f"{server}/")
+    await page.wait_for_url("**/login")
+    await _check(page, "login", refused)
+    await page.get_by_role("link", name="Create an account").click()
+    address = f"owner-{secrets.token_hex(4)}@example.com"
+    business = f"Nordlys {secrets.token_hex(3)}"
+    await page.get_by_label("Business name").fill(business)
+    assert await page.get_by_label("Web address of your business").input_value() == business.lower().replace(" ", "-")
+    await page.get_by_label("Your name").fill("Ingrid Owner")
+    await page.get_by_label("Email").fill(address)
+    await _check(page, "signup", refused)
+    await page.get_by_role("button", name="Create account").click()
+    await expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+
+    # 2. The mail's link: choose a password; the business exists and its (empty) store list opens.
+    await page.goto(server + _signup_link(database.mail_dir, address))
+    await page.get_by_label("New password").fill(PASSWORD)
+    await _check(page, "confirm-signup", refused)
+    await page.get_by_role("button", name="Create my business").click()
+    await page.wait_for_url("**/portal")
+    await expect(page.get_by_text("You have no stores yet")).to_be_visible()
+    await _check(page, "stores-empty", refused)
+
+    # 3. Create a store with two zones; its page opens.
+    await page.get_by_label("Store name").fill("Nordlys Aarhus")
+    await page.get_by_label("Zones").fill("Entrance, Checkout")
+    await page.get_by_role("button", name="Create store").click()
+    await expect(page.get_by_role("heading", level=1, name="Nordlys Aarhus")).to_be_visible()
+    zones = page.get_by_role("region", name="Zones").get_by_role("listitem")
+    await expect(zones).to_have_text(["Entrance", "Checkout"])
+
+    # 4. Make the QR code and download the A4 poster.
+    await page.get_by_role("button", name="Make a QR code").click()
+    async with page.expect_download() as download_info:
+        await page.get_by_role("link", name="Download the A4 poster (PDF)").click()
+    download = await download_info.value
+    assert download.suggested_filename.endswith("-poster-a4.pdf")
+    poster = await download.path()
+    assert poster is not None and (await anyio.Path(poster).read_bytes()).startswith(b"%PDF")
+    counter = page.get_by_test_id("live-count")
+    await expect(counter).to_have_attribute("data-count", "0")
+    await expect(counter).to_have_text("0 responses today")
+    await _check(page, "store", refused)
+
+    # 5. A shopper scans the code on a phone and answers; the counter on the store page rises meanwhile.
+    survey_path = await page.get_by_test_id("survey-link").get_attribute("href")
+    assert survey_path and survey_path.startswith("/q/")
+    shopper = await phone(browser, "en")
+    shopper_page = await shopper.new_page()
+    await shopper_page.goto(server + survey_path)
+    await _answer_survey(shopper_page)
+    await shopper.close()
+    await expect(counter).to_have_attribute("data-count", "1", timeout=10_000)
+    await expect(counter).to_have_text("1 response today")
+
+    # 6. The dashboard counts it and says honestly that one response is too few to say what to change.
+    await page.get_by_role("link", name="Open the dashboard").click()
+    await expect(page.get_by_test_id("response-total")).to_have_text("1 response in this period")
+    await expect(page.get_by_text("Too few responses to say what to change first: 1 so far")).to_be_visible()
+    await expect(page.get_by_role("heading", name="What shoppers come for")).to_be_visible()
+    await _check(page, "dashboard", refused)
+
+    # 7. In Danish, and logged out again.
+    await page.get_by_label("Language").select_option("da")
+    await expect(page.get_by_test_id("response-total")).to_have_text("1 svar i perioden")
+    assert await page.get_attribute("html", "lang") == "da"
+    await page.get_by_role("button", name="Log ud").click()
+    await page.wait_for_url("**/login")
+    await page.goto(f"{server}/portal")
+    await page.wait_for_url("**/login?next=%2Fportal")
+    await context.close()
+
