@@ -7,6 +7,7 @@ known by the retailer's ``reference`` and Vipps' ``pspReference``, never by a ph
 from __future__ import annotations
 
 import enum
+from typing import Any
 from uuid import UUID
 
 from tortoise import fields
@@ -47,7 +48,7 @@ class VippsPayment(TenantModel):
     reference = fields.CharField(max_length=64)
     msn = fields.CharField(max_length=10)
     store_id: UUID | None
-    store = fields.ForeignKeyField("tenants.Store", null=True, on_delete=fields.SET_NULL, related_name=False)
+    store: Any = fields.ForeignKeyField("tenants.Store", null=True, on_delete=fields.SET_NULL, related_name=False)
     state = fields.CharField(max_length=16, default="")
     """The name of the payment's latest event by event time, once the events are applied."""
     state_at = fields.DatetimeField(null=True)
@@ -69,7 +70,7 @@ class VippsEvent(TenantModel):
 
     id = fields.UUIDField(primary_key=True)
     payment_id: UUID
-    payment = fields.ForeignKeyField("vipps.VippsPayment", on_delete=fields.CASCADE, related_name="events")
+    payment: Any = fields.ForeignKeyField("vipps.VippsPayment", on_delete=fields.CASCADE, related_name="events")
     key = fields.CharField(max_length=200)
     """The event's idempotency key (``idempotencyKey``, else ``pspReference`` and the event name)."""
     name = fields.CharField(max_length=16)
