@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute
 from pejling.core.contracts import Channel
 from pejling.core.hookspecs import hookimpl
 from pejling.plugins.vipps import (
+    login,
     payments,  # noqa: F401 - registers the job kind
     receipt_links,
     webhooks,
@@ -34,7 +35,7 @@ def register_channels() -> list[Channel]:
 
 @hookimpl
 def register_app_routes() -> list[BaseRoute]:
-    return list(webhooks.ROUTES)
+    return [*webhooks.ROUTES, *login.ROUTES]
 
 
 @hookimpl
