@@ -230,3 +230,23 @@ async def test_an_unknown_webhook_and_bad_settings_are_refused(app: Any, databas
     with pytest.raises(PluginConfigInvalid):  # a sealed secret does not open under another webhook id
         await plugins.enable_plugin(other.tenant.id, "vipps",
                                     {"webhook_id": uuid.uuid4().hex, "webhook_secret": sealed})
+
+
+async def test_a_purchase_link_verifies_only_at_its_own_tenant_and_store(app: Any, database: Settings) -> None:
+    shop, vipps, client = await configured_shop(app)
+    other, _, other_client = await configured_shop(app)
+    async with client, other_client:
+        assert (await vipps.send(vipps.event("CAPTURED", "order-7001"))).status_code == 200
+        await run_jobs(database)
+        [payment], _ = await rows(shop)
+        token = payment.link_token
+        assert token
+        elsewhere = other.payload(channel="vipps", channel_params={"vp": token}, zone_id=None)
+        assert (await client.post(f"/s/{other.tenant.slug}/main/responses", json=elsewhere)).status_code == 201
+        harbour = shop.payload(channel="vipps", channel_params={"vp": token}, zone_id=None)
+        assert (await client.post(f"/s/{shop.tenant.slug}/harbour/responses", json=harbour)).status_code == 201
+    with tenant_scope(other.tenant.id):
+        assert (await Response.get(id=elsewhere["id"])).channel_details == {"verified_visit": False}
+    with tenant_scope(shop.tenant.id):
+        assert (await Response.get(id=harbour["id"])).channel_details == {"verified_visit": False}
+        assert (await VippsPayment.get(id=payment.id)).response_id is None  # the link is still the purchaser's
