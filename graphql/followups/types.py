@@ -98,6 +98,11 @@ def loaders(info: Info) -> FollowUpLoaders:
     return found
 
 
+def verified_visit(details: Any) -> bool:
+    """Whether a response's channel details prove a real visit (the ``verified_visit`` flag a channel sets)."""
+    return isinstance(details, dict) and details.get("verified_visit") is True
+
+
 def _uuids(values: Iterable[str]) -> list[UUID | None]:
     result: list[UUID | None] = []
     for value in values:
@@ -149,6 +154,9 @@ class ResponseNode(relay.Node):
     store_id: strawberry.Private[UUID]
     zone_id: strawberry.Private[UUID | None]
     email: strawberry.Private[str | None]
+    verified_visit: bool = strawberry.field(
+        default=False, description="Proof of a real visit: the channel tied the response to a purchase in the store "
+        "(a captured Vipps MobilePay payment), never to the person.")
 
     @strawberry.field(description="The shopper's address: only with their consent, and only for owners and admins.")
     def contact_email(self, info: Info) -> str | None:
@@ -178,7 +186,8 @@ class ResponseNode(relay.Node):
                    language=response.language, device_class=response.device_class,
                    duration_ms=response.duration_ms, outcome=response.outcome, comment=response.comment,
                    quality_flags=list(response.quality_flags or []), consent_contact=response.consent_contact,
-                   store_id=response.store_id, zone_id=response.zone_id, email=response.contact_email)
+                   store_id=response.store_id, zone_id=response.zone_id, email=response.contact_email,
+                   verified_visit=verified_visit(response.channel_details))
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:

@@ -1,0 +1,43 @@
+"""Vipps MobilePay: a captured payment at a store's sales unit becomes a survey link and a verified visit.
+
+A built-in plugin (docs/vipps.md): the ePayment webhook (:mod:`.webhooks`), its events applied in order per payment on
+the job queue (:mod:`.payments`), the ``vipps`` receipt channel that marks a response as a verified visit
+(:mod:`.channel`) and the survey link for the retailer's receipt integration (:mod:`.receipt_links`). A tenant
+configures it with :class:`~.settings.VippsSettings`.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+from starlette.routing import BaseRoute
+
+from pejling.core.contracts import Channel
+from pejling.core.hookspecs import hookimpl
+from pejling.plugins.vipps import (
+    login,
+    payments,  # noqa: F401 - registers the job kind
+    receipt_links,
+    webhooks,
+)
+from pejling.plugins.vipps.channel import VippsReceipt
+from pejling.plugins.vipps.settings import VippsSettings
+
+
+@hookimpl
+def register_plugin_settings() -> type[BaseModel]:
+    return VippsSettings
+
+
+@hookimpl
+def register_channels() -> list[Channel]:
+    return [VippsReceipt()]
+
+
+@hookimpl
+def register_app_routes() -> list[BaseRoute]:
+    return [*webhooks.ROUTES, *login.ROUTES]
+
+
+@hookimpl
+def register_routes() -> list[BaseRoute]:
+    return list(receipt_links.ROUTES)
