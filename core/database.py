@@ -54,10 +54,6 @@ MODEL_APPS: dict[str, dict[str, Any]] = {
         "models": ["pejling.core.insights.models"],
         "migrations": "pejling.core.insights.migrations",
     },
-    "vipps": {
-        "models": ["pejling.plugins.vipps.models"],
-        "migrations": "pejling.plugins.vipps.migrations",
-    },
 }
 
 

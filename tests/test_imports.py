@@ -48,9 +48,6 @@ SEAMS = {("core/plugin_manager.py", module) for module in BUILTIN_PLUGINS}
 
 #: Violations that exist today, each with the issue work that removes it. Remove an entry when its work lands.
 KNOWN: dict[tuple[str, str], str] = {
-    ("core/database.py", "pejling.plugins.vipps.models"): "the vipps plugin's Tortoise app in MODEL_APPS (issue 14); "
-    "a hook through which a built-in plugin brings its model app would remove it",
-    ("core/database.py", "pejling.plugins.vipps.migrations"): "as above",
 }
 
 

@@ -8,6 +8,8 @@ configures it with :class:`~.settings.VippsSettings`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel
 from starlette.routing import BaseRoute
 
@@ -21,6 +23,11 @@ from pejling.plugins.vipps import (
 )
 from pejling.plugins.vipps.channel import VippsReceipt
 from pejling.plugins.vipps.settings import VippsSettings
+
+
+@hookimpl
+def register_model_apps() -> dict[str, dict[str, Any]]:
+    return {"vipps": {"models": ["pejling.plugins.vipps.models"], "migrations": "pejling.plugins.vipps.migrations"}}
 
 
 @hookimpl
