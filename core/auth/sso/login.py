@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 #: The cookie that carries a started login's state back to the callback (HttpOnly, Path=/sso/<slug>/).
 STATE_COOKIE = "pejling_sso_state"
 #: The password hash of an account made by single sign-on: no password matches it (a reset can set one).
-NO_PASSWORD = "!sso"
+NO_PASSWORD = "!sso"  # noqa: S105 - not a password: a hash no password matches
 SSO_REQUIRED = "Your organisation signs you in with its own identity provider: use its single sign-on link."
 
 

@@ -33,10 +33,7 @@ class SsoConfiguration(TenantModel):
 
 
 class SsoLoginAttempt(TenantModel):
-    """A login sent to the identity provider and not back yet: its state (as a digest), nonce and PKCE verifier.
-
-    Deleted when the browser comes back, so a state works once; expired rows are refused and purged.
-    """
+    """A login at the identity provider, not back yet: state digest, nonce, PKCE verifier. Used once, then deleted."""
 
     id = fields.UUIDField(primary_key=True)
     state_hash = fields.CharField(max_length=64, unique=True)

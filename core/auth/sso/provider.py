@@ -46,7 +46,7 @@ class ProviderEndpoints:
 
 
 def check_url(url: str, settings: SsoSettings, what: str) -> str:
-    """``url`` when it is an absolute https URL (http only when the settings allow it), else :class:`ProviderRefused`."""
+    """``url`` when it is an absolute https URL (http only when the settings allow), else :class:`ProviderRefused`."""
     parts = urlsplit(url)
     schemes = ("https", "http") if settings.allow_http_issuers else ("https",)
     if parts.scheme not in schemes or not parts.hostname or parts.username or parts.password or parts.fragment:
@@ -92,7 +92,7 @@ async def discover(issuer: str, settings: SsoSettings) -> ProviderEndpoints:
 def oauth_client(client_id: str, client_secret: str, redirect_uri: str, settings: SsoSettings) -> AsyncOAuth2Client:
     """authlib's client for one login: PKCE S256, the client secret sent with HTTP Basic to the token endpoint."""
     return AsyncOAuth2Client(
-        client_id=client_id, client_secret=client_secret, token_endpoint_auth_method="client_secret_basic",
+        client_id=client_id, client_secret=client_secret, token_endpoint_auth_method="client_secret_basic",  # noqa: S106
         scope="openid email profile", redirect_uri=redirect_uri, code_challenge_method="S256",
         timeout=settings.timeout_seconds, follow_redirects=False,
     )

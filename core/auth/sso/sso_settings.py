@@ -13,7 +13,7 @@ class SsoSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PEJLING_SSO_", extra="ignore")
 
     allow_http_issuers: bool = False
-    """Accept ``http://`` issuers and endpoints. Only for tests against a provider on the loopback; never in production."""
+    """Accept ``http://`` issuers and endpoints: for tests against a provider on the loopback, never in production."""
     timeout_seconds: float = 10.0
     """How long one call to an identity provider (discovery, JWKS, token) may take."""
     login_seconds: int = 600

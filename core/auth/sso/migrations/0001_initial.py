@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('expires_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'sso_login_attempt', 'app': 'sso', 'pk_attr': 'id', 'table_description': 'A login sent to the identity provider and not back yet: its state (as a digest), nonce and PKCE verifier.\n\nDeleted when the browser comes back, so a state works once; expired rows are refused and purged.'},
+            options={'table': 'sso_login_attempt', 'app': 'sso', 'pk_attr': 'id', 'table_description': 'A login at the identity provider, not back yet: state digest, nonce, PKCE verifier. Used once, then deleted.'},
             bases=['TenantModel'],
         ),
     ]
