@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from authlib.integrations.httpx_client import AsyncOAuth2Client
-from authlib.oauth2.rfc6749.errors import OAuth2Error
+from authlib.common.errors import AuthlibBaseError
 from joserfc import jwt
 from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import KeySet
@@ -103,7 +103,7 @@ async def exchange_code(client: AsyncOAuth2Client, token_endpoint: str, code: st
     try:
         token = await client.fetch_token(token_endpoint, code=code, code_verifier=code_verifier,
                                          grant_type="authorization_code")
-    except (OAuth2Error, httpx.HTTPError, ValueError):
+    except (AuthlibBaseError, httpx.HTTPError, ValueError):
         raise ProviderRefused("The identity provider did not accept the login code.") from None
     id_token = token.get("id_token") if isinstance(token, dict) else None
     if not isinstance(id_token, str) or not id_token:
