@@ -161,3 +161,14 @@ async def test_the_client_secret_never_reaches_the_logs(
     assert caplog.records  # the run did log (httpx, the refusal), just never a secret
     for secret in (provider.client_secret, wrong_secret):
         assert secret not in caplog.text
+
+
+async def test_the_sso_plugin_cannot_be_switched_off_for_a_tenant(
+    app: Any, client: httpx.AsyncClient, sso_tenant: SsoTenant
+) -> None:
+    query = 'mutation { disablePlugin(name: "sso") { errors { code message } } }'
+    answer = await client.post("/graphql", headers=sso_tenant.fixture.headers, json={"query": query})
+    [error] = answer.json()["data"]["disablePlugin"]["errors"]
+    assert error["code"] == "conflict" and "configureSso" in error["message"]
+    async with browser(app) as person:
+        assert (await person.get(f"/sso/{sso_tenant.slug}/start")).status_code == 303

@@ -8,3 +8,8 @@
 
 See docs/sso.md.
 """
+
+#: The built-in plugin that serves the routes (``pejling.plugins.sso``).
+PLUGIN_NAME = "sso"
+ALWAYS_ON_REASON = "single sign-on is set up and removed per tenant with configureSso / disableSso"
+"""Why switching the ``sso`` plugin off is refused: an SSO-only tenant's staff would be locked out."""

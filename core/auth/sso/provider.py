@@ -13,8 +13,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import jwt
 from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import KeySet
