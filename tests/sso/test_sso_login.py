@@ -97,6 +97,25 @@ async def test_an_existing_member_keeps_their_role(app: Any, provider: OidcProvi
     assert me["memberships"] == [{"role": "ADMIN", "tenant": {"slug": sso_tenant.slug}}]
 
 
+async def test_a_member_of_another_tenant_is_not_signed_in_by_this_tenants_provider(
+    app: Any, provider: OidcProvider, sso_tenant: SsoTenant
+) -> None:
+    from tests.support.tenancy import make_tenant
+
+    other = await make_tenant(stores=0)
+    victim = await User.create(email=sso_tenant.email("victim"), password_hash=NO_PASSWORD)
+    with tenant_scope(other.tenant.id):
+        await Membership.create(user=victim, role=Role.OWNER, store_ids=[])
+    provider.person = {"email": victim.email, "email_verified": True}
+    async with browser(app) as client:
+        answer, _ = await sign_in(client, sso_tenant.slug)
+        assert_refused(answer, 403, "also belongs to another organisation")
+        assert (await gql(client, ME)).json()["data"]["me"] is None
+    with tenant_scope(sso_tenant.fixture.tenant.id):
+        assert not await Membership.filter(user_id=victim.id).exists()
+    assert not await Session.filter(user_id=victim.id).exists()
+
+
 async def test_an_owner_outside_the_allowed_domains_is_refused_and_keeps_their_session(
     app: Any, provider: OidcProvider, sso_tenant: SsoTenant
 ) -> None:

@@ -140,6 +140,16 @@ async def _account(email: str, claims: dict[str, Any]) -> User:
     return user
 
 
+async def _only_here(user: User, tenant: Tenant) -> None:
+    """Refuse an account that is also a member of another tenant: a session is not limited to one tenant, so this
+    tenant's identity provider (which its owner chose, with domains nobody proved) must not open one for it."""
+    with all_tenants():
+        elsewhere = await Membership.filter(user_id=user.id).exclude(tenant_id=tenant.id).exists()
+    if elsewhere:
+        raise LoginFailed("This account also belongs to another organisation on Pejling: log in with your password.",
+                          status=403)
+
+
 async def _join(user: User, role: Role) -> Membership:
     """The user's membership in the current tenant, created with ``role`` when there is none (just in time)."""
     membership = await Membership.get_or_none(user_id=user.id)
@@ -182,6 +192,7 @@ async def finish_login(settings: Settings, sso_settings: SsoSettings, tenant_slu
             await client.aclose()
         email = _allowed_email(claims, configuration)
         user = await _account(email, claims)
+        await _only_here(user, tenant)
         await _join(user, Role(configuration.default_role))
     user.last_login_at = datetime.now(UTC)
     await user.save(update_fields=["last_login_at"])
