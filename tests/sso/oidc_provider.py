@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import secrets
 import threading
 import time
@@ -44,7 +45,7 @@ class OidcProvider:
     person: dict[str, Any] = field(default_factory=dict)
     tamper: dict[str, Any] = field(default_factory=dict)
     """Claims to override in the next ID token (a value of ``None`` removes the claim); ``"signing_key"`` signs it
-    with another key."""
+    with another key, ``"unsigned"`` makes it an ``alg: none`` token."""
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     token_requests: int = 0
 
@@ -107,11 +108,15 @@ class OidcProvider:
         tamper = dict(self.tamper)
         self.tamper = {}
         signing_key = tamper.pop("signing_key", self.key)
+        unsigned = tamper.pop("unsigned", False)
         for name, value in tamper.items():
             if value is None:
                 claims.pop(name, None)
             else:
                 claims[name] = value
+        if unsigned:  # an "alg": "none" token, as an attacker would send one
+            parts = ({"alg": "none", "typ": "JWT"}, claims)
+            return ".".join(base64.urlsafe_b64encode(json.dumps(p).encode()).rstrip(b"=").decode() for p in parts) + "."
         return jwt.encode({"alg": "RS256", "kid": signing_key.kid}, claims, signing_key)
 
     def app(self) -> Starlette:

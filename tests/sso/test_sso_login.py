@@ -153,6 +153,7 @@ OTHER_KEY = RSAKey.generate_key(2048, parameters={"kid": "signing-1"})
 
 @pytest.mark.parametrize(("tamper", "status", "words"), [
     ({"signing_key": OTHER_KEY}, 403, "signature does not verify"),
+    ({"unsigned": True}, 403, "signature does not verify"),
     ({"exp": int(time.time()) - 3600, "iat": int(time.time()) - 7200}, 403, "has expired"),
     ({"nonce": "a-nonce-of-another-login"}, 403, "not valid for this login (nonce)"),
     ({"nonce": None}, 403, "not valid for this login (nonce)"),
@@ -160,7 +161,8 @@ OTHER_KEY = RSAKey.generate_key(2048, parameters={"kid": "signing-1"})
     ({"iss": "https://impostor.example.net"}, 403, "not valid for this login (iss)"),
     ({"email_verified": False}, 403, "not verified your email"),
     ({"email": "mallory@elsewhere.example.org"}, 403, "not in a domain"),
-], ids=["forged", "expired", "wrong-nonce", "no-nonce", "wrong-audience", "wrong-issuer", "unverified", "domain"])
+], ids=["forged", "alg-none", "expired", "wrong-nonce", "no-nonce", "wrong-audience", "wrong-issuer", "unverified",
+        "domain"])
 async def test_a_wrong_id_token_is_refused_with_a_clear_page_and_no_session(
     app: Any, provider: OidcProvider, sso_tenant: SsoTenant, tamper: dict[str, Any], status: int, words: str
 ) -> None:
