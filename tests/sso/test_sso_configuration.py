@@ -97,10 +97,12 @@ async def test_only_an_owner_may_see_or_change_it(
     ({"clientId": " "}, "clientId", "printable"),
     ({"clientId": "client\x00id"}, "clientId", "printable"),
     ({"issuer": "ftp://idp.example.com"}, "issuer", "https URL"),
+    ({"issuer": "https://[::1"}, "issuer", "https URL"),
+    ({"issuer": "https://idp.example.com/\x00"}, "issuer", "https URL"),
     ({"issuer": "unreachable"}, "issuer", "could not be fetched"),
     ({"issuer": "trailing slash"}, "issuer", "another issuer"),
 ], ids=["no-secret", "owner", "store-manager", "no-domains", "bad-domain", "blank-client", "nul-client", "scheme",
-        "unreachable", "issuer-mismatch"])
+        "malformed-host", "nul-issuer", "unreachable", "issuer-mismatch"])
 async def test_a_wrong_configuration_is_a_typed_error_and_stores_nothing(
     client: httpx.AsyncClient, provider: OidcProvider, change: dict[str, Any], field: str, words: str
 ) -> None:

@@ -47,10 +47,18 @@ class ProviderEndpoints:
 
 def check_url(url: str, settings: SsoSettings, what: str) -> str:
     """``url`` when it is an absolute https URL (http only when the settings allow), else :class:`ProviderRefused`."""
-    parts = urlsplit(url)
+    refused = ProviderRefused(f"The {what} must be an https URL without credentials or fragment.")
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise refused
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        _ = parts.port
+    except ValueError:  # a malformed IPv6 host or port
+        raise refused from None
     schemes = ("https", "http") if settings.allow_http_issuers else ("https",)
-    if parts.scheme not in schemes or not parts.hostname or parts.username or parts.password or parts.fragment:
-        raise ProviderRefused(f"The {what} must be an https URL without credentials or fragment.")
+    if parts.scheme not in schemes or not host or parts.username or parts.password or parts.fragment:
+        raise refused
     return url
 
 
@@ -58,7 +66,7 @@ async def _get_json(url: str, settings: SsoSettings, what: str) -> dict[str, Any
     try:
         async with httpx.AsyncClient(timeout=settings.timeout_seconds, follow_redirects=False) as http:
             response = await http.get(url, headers={"Accept": "application/json"})
-    except httpx.HTTPError:
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError):
         raise ProviderRefused(f"The identity provider's {what} could not be fetched.") from None
     if response.status_code != 200 or len(response.content) > MAX_DOCUMENT_BYTES:
         raise ProviderRefused(f"The identity provider's {what} answered {response.status_code}.")
