@@ -1,5 +1,6 @@
 """Talking to a tenant's OpenID Connect provider: discovery, the code exchange and ID-token validation.
 
+authlib and joserfc are imported at the first login, not when the app starts (together they take most of a second).
 The code is exchanged with authlib's OAuth 2 client (PKCE S256, ``client_secret_basic``); the ID token is checked
 with joserfc: its signature against the provider's JWKS with an allow-list of asymmetric algorithms, then its
 issuer, audience, nonce, expiry and issue time. Anything wrong raises :class:`ProviderRefused` with a reason a
@@ -9,17 +10,16 @@ person can read; no token, code or secret ever goes into a message or a log line
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
-from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.httpx_client import AsyncOAuth2Client
-from joserfc import jwt
-from joserfc.errors import ExpiredTokenError, JoseError
-from joserfc.jwk import KeySet
 
 from pejling.core.auth.sso.sso_settings import SsoSettings
+
+if TYPE_CHECKING:
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
+    from joserfc.jwk import KeySet
 
 #: ID-token signature algorithms accepted: asymmetric only (no ``none``, no HMAC with the client secret).
 ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "ES256", "ES384")
@@ -99,6 +99,8 @@ async def discover(issuer: str, settings: SsoSettings) -> ProviderEndpoints:
 
 def oauth_client(client_id: str, client_secret: str, redirect_uri: str, settings: SsoSettings) -> AsyncOAuth2Client:
     """authlib's client for one login: PKCE S256, the client secret sent with HTTP Basic to the token endpoint."""
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
+
     return AsyncOAuth2Client(
         client_id=client_id, client_secret=client_secret, token_endpoint_auth_method="client_secret_basic",  # noqa: S106
         scope="openid email profile", redirect_uri=redirect_uri, code_challenge_method="S256",
@@ -108,6 +110,8 @@ def oauth_client(client_id: str, client_secret: str, redirect_uri: str, settings
 
 async def exchange_code(client: AsyncOAuth2Client, token_endpoint: str, code: str, code_verifier: str) -> str:
     """The ID token the token endpoint gives for ``code`` (authlib sends the PKCE verifier and the client's auth)."""
+    from authlib.common.errors import AuthlibBaseError
+
     try:
         token = await client.fetch_token(token_endpoint, code=code, code_verifier=code_verifier,
                                          grant_type="authorization_code")
@@ -121,6 +125,9 @@ async def exchange_code(client: AsyncOAuth2Client, token_endpoint: str, code: st
 
 async def provider_keys(jwks_uri: str, settings: SsoSettings) -> KeySet:
     """The provider's public keys (its JWKS), fetched fresh for each login: a rotated key is used at once."""
+    from joserfc.errors import JoseError
+    from joserfc.jwk import KeySet
+
     document = await _get_json(jwks_uri, settings, "key set")
     try:
         return KeySet.import_key_set(document)  # type: ignore[arg-type]
@@ -131,6 +138,9 @@ async def provider_keys(jwks_uri: str, settings: SsoSettings) -> KeySet:
 def validate_id_token(id_token: str, keys: KeySet, *, issuer: str, client_id: str, nonce: str,
                       settings: SsoSettings) -> dict[str, Any]:
     """The claims of a valid ID token for this login, else :class:`ProviderRefused`."""
+    from joserfc import jwt
+    from joserfc.errors import ExpiredTokenError, JoseError
+
     try:
         token = jwt.decode(id_token, keys, algorithms=list(ALLOWED_ALGORITHMS))
     except (JoseError, ValueError, TypeError):
