@@ -54,6 +54,10 @@ MODEL_APPS: dict[str, dict[str, Any]] = {
         "models": ["pejling.core.insights.models"],
         "migrations": "pejling.core.insights.migrations",
     },
+    "sso": {
+        "models": ["pejling.core.auth.sso.models"],
+        "migrations": "pejling.core.auth.sso.migrations",
+    },
 }
 
 

@@ -19,6 +19,7 @@ from uuid import UUID
 from pydantic import BaseModel, ValidationError
 
 from pejling.core import goals
+from pejling.core.auth import sso
 from pejling.core.plugin_catalogue import LoadedPlugin
 from pejling.core.plugin_errors import FieldProblem, PluginAlwaysOn, PluginConfigInvalid, UnknownPlugin
 from pejling.tenants.plugin_settings import PluginSetting
@@ -29,8 +30,10 @@ log = logging.getLogger(__name__)
 ENABLED_SET_SECONDS = 30.0
 """How long a tenant's enabled set is reused before it is read again (changes in this process apply at once)."""
 
-ALWAYS_ON: Mapping[str, str] = MappingProxyType({goals.PLUGIN_NAME: goals.ALWAYS_ON_REASON})
-"""Plugins no tenant can switch off, with the reason: the implicit-goals model is core (docs/architecture.md)."""
+ALWAYS_ON: Mapping[str, str] = MappingProxyType({goals.PLUGIN_NAME: goals.ALWAYS_ON_REASON,
+                                                sso.PLUGIN_NAME: sso.ALWAYS_ON_REASON})
+"""Plugins no tenant can switch off, with the reason: the implicit-goals model is core (docs/architecture.md); the
+``sso`` routes, because single sign-on is switched per tenant by its own configuration (docs/sso.md)."""
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "pejling.plugins.channels.link",
     "pejling.plugins.channels.email",
     "pejling.plugins.vipps",
+    "pejling.plugins.sso",
 )
 
 

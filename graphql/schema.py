@@ -32,6 +32,8 @@ from pejling.graphql.insights.queries import InsightsQuery
 from pejling.graphql.plugins.mutations import PluginMutation
 from pejling.graphql.plugins.queries import PluginQuery
 from pejling.graphql.relay_ids import guard_list_connections, resolve_global_id
+from pejling.graphql.sso.mutations import SsoMutation
+from pejling.graphql.sso.queries import SsoQuery
 from pejling.graphql.surveys.codes import SurveyCodeMutation, SurveyCodeQuery
 from pejling.graphql.surveys.devices import DeviceMutation, DeviceQuery, KioskMutation, KioskQuery
 from pejling.graphql.surveys.imports import ImportMutation
@@ -42,10 +44,10 @@ from pejling.graphql.tenants.mutations import TenantMutation
 from pejling.graphql.tenants.queries import TenantQuery
 
 QUERIES: tuple[type, ...] = (TenantQuery, AccountQuery, FollowUpQuery, InsightsQuery, SurveyQuery, DeviceQuery,
-                             SurveyCodeQuery, KioskQuery, SubmissionLimitQuery, PluginQuery)
+                             SurveyCodeQuery, KioskQuery, SubmissionLimitQuery, PluginQuery, SsoQuery)
 MUTATIONS: tuple[type, ...] = (TenantMutation, AccountMutation, FollowUpMutation, InsightsMutation, SurveyMutation,
                              DeviceMutation, SurveyCodeMutation, KioskMutation, SubmissionLimitMutation,
-                               ImportMutation, PluginMutation)
+                               ImportMutation, PluginMutation, SsoMutation)
 
 
 class PejlingSchema(strawberry.Schema):

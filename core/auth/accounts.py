@@ -15,6 +15,7 @@ from pejling.core.auth.models import Session
 from pejling.core.auth.passwords import DUMMY_HASH, WeakPassword, check_strength, hash_password, needs_rehash
 from pejling.core.auth.passwords import verify_password as _verify
 from pejling.core.auth.sessions import end_all_sessions, start_session
+from pejling.core.auth.sso.login import SSO_REQUIRED, sso_required
 from pejling.core.auth.throttle import (
     Throttled,
     clear_login_failures,
@@ -29,7 +30,8 @@ INVALID_CREDENTIALS = "Wrong email or password."
 
 
 class LoginRefused(Exception):
-    """A refused login. ``code`` is ``invalid_credentials`` or ``throttled`` (then ``retry_after`` is set)."""
+    """A refused login. ``code`` is ``invalid_credentials``, ``throttled`` (then ``retry_after`` is set) or
+    ``sso_required`` (the password was right, but a tenant of the user only admits single sign-on)."""
 
     def __init__(self, code: str, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
@@ -73,6 +75,8 @@ async def authenticate(settings: Settings, email: str, password: str, address: s
         raise LoginRefused("invalid_credentials", INVALID_CREDENTIALS)  # the reservation stays as the failure
     await release_login_attempt(reserved)
     await clear_login_failures(settings, email)
+    if await sso_required(user.id):  # after the password check: nobody learns this without the password
+        raise LoginRefused("sso_required", SSO_REQUIRED)
     user.last_login_at = datetime.now(UTC)
     fields = ["last_login_at"]
     if needs_rehash(user.password_hash):

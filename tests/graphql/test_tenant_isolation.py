@@ -24,6 +24,7 @@ from tests.followups.isolation_probes import FOLLOWUP_PROBES
 from tests.graphql.member_isolation_probes import MEMBER_PROBES
 from tests.graphql.plugin_isolation_probes import PLUGIN_PROBES
 from tests.insights.isolation_probes import INSIGHT_PROBES
+from tests.sso.isolation_probes import SSO_PROBES
 from tests.support.tenancy import TenantFixture, Walk, gql, make_tenant, member
 from tests.surveys.code_isolation_probes import CODE_PROBES
 from tests.surveys.device_isolation_probes import DEVICE_PROBES
@@ -215,6 +216,7 @@ PROBES: dict[str, Callable[[Walk], Awaitable[None]]] = {
     **CODE_PROBES,
     **IMPORT_PROBES,
     **PLUGIN_PROBES,
+    **SSO_PROBES,
 }
 
 #: Root fields that cannot reach another tenant's rows, and why.
