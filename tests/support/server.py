@@ -20,9 +20,11 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_until_healthy(process: subprocess.Popen[Any], base: str, attempts: int = 300) -> None:
-    """Return once ``base``/healthz answers 200; fail when the process exits first or never answers."""
-    for _ in range(attempts):
+def wait_until_healthy(process: subprocess.Popen[Any], base: str, attempts: int = 1200) -> None:
+    """Return once ``base``/healthz answers 200; fail when the process exits first or never answers within
+    ``attempts`` tenths of a second (start-up waits on imports and migrations, slow on a loaded machine)."""
+    deadline = time.monotonic() + attempts / 10
+    while time.monotonic() < deadline:
         assert process.poll() is None, "the server exited during start-up"
         try:
             if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
@@ -44,7 +46,7 @@ def stop(process: subprocess.Popen[Any], timeout: float = 10) -> None:
 
 @contextmanager
 def serving(command: list[str], *, port: int, env: dict[str, str] | None = None, cwd: str | Path | None = None,
-            log: Path | None = None, attempts: int = 300,
+            log: Path | None = None, attempts: int = 1200,
             stop_timeout: float = 10) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Run ``command`` (a server listening on ``port``) for the block once its ``/healthz`` answers; yields its base
     URL and process, and stops it at the end. Its output goes to ``log`` when given."""
