@@ -54,6 +54,10 @@ MODEL_APPS: dict[str, dict[str, Any]] = {
         "models": ["pejling.core.insights.models"],
         "migrations": "pejling.core.insights.migrations",
     },
+    "billing": {
+        "models": ["pejling.plugins.billing.models"],
+        "migrations": "pejling.plugins.billing.migrations",
+    },
 }
 
 
