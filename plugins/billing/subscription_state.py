@@ -164,8 +164,8 @@ async def apply_stripe_subscription(tenant: Tenant, snapshot: dict[str, Any], no
         return row  # an old or never-started subscription: the current one stands
     row.stripe_status = status
     row.stripe_customer_id = str(snapshot.get("customer") or row.stripe_customer_id or "") or None
-    if new_state == BillingState.CANCELED and row.state == BillingState.PILOT:
-        new_state = None  # a subscription that never started ends: the tenant stays on its pilot
+    if status == "incomplete_expired" and row.state == BillingState.PILOT:
+        new_state = None  # a subscription whose first payment never succeeded ends: the tenant stays on its pilot
     if new_state is not None:
         row.stripe_subscription_id = sub_id
         found = _plan_of(snapshot)

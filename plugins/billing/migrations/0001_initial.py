@@ -52,7 +52,7 @@ class Migration(migrations.Migration):
                 ('pilot_ends_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('trial_ends_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('past_due_since', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
-                ('synced_at', fields.DatetimeField(null=True, description='When Stripe's view of the subscription was applied last.', auto_now=False, auto_now_add=False)),
+                ('synced_at', fields.DatetimeField(null=True, description="When Stripe's view of the subscription was applied last.", auto_now=False, auto_now_add=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
