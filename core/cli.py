@@ -320,7 +320,7 @@ def parser() -> argparse.ArgumentParser:
     responses.add_argument("--zone", help="zone name (optional)")
     responses.set_defaults(run=cmd_import_responses)
     billing = sub.add_parser("billing", help="Stripe billing of the billing plugin (docs/billing.md)")
-    billing.add_argument("action", choices=["sync"], help="sync: create or update the plans' Stripe products and prices")
+    billing.add_argument("action", choices=["sync"], help="sync: create or update the plans' Stripe prices")
     billing.set_defaults(run=cmd_billing)
     return root
 

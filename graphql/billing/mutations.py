@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-import stripe
 import strawberry
+import stripe
 
 from pejling.graphql.billing.types import BillingSessionPayload
 from pejling.graphql.context import Info

@@ -42,7 +42,7 @@ def _root_fields(document: object, operation_name: str | None) -> set[str] | Non
 class BillingReadOnly(SchemaExtension):
     """Refuses a read-only tenant's mutations before they run (one query for a tenant's mutation)."""
 
-    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
+    async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
         if context.operation_type == OperationType.MUTATION:
             tenant = getattr(context.context, "tenant", None)

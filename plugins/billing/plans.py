@@ -39,7 +39,7 @@ class Plan:
 
     @property
     def lookup_key(self) -> str:
-        """The Stripe price (plan) id of this plan: changes with the amount, so a new price never rewrites an old one."""
+        """The Stripe price (plan) id: it changes with the amount, so a new price never rewrites an old one."""
         return f"pejling-{self.key}-{self.currency}-{self.price_per_store}-month"
 
     @property
