@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import strawberry
-import stripe
 
 from pejling.graphql.billing.types import BillingSessionPayload
 from pejling.graphql.context import Info
@@ -15,6 +15,9 @@ from pejling.plugins.billing.plans import plans
 from pejling.plugins.billing.stripe_sessions import NoCustomer, checkout_url, portal_url
 from pejling.plugins.billing.stripe_settings import stripe_settings
 from pejling.tenants.models import User
+
+if TYPE_CHECKING:
+    import stripe
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,8 @@ class BillingMutation:
         if chosen is None or not chosen.paid:
             paid = ", ".join(p.key for p in plans().values() if p.paid)
             return BillingSessionPayload(errors=[invalid("plan", f"Choose a paid plan: {paid}.")])
+        import stripe
+
         user = await User.get_or_none(id=info.context.actor.user_id) if info.context.actor.user_id else None
         try:
             url = await checkout_url(tenant, chosen, email=user.email if user else None,
@@ -61,6 +66,8 @@ class BillingMutation:
             return BillingSessionPayload(errors=[error] if error else [])
         if not stripe_settings().configured:
             return BillingSessionPayload(errors=[_not_configured()])
+        import stripe
+
         try:
             url = await portal_url(tenant, base_url=info.context.settings.base_url)
         except NoCustomer:

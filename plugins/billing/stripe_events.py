@@ -11,8 +11,6 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-import stripe
-
 from pejling.core.jobs.registry import register_job
 from pejling.plugins.billing.models import StripeEvent
 from pejling.plugins.billing.stripe_settings import stripe_client
@@ -58,6 +56,8 @@ async def process_event(event_id: str) -> None:
         return
     subscription_id = subscription_id_of(row.payload)
     if subscription_id is not None:
+        import stripe
+
         client = stripe_client()
         try:
             fetched = await client.v1.subscriptions.retrieve_async(subscription_id)

@@ -5,9 +5,13 @@ Read on every use (cheap), so a process started without keys runs on the Pilot p
 
 from __future__ import annotations
 
-import stripe
+from typing import TYPE_CHECKING
+
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    import stripe
 
 
 class StripeSettings(BaseSettings):
@@ -34,6 +38,8 @@ def stripe_settings() -> StripeSettings:
 
 def stripe_client(settings: StripeSettings | None = None) -> stripe.StripeClient:
     """A Stripe client (async-capable, over httpx) for these settings; raises ``RuntimeError`` without a key."""
+    import stripe  # imported on first use: it is large, and a process without billing work never needs it
+
     settings = settings or stripe_settings()
     key = settings.secret_key.get_secret_value()
     if not key:

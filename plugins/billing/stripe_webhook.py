@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 
-import stripe
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from tortoise.exceptions import IntegrityError
@@ -37,6 +36,8 @@ def _refused(message: str, status: int = 400) -> JSONResponse:
 
 async def stripe_webhook(request: Request) -> JSONResponse:
     """Verify, store once, queue, answer."""
+    import stripe
+
     settings = stripe_settings()
     secret = settings.webhook_secret.get_secret_value()
     if not secret:
