@@ -37,7 +37,7 @@ class BillingQuery:
             configured=now.configured, plan=BillingPlan.of(now.plan), state=BillingState(now.state.value),
             stripe_status=now.subscription.stripe_status, current_period_end=now.subscription.current_period_end,
             pilot_ends_at=now.subscription.pilot_ends_at, after_pilot=_after_pilot(now.configured),
-            read_only=now.read_only, read_only_reason=now.reason,
+            read_only=now.read_only, read_only_reason=now.reason, notice=now.notice,
             over_quota=now.configured and limit is not None and used.monthly_responses > limit,
             over_quota_responses=over,
             usage=BillingUsage(stores=used.stores, monthly_responses=used.monthly_responses, seats=used.seats),

@@ -60,6 +60,8 @@ class Billing:
     after_pilot: str = strawberry.field(description="What happens when the pilot ends.")
     read_only: bool = strawberry.field(description="True when changes are refused (the survey keeps collecting).")
     read_only_reason: str | None
+    notice: str | None = strawberry.field(description="A warning before something changes: a failed payment in its "
+                                          "grace period, a trial or the pilot ending.")
     over_quota: bool = strawberry.field(description="True when this month's responses exceed the plan: they are "
                                         "stored and marked; upgrade to see the plan's limits lifted.")
     over_quota_responses: int = strawberry.field(description="Responses stored over the quota this month.")

@@ -59,7 +59,6 @@ class StripeEvent(Model):
     payload: Any = fields.JSONField()
     received_at = fields.DatetimeField(auto_now_add=True)
     processed_at = fields.DatetimeField(null=True)
-    tenant_id = fields.UUIDField(null=True)
 
     class Meta:
         table = "billing_stripe_event"

@@ -79,10 +79,9 @@ async def process_event(event_id: str) -> None:
                 with all_tenants():
                     tenant = await Tenant.get(id=tenant_id)
                 await apply_stripe_subscription(tenant, snapshot)
-                row.tenant_id = tenant_id
     row.processed_at = datetime.now(UTC)
     with all_tenants():
-        await row.save(update_fields=["processed_at", "tenant_id"])
+        await row.save(update_fields=["processed_at"])
 
 
 @register_job(JOB_KIND, timeout_seconds=60)

@@ -42,6 +42,9 @@ async def stripe_webhook(request: Request) -> JSONResponse:
     secret = settings.webhook_secret.get_secret_value()
     if not secret:
         return _refused("billing is not configured", 404)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_EVENT_BYTES:
+        return _refused("event too large", 413)
     body = await request.body()
     if len(body) > MAX_EVENT_BYTES:
         return _refused("event too large", 413)

@@ -56,8 +56,20 @@ class Standing:
     reason: str | None
 
     @property
-    def pilot_over(self) -> bool:
-        return self.state == BillingState.PILOT and self.subscription.pilot_ends_at <= utcnow()
+    def notice(self) -> str | None:
+        """A warning for the portal before something changes: a failed payment in its grace, a trial or pilot ending."""
+        row = self.subscription
+        if self.read_only or not self.configured:
+            return None
+        if self.state == BillingState.PAST_DUE and row.past_due_since is not None:
+            until = row.past_due_since + timedelta(days=stripe_settings().grace_days)
+            return (f"The last payment failed and Stripe is retrying it: update the card in the billing portal before "
+                    f"{until:%Y-%m-%d}, or the portal becomes read-only.")
+        if self.state == BillingState.TRIALING and row.trial_ends_at is not None:
+            return f"The trial ends on {row.trial_ends_at:%Y-%m-%d}; the card is charged then."
+        if self.state == BillingState.PILOT:
+            return f"The pilot ends on {row.pilot_ends_at:%Y-%m-%d}: choose a plan to keep changing things after it."
+        return None
 
 
 def _pilot_end(tenant: Tenant) -> datetime:

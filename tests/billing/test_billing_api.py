@@ -228,6 +228,9 @@ async def test_past_due_within_the_grace_keeps_the_portal_writable(configured: N
                      past_due_since=datetime.now(UTC) - timedelta(days=2))
     renamed = await gql(client, RENAME, headers=_headers(shop))
     assert renamed["data"]["updateTenant"] == {"tenant": {"name": "Renamed"}, "errors": []}
+    billing = (await gql(client, "{ billing { readOnly notice } }", headers=_headers(shop)))["data"]["billing"]
+    until = (datetime.now(UTC) + timedelta(days=5)).strftime("%Y-%m-%d")
+    assert billing["readOnly"] is False and f"before {until}" in billing["notice"]
 
 
 async def test_responses_over_the_quota_are_stored_and_marked(

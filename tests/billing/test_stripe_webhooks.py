@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from pejling.core.jobs.models import Job
 from pejling.core.settings import Settings
+from pejling.graphql.relay_ids import encode_id
 from pejling.plugins.billing.catalogue_sync import sync_catalogue
 from pejling.plugins.billing.models import BillingState, StripeEvent, Subscription
 from pejling.plugins.billing.plans import plan
@@ -18,6 +20,7 @@ from pejling.plugins.billing.stripe_settings import stripe_client
 from pejling.tenants.models import Store, Tenant
 from pejling.tenants.scope import all_tenants, tenant_scope
 from tests.billing.conftest import run_billing_jobs, signed, wait_for_event
+from tests.support.cli import pejling
 from tests.support.tenancy import gql, make_tenant
 
 GOOD_CARD = "4242424242424242"
@@ -191,10 +194,36 @@ async def test_a_downgrade_below_usage_deletes_nothing_and_makes_extra_stores_re
     billing = (await gql(client, BILLING, headers=headers))["data"]["billing"]
     assert billing["plan"]["key"] == "store" and billing["usage"]["stores"] == 4
     newest = shop.stores[-1]
-    from pejling.graphql.relay_ids import encode_id
-
     assert billing["readOnlyStoreIds"] == [encode_id("Store", newest.id)]
     refused = await gql(client, CREATE_STORE, {"input": {"name": "Fifth", "slug": "fifth"}}, headers)
     errors = refused["data"]["createStore"]["errors"]
     assert [e["code"] for e in errors] == ["plan_limit"]
     assert "Chain plan allows it" in errors[0]["message"]
+
+    # The extra store and its zones are read-only; the others are not; deleting the extra one is allowed.
+    rename = "mutation($input: StoreChanges!) { updateStore(input: $input) { store { name } errors { code } } }"
+    zone = ("mutation($input: ZoneChanges!) { updateZone(input: $input) { zone { name } errors { code } } }")
+    newest_id, oldest_id = encode_id("Store", newest.id), encode_id("Store", shop.stores[0].id)
+    for document, variables in ((rename, {"input": {"id": newest_id, "name": "Renamed"}}),
+                                (zone, {"input": {"id": encode_id("Zone", shop.zones[-1].id), "name": "Door"}})):
+        body = await gql(client, document, variables, headers)
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["BILLING_READ_ONLY_STORE"], body
+    with tenant_scope(shop.tenant.id):
+        assert (await Store.get(id=newest.id)).name == newest.name
+    ok = await gql(client, rename, {"input": {"id": oldest_id, "name": "Still mine"}}, headers)
+    assert ok["data"]["updateStore"] == {"store": {"name": "Still mine"}, "errors": []}
+    deleted = await gql(client, "mutation($id: ID!) { deleteStore(id: $id) { errors { code } } }", {"id": newest_id},
+                        headers)
+    assert deleted["data"]["deleteStore"]["errors"] == []
+    assert (await gql(client, BILLING, headers=headers))["data"]["billing"]["readOnlyStoreIds"] == []
+
+
+async def test_the_billing_sync_command_creates_the_catalogue(
+        stripe_env: str, database: Settings, tmp_path: Path) -> None:
+    code, out, err = await pejling(database, tmp_path, "billing", "sync")
+    assert code == 0, err
+    assert "store: product pejling-store, price pejling-store-eur-4900-month" in out
+    assert "chain: product pejling-chain, price pejling-chain-eur-3900-month" in out
+    assert "pilot" not in out
+    product = await stripe_client().v1.products.retrieve_async("pejling-chain")
+    assert product.metadata.to_dict() == {"pejling_plan": "chain"}

@@ -33,7 +33,6 @@ class Migration(migrations.Migration):
                 ('payload', fields.JSONField(encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('received_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('processed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
-                ('tenant_id', fields.UUIDField(null=True)),
             ],
             options={'table': 'billing_stripe_event', 'app': 'billing', 'pk_attr': 'id', 'table_description': 'A Stripe event received by the webhook, stored once by its id (a replay is acknowledged and ignored).'},
             bases=['Model'],
