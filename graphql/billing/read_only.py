@@ -67,7 +67,7 @@ def _named_ids(field: FieldNode, variables: dict[str, Any] | None) -> tuple[set[
     """The store ids and zone ids among the field's argument values (inline or in variables)."""
     stores: set[UUID] = set()
     zones: set[UUID] = set()
-    for argument in field.arguments:
+    for argument in field.arguments or ():
         for text in _texts(value_from_ast_untyped(argument.value, variables)):
             if (store := decode_id(text, "Store")) is not None:
                 stores.add(store)
