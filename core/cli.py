@@ -260,6 +260,21 @@ def cmd_recompute_rollups(settings: Settings, args: argparse.Namespace) -> int:
     return int(asyncio.run(_with_database(settings, work)))
 
 
+def cmd_billing(settings: Settings, args: argparse.Namespace) -> int:
+    """Hand the action to the billing plugin's ``run_command`` (core never imports a plugin by name)."""
+    from pejling.core.plugin_manager import load_plugins
+
+    async def work() -> int:
+        plugin = (await load_plugins(settings)).pm.get_plugin("billing")
+        run = getattr(plugin, "run_command", None)
+        if run is None:
+            print("error: the billing plugin is not loaded (PEJLING_PLUGINS_DISABLED?)", file=sys.stderr)
+            return 2
+        return int(await run(settings, args.action))
+
+    return int(asyncio.run(_with_database(settings, work)))
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="pejling", description="Pejling: in-store customer-experience feedback.")
     sub = root.add_subparsers(dest="command", required=True)
@@ -304,6 +319,9 @@ def parser() -> argparse.ArgumentParser:
                            "statement id")
     responses.add_argument("--zone", help="zone name (optional)")
     responses.set_defaults(run=cmd_import_responses)
+    billing = sub.add_parser("billing", help="Stripe billing of the billing plugin (docs/billing.md)")
+    billing.add_argument("action", choices=["sync"], help="sync: create or update the plans' Stripe prices")
+    billing.set_defaults(run=cmd_billing)
     return root
 
 

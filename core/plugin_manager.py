@@ -51,6 +51,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "pejling.plugins.channels.email",
     "pejling.plugins.vipps",
     "pejling.plugins.sso",
+    "pejling.plugins.billing",
 )
 
 

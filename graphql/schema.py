@@ -23,6 +23,9 @@ from graphql import GraphQLError
 from pejling.core.graphiql import graphiql_page
 from pejling.graphql.accounts.mutations import AccountMutation
 from pejling.graphql.accounts.queries import AccountQuery
+from pejling.graphql.billing.mutations import BillingMutation
+from pejling.graphql.billing.queries import BillingQuery
+from pejling.graphql.billing.read_only import BillingReadOnly
 from pejling.graphql.context import Context, Info, context_from_request
 from pejling.graphql.extensions import security_extensions, unexpected
 from pejling.graphql.followups.mutations import FollowUpMutation
@@ -44,10 +47,11 @@ from pejling.graphql.tenants.mutations import TenantMutation
 from pejling.graphql.tenants.queries import TenantQuery
 
 QUERIES: tuple[type, ...] = (TenantQuery, AccountQuery, FollowUpQuery, InsightsQuery, SurveyQuery, DeviceQuery,
-                             SurveyCodeQuery, KioskQuery, SubmissionLimitQuery, PluginQuery, SsoQuery)
+                             SurveyCodeQuery, KioskQuery, SubmissionLimitQuery, PluginQuery, SsoQuery,
+                             BillingQuery)
 MUTATIONS: tuple[type, ...] = (TenantMutation, AccountMutation, FollowUpMutation, InsightsMutation, SurveyMutation,
-                             DeviceMutation, SurveyCodeMutation, KioskMutation, SubmissionLimitMutation,
-                               ImportMutation, PluginMutation, SsoMutation)
+                               DeviceMutation, SurveyCodeMutation, KioskMutation, SubmissionLimitMutation,
+                               ImportMutation, PluginMutation, SsoMutation, BillingMutation)
 
 
 class PejlingSchema(strawberry.Schema):
@@ -75,7 +79,7 @@ def build_schema(extra_types: Sequence[Any] = ()) -> strawberry.Schema:
     query = merge_types("Query", (NodeQuery, *QUERIES))
     mutation = merge_types("Mutation", MUTATIONS)
     schema = PejlingSchema(query=query, mutation=mutation, types=list(extra_types),
-                           extensions=security_extensions())
+                           extensions=[*security_extensions(), BillingReadOnly])
     guard_list_connections(schema)
     return schema
 

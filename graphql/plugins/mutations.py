@@ -9,6 +9,7 @@ from strawberry.scalars import JSON
 
 from pejling.core.plugin_errors import PluginAlwaysOn, PluginConfigInvalid, UnknownPlugin
 from pejling.core.stored_text import first_unstorable
+from pejling.graphql.billing.entitlements import plugin_refused
 from pejling.graphql.context import Info
 from pejling.graphql.errors import UserError, invalid, not_found
 from pejling.graphql.permissions import mutation_guard
@@ -41,6 +42,8 @@ class PluginMutation:
             plugin = plugins.plugin(name)
         except UnknownPlugin:
             return PluginPayload(errors=[_unknown(name)])
+        if refused := await plugin_refused(info, tenant, name):
+            return PluginPayload(errors=[refused])
         wanted: dict[str, Any] = dict(cast(dict[str, Any], config or {}))
         with tenant_scope(tenant.id):
             row = await PluginSetting.get_or_none(plugin=name)

@@ -10,6 +10,7 @@ from tortoise.transactions import in_transaction
 
 from pejling.graphql.accounts.mutations import MAX_INPUT, _open_session
 from pejling.graphql.accounts.types import Me
+from pejling.graphql.billing.entitlements import seat_refused, store_refused
 from pejling.graphql.context import Info
 from pejling.graphql.errors import UserError, forbidden, invalid, not_found
 from pejling.graphql.permissions import mutation_guard
@@ -197,10 +198,12 @@ class TenantMutation:
 
     @strawberry.mutation(description="Add a store.")
     async def create_store(self, info: Info, input: StoreInput) -> StorePayload:
-        _, error = mutation_guard(info)
-        if error:
-            return StorePayload(errors=[error])
+        tenant, error = mutation_guard(info)
+        if error or tenant is None:
+            return StorePayload(errors=[error] if error else [])
         errors = _store_errors(input.name, input.slug, input.address, input.timezone, input.default_language)
+        if not errors and (refused := await store_refused(info, tenant)):
+            errors.append(refused)
         if not errors and await models.Store.exists(slug=input.slug):
             errors.append(UserError(code="conflict", field="slug", message="Another store uses this slug."))
         if errors:
@@ -298,6 +301,8 @@ class TenantMutation:
             return InvitationPayload(errors=[invalid("email", "Enter a valid email address.")])
         if len(store_ids or []) > 500:
             return InvitationPayload(errors=[invalid("storeIds", "At most 500 stores.")])
+        if refused := await seat_refused(info, tenant):
+            return InvitationPayload(errors=[refused])
         try:
             invitation = await invite_member(
                 tenant=tenant, actor=info.context.actor, email=email, role=models.Role(role),

@@ -1,0 +1,93 @@
+"""Stripe events, processed by the job queue: each re-fetches the subscription from Stripe and moves the state.
+
+Events come unordered and at least once, so an event is only a reason to look: the handler asks Stripe for the
+subscription it concerns and applies what Stripe says now (:func:`apply_stripe_subscription`). Running the same
+event again, or an old one after a newer one, ends in the same state.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from pejling.core.jobs.registry import register_job
+from pejling.plugins.billing.models import StripeEvent
+from pejling.plugins.billing.stripe_settings import stripe_client
+from pejling.plugins.billing.subscription_state import apply_stripe_subscription, tenant_of_subscription
+from pejling.tenants.models import Tenant
+from pejling.tenants.scope import all_tenants
+
+log = logging.getLogger(__name__)
+
+JOB_KIND = "billing.stripe_event"
+
+#: The event types that change a tenant's subscription; others are stored and acknowledged only.
+HANDLED = frozenset({
+    "checkout.session.completed",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "customer.subscription.trial_will_end",
+    "invoice.paid",
+    "invoice.payment_succeeded",
+    "invoice.payment_failed",
+})
+
+
+def subscription_id_of(event: dict[str, Any]) -> str | None:
+    """The id of the subscription an event is about, or ``None`` when it is about none."""
+    if event.get("type") not in HANDLED:
+        return None
+    obj = (event.get("data") or {}).get("object") or {}
+    if obj.get("object") == "subscription":
+        return str(obj.get("id")) if obj.get("id") else None
+    found = obj.get("subscription")
+    if isinstance(found, dict):
+        found = found.get("id")
+    return str(found) if found else None
+
+
+async def process_event(event_id: str) -> None:
+    """Apply one stored event: re-fetch its subscription from Stripe and move the tenant's state."""
+    with all_tenants():
+        row = await StripeEvent.get_or_none(id=event_id)
+    if row is None:
+        return
+    subscription_id = subscription_id_of(row.payload)
+    if subscription_id is not None:
+        import stripe
+
+        client = stripe_client()
+        try:
+            fetched = await client.v1.subscriptions.retrieve_async(subscription_id)
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status == 404:
+                log.warning("stripe event %s: subscription %s is unknown to Stripe", event_id, subscription_id)
+                fetched = None
+            else:
+                raise
+        if fetched is not None:
+            snapshot = fetched.to_dict()
+            obj = (row.payload.get("data") or {}).get("object") or {}
+            if not (snapshot.get("metadata") or {}).get("tenant_id") and obj.get("client_reference_id"):
+                snapshot.setdefault("metadata", {})["tenant_id"] = obj["client_reference_id"]
+            tenant_id = await tenant_of_subscription(snapshot)
+            if tenant_id is None:
+                log.warning("stripe event %s: subscription %s belongs to no tenant", event_id, subscription_id)
+            else:
+                with all_tenants():
+                    tenant = await Tenant.get(id=tenant_id)
+                await apply_stripe_subscription(tenant, snapshot)
+    row.processed_at = datetime.now(UTC)
+    with all_tenants():
+        await row.save(update_fields=["processed_at"])
+
+
+@register_job(JOB_KIND, timeout_seconds=60)
+async def stripe_event_job(payload: dict[str, Any]) -> None:
+    """The job of one received Stripe event (``{"event_id": …}``)."""
+    await process_event(str(payload["event_id"]))
+
+
+__all__ = ["HANDLED", "JOB_KIND", "process_event", "subscription_id_of"]

@@ -1,0 +1,48 @@
+"""Process settings of billing: the Stripe keys and where Stripe is (``PEJLING_STRIPE_*``).
+
+Read on every use (cheap), so a process started without keys runs on the Pilot plan with billing "not configured".
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    import stripe
+
+
+class StripeSettings(BaseSettings):
+    """``PEJLING_STRIPE_SECRET_KEY``, ``PEJLING_STRIPE_WEBHOOK_SECRET``, ``PEJLING_STRIPE_API_BASE`` and the grace."""
+
+    model_config = SettingsConfigDict(env_prefix="PEJLING_STRIPE_", extra="ignore")
+
+    secret_key: SecretStr = SecretStr("")
+    webhook_secret: SecretStr = SecretStr("")
+    api_base: str = "https://api.stripe.com"
+    #: Days a past-due subscription keeps the portal writable (Stripe retries the payment meanwhile).
+    grace_days: int = 7
+
+    @property
+    def configured(self) -> bool:
+        """True when billing can talk to Stripe: both the secret key and the webhook secret are set."""
+        return bool(self.secret_key.get_secret_value() and self.webhook_secret.get_secret_value())
+
+
+def stripe_settings() -> StripeSettings:
+    """The billing settings from the environment, now."""
+    return StripeSettings()
+
+
+def stripe_client(settings: StripeSettings | None = None) -> stripe.StripeClient:
+    """A Stripe client (async-capable, over httpx) for these settings; raises ``RuntimeError`` without a key."""
+    import stripe  # imported on first use: it is large, and a process without billing work never needs it
+
+    settings = settings or stripe_settings()
+    key = settings.secret_key.get_secret_value()
+    if not key:
+        raise RuntimeError("billing is not configured (PEJLING_STRIPE_SECRET_KEY)")
+    return stripe.StripeClient(key, base_addresses={"api": settings.api_base.rstrip("/")},
+                               http_client=stripe.HTTPXClient(), max_network_retries=2)
