@@ -54,6 +54,10 @@ MODEL_APPS: dict[str, dict[str, Any]] = {
         "models": ["pejling.core.insights.models"],
         "migrations": "pejling.core.insights.migrations",
     },
+    "shopify": {
+        "models": ["pejling.plugins.shopify.models"],
+        "migrations": "pejling.plugins.shopify.migrations",
+    },
 }
 
 
