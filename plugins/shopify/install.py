@@ -109,7 +109,7 @@ async def _retailer(request: Request) -> tuple[Tenant | None, Actor, JSONRespons
     if not actor.authenticated:
         return None, actor, _refuse(401, "unauthenticated", "Log in to Pejling, then install the app again.")
     try:
-        tenant, actor = await resolve_tenant(actor, request.headers.get(TENANT_HEADER) or None)
+        tenant, actor = await resolve_tenant(actor, request.headers.get(TENANT_HEADER.decode()) or None)
     except TenantNotFound:
         tenant = None
     if tenant is None:

@@ -24,7 +24,7 @@ class OrderStatus:
 
 
 class ShopifyShop(TenantModel):
-    """A Shopify shop installed by a tenant; the offline access token is sealed and forgotten on uninstall."""
+    """A Shopify shop installed by a tenant, with its offline access token sealed (forgotten on uninstall)."""
 
     id = fields.UUIDField(primary_key=True)
     shop = fields.CharField(max_length=255, unique=True, description="The shop's ….myshopify.com domain")
@@ -52,7 +52,7 @@ class ShopifyWebhook(TenantModel):
 
 
 class ShopifyOrder(TenantModel):
-    """A paid order with a lawful basis to invite its customer: the invitation scheduled for it, and what came of it."""
+    """A paid order with a lawful basis to invite its customer, the invitation scheduled for it and what came of it."""
 
     id = fields.UUIDField(primary_key=True)
     shop = fields.CharField(max_length=255)

@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
                 ('reward_expires_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'shopify_order', 'app': 'shopify', 'unique_together': (('tenant', 'shop', 'order_id'),), 'pk_attr': 'id', 'table_description': 'A paid order with a lawful basis to invite its customer: the invitation scheduled for it, and what came of it.'},
+            options={'table': 'shopify_order', 'app': 'shopify', 'unique_together': (('tenant', 'shop', 'order_id'),), 'pk_attr': 'id', 'table_description': 'A paid order with a lawful basis to invite its customer, the invitation scheduled for it and what came of it.'},
             bases=['TenantModel'],
         ),
         ops.CreateModel(
@@ -62,7 +62,7 @@ class Migration(migrations.Migration):
                 ('installed_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('uninstalled_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'shopify_shop', 'app': 'shopify', 'pk_attr': 'id', 'table_description': 'A Shopify shop installed by a tenant; the offline access token is sealed and forgotten on uninstall.'},
+            options={'table': 'shopify_shop', 'app': 'shopify', 'pk_attr': 'id', 'table_description': 'A Shopify shop installed by a tenant, with its offline access token sealed (forgotten on uninstall).'},
             bases=['TenantModel'],
         ),
         ops.CreateModel(
