@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from pydantic import SecretStr
+from support.smtp import smtp_server  # noqa: F401 - the fixture is used by name
 
 from pejling.core import followups
 from pejling.core.jobs.worker import Worker
@@ -21,8 +22,6 @@ from pejling.core.surveys.invitation_mail import INVITATION_MAIL_JOB
 from pejling.plugins.shopify.app_settings import ShopifyAppSettings, use_app_settings
 from pejling.plugins.shopify.orders import INVITE_JOB
 from pejling.tenants.models import Role
-from support.smtp import smtp_server  # noqa: F401 - the fixture is used by name
-
 from tests.shopify.shopify_server import FakeShopify, serve
 from tests.support.tenancy import member, token_for
 from tests.surveys.conftest import Shop, make_shop
@@ -46,7 +45,7 @@ async def shopify(database: Settings) -> AsyncIterator[FakeShopify]:
 
 
 @pytest.fixture
-def mail_settings(database: Settings, smtp_server: Any) -> Iterator[Settings]:
+def mail_settings(database: Settings, smtp_server: Any) -> Iterator[Settings]:  # noqa: F811
     """Invitation mails of these tests go to the local aiosmtpd server."""
     settings = database.model_copy(update={"smtp_url": smtp_server.url})
     followups.use_settings(settings)
