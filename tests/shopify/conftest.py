@@ -116,3 +116,13 @@ async def run_jobs(settings: Settings, plugins: Any, rounds: int = 4) -> None:
     for _ in range(rounds):
         if not await worker.run_once():
             break
+
+
+@pytest.fixture
+def app_plugins(app: Any) -> Any:
+    """The loaded plugins of the app under test (``app.state.plugins``; the app fixture wraps the app)."""
+    for cell in app.__closure__ or ():
+        state = getattr(cell.cell_contents, "state", None)
+        if state is not None and hasattr(state, "plugins"):
+            return state.plugins
+    raise AssertionError("no app.state.plugins")
