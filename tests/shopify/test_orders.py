@@ -27,7 +27,8 @@ UA_PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/6
 LOCATION = 6884556842
 
 
-def paid_order(email: str, *, marketing: bool = True, location: int | None = LOCATION, **changes: Any) -> dict[str, Any]:
+def paid_order(email: str, *, marketing: bool = True, location: int | None = LOCATION,
+               **changes: Any) -> dict[str, Any]:
     """An ``orders/paid`` payload in the shape Shopify sends (the fields Pejling reads, and some it does not)."""
     order_id = int.from_bytes(secrets.token_bytes(5), "big")
     order: dict[str, Any] = {
