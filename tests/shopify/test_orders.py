@@ -6,12 +6,10 @@ nobody."""
 from __future__ import annotations
 
 import re
-import secrets
 from datetime import timedelta
 from typing import Any
 
 import httpx
-import pytest
 
 from pejling.core.jobs.models import Job
 from pejling.core.settings import Settings
@@ -20,56 +18,8 @@ from pejling.core.surveys.suppressions import address_hash, suppress_hash
 from pejling.plugins.shopify.models import ShopifyOrder, ShopifyShop, ShopifyWebhook
 from pejling.plugins.shopify.orders import INVITE_JOB
 from pejling.tenants.scope import tenant_scope
-from tests.shopify.conftest import Retailer, install, run_jobs, send_webhook
+from tests.shopify.conftest import UA_PHONE, Retailer, address, configure, paid_order, run_jobs, send_webhook
 from tests.shopify.shopify_server import FakeShopify
-
-UA_PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1"
-LOCATION = 6884556842
-
-
-def paid_order(email: str, *, marketing: bool = True, location: int | None = LOCATION,
-               **changes: Any) -> dict[str, Any]:
-    """An ``orders/paid`` payload in the shape Shopify sends (the fields Pejling reads, and some it does not)."""
-    order_id = int.from_bytes(secrets.token_bytes(5), "big")
-    order: dict[str, Any] = {
-        "id": order_id,
-        "admin_graphql_api_id": f"gid://shopify/Order/{order_id}",
-        "name": "#1001",
-        "email": email,
-        "contact_email": email,
-        "buyer_accepts_marketing": marketing,
-        "financial_status": "paid",
-        "currency": "DKK",
-        "total_price": "249.00",
-        "location_id": location,
-        "source_name": "pos" if location else "web",
-        "customer": {
-            "id": 207119551,
-            "email": email,
-            "email_marketing_consent": {"state": "subscribed" if marketing else "not_subscribed",
-                                        "opt_in_level": "single_opt_in", "consent_updated_at": None},
-        },
-        "line_items": [{"id": 1, "title": "Rugbrød", "quantity": 1, "price": "249.00"}],
-    }
-    order.update(changes)
-    return order
-
-
-@pytest.fixture
-async def installed(client: httpx.AsyncClient, shopify: FakeShopify, retailer: Retailer, app_plugins: Any) -> Retailer:
-    """A retailer with its shop installed and the shop's POS location mapped to its store ``main``."""
-    assert (await install(client, shopify, retailer)).status_code == 302
-    await configure(app_plugins, retailer)
-    return retailer
-
-
-async def configure(plugins: Any, retailer: Retailer, **settings: Any) -> None:
-    config = {"locations": {str(LOCATION): "main"}, "invitation_delay_minutes": 0, **settings}
-    await plugins.enable_plugin(retailer.shop.tenant.id, "shopify", config)
-
-
-def address() -> str:
-    return f"shopper-{secrets.token_hex(4)}@example.com"
 
 
 async def orders_of(retailer: Retailer) -> list[ShopifyOrder]:
