@@ -50,9 +50,14 @@ def email_purpose(tenant_id: UUID, order_row_id: UUID) -> str:
     return f"shopify-order-email:{tenant_id}:{order_row_id}"
 
 
+def json_object(value: object) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (webhook payloads are read defensively)."""
+    return value if isinstance(value, dict) else {}
+
+
 def customer_email(order: dict[str, Any]) -> str | None:
     """The order's email address (the order's own, else its customer's), when it looks like one."""
-    customer = order.get("customer") if isinstance(order.get("customer"), dict) else {}
+    customer = json_object(order.get("customer"))
     for value in (order.get("email"), order.get("contact_email"), customer.get("email")):
         if isinstance(value, str) and len(value.strip()) <= 254 and EMAIL_ADDRESS.match(value.strip()):
             return value.strip()
@@ -62,7 +67,7 @@ def customer_email(order: dict[str, Any]) -> str | None:
 def lawful_basis(order: dict[str, Any], config: ShopifySettings) -> str | None:
     """Why the retailer may invite this customer: their email marketing consent, the retailer's legitimate interest,
     or ``None`` (then no invitation)."""
-    customer = order.get("customer") if isinstance(order.get("customer"), dict) else {}
+    customer = json_object(order.get("customer"))
     consent = customer.get("email_marketing_consent")
     if (
         order.get("buyer_accepts_marketing") is True
@@ -106,7 +111,7 @@ async def order_paid(settings: Settings, shop: ShopifyShop, order: dict[str, Any
         return "suppressed"
     if await ShopifyOrder.exists(shop=shop.shop, order_id=order_id):
         return "already_scheduled"
-    customer = order.get("customer") if isinstance(order.get("customer"), dict) else {}
+    customer = json_object(order.get("customer"))
     row_id = uuid.uuid4()
     invite_at = datetime.now(UTC) + timedelta(minutes=config.invitation_delay_minutes)
     try:

@@ -17,7 +17,7 @@ from tortoise.expressions import Q
 from pejling.core.surveys.erasure import erase_response, export_shopper_data
 from pejling.core.surveys.models import Invitation, Response
 from pejling.plugins.shopify.models import ShopifyDataRequest, ShopifyOrder, ShopifyShop, ShopifyWebhook
-from pejling.plugins.shopify.orders import customer_email, email_hash
+from pejling.plugins.shopify.orders import customer_email, email_hash, json_object
 from pejling.tenants.models import Store
 from pejling.tenants.scope import current_tenant_id
 
@@ -35,7 +35,7 @@ def _ids(values: object) -> list[str]:
 
 def _customer(payload: dict[str, Any]) -> tuple[str | None, str | None]:
     """The customer id and the hash of the address a request names."""
-    customer = payload.get("customer") if isinstance(payload.get("customer"), dict) else {}
+    customer = json_object(payload.get("customer"))
     raw_id = customer.get("id")
     customer_id = str(raw_id) if isinstance(raw_id, int | str) and str(raw_id).isdigit() else None
     email = customer_email({"email": customer.get("email")})
@@ -67,7 +67,7 @@ async def data_request(shop: ShopifyShop, payload: dict[str, Any]) -> ShopifyDat
     by_invitation: dict[Any, list[dict[str, Any]]] = {}
     for response in await _responses(orders):
         by_invitation.setdefault(response.invitation_id, []).append(await export_shopper_data(response))
-    request = payload.get("data_request") if isinstance(payload.get("data_request"), dict) else {}
+    request = json_object(payload.get("data_request"))
     export = {
         "shop": shop.shop,
         "customer_id": customer_id,
