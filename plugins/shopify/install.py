@@ -19,10 +19,10 @@ import logging
 import secrets
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
+from authlib.integrations.base_client import OAuthError
 from httpx import HTTPError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -37,6 +37,9 @@ from pejling.plugins.shopify.signatures import query_signed, valid_shop
 from pejling.tenants.middleware import TENANT_HEADER, TenantNotFound, resolve_tenant
 from pejling.tenants.models import Tenant
 from pejling.tenants.scope import all_tenants, tenant_scope
+
+if TYPE_CHECKING:
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +86,9 @@ def read_state(settings: Settings, state: str, *, now: float) -> dict[str, Any] 
 
 
 def _oauth_client(app: ShopifyAppSettings, settings: Settings) -> AsyncOAuth2Client:
+    # Imported here, not at start-up: every process loads the built-in plugins, few ever install a shop.
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
+
     return AsyncOAuth2Client(
         client_id=app.client_id, client_secret=app.client_secret.get_secret_value(), scope=app.scopes,
         redirect_uri=settings.base_url.rstrip("/") + CALLBACK_PATH, token_endpoint_auth_method="client_secret_post",  # noqa: S106 - a method name

@@ -148,6 +148,9 @@ async def send_order_invitation(payload: dict[str, Any], plugins: Any) -> None:
         await _skip(order, "uninstalled")
         return
     tenant_id = current_tenant_id()
+    if "shopify" not in await plugins.enabled_plugins(tenant_id):
+        await _skip(order, "plugin_disabled")  # the retailer turned the integration off meanwhile
+        return
     settings: Settings = plugins.settings
     try:
         email = unseal(order.sealed_email, purpose=email_purpose(tenant_id, order.id), settings=settings)

@@ -10,15 +10,17 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from pejling.core.jobs.models import Job
+from pejling.core.plugin_manager import PluginConfigInvalid
 from pejling.core.settings import Settings
 from pejling.core.surveys.models import Invitation, Response
 from pejling.core.surveys.suppressions import address_hash, suppress_hash
 from pejling.plugins.shopify.models import ShopifyOrder, ShopifyShop, ShopifyWebhook
 from pejling.plugins.shopify.orders import INVITE_JOB
 from pejling.tenants.scope import tenant_scope
-from tests.shopify.conftest import UA_PHONE, Retailer, address, configure, paid_order, run_jobs, send_webhook
+from tests.shopify.conftest import LOCATION, UA_PHONE, Retailer, address, configure, paid_order, run_jobs, send_webhook
 from tests.shopify.shopify_server import FakeShopify
 
 
@@ -168,3 +170,47 @@ async def test_uninstalling_forgets_the_token_and_sends_no_scheduled_invitation(
     assert (await send_webhook(client, shopify, installed.domain, "orders/paid", paid_order(address()))
             ).status_code == 200
     assert len(await orders_of(installed)) == 1
+
+
+async def test_turning_the_plugin_off_stops_scheduled_and_new_invitations(
+    client: httpx.AsyncClient, shopify: FakeShopify, installed: Retailer, app_plugins: Any, mail_settings: Settings,
+) -> None:
+    assert (await send_webhook(client, shopify, installed.domain, "orders/paid", paid_order(address()))
+            ).status_code == 200
+    await app_plugins.disable_plugin(installed.shop.tenant.id, "shopify")
+    assert (await send_webhook(client, shopify, installed.domain, "orders/paid", paid_order(address()))
+            ).status_code == 200
+    await run_jobs(mail_settings, app_plugins)
+    (row,) = await orders_of(installed)
+    assert row.status == "skipped" and row.skipped_because == "plugin_disabled"
+    assert await invitations_of(installed) == []
+
+
+async def test_bad_settings_and_bad_webhooks_are_refused_with_a_reason(
+    client: httpx.AsyncClient, shopify: FakeShopify, installed: Retailer, app_plugins: Any,
+) -> None:
+    for bad, field in (({"locations": {"till-1": "main"}}, "locations"), ({"online_store": "Main Street"},
+                       "online_store"), ({"invitation_delay_minutes": -5}, "invitation_delay_minutes"),
+                       ({"reward_percent": 150}, "reward_percent"), ({"shop_secret": "x"}, "shop_secret")):
+        with pytest.raises(PluginConfigInvalid) as refused:
+            await app_plugins.enable_plugin(installed.shop.tenant.id, "shopify", bad)
+        assert refused.value.problems[0].field.split(".")[0] == field
+    enabled = (await app_plugins.enabled_plugins(installed.shop.tenant.id))["shopify"]
+    assert enabled.config["locations"] == {str(LOCATION): "main"}  # the settings before are kept
+
+    # Signed, but not JSON, or without the headers Shopify always sends: 400 and nothing stored.
+    body = b"not json"
+    answer = await client.post("/webhooks/shopify", content=body, headers={
+        "X-Shopify-Hmac-SHA256": shopify.sign_body(body), "X-Shopify-Topic": "orders/paid",
+        "X-Shopify-Shop-Domain": installed.domain, "X-Shopify-Webhook-Id": "w1"})
+    assert answer.status_code == 400 and answer.json()["error"] == "invalid_webhook"
+    answer = await send_webhook(client, shopify, "not a shop", "orders/paid", paid_order(address()))
+    assert answer.status_code == 400
+    # A shop nobody installed, or a topic Pejling does not use: acknowledged, nothing stored.
+    answer = await send_webhook(client, shopify, "nobody.myshopify.com", "orders/paid", paid_order(address()))
+    assert answer.status_code == 200 and answer.json() == {"handled": False}
+    answer = await send_webhook(client, shopify, installed.domain, "products/update", {"id": 1})
+    assert answer.status_code == 200 and answer.json() == {"handled": False}
+    assert await orders_of(installed) == []
+    with tenant_scope(installed.shop.tenant.id):
+        assert await ShopifyWebhook.all().count() == 0
