@@ -52,6 +52,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "pejling.plugins.vipps",
     "pejling.plugins.sso",
     "pejling.plugins.billing",
+    "pejling.plugins.shopify",
 )
 
 
