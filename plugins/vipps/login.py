@@ -16,11 +16,10 @@ import json
 import logging
 import secrets
 import time
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 import httpx
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -32,6 +31,9 @@ from pejling.core.secrets_at_rest import SealedSecretError, seal, unseal
 from pejling.core.surveys.models import Response as ShopperResponse
 from pejling.plugins.vipps.settings import VippsSettings
 from pejling.tenants.scope import all_tenants, tenant_scope
+
+if TYPE_CHECKING:
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,9 @@ async def _discovery(http: httpx.AsyncClient, issuer: str) -> dict[str, Any]:
 
 
 def _client(settings: VippsSettings, redirect_uri: str) -> AsyncOAuth2Client:
+    # Imported at the first login, not at start-up (as the SSO and Shopify clients are).
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
+
     return AsyncOAuth2Client(client_id=settings.login_client_id, client_secret=settings.login_secret(),
                              scope="openid email", redirect_uri=redirect_uri, code_challenge_method="S256",
                              timeout=10)
