@@ -29,8 +29,8 @@ from pejling.core.pubsub import close_brokers, use_settings
 from pejling.core.security_headers import SecurityHeadersMiddleware
 from pejling.core.settings import Settings, get_settings
 from pejling.core.surveys.code_routes import survey_code_routes
-from pejling.core.surveys.import_routes import import_routes
 from pejling.core.surveys.hooks import response_events_delivered
+from pejling.core.surveys.import_routes import import_routes
 from pejling.core.surveys.pages import routes as survey_page_routes
 from pejling.core.surveys.receipt_page import receipt_routes
 from pejling.core.surveys.routes import survey_api_routes
