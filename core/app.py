@@ -30,6 +30,7 @@ from pejling.core.pubsub import close_brokers, use_settings
 from pejling.core.security_headers import SecurityHeadersMiddleware
 from pejling.core.settings import Settings, get_settings
 from pejling.core.surveys.code_routes import survey_code_routes
+from pejling.core.surveys.hooks import response_events_delivered
 from pejling.core.surveys.import_routes import import_routes
 from pejling.core.surveys.pages import routes as survey_page_routes
 from pejling.core.surveys.receipt_page import receipt_routes
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 await stack.enter_async_context(RegisterTortoise(app, config=tortoise_config(settings)))
             # The one handle on the loaded plugins: GraphQL reads it from app.state, jobs get it from the worker.
             app.state.plugins = await registry.load()
+            stack.push_async_callback(response_events_delivered)  # the plugins hear of every stored response first
             await app.state.plugins.call_hook("app_started", app=app, plugins=app.state.plugins)
             await start_insights(app.state.plugins)
             if settings.run_worker_in_app:

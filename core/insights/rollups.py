@@ -355,11 +355,13 @@ async def record_responses(recorded: Sequence[Recorded], *, plugins: Plugins | N
     for item in recorded:
         _add(batch, item.response, item.taps, zones[sql.as_uuid(item.response.store_id)])
     await batch.write(tenant_id)
-    if plugins is not None:
-        from pejling.core.insights.scores import store_scores
+    if plugins is not None:  # the scores of the whole batch in one insert
+        from pejling.core.insights.models import Score
+        from pejling.core.insights.scores import new_scores
 
-        for item in recorded:
-            await store_scores(plugins, item.response, item.taps, new=True)
+        rows = [row for item in recorded for row in await new_scores(plugins, item.response, item.taps)]
+        if rows:
+            await Score.bulk_create(rows)
 
 
 async def record_response(

@@ -47,26 +47,35 @@ async def _save(model: ScoringModel, response_id: UUID, scores: ResponseScores |
     )
 
 
+async def new_scores(plugins: Plugins, response: Any, taps: Sequence[Any]) -> list[Score]:
+    """The (unsaved) score rows of a new response, one per scoring model enabled for the current tenant that scores
+    it: the ingest inserts those of a whole batch in one statement."""
+    enabled = await plugins.plugins_for_tenant(current_tenant_id())
+    view = shopper_response(response, taps)
+    rows = []
+    for model in enabled.scoring_models:
+        scores = _safe_score(model, view)
+        if scores is not None:
+            rows.append(Score(
+                tenant_id=current_tenant_id(), response_id=response.id, model_id=model.id,
+                model_version=model.version, values={str(k): float(v) for k, v in scores.values.items()},
+                category=scores.category,
+            ))
+    return rows
+
+
 async def store_scores(plugins: Plugins, response: Any, taps: Sequence[Any], *, new: bool = False) -> int:
     """Score a stored response with every model enabled for its tenant; returns how many scores were stored.
 
     ``new``: the response has no scores yet (at ingest), so they are inserted in one statement. ``plugins`` are the
     process's loaded plugins (the one handle: the ingest passes the app's, jobs the worker's).
     """
-    enabled = await plugins.plugins_for_tenant(current_tenant_id())
-    view = shopper_response(response, taps)
     if new:
-        rows = []
-        for model in enabled.scoring_models:
-            scores = _safe_score(model, view)
-            if scores is not None:
-                rows.append(Score(
-                    tenant_id=current_tenant_id(), response_id=response.id, model_id=model.id,
-                    model_version=model.version, values={str(k): float(v) for k, v in scores.values.items()},
-                    category=scores.category,
-                ))
+        rows = await new_scores(plugins, response, taps)
         await Score.bulk_create(rows)
         return len(rows)
+    enabled = await plugins.plugins_for_tenant(current_tenant_id())
+    view = shopper_response(response, taps)
     stored = 0
     for model in enabled.scoring_models:
         scores = _safe_score(model, view)

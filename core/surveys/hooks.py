@@ -1,17 +1,20 @@
 """Calling the plugin hooks of the survey: ``response_received`` and ``reward_for_response``.
 
 Plugins see a :class:`pejling.core.contracts.ShopperResponse`, never the ORM rows. A failing plugin never
-loses a stored response: its error is logged and the shopper still gets the thank-you.
+loses a stored response: its error is logged and the shopper still gets the thank-you. The reward is asked for on the
+request (the shopper sees it); ``response_received`` is told after the answer, by :class:`ResponseEvents`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
+from weakref import WeakKeyDictionary
 
 from pejling.core.contracts import Answer as ContractAnswer
 from pejling.core.contracts import ShopperResponse
@@ -113,3 +116,71 @@ async def response_received(plugins: Any | None, tenant_id: UUID, response: Any,
                 await plugins.call_hook("response_received", only=[name], tenant_id=tenant_id, response=view)
         except Exception:  # noqa: BLE001 - a failing plugin must not fail a stored response
             log.exception("response_received failed in plugin %s", name, extra={"response_id": str(response.id)})
+
+
+@dataclass
+class _Told:
+    plugins: Any
+    tenant_id: UUID
+    response: Any
+    taps: Sequence[_TapLike]
+
+
+@dataclass
+class ResponseEvents:
+    """``response_received`` off the request path: the stored responses of this event loop, told batch by batch.
+
+    The ingest hands each committed response to :meth:`tell` and answers the shopper at once; one task per event loop
+    tells the plugins about everything handed to it so far (the follow-up rules, say), then about what came in
+    meanwhile, until nothing is left. Nothing is dropped while the process lives: the task holds every response handed
+    to it, and the app's shutdown waits for :meth:`delivered`. The task runs outside the shopper's request (never in a
+    transaction: a caller inside one tells the plugins itself), each response inside its tenant's scope as before.
+    """
+
+    told: int = 0
+    """How many responses the plugins were told about (for tests and metrics)."""
+    _queue: list[_Told] = field(default_factory=list)
+    _task: asyncio.Task[None] | None = None
+
+    def tell(self, plugins: Any | None, tenant_id: UUID, response: Any, taps: Sequence[_TapLike]) -> None:
+        """Queue a committed response for ``response_received`` (returns at once)."""
+        if plugins is None:
+            return
+        self._queue.append(_Told(plugins, tenant_id, response, list(taps)))
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._deliver())
+
+    async def _deliver(self) -> None:
+        try:
+            while self._queue:
+                batch, self._queue = self._queue, []
+                for item in batch:
+                    with tenant_scope(item.tenant_id):
+                        await response_received(item.plugins, item.tenant_id, item.response, item.taps)
+                    self.told += 1
+        finally:
+            self._task = None
+
+    async def delivered(self) -> None:
+        """Wait until the plugins were told about every response handed over so far."""
+        while self._task is not None:
+            await asyncio.shield(self._task)
+
+
+_events: WeakKeyDictionary[asyncio.AbstractEventLoop, ResponseEvents] = WeakKeyDictionary()
+
+
+def response_events() -> ResponseEvents:
+    """The :class:`ResponseEvents` of the running event loop (made at its first use)."""
+    loop = asyncio.get_running_loop()
+    found = _events.get(loop)
+    if found is None:
+        found = _events[loop] = ResponseEvents()
+    return found
+
+
+async def response_events_delivered() -> None:
+    """Wait until every stored response of this event loop was told to the plugins (the app's shutdown, tests)."""
+    found = _events.get(asyncio.get_running_loop())
+    if found is not None:
+        await found.delivered()

@@ -49,6 +49,7 @@ from pejling.core.surveys.response_writing import AlreadyStored, Submission, tel
 from pejling.core.surveys.submission_answers import MAX_ANSWERS, MAX_REACTION_MS, VALUE_MAX, VALUE_MIN
 from pejling.core.surveys.submission_check import NOT_ENABLED, check_submission
 from pejling.core.surveys.submission_fields import is_slug, read_uuid
+from pejling.core.surveys.submission_lookups import store_at
 from pejling.core.surveys.submission_outcome import EMAIL, MAX_COMMENT_CHARS, OUTCOME_MAX, OUTCOME_MIN
 from pejling.core.surveys.submission_times import MAX_CLOCK_AHEAD, MAX_TIME_AGE
 from pejling.core.surveys.thank_you import thank_you_for
@@ -116,14 +117,12 @@ async def _result(response: Response, *, duplicate: bool) -> IngestResult:
 
 
 async def _tenant_and_store(tenant_slug: str, store_slug: str) -> tuple[Tenant, Store]:
-    """The tenant and its store named by the address, read in one query (the refusal tells which one is unknown)."""
+    """The tenant and its store named by the address, read in one query shared with the submissions arriving at the
+    same time (:mod:`.submission_lookups`; the refusal tells which one is unknown)."""
+    store = await store_at(tenant_slug, store_slug) if is_slug(tenant_slug) and is_slug(store_slug) else None
+    if store is not None:
+        return store.tenant, store
     with all_tenants():
-        store = (
-            await Store.filter(tenant__slug=tenant_slug, slug=store_slug).select_related("tenant").first()
-            if is_slug(tenant_slug) and is_slug(store_slug) else None
-        )
-        if store is not None:
-            return store.tenant, store
         tenant = await Tenant.get_or_none(slug=tenant_slug) if is_slug(tenant_slug) else None
     if tenant is None:
         raise IngestRefused(404, "survey_not_found", "There is no survey at this address.", None)

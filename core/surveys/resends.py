@@ -20,8 +20,8 @@ from pejling.core.surveys.models import Answer, Response
 from pejling.core.surveys.refusals import IngestRefused
 from pejling.core.surveys.submission_answers import MAX_ANSWERS
 from pejling.core.surveys.submission_fields import clean_text, parse_time, read_uuid
+from pejling.core.surveys.submission_lookups import response_under
 from pejling.tenants.models import Store
-from pejling.tenants.scope import all_tenants
 
 #: The parts of a canonical submission that a stored row without a digest still holds (see :func:`_row_canonical`).
 _ROW_KEYS = ("survey_version_id", "language", "started_at", "submitted_at", "answers", "outcome", "comment", "email")
@@ -128,9 +128,9 @@ async def _row_canonical(response: Response) -> dict[str, Any]:
 
 
 async def stored_under(response_id: UUID) -> Response | None:
-    """The response stored under this id, in any tenant (response ids are global)."""
-    with all_tenants():
-        return await Response.get_or_none(id=response_id)
+    """The response stored under this id, in any tenant (response ids are global), read in one query shared with
+    the submissions arriving at the same time (:mod:`.submission_lookups`)."""
+    return await response_under(response_id)
 
 
 async def is_resend(existing: Response, store: Store, via: str, canonical: Mapping[str, Any] | None) -> bool:

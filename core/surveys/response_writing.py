@@ -18,6 +18,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from tortoise import connections
+from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -198,8 +200,13 @@ async def _claim_invitation(invitation: Invitation, now: datetime) -> None:
 
 
 async def tell_plugins(plugins: Any | None, tenant_id: UUID, response: Response, checked: CheckedSubmission) -> None:
-    """After the commit: store the first reward an enabled plugin offers, then fire ``response_received``."""
+    """After the commit: store the first reward an enabled plugin offers (the shopper sees it), then hand the
+    response to ``response_received``: told off the request path (:class:`.hooks.ResponseEvents`), or right here for
+    a caller inside a transaction (a test, a job: the plugins act in that transaction, as before)."""
     response.reward = await hooks.reward_for(plugins, tenant_id, response, checked.taps)
     if response.reward is not None:
         await Response.filter(id=response.id).update(reward=response.reward)
-    await hooks.response_received(plugins, tenant_id, response, checked.taps)
+    if isinstance(connections.get("default"), TransactionalDBClient):
+        await hooks.response_received(plugins, tenant_id, response, checked.taps)
+    else:
+        hooks.response_events().tell(plugins, tenant_id, response, checked.taps)

@@ -13,11 +13,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pejling.core.surveys.bank import BankStatement
 from pejling.core.surveys.model_items import MODEL_GOAL, version_items
 from pejling.core.surveys.models import SurveyVersion
 from pejling.core.surveys.refusals import IngestRefused
 from pejling.core.surveys.submission_fields import read_whole_number
-from pejling.core.surveys.survey import available_statements
+from pejling.core.surveys.submission_lookups import tenant_statements
 
 MAX_REACTION_MS = 60_000
 MAX_ANSWERS = 20
@@ -58,15 +59,19 @@ def applicable(taps: Iterable[Tap]) -> list[ValuedTap]:
             for t in taps if not t.not_applicable and t.value is not None]
 
 
-async def check_answers(answers: Any, version: SurveyVersion) -> list[Tap]:
-    """The taps of ``answers``: 1-20 answers, each to another statement of ``version``, at least one scored."""
+async def check_answers(
+    answers: Any, version: SurveyVersion, statements: Mapping[str, BankStatement] | None = None
+) -> list[Tap]:
+    """The taps of ``answers``: 1-20 answers, each to another statement of ``version``, at least one scored.
+
+    ``statements``: every statement the tenant may use, when already read (else read here)."""
     if not isinstance(answers, list) or not answers:
         raise IngestRefused(422, "invalid_answers", "answers must be a non-empty list.", "answers")
     if len(answers) > MAX_ANSWERS:
         raise IngestRefused(422, "invalid_answers", f"At most {MAX_ANSWERS} answers.", "answers")
     in_version = set(version.statement_ids) | set(version.warmup_ids)
     items = {item.id: item for item in version_items(version)}
-    statements = await available_statements()
+    statements = statements if statements is not None else await tenant_statements()
     taps: list[Tap] = []
     seen: set[str] = set()
     positions: set[int] = set()

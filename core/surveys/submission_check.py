@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from pejling.core.contracts import ChannelVisit
-from pejling.core.surveys.bank import LANGUAGES
+from pejling.core.surveys.bank import LANGUAGES, BankStatement
 from pejling.core.surveys.channels import DEFAULT_CHANNEL, ChannelRefused, TenantChannels, read_params
 from pejling.core.surveys.devices import client_device_class
 from pejling.core.surveys.invitations import find_invitation
@@ -21,6 +21,7 @@ from pejling.core.surveys.models import Invitation, SurveyVersion
 from pejling.core.surveys.refusals import IngestRefused
 from pejling.core.surveys.submission_answers import Tap, check_answers
 from pejling.core.surveys.submission_fields import read_uuid
+from pejling.core.surveys.submission_lookups import survey_version, zone_of_store
 from pejling.core.surveys.submission_outcome import check_comment, check_contact, check_outcome
 from pejling.core.surveys.submission_times import shopper_times
 from pejling.tenants.models import Store, Zone
@@ -54,7 +55,7 @@ async def check_submission(
     payload: Mapping[str, Any], store: Store, user_agent: str, now: datetime, via: str, channels: TenantChannels
 ) -> CheckedSubmission:
     """Every field of ``payload`` checked for ``store`` (inside its tenant's scope); the first failure is raised."""
-    version = await _survey_version(payload)
+    version, statements = await _survey_version(payload)
     channel, params = _channel(payload, channels)
     language = _language(payload)
     zone = await _zone(payload, store)
@@ -62,9 +63,9 @@ async def check_submission(
     if invitation is not None:  # the invitation's channel wins; its zone stands in for a missing one
         channel = invitation.channel
         if zone is None and invitation.zone_id is not None:
-            zone = await Zone.get_or_none(id=invitation.zone_id)
+            zone = await zone_of_store(invitation.zone_id, None)
     started_at, submitted_at, clock_adjusted = shopper_times(payload, now, via=via)
-    taps = await check_answers(payload.get("answers"), version)
+    taps = await check_answers(payload.get("answers"), version, statements)
     outcome = check_outcome(payload.get("outcome"))
     comment = check_comment(payload.get("comment"))
     contact, email = check_contact(payload.get("consent"))
@@ -91,12 +92,13 @@ async def check_submission(
     )
 
 
-async def _survey_version(payload: Mapping[str, Any]) -> SurveyVersion:
+async def _survey_version(payload: Mapping[str, Any]) -> tuple[SurveyVersion, dict[str, BankStatement]]:
+    """The survey version answered, with the tenant's statements (read with it)."""
     version_id = read_uuid(payload.get("survey_version_id"), "survey_version_id")
-    version = await SurveyVersion.get_or_none(id=version_id)
-    if version is None:
+    found = await survey_version(version_id) if version_id is not None else None
+    if found is None:
         raise IngestRefused(404, "survey_not_found", "This survey does not exist (any more).", "survey_version_id")
-    return version
+    return found
 
 
 def _channel(payload: Mapping[str, Any], channels: TenantChannels) -> tuple[str, dict[str, str]]:
@@ -124,7 +126,7 @@ async def _zone(payload: Mapping[str, Any], store: Store) -> Zone | None:
     zone_id = read_uuid(payload.get("zone_id"), "zone_id", optional=True)
     if zone_id is None:
         return None
-    zone = await Zone.get_or_none(id=zone_id, store_id=store.id)
+    zone = await zone_of_store(zone_id, store.id)
     if zone is None:
         raise IngestRefused(422, "unknown_zone", "zone_id is not a zone of this store.", "zone_id")
     return zone

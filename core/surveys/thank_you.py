@@ -10,6 +10,7 @@ quoted inside a frame in the shopper's language with the month (Babel's month na
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -101,6 +102,7 @@ async def latest_change(store_id: UUID, zone_id: UUID | None, day: date) -> Logg
 
 
 _cache: dict[tuple[Any, ...], tuple[float, str | None, LoggedChange | None]] = {}
+_reading: dict[tuple[Any, ...], asyncio.Future[tuple[str | None, LoggedChange | None]]] = {}
 
 
 async def _context(response: Any, day: date) -> tuple[str | None, LoggedChange | None]:
@@ -109,11 +111,26 @@ async def _context(response: Any, day: date) -> tuple[str | None, LoggedChange |
     hit = _cache.get(key)
     if hit is not None and hit[0] > now:
         return hit[1], hit[2]
-    tenant = await Tenant.get_or_none(id=response.tenant_id)
-    change = await latest_change(response.store_id, response.zone_id, day)
+    reading = _reading.get(key)
+    if reading is not None:  # the same context is being read for a response stored at the same time: share it
+        return await asyncio.shield(reading)
+    reading = _reading[key] = asyncio.get_running_loop().create_future()
+    try:
+        tenant = await Tenant.get_or_none(id=response.tenant_id)
+        change = await latest_change(response.store_id, response.zone_id, day)
+    except BaseException as exc:
+        if isinstance(exc, Exception):
+            reading.set_exception(exc)
+            reading.exception()  # retrieved: no "never retrieved" warning when nobody else waited
+        else:
+            reading.cancel()
+        raise
+    finally:
+        del _reading[key]
     if len(_cache) > 10_000:
         _cache.clear()
     _cache[key] = (now + CACHE_SECONDS, tenant.slug if tenant else None, change)
+    reading.set_result((tenant.slug if tenant else None, change))
     return (tenant.slug if tenant else None), change
 
 

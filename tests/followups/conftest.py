@@ -19,6 +19,7 @@ from pejling.core.auth.passwords import hash_password
 from pejling.core.followups.jobs import JOB_KINDS
 from pejling.core.jobs.worker import Worker
 from pejling.core.settings import Settings
+from pejling.core.surveys.hooks import response_events_delivered
 from pejling.core.surveys.survey import active_survey
 from pejling.tenants.models import Membership, Role, Store, Tenant, User, Zone
 from pejling.tenants.scope import tenant_scope
@@ -97,6 +98,7 @@ class Chain:
             reply = await http.post(f"/s/{self.tenant.slug}/{store.slug}/responses", json=payload,
                                     headers={"user-agent": UA_PHONE})
         assert reply.status_code == 201, reply.text
+        await response_events_delivered()  # the follow-up rules run after the answer (docs/ingest.md)
         return str(payload["id"])
 
 
