@@ -97,6 +97,8 @@ def _reward(order: ShopifyOrder, percent: int) -> Reward:
 
 async def reward_for(response: ShopperResponse) -> Reward | None:
     """The discount code a response through a Shopify invitation earns (in the response's tenant scope)."""
+    if response.channel != "email":
+        return None  # Shopify orders invite by email: any other response costs no query here
     stored = await Response.get_or_none(id=response.id)
     if stored is None or stored.invitation_id is None:
         return None
