@@ -121,6 +121,9 @@ def test_the_check_catches_a_tenant_owned_model_on_plain_model(database: object)
 def test_the_check_catches_a_tenant_model_without_its_column_or_manager(database: object) -> None:
     class Untenanted(TenantModel):
         id = fields.UUIDField(primary_key=True)
+        # Its own foreign key: a class built here must not bind the shared one of the abstract base to itself (the
+        # ORM's later queries through ``tenant__…`` of the real models then failed with KeyError 'tenant_id').
+        tenant = fields.ForeignKeyField("tenants.Tenant", on_delete=fields.CASCADE)
 
         class Meta:
             app = "walls"
