@@ -12,11 +12,11 @@ import httpx
 import pytest
 from starlette.requests import Request
 
+from pejling.core.surveys.model_items import tenant_items
 from pejling.core.surveys.page_cache import PageCopies, PageCopy, page_copies
 from pejling.core.surveys.page_data import load_survey_page
 from pejling.core.surveys.pages import render_survey
 from pejling.core.surveys.survey import active_survey, choose_statements
-from pejling.core.surveys.model_items import tenant_items
 from pejling.tenants.models import Store, Tenant
 from pejling.tenants.scope import tenant_scope
 from tests.survey_page.conftest import Shop
@@ -90,7 +90,8 @@ async def test_the_cached_page_is_byte_for_byte_a_fresh_render(client: httpx.Asy
         assert f'name="zone_id" value="{shop.zone.id}"' in html
 
 
-async def test_two_shoppers_never_share_a_response_id_a_nonce_or_an_order(client: httpx.AsyncClient, shop: Shop) -> None:
+async def test_two_shoppers_never_share_a_response_id_a_nonce_or_an_order(client: httpx.AsyncClient,
+                                                                          shop: Shop) -> None:
     await client.get(shop.url, headers={"accept-language": "en"})
     renders = page_copies.renders
     pages = []
