@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import fields
-from functools import cache
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
@@ -26,9 +25,15 @@ _ID_TYPES = {"store": "Store", "zone": "Zone"}
 """The global id type of a benchmark's key, by the benchmark's kind."""
 
 
-@cache
+_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _names(section_type: type) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(section_type))
+    """The field names of a core section type (read once per type: ``dataclasses.fields`` is slow)."""
+    names = _NAMES.get(section_type)
+    if names is None:
+        names = _NAMES[section_type] = tuple(f.name for f in fields(section_type))
+    return names
 
 
 def _fields(section: Any, **converted: Any) -> dict[str, Any]:
