@@ -36,6 +36,8 @@ async def resolve_tenant(actor: Actor, slug: str | None) -> tuple[Tenant | None,
         return None, actor
     if slug is not None and not SLUG.match(slug):
         raise TenantNotFound
+    if actor.token_id is None and actor.token_tenant_id is None and actor.user_id is not None:
+        return await _session_tenant(actor, actor.user_id, slug)
     with all_tenants():
         if actor.token_tenant_id is not None:
             tenant = await Tenant.get_or_none(id=actor.token_tenant_id)
@@ -62,6 +64,27 @@ async def resolve_tenant(actor: Actor, slug: str | None) -> tuple[Tenant | None,
     return tenant, actor.in_tenant(tenant.id, role, stores)
 
 
+async def _session_tenant(actor: Actor, user_id: UUID, slug: str | None) -> tuple[Tenant | None, Actor]:
+    """A logged-in user's tenant (named by ``slug``, else their only one) with their membership, in one query."""
+    with all_tenants():
+        query = Membership.filter(user_id=user_id)
+        if slug:
+            query = query.filter(tenant__slug=slug)
+        memberships = await query.order_by("created_at").limit(2).select_related("tenant")
+    if slug and not memberships:
+        raise TenantNotFound  # no such tenant, or not theirs: the same answer
+    if len(memberships) != 1:
+        return None, actor
+    role, stores = _rights(memberships[0])
+    return memberships[0].tenant, actor.in_tenant(memberships[0].tenant_id, role, stores)
+
+
+def _rights(membership: Membership) -> tuple[Role, frozenset[UUID] | None]:
+    role = Role(membership.role)
+    stores = frozenset(UUID(s) for s in membership.store_ids) if role is Role.STORE_MANAGER else None
+    return role, stores
+
+
 async def _membership_of(tenant_id: UUID, user_id: UUID | None) -> tuple[Role | None, frozenset[UUID] | None]:
     if user_id is None:
         return None, None
@@ -69,9 +92,7 @@ async def _membership_of(tenant_id: UUID, user_id: UUID | None) -> tuple[Role | 
         membership = await Membership.get_or_none(user_id=user_id)
     if membership is None:
         return None, None
-    role = Role(membership.role)
-    stores = frozenset(UUID(s) for s in membership.store_ids) if role is Role.STORE_MANAGER else None
-    return role, stores
+    return _rights(membership)
 
 
 class TenantMiddleware:

@@ -89,20 +89,37 @@ def _base_context(language: str, brand_colour: str | None, brand_name: str, logo
     }
 
 
-def _html(template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
-    nonce = secrets.token_urlsafe(18)
+def render_text(template: str, context: dict[str, Any]) -> str:
+    """The HTML of ``frontend/templates/<template>`` for ``context`` (the page cache renders through this too)."""
+    return _env.get_template(template).render(context)
+
+
+def page_headers(nonce: str, language: str) -> dict[str, str]:
+    """The headers of a shopper page: its own Content-Security-Policy with the page's nonce, never stored."""
+    return {
+        # Only our own inline script and style run; the page talks only to its own origin.
+        "Content-Security-Policy": (
+            f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; img-src 'self' https: data:; "
+            "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        ),
+        "Cache-Control": "no-store",
+        "Vary": "Accept-Language",
+        "Content-Language": language,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
+
+
+def new_nonce() -> str:
+    """A fresh Content-Security-Policy nonce: every response gets its own."""
+    return secrets.token_urlsafe(18)
+
+
+def _html(template: str, context: dict[str, Any], status: int = 200, nonce: str | None = None) -> HTMLResponse:
+    nonce = nonce or new_nonce()
     context["nonce"] = nonce
-    response = HTMLResponse(_env.get_template(template).render(context), status_code=status)
-    # Only our own inline script and style run; the page talks only to its own origin.
-    response.headers["Content-Security-Policy"] = (
-        f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; img-src 'self' https: data:; "
-        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-    )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Vary"] = "Accept-Language"
-    response.headers["Content-Language"] = context["language"]
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response = HTMLResponse(render_text(template, context), status_code=status)
+    response.headers.update(page_headers(nonce, context["language"]))
     return response
 
 
@@ -117,13 +134,35 @@ def render_survey(
     status: int = 200,
     template: str = "survey.html",
     extra: dict[str, Any] | None = None,
+    nonce: str | None = None,
 ) -> HTMLResponse:
     """The survey page for a :class:`~pejling.core.surveys.page_data.SurveyPage` (any object with its attributes).
 
     A variant of the page (the kiosk screen, :mod:`pejling.core.surveys.kiosk_page`) names its own ``template`` and
-    ``extra`` context, which replaces the page's own.
+    ``extra`` context, which replaces the page's own. ``nonce`` is the page's CSP nonce (a fresh one when None).
     """
-    language = page.language if page.language in LANGUAGES else DEFAULT_LANGUAGE
+    context = survey_context(request, page, response_id=response_id, started_at=started_at, previous=previous,
+                             error=error)
+    context.update(extra or {})
+    return _html(template, context, status, nonce)
+
+
+def page_language(page: Any) -> str:
+    """The language the survey page is rendered in: the page's own when we have it, else the default."""
+    return str(page.language) if page.language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def survey_context(
+    request: Request,
+    page: Any,
+    *,
+    response_id: str | None = None,
+    started_at: str | None = None,
+    previous: dict[str, str] | None = None,
+    error: str | None = None,
+) -> dict[str, Any]:
+    """The template context of the survey page (:func:`render_survey`; the page cache fills in its own slots)."""
+    language = page_language(page)
     t = messages(language)
     low, high = _outcome_ends(page, language)
     context = _base_context(language, page.brand_colour, page.store_name or page.tenant_name, page.logo_url)
@@ -133,7 +172,7 @@ def render_survey(
         outcome_low=low,
         outcome_high=high,
         response_id=response_id or str(uuid.uuid4()),
-        started_at=started_at or datetime.now(UTC).isoformat(timespec="seconds"),
+        started_at=started_at or _now(),
         previous=previous or {},
         error=error,
         language_links=_language_links(request, language) if request.method == "GET" else [],
@@ -155,8 +194,7 @@ def render_survey(
             },
         },
     )
-    context.update(extra or {})
-    return _html(template, context, status)
+    return context
 
 
 _PROBLEMS = {
@@ -230,7 +268,8 @@ async def _load(request: Request, **kwargs: Any) -> Any:
     return await load_survey_page(language=language, accept_language=accept, plugins=plugins, **kwargs)
 
 
-async def _page_or_problem(request: Request, **kwargs: Any) -> Response:
+async def _page_or_problem(request: Request, *, cached: bool = False, **kwargs: Any) -> Response:
+    from pejling.core.surveys.page_cache import cached_survey
     from pejling.core.surveys.page_data import InvitationUnusable, SurveyNotFound
 
     language = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
@@ -240,7 +279,13 @@ async def _page_or_problem(request: Request, **kwargs: Any) -> Response:
         return render_problem(language, "not_found", 404)
     except InvitationUnusable:
         return render_problem(language, "gone", 410)
+    if cached:  # a store's page, the same for every shopper but for the per-request parts (core/surveys/page_cache.py)
+        return cached_survey(request, page, response_id=str(uuid.uuid4()), started_at=_now(), nonce=new_nonce())
     return render_survey(request, page)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 async def survey_page(request: Request) -> Response:
@@ -252,6 +297,7 @@ async def survey_page(request: Request) -> Response:
     zone = request.query_params.get("zone") or None
     return await _page_or_problem(
         request,
+        cached=True,
         tenant_slug=request.path_params["tenant"],
         store_slug=request.path_params["store"],
         zone_id=zone,

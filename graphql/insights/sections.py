@@ -1,12 +1,18 @@
 """The insight sections as GraphQL types: the core's plain dataclasses (``core/insights/sections.py``) served field
 for field, with store, zone and change ids encoded as global ids. ``Insights.from_section`` converts an answer.
+
+The conversion is lazy where an answer is large: :class:`Insights`, :class:`Trends`, :class:`TrendPoint`,
+:class:`Benchmark` and :class:`GoalProfile` keep the engine's frozen section and convert a nested field the first time
+it is read (by GraphQL's resolver or by Python), so a query that selects the NPS builds no trend points, and one that
+selects the daily trend's dates builds no goal values. The answers are the same as a full conversion's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import fields
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 import strawberry
@@ -19,11 +25,49 @@ _ID_TYPES = {"store": "Store", "zone": "Zone"}
 """The global id type of a benchmark's key, by the benchmark's kind."""
 
 
+_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _names(section_type: type) -> tuple[str, ...]:
+    """The field names of a core section type (read once per type: ``dataclasses.fields`` is slow)."""
+    names = _NAMES.get(section_type)
+    if names is None:
+        names = _NAMES[section_type] = tuple(f.name for f in fields(section_type))
+    return names
+
+
 def _fields(section: Any, **converted: Any) -> dict[str, Any]:
     """The section's fields by name, with ``converted`` (GraphQL sub-sections, global ids) in place of the core's."""
-    values = {f.name: getattr(section, f.name) for f in fields(section)}
+    values = {name: getattr(section, name) for name in _names(type(section))}
     values.update(converted)
     return values
+
+
+class LazySection:
+    """A GraphQL type whose nested fields (``_lazy``: field name -> conversion of the core section) are converted on
+    first read. Built by :func:`_lazy`; the core section is kept outside the dataclass fields."""
+
+    _lazy: ClassVar[dict[str, Callable[[Any], Any]]] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        convert = type(self)._lazy.get(name)
+        section = self.__dict__.get("_section")
+        if convert is None or section is None:
+            raise AttributeError(name)
+        value = convert(section)
+        self.__dict__[name] = value  # converted once, however often the query selects it
+        return value
+
+
+_T = TypeVar("_T", bound=LazySection)
+
+
+def _lazy(cls: type[_T], section: Any, **converted: Any) -> _T:
+    """An instance of ``cls`` with the section's plain fields (and ``converted``) set, the lazy ones left for later."""
+    instance = cls.__new__(cls)
+    values = {name: value for name, value in _fields(section, **converted).items() if name not in cls._lazy}
+    instance.__dict__.update(values, _section=section)
+    return instance
 
 
 @strawberry.type(
@@ -83,7 +127,7 @@ class GoalProfileItem:
 
 
 @strawberry.type(name="InsightGoalProfile")
-class GoalProfile:
+class GoalProfile(LazySection):
     items: list[GoalProfileItem]
     n: int
     sufficient: bool
@@ -91,7 +135,10 @@ class GoalProfile:
 
     @classmethod
     def from_section(cls, section: sections.GoalProfile) -> GoalProfile:
-        return cls(**_fields(section, items=[GoalProfileItem.from_section(i) for i in section.items]))
+        return _lazy(cls, section)
+
+
+GoalProfile._lazy = {"items": lambda s: [GoalProfileItem.from_section(i) for i in s.items]}
 
 
 @strawberry.type(name="InsightDriver", description="One goal's share of the explained variance of the outcome.")
@@ -266,7 +313,7 @@ class GoalValue:
 
 
 @strawberry.type(name="InsightTrendPoint", description="One day or week of the scope.")
-class TrendPoint:
+class TrendPoint(LazySection):
     start: dt.date
     n: int
     nps: float | None = strawberry.field(description="Plain NPS; null when none of the point's responses answered it.")
@@ -278,24 +325,30 @@ class TrendPoint:
 
     @classmethod
     def from_section(cls, section: sections.TrendPoint) -> TrendPoint:
-        return cls(**_fields(section, goals=[GoalValue.from_section(g) for g in section.goals]))
+        return _lazy(cls, section)
+
+
+TrendPoint._lazy = {"goals": lambda s: [GoalValue.from_section(g) for g in s.goals]}
 
 
 @strawberry.type(name="InsightTrends")
-class Trends:
+class Trends(LazySection):
     daily: list[TrendPoint]
     weekly: list[TrendPoint]
 
     @classmethod
     def from_section(cls, section: sections.Trends) -> Trends:
-        return cls(
-            daily=[TrendPoint.from_section(p) for p in section.daily],
-            weekly=[TrendPoint.from_section(p) for p in section.weekly],
-        )
+        return _lazy(cls, section)
+
+
+Trends._lazy = {
+    "daily": lambda s: [TrendPoint.from_section(p) for p in s.daily],
+    "weekly": lambda s: [TrendPoint.from_section(p) for p in s.weekly],
+}
 
 
 @strawberry.type(name="InsightBenchmark", description="A store, zone or channel next to the others.")
-class Benchmark:
+class Benchmark(LazySection):
     kind: str
     key: str = strawberry.field(description="Global id of the store or zone, or the channel name.")
     name: str
@@ -307,13 +360,15 @@ class Benchmark:
 
     @classmethod
     def from_section(cls, section: sections.Benchmark) -> Benchmark:
-        return cls(**_fields(
-            section,
-            key=encode_id(_ID_TYPES[section.kind], section.key) if isinstance(section.key, UUID) else section.key,
-            nps=NpsScore.from_section(section.nps),
-            outcome_mean=Estimate.from_section(section.outcome_mean),
-            goals=[GoalValue.from_section(g) for g in section.goals],
-        ))
+        key = encode_id(_ID_TYPES[section.kind], section.key) if isinstance(section.key, UUID) else section.key
+        return _lazy(cls, section, key=key)
+
+
+Benchmark._lazy = {
+    "nps": lambda s: NpsScore.from_section(s.nps),
+    "outcome_mean": lambda s: Estimate.from_section(s.outcome_mean),
+    "goals": lambda s: [GoalValue.from_section(g) for g in s.goals],
+}
 
 
 @strawberry.type(name="InsightDifferenceInDifferences")
@@ -403,7 +458,7 @@ class Comparison:
 
 
 @strawberry.type(name="Insights", description="Insights for a store, zone, group of stores or the chain over a period.")
-class Insights:
+class Insights(LazySection):
     scope: str
     store_ids: list[str]
     period_from: dt.date
@@ -429,21 +484,22 @@ class Insights:
 
     @classmethod
     def from_section(cls, section: sections.Insights) -> Insights:
-        return cls(**_fields(
-            section,
-            store_ids=[encode_id("Store", s) for s in section.store_ids],
-            profile=GoalProfile.from_section(section.profile),
-            drivers=KeyDrivers.from_section(section.drivers),
-            map=[MapPoint.from_section(p) for p in section.map],
-            optimise=[OptimiseItem.from_section(o) for o in section.optimise],
-            nps=NpsScore.from_section(section.nps),
-            outcome_mean=Estimate.from_section(section.outcome_mean),
-            models=[ModelSection.from_section(m) for m in section.models],
-            trends=Trends.from_section(section.trends),
-            stores=[Benchmark.from_section(b) for b in section.stores],
-            zones=[Benchmark.from_section(b) for b in section.zones],
-            channels=[Benchmark.from_section(b) for b in section.channels],
-            store_changes=[StoreChangeEffect.from_section(c) for c in section.store_changes],
-            comparison=Comparison.from_section(section.comparison) if section.comparison is not None else None,
-            notes=list(section.notes),
-        ))
+        return _lazy(cls, section, store_ids=[encode_id("Store", s) for s in section.store_ids],
+                     notes=list(section.notes))
+
+
+Insights._lazy = {
+    "profile": lambda s: GoalProfile.from_section(s.profile),
+    "drivers": lambda s: KeyDrivers.from_section(s.drivers),
+    "map": lambda s: [MapPoint.from_section(p) for p in s.map],
+    "optimise": lambda s: [OptimiseItem.from_section(o) for o in s.optimise],
+    "nps": lambda s: NpsScore.from_section(s.nps),
+    "outcome_mean": lambda s: Estimate.from_section(s.outcome_mean),
+    "models": lambda s: [ModelSection.from_section(m) for m in s.models],
+    "trends": lambda s: Trends.from_section(s.trends),
+    "stores": lambda s: [Benchmark.from_section(b) for b in s.stores],
+    "zones": lambda s: [Benchmark.from_section(b) for b in s.zones],
+    "channels": lambda s: [Benchmark.from_section(b) for b in s.channels],
+    "store_changes": lambda s: [StoreChangeEffect.from_section(c) for c in s.store_changes],
+    "comparison": lambda s: Comparison.from_section(s.comparison) if s.comparison is not None else None,
+}

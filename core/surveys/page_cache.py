@@ -1,0 +1,224 @@
+"""The survey page rendered once and compressed once, then served to every shopper of the same page.
+
+``GET /s/<tenant>/<store>`` is the page every QR code and NFC tag opens, so it must cost little more than the
+request itself. Rendering it (Jinja) and compressing it (gzip) each took about as long as all the rest, so both are
+done once per *page copy* and kept in this process:
+
+* **What a copy is keyed by**: the loaded :class:`~pejling.core.surveys.page_data.SurveyPage` itself with its
+  statements in a canonical order (every text, the survey version, the statements and their scales, the branding,
+  the store and zone names, the channel and its parameters, the language), the page's address with its query
+  (the language links are built from it) and the template. The page is still loaded from the database on every
+  request, so any change a writer makes (a new survey version, a renamed store or zone, another brand colour or
+  logo, a plugin switched off) changes the key and the next request renders a new copy: no writer has to remember
+  to invalidate anything, in this process or another.
+* **What stays per request**: the response id, the start time, the CSP nonce and the statements' shuffled order
+  (with each statement's position and "statement n of m" label). The copy is rendered with marked slots for them
+  (:class:`Slots`), split there, and the parts between the slots are deflated once each. A request fills the slots
+  and joins the parts: the plain page for a client without gzip, else a gzip member made of the pre-deflated parts
+  and the slot values as stored deflate blocks, with the CRC of the whole computed over the parts. The result is
+  byte for byte the page a fresh render would give for the same response id, start time, nonce and order.
+
+The copies live in a bounded least-recently-used map (:data:`MAX_COPIES`), as the key holds the query string.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import struct
+import zlib
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from markupsafe import escape
+from starlette.requests import Request
+from starlette.responses import Response
+
+#: Page copies kept per process (each about 60 KB: the plain and the deflated parts).
+MAX_COPIES = 256
+
+_MARK = re.compile("\ue000([a-z_]+)\ue001")
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, no time, unknown OS
+_FINAL_BLOCK = b"\x03\x00"  # an empty final block with fixed codes: ends the deflate stream
+
+
+def _mark(name: str) -> str:
+    return f"\ue000{name}\ue001"
+
+
+class Slots:
+    """The per-request places of the page, as marks the template renders in place of the values."""
+
+    statement_begin = _mark("statement_begin")
+    statement_end = _mark("statement_end")
+    n = _mark("n")
+    position = _mark("position")
+    order = _mark("order")
+    response_id = _mark("response_id")
+    started_at = _mark("started_at")
+    nonce = _mark("nonce")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Part:
+    """Literal page text (plain and deflated on its own) or, when ``slot`` is set, a per-request value."""
+
+    plain: bytes = b""
+    deflated: bytes = b""
+    slot: str = ""
+
+
+def _deflated(data: bytes) -> bytes:
+    """``data`` as raw deflate blocks that start from an empty window and end byte-aligned, not final."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15, 9)
+    return compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
+
+
+def _stored(data: bytes) -> bytes:
+    """``data`` as stored (uncompressed) deflate blocks: how a slot's value joins the pre-deflated parts."""
+    out = []
+    for start in range(0, len(data), 0xFFFF):
+        chunk = data[start:start + 0xFFFF]
+        out.append(b"\x00" + struct.pack("<HH", len(chunk), len(chunk) ^ 0xFFFF) + chunk)
+    return b"".join(out)
+
+
+def _parts(text: str) -> list[_Part]:
+    pieces = _MARK.split(text)
+    parts = []
+    for index, piece in enumerate(pieces):
+        if index % 2:
+            parts.append(_Part(slot=piece))
+        elif piece:
+            plain = piece.encode("utf-8")
+            parts.append(_Part(plain, _deflated(plain)))
+    return parts
+
+
+@dataclasses.dataclass(frozen=True)
+class PageCopy:
+    """One rendered page split around its slots: the parts before, per statement, and after the statements."""
+
+    before: list[_Part]
+    statements: dict[str, list[_Part]]
+    after: list[_Part]
+
+    @classmethod
+    def of(cls, text: str, statement_ids: Sequence[str]) -> PageCopy:
+        """Split ``text`` (rendered with :class:`Slots`, statements in ``statement_ids`` order)."""
+        head, _, rest = text.partition(Slots.statement_begin)
+        blocks = [head]
+        while Slots.statement_end in rest:
+            block, _, rest = rest.partition(Slots.statement_end)
+            blocks.append(block)
+            rest = rest.removeprefix(Slots.statement_begin)
+        if len(blocks) - 1 != len(statement_ids):  # the template lost its statement marks
+            raise ValueError("the survey template's statement slots do not match its statements")
+        return cls(
+            before=_parts(blocks[0]),
+            statements={sid: _parts(block) for sid, block in zip(statement_ids, blocks[1:], strict=True)},
+            after=_parts(rest),
+        )
+
+    def _walk(self, values: dict[str, bytes], order: Sequence[str]) -> Iterator[tuple[_Part, bytes | None]]:
+        """Each part in page order with its slot's value (None for literal text)."""
+        for part in self.before:
+            yield part, values[part.slot] if part.slot else None
+        for position, sid in enumerate(order):
+            own = {"n": str(position + 1).encode(), "position": str(position).encode()}
+            for part in self.statements[sid]:
+                yield part, own[part.slot] if part.slot else None
+        for part in self.after:
+            yield part, values[part.slot] if part.slot else None
+
+    def plain(self, values: dict[str, bytes], order: Sequence[str]) -> bytes:
+        """The page as UTF-8 HTML with ``values`` in its slots and the statements in ``order``."""
+        return b"".join(part.plain if value is None else value for part, value in self._walk(values, order))
+
+    def gzipped(self, values: dict[str, bytes], order: Sequence[str]) -> bytes:
+        """The same page as one gzip member, from the pre-deflated parts: nothing is compressed per request."""
+        blocks = [_GZIP_HEADER]
+        crc = size = 0
+        for part, value in self._walk(values, order):
+            data = part.plain if value is None else value
+            crc = zlib.crc32(data, crc)
+            size += len(data)
+            blocks.append(part.deflated if value is None else _stored(value))
+        blocks.append(_FINAL_BLOCK)
+        blocks.append(struct.pack("<II", crc, size & 0xFFFFFFFF))
+        return b"".join(blocks)
+
+
+class PageCopies:
+    """The page copies of this process, least recently used first out (:data:`MAX_COPIES`)."""
+
+    def __init__(self, limit: int = MAX_COPIES) -> None:
+        self.limit = limit
+        self.renders = 0  # copies rendered so far: how the tests see a hit from a miss
+        self._copies: OrderedDict[Any, PageCopy] = OrderedDict()
+
+    def clear(self) -> None:
+        """Forget every copy (the next request of each page renders it again)."""
+        self._copies.clear()
+
+    def __len__(self) -> int:
+        return len(self._copies)
+
+    def copy_for(self, request: Request, page: Any, template: str) -> PageCopy:
+        """The copy of ``page`` (rendered now when this process has none for the same inputs)."""
+        from pejling.core.surveys.pages import render_text, survey_context
+
+        canonical = dataclasses.replace(page, statements=tuple(sorted(page.statements, key=lambda s: s.id)))
+        key = (template, canonical, request.url.path, tuple(request.query_params.multi_items()), request.method)
+        copy = self._copies.get(key)
+        if copy is not None:
+            self._copies.move_to_end(key)
+            return copy
+        context = survey_context(request, canonical, response_id=Slots.response_id, started_at=Slots.started_at)
+        context.update(slots=Slots, nonce=Slots.nonce)
+        copy = PageCopy.of(render_text(template, context), [s.id for s in canonical.statements])
+        self.renders += 1
+        self._copies[key] = copy
+        while len(self._copies) > self.limit:
+            self._copies.popitem(last=False)
+        return copy
+
+
+#: This process's copies of the survey page.
+page_copies = PageCopies()
+
+
+def accepts_gzip(request: Request) -> bool:
+    """Whether the client takes gzip (the same test as the application's gzip middleware)."""
+    return "gzip" in request.headers.get("accept-encoding", "")
+
+
+def cached_survey(
+    request: Request,
+    page: Any,
+    *,
+    response_id: str,
+    started_at: str,
+    nonce: str,
+    template: str = "survey.html",
+) -> Response:
+    """The survey page from this process's copy, with this request's response id, start time, nonce and order.
+
+    ``page.statements`` is in the order this shopper gets (:func:`~pejling.core.surveys.page_data.load_survey_page`
+    shuffled it).
+    """
+    from pejling.core.surveys.pages import page_headers, page_language
+
+    copy = page_copies.copy_for(request, page, template)
+    order = [s.id for s in page.statements]
+    texts = {"response_id": response_id, "started_at": started_at, "nonce": nonce, "order": ",".join(order)}
+    values = {name: str(escape(text)).encode("utf-8") for name, text in texts.items()}  # as the template escapes
+    headers = page_headers(nonce, page_language(page))
+    headers["Vary"] = "Accept-Language, Accept-Encoding"
+    if accepts_gzip(request):
+        headers["Content-Encoding"] = "gzip"
+        body = copy.gzipped(values, order)
+    else:
+        body = copy.plain(values, order)
+    return Response(body, headers=headers, media_type="text/html")
