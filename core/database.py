@@ -54,6 +54,10 @@ MODEL_APPS: dict[str, dict[str, Any]] = {
         "models": ["pejling.core.insights.models"],
         "migrations": "pejling.core.insights.migrations",
     },
+    "webhooks": {
+        "models": ["pejling.plugins.webhooks.models"],
+        "migrations": "pejling.plugins.webhooks.migrations",
+    },
 }
 
 

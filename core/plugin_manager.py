@@ -49,6 +49,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "pejling.plugins.channels.kiosk",
     "pejling.plugins.channels.link",
     "pejling.plugins.channels.email",
+    "pejling.plugins.webhooks",
 )
 
 
