@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 from tortoise.transactions import in_transaction
@@ -60,7 +61,7 @@ def checked_description(description: str) -> str:
     return text
 
 
-def _sealed(tenant_id: UUID, endpoint_id: UUID, secret: str) -> dict[str, str]:
+def _sealed(tenant_id: UUID, endpoint_id: UUID, secret: str) -> dict[str, Any]:
     return {"secret_sealed": seal(secret, purpose=secret_purpose(tenant_id, endpoint_id)),
             "secret_fingerprint": fingerprint(secret)}
 

@@ -14,7 +14,7 @@ import time
 
 SIGNATURE_HEADER = "Pejling-Signature"
 SCHEME = "v1"
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the label in front of every secret, not a secret
 DEFAULT_TOLERANCE_SECONDS = 300
 
 
