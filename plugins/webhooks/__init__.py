@@ -1,7 +1,8 @@
 """Built-in plugin ``webhooks``: signed event deliveries to the HTTPS endpoints integrators register.
 
 A tenant's owners and admins register endpoints with the events they want (GraphQL, ``graphql/webhooks``); when
-such an event happens — a response arrives (``response_received``), a follow-up opens (``follow_up_opened``) — one
+such an event happens — a response arrives (``response_received``), a follow-up opens (``follow_up_opened``) or
+changes status (``follow_up_updated``) — one
 delivery per subscribed endpoint is queued as a ``webhooks.deliver`` job, signed with the endpoint's own secret,
 retried with back-off and kept in a delivery log. See ``docs/webhooks.md``.
 """
@@ -30,3 +31,10 @@ async def follow_up_opened(tenant_id: UUID, follow_up: FollowUpNotice) -> None:
     """Queue ``followup.opened`` for the tenant's subscribed endpoints."""
     with tenant_scope(tenant_id):
         await publish(tenant_id, EventType.FOLLOWUP_OPENED, follow_up_data(follow_up))
+
+
+@hookimpl
+async def follow_up_updated(tenant_id: UUID, follow_up: FollowUpNotice, status: str, previous_status: str) -> None:
+    """Queue ``followup.updated`` for the tenant's subscribed endpoints."""
+    with tenant_scope(tenant_id):
+        await publish(tenant_id, EventType.FOLLOWUP_UPDATED, follow_up_data(follow_up, status, previous_status))

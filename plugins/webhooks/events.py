@@ -32,6 +32,8 @@ class EventType(enum.StrEnum):
     """A shopper submitted a survey response (hook ``response_received``)."""
     FOLLOWUP_OPENED = "followup.opened"
     """An alert rule opened a follow-up (hook ``follow_up_opened``)."""
+    FOLLOWUP_UPDATED = "followup.updated"
+    """A member acknowledged, resolved or reopened a follow-up (hook ``follow_up_updated``)."""
 
 
 def _time(value: datetime) -> str:
@@ -69,17 +71,22 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def follow_up_data(follow_up: FollowUpNotice) -> dict[str, Any]:
-    """The ``data`` of ``followup.opened``: the follow-up notice without the staff addresses it was mailed to."""
-    return {
+def follow_up_data(follow_up: FollowUpNotice, status: str = "open",
+                   previous_status: str | None = None) -> dict[str, Any]:
+    """The ``data`` of ``followup.opened`` and ``followup.updated``: the follow-up notice without the staff addresses
+    it was mailed to; ``previous_status`` only on an update."""
+    data: dict[str, Any] = {
         "follow_up": {
             "id": str(follow_up.id), "store_id": str(follow_up.store_id), "store_name": follow_up.store_name,
-            "status": "open", "rule_kind": follow_up.rule_kind, "rule_name": follow_up.rule_name,
+            "status": status, "rule_kind": follow_up.rule_kind, "rule_name": follow_up.rule_name,
             "reason": follow_up.reason, "title": follow_up.title, "language": follow_up.language,
             "opened_at": _time(follow_up.opened_at), "url": follow_up.url,
             "response_id": _id(follow_up.response_id), "details": _jsonable(dict(follow_up.details)),
         }
     }
+    if previous_status is not None:
+        data["previous_status"] = previous_status
+    return data
 
 
 def event_body(event_id: UUID, event_type: EventType, tenant_id: UUID, data: dict[str, Any],

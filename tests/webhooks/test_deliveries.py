@@ -10,8 +10,13 @@ from typing import Any
 import httpx
 import pytest
 
+from pejling.core.followups.models import AlertRule, FollowUp, RuleKind
 from pejling.core.followups.notices import FollowUpNotice
+from pejling.core.followups.notifications import NOTIFY_JOB
+from pejling.core.followups.status_changes import STATUS_CHANGED_JOB
 from pejling.core.jobs.models import Job
+from pejling.core.jobs.worker import Worker
+from pejling.graphql.relay_ids import encode_id
 from pejling.plugins import webhooks
 from pejling.plugins.webhooks.events import DELIVER_JOB
 from pejling.plugins.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -217,3 +222,32 @@ async def test_bad_input_is_a_typed_error_and_changes_nothing(
     assert _has(body, "invalid", "description")
     with tenant_scope(chain.tenant.id):
         assert await WebhookEndpoint.all().count() == 0
+
+
+async def test_a_follow_up_opened_by_a_rule_and_then_acknowledged_reaches_the_endpoint_twice(
+    api: httpx.AsyncClient, chain: Chain, receiver: Receiver, deliveries: Deliveries
+) -> None:
+    made = await create_endpoint(api, chain.owner.headers, receiver.url + "/hook",
+                                 ["FOLLOWUP_OPENED", "FOLLOWUP_UPDATED"])
+    with tenant_scope(chain.tenant.id):
+        await AlertRule.create(name="Very low", kind=RuleKind.OUTCOME_AT_MOST, threshold=2, notify_roles=[])
+    await chain.submit(outcome=1)
+    # The closed loop's own jobs, with the built-in plugins the worker loads (as ``pejling worker`` does).
+    closed_loop = Worker(deliveries.settings, kinds=[NOTIFY_JOB, STATUS_CHANGED_JOB])
+    while await closed_loop.run_once():
+        pass
+    with tenant_scope(chain.tenant.id):
+        follow_up = await FollowUp.get()
+    acknowledged = await gql(api, "mutation($id: ID!) { acknowledgeFollowUp(id: $id) { errors { code } } }",
+                             {"id": encode_id("FollowUp", follow_up.id)}, chain.owner.headers)
+    assert acknowledged["data"]["acknowledgeFollowUp"]["errors"] == []
+    while await closed_loop.run_once():
+        pass
+    await deliveries.run()
+
+    opened, updated = (verified(made["secret"], r) for r in receiver.requests)
+    assert opened["type"] == "followup.opened" and updated["type"] == "followup.updated"
+    assert opened["data"]["follow_up"]["id"] == updated["data"]["follow_up"]["id"] == str(follow_up.id)
+    assert opened["data"]["follow_up"]["status"] == "open"
+    assert updated["data"]["follow_up"]["status"] == "acknowledged" and updated["data"]["previous_status"] == "open"
+    assert opened["id"] != updated["id"]
