@@ -251,3 +251,17 @@ async def test_a_follow_up_opened_by_a_rule_and_then_acknowledged_reaches_the_en
     assert opened["data"]["follow_up"]["status"] == "open"
     assert updated["data"]["follow_up"]["status"] == "acknowledged" and updated["data"]["previous_status"] == "open"
     assert opened["id"] != updated["id"]
+
+
+async def test_a_tenant_that_switched_the_plugin_off_registers_nothing_and_gets_nothing(
+    api: httpx.AsyncClient, chain: Chain, receiver: Receiver, deliveries: Deliveries
+) -> None:
+    made = await create_endpoint(api, chain.owner.headers, receiver.url + "/hook")
+    off = await gql(api, 'mutation { disablePlugin(name: "webhooks") { errors { code } } }', None, chain.owner.headers)
+    assert off["data"]["disablePlugin"]["errors"] == []
+    refused = await create_endpoint(api, chain.owner.headers, receiver.url + "/other")
+    assert [e["code"] for e in refused["errors"]] == ["forbidden"] and refused["endpoint"] is None
+    await chain.submit()
+    await deliveries.run()
+    assert receiver.requests == []
+    assert await delivery_log(api, chain.owner.headers, made["endpoint"]["id"]) == []
