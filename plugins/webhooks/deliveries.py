@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import ssl
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -70,8 +71,10 @@ async def send(url: str, body: str, headers: dict[str, str], settings: WebhookSe
     host_header = host if target.url.port in (None, default_port) else f"{host}:{target.url.port}"
     extensions: dict[str, Any] = {"sni_hostname": host} if target.url.scheme == "https" else {}
     timeout = httpx.Timeout(settings.timeout_seconds)
+    verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=settings.ca_file) if settings.ca_file else True
     try:
-        async with httpx.AsyncClient(follow_redirects=False, trust_env=False, timeout=timeout) as client:
+        async with httpx.AsyncClient(follow_redirects=False, trust_env=False, timeout=timeout,
+                                     verify=verify) as client:
             request = client.build_request("POST", pinned, content=body.encode(),
                                            headers={**headers, "Host": host_header}, extensions=extensions)
             response = await client.send(request, stream=True)

@@ -21,6 +21,8 @@ class WebhookSettings(BaseSettings):
     """Wait after the first failed attempt; doubles with each further one (±10 %)."""
     retry_cap_seconds: float = Field(default=3600.0, gt=0)
     """The longest wait between two attempts."""
+    ca_file: str | None = None
+    """A PEM bundle of certificate authorities to trust instead of the system's (a private CA; the tests')."""
 
 
 def webhook_settings() -> WebhookSettings:
