@@ -44,7 +44,7 @@ class WebhookQuery:
     ) -> list[WebhookDeliveryType]:
         tenant_id = require_admin(info)
         if not 1 <= first <= MAX_DELIVERIES:
-            raise ApiError(f"first must be 1 to {MAX_DELIVERIES}.", "BAD_USER_INPUT")
+            raise ApiError(f"first must be 1 to {MAX_DELIVERIES}.", "INVALID", field="first")
         endpoint_id = decode_id(endpoint, "WebhookEndpoint")
         if endpoint_id is None:
             return []

@@ -19,6 +19,8 @@ import httpx
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 MAX_URL_LENGTH = 2000
+#: How long a host name may take to resolve.
+RESOLVE_SECONDS = 5.0
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
 
@@ -89,8 +91,9 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
         pass
     loop = asyncio.get_running_loop()
     try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
+        async with asyncio.timeout(RESOLVE_SECONDS):
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError, TimeoutError):
         raise UrlRefused(f"The host name {host!r} does not resolve.") from None
     found: list[IPAddress] = []
     for _family, _type, _proto, _name, sockaddr in infos:

@@ -55,6 +55,11 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
+def printable(text: str) -> str:
+    """``text`` with control characters (a NUL, which PostgreSQL cannot store, among them) shown as U+FFFD."""
+    return "".join(ch if ch.isprintable() or ch in "\n\t" else "\ufffd" for ch in text)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -68,7 +73,8 @@ async def send(url: str, body: str, headers: dict[str, str], settings: WebhookSe
     host = target.url.host
     pinned = target.url.copy_with(host=str(target.address))
     default_port = 443 if target.url.scheme == "https" else 80
-    host_header = host if target.url.port in (None, default_port) else f"{host}:{target.url.port}"
+    named = f"[{host}]" if ":" in host else host
+    host_header = named if target.url.port in (None, default_port) else f"{named}:{target.url.port}"
     extensions: dict[str, Any] = {"sni_hostname": host} if target.url.scheme == "https" else {}
     timeout = httpx.Timeout(settings.timeout_seconds)
     verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=settings.ca_file) if settings.ca_file else True
@@ -90,7 +96,7 @@ async def send(url: str, body: str, headers: dict[str, str], settings: WebhookSe
         return Outcome(error="timeout")
     except httpx.HTTPError as exc:
         return Outcome(error=f"connection failed: {type(exc).__name__}")
-    excerpt = read[:READ_BYTES].decode("utf-8", "replace")[:EXCERPT_CHARS]
+    excerpt = printable(read[:READ_BYTES].decode("utf-8", "replace"))[:EXCERPT_CHARS]
     return Outcome(status_code=response.status_code, excerpt=excerpt)
 
 

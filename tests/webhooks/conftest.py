@@ -53,12 +53,16 @@ class Receiver:
     url: str = ""
     answers: list[int] = field(default_factory=list)
     requests: list[Received] = field(default_factory=list)
+    body: bytes | None = None
+    """Answer with these bytes instead of the usual text."""
 
     async def handle(self, request: web.Request) -> web.Response:
         self.requests.append(Received(dict(request.headers), await request.read()))
         status = self.answers.pop(0) if self.answers else 200
         if status in (301, 302, 307):
             return web.Response(status=status, headers={"Location": self.url + "/elsewhere"})
+        if self.body is not None:
+            return web.Response(status=status, body=self.body)
         return web.Response(status=status, text=("ok " if status < 300 else "broken ") + "x" * 5000)
 
 

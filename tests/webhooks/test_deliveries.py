@@ -265,3 +265,15 @@ async def test_a_tenant_that_switched_the_plugin_off_registers_nothing_and_gets_
     await deliveries.run()
     assert receiver.requests == []
     assert await delivery_log(api, chain.owner.headers, made["endpoint"]["id"]) == []
+
+
+async def test_an_answer_with_control_characters_is_kept_as_printable_text(
+    api: httpx.AsyncClient, chain: Chain, receiver: Receiver, deliveries: Deliveries
+) -> None:
+    made = await create_endpoint(api, chain.owner.headers, receiver.url + "/hook")
+    receiver.answers, receiver.body = [500], b"bad\x00gate\x1bway \xff"
+    await chain.submit()
+    await deliveries.run()
+    [logged] = await delivery_log(api, chain.owner.headers, made["endpoint"]["id"])
+    assert logged["attemptLog"][0]["responseExcerpt"] == "bad\ufffdgate\ufffdway \ufffd"
+    assert logged["status"] == "RETRYING"
