@@ -14,6 +14,7 @@ import httpx
 import pytest
 from aiohttp import web
 
+from pejling.core.jobs.models import Job, JobStatus
 from pejling.core.jobs.worker import Worker
 from pejling.core.settings import Settings
 from pejling.plugins.webhooks.events import DELIVER_JOB
@@ -119,8 +120,10 @@ class Deliveries:
 
 
 @pytest.fixture
-def deliveries(database: Settings) -> Deliveries:
-    return Deliveries(database)
+async def deliveries(database: Settings) -> AsyncIterator[Deliveries]:
+    yield Deliveries(database)
+    # Leave no attempt behind for a later test's worker (it would find it due and try a receiver long gone).
+    await Job.filter(kind=DELIVER_JOB, status=JobStatus.QUEUED).delete()
 
 
 CREATE = """mutation($input: WebhookEndpointInput!) { createWebhookEndpoint(input: $input) {
