@@ -214,3 +214,17 @@ def follow_up_opened(tenant_id: UUID, follow_up: FollowUpNotice) -> None:
     :param tenant_id: the tenant of the follow-up (its scope is set during the call).
     :param follow_up: the follow-up as plugins see it, with a localised title and its portal URL.
     """
+
+
+@hookspec
+def follow_up_updated(tenant_id: UUID, follow_up: FollowUpNotice, status: str, previous_status: str) -> None:
+    """A member moved a follow-up along the closed loop: acknowledged, resolved or reopened it.
+
+    Called from a job after the change was committed; return values are ignored. The notice carries no shopper
+    contact details (and no recipients: nobody was mailed).
+
+    :param tenant_id: the tenant of the follow-up (its scope is set during the call).
+    :param follow_up: the follow-up as plugins see it, with a localised title and its portal URL.
+    :param status: its status now: ``open``, ``acknowledged`` or ``resolved``.
+    :param previous_status: its status before the change.
+    """

@@ -53,6 +53,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "pejling.plugins.sso",
     "pejling.plugins.billing",
     "pejling.plugins.shopify",
+    "pejling.plugins.webhooks",
 )
 
 

@@ -45,13 +45,15 @@ from pejling.graphql.surveys.queries import SurveyQuery
 from pejling.graphql.surveys.submission_limits import SubmissionLimitMutation, SubmissionLimitQuery
 from pejling.graphql.tenants.mutations import TenantMutation
 from pejling.graphql.tenants.queries import TenantQuery
+from pejling.graphql.webhooks.mutations import WebhookMutation
+from pejling.graphql.webhooks.queries import WebhookQuery
 
 QUERIES: tuple[type, ...] = (TenantQuery, AccountQuery, FollowUpQuery, InsightsQuery, SurveyQuery, DeviceQuery,
                              SurveyCodeQuery, KioskQuery, SubmissionLimitQuery, PluginQuery, SsoQuery,
-                             BillingQuery)
+                             BillingQuery, WebhookQuery)
 MUTATIONS: tuple[type, ...] = (TenantMutation, AccountMutation, FollowUpMutation, InsightsMutation, SurveyMutation,
                                DeviceMutation, SurveyCodeMutation, KioskMutation, SubmissionLimitMutation,
-                               ImportMutation, PluginMutation, SsoMutation, BillingMutation)
+                               ImportMutation, PluginMutation, SsoMutation, BillingMutation, WebhookMutation)
 
 
 class PejlingSchema(strawberry.Schema):

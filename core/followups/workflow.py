@@ -13,6 +13,7 @@ from tortoise.transactions import in_transaction
 
 from pejling.core.followups.models import FollowUp, FollowUpNote, FollowUpStatus
 from pejling.core.followups.refusals import FollowUpRefused
+from pejling.core.followups.status_changes import queue_status_change
 from pejling.tenants.models import Membership, Role, User
 
 #: The only moves a follow-up can make.
@@ -58,6 +59,7 @@ async def move(follow_up: FollowUp, to: FollowUpStatus) -> FollowUp:
         else:
             changes.update(acknowledged_at=None, resolved_at=None)
         await FollowUp.filter(id=current.id).update(**changes)
+        await queue_status_change(current.id, current.tenant_id, FollowUpStatus(current.status).value, to.value)
     return await FollowUp.get(id=follow_up.id)
 
 

@@ -45,6 +45,8 @@ from pejling.core.surveys.codes import create_code
 from pejling.core.surveys.models import Response
 from pejling.core.surveys.survey import active_survey
 from pejling.graphql.relay_ids import encode_id
+from pejling.plugins.webhooks.endpoints import create_endpoint as create_webhook_endpoint
+from pejling.plugins.webhooks.models import WebhookDelivery
 from pejling.tenants.models import Invitation, Membership, Role, Store, Tenant, Zone
 from pejling.tenants.scope import all_tenants, tenant_scope
 from tests.support.tenancy import TenantFixture, make_tenant, member, token_for
@@ -83,7 +85,7 @@ async def seed_tenant_a() -> Seeded:
     a = await make_tenant(stores=2)
     markers: dict[str, str] = {k: _mark(k) for k in (
         "tenant", "s0", "s1", "addr0", "addr1", "z0", "z1", "c0", "c1", "rule", "notify", "reason1", "note1",
-        "reply1", "change1", "token", "invite", "tag1", "kiosk1", "code1")}
+        "reply1", "change1", "token", "invite", "tag1", "kiosk1", "code1", "hook")}
     manager = await member(a.tenant, Role.STORE_MANAGER, [str(a.stores[0].id)])
     await Tenant.filter(id=a.tenant.id).update(name=f"Shop {markers['tenant']}")
     with tenant_scope(a.tenant.id):
@@ -121,6 +123,10 @@ async def seed_tenant_a() -> Seeded:
         kiosk = await register_device(channel="kiosk", store=a.stores[1], label=f"Kiosk {markers['kiosk1']}",
                                       token=secrets.token_urlsafe(32))
         survey_code = await create_code(a.stores[1], a.zones[1], f"Campaign {markers['code1']}")
+        hook, _ = await create_webhook_endpoint(a.tenant.id, "https://93.184.215.14/hook", ["response.created"],
+                                                f"CRM {markers['hook']}")
+        hook_delivery = await WebhookDelivery.create(endpoint_id=hook.id, event_id=uuid.uuid4(),
+                                                     event_type="response.created", body="{}")
         owner_membership = await Membership.get(user_id=a.owner.id)
         manager_membership = await Membership.get(user_id=manager.id)
         token_row = await ApiToken.all().first()
@@ -137,6 +143,8 @@ async def seed_tenant_a() -> Seeded:
             "Export": [encode_id("Export", export.id)], "Invitation": [encode_id("Invitation", invitation.id)],
             "NfcTag": [encode_id("NfcTag", nfc_tag.id)], "Kiosk": [encode_id("Kiosk", kiosk.id)],
             "SurveyCode": [encode_id("SurveyCode", survey_code.id)],
+            "WebhookEndpoint": [encode_id("WebhookEndpoint", hook.id)],
+            "WebhookDelivery": [encode_id("WebhookDelivery", hook_delivery.id)],
         },
         values={"receiptCode": responses[1].receipt_code, "tenantSlug": a.tenant.slug,
                 "storeSlug": a.stores[1].slug, "surveyVersionId": str(current.version.id),
@@ -171,7 +179,8 @@ class Unfillable(Exception):
 
 NODE_SUFFIX = re.compile(r"(?:Id|Ids)$")
 #: Id fields whose node type their name does not tell (input type and field).
-EXPLICIT_IDS = {"InsightScopeInput.ids": "Store"}
+EXPLICIT_IDS = {"InsightScopeInput.ids": "Store", "webhookDeliveries.endpoint": "WebhookEndpoint",
+                "rotateWebhookSecret.id": "WebhookEndpoint", "redeliverWebhook.delivery": "WebhookDelivery"}
 
 
 def _node_types(schema: GraphQLSchema) -> list[str]:
@@ -255,7 +264,8 @@ def _arguments(schema: GraphQLSchema, seeded: Seeded, gql_field: GraphQLField, o
         if not wanted:
             continue
         variable = f"{prefix}{len(variables)}"
-        variables[variable] = _value(schema, seeded, arg.type, arg_name, owner, targets)
+        variables[variable] = _value(schema, seeded, arg.type, arg_name, EXPLICIT_IDS.get(f"{owner}.{arg_name}", owner),
+                                     targets)
         declarations.append(f"${variable}: {arg.type}")
         parts.append(f"{arg_name}: ${variable}")
     return f"({', '.join(parts)})" if parts else ""

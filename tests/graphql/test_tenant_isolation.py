@@ -30,6 +30,7 @@ from tests.support.tenancy import TenantFixture, Walk, gql, make_tenant, member
 from tests.surveys.code_isolation_probes import CODE_PROBES
 from tests.surveys.device_isolation_probes import DEVICE_PROBES
 from tests.surveys.import_isolation_probes import IMPORT_PROBES
+from tests.webhooks.isolation_probes import WEBHOOK_PROBES
 
 
 def _not_found(result: dict[str, Any], field: str) -> None:
@@ -219,6 +220,7 @@ PROBES: dict[str, Callable[[Walk], Awaitable[None]]] = {
     **PLUGIN_PROBES,
     **SSO_PROBES,
     **BILLING_PROBES,
+    **WEBHOOK_PROBES,
 }
 
 #: Root fields that cannot reach another tenant's rows, and why.

@@ -1,0 +1,118 @@
+"""Where a webhook may be sent: public HTTPS addresses only (SSRF protection).
+
+A URL is checked when an endpoint is registered or changed, and again before every attempt, against the addresses
+its host resolves to at that moment: the attempt then connects to exactly the address that was checked (DNS
+rebinding cannot swap it). Private, loopback, link-local (cloud metadata), shared, multicast, reserved and
+unspecified ranges are refused, also when hidden inside an IPv6 address (IPv4-mapped, 6to4, Teredo, NAT64).
+``PEJLING_WEBHOOKS_ALLOW_PRIVATE=1`` lifts the address check and allows plain http, for tests only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from dataclasses import dataclass
+
+import httpx
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+MAX_URL_LENGTH = 2000
+#: How long a host name may take to resolve.
+RESOLVE_SECONDS = 5.0
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+
+
+class UrlRefused(ValueError):
+    """The URL may not receive webhooks; the message says why, for the tenant."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A checked URL and the address an attempt connects to."""
+
+    url: httpx.URL
+    address: IPAddress
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def is_public(address: IPAddress) -> bool:
+    """True when ``address`` is a globally routable unicast address (nothing internal hides in it)."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.scope_id or address in _NAT64_LOCAL:
+            return False
+        inner = _embedded_ipv4(address)
+        if inner is not None:
+            return is_public(inner)
+    return address.is_global and not (address.is_multicast or address.is_reserved or address.is_loopback
+                                      or address.is_link_local or address.is_private or address.is_unspecified)
+
+
+def parse_url(url: str, *, allow_private: bool = False) -> httpx.URL:
+    """``url`` parsed and checked for shape: absolute https (http only with ``allow_private``), a host, no user."""
+    if not isinstance(url, str) or not url.strip() or len(url) > MAX_URL_LENGTH:
+        raise UrlRefused(f"Give an https URL of at most {MAX_URL_LENGTH} characters.")
+    if any(ord(ch) < 33 or ord(ch) == 127 for ch in url):
+        raise UrlRefused("The URL may not contain spaces or control characters.")
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError):
+        raise UrlRefused("This is not a valid URL.") from None
+    allowed = ("https", "http") if allow_private else ("https",)
+    if parsed.scheme not in allowed:
+        raise UrlRefused("Webhook URLs must use https.")
+    if not parsed.host:
+        raise UrlRefused("The URL needs a host name.")
+    if parsed.userinfo:
+        raise UrlRefused("Put no user name or password in the URL; verify deliveries by their signature.")
+    if parsed.fragment:
+        raise UrlRefused("The URL may not have a #fragment.")
+    return parsed
+
+
+async def resolve(host: str, port: int) -> list[IPAddress]:
+    """Every address ``host`` resolves to now (an IP literal is itself)."""
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.timeout(RESOLVE_SECONDS):
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError, TimeoutError):
+        raise UrlRefused(f"The host name {host!r} does not resolve.") from None
+    found: list[IPAddress] = []
+    for _family, _type, _proto, _name, sockaddr in infos:
+        address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
+        if address not in found:
+            found.append(address)
+    if not found:
+        raise UrlRefused(f"The host name {host!r} does not resolve.")
+    return found
+
+
+async def check_url(url: str, *, allow_private: bool = False) -> Target:
+    """The target of ``url`` when every address its host resolves to is public; else :class:`UrlRefused`."""
+    parsed = parse_url(url, allow_private=allow_private)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    addresses = await resolve(parsed.host, port)
+    if not allow_private:
+        internal = [a for a in addresses if not is_public(a)]
+        if internal:
+            raise UrlRefused("The URL points at a private, loopback or otherwise internal address; "
+                             "webhooks go to public addresses only.")
+    return Target(parsed, addresses[0])
