@@ -14,6 +14,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import os
 import secrets
 import time
 from typing import TYPE_CHECKING, Any, cast
@@ -27,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from pejling.core.outbound_addresses import UrlRefused, public_address
 from pejling.core.secrets_at_rest import SealedSecretError, seal, unseal
 from pejling.core.surveys.models import Response as ShopperResponse
 from pejling.plugins.vipps.settings import VippsSettings
@@ -75,12 +77,29 @@ async def _settings(request: Request, tenant_id: UUID) -> VippsSettings | None:
     return settings if isinstance(settings, VippsSettings) and settings.login_configured else None
 
 
+#: Lifts the internal-address check on the issuer and its endpoints: for tests against a provider on the loopback.
+ALLOW_PRIVATE = "PEJLING_VIPPS_ALLOW_PRIVATE_ISSUER"
+
+
+async def _public(url: str) -> None:
+    """Refuse a URL whose host resolves to an internal address: the issuer is a tenant setting (SSRF)."""
+    if os.environ.get(ALLOW_PRIVATE, "").lower() in ("1", "true", "yes"):
+        return
+    try:
+        await public_address(httpx.URL(url))
+    except (UrlRefused, httpx.InvalidURL):
+        raise LoginFailed("the issuer or one of its endpoints is not at a public address") from None
+
+
 async def _discovery(http: httpx.AsyncClient, issuer: str) -> dict[str, Any]:
+    await _public(issuer)
     answer = await http.get(issuer.rstrip("/") + "/.well-known/openid-configuration")
     answer.raise_for_status()
     document: dict[str, Any] = answer.json()
     if document.get("issuer", "").rstrip("/") != issuer.rstrip("/"):
         raise LoginFailed("the discovery document names another issuer")
+    for name in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
+        await _public(str(document[name]))
     return document
 
 
@@ -109,8 +128,12 @@ async def start_login(request: Request) -> Response:
         return _page(FAILED, response.language, 404)
     redirect_uri = request.app.state.settings.base_url.rstrip("/") + CALLBACK_PATH
     issuer = str(settings.login_issuer)
-    async with httpx.AsyncClient(timeout=10) as http:
-        document = await _discovery(http, issuer)
+    try:
+        async with httpx.AsyncClient(timeout=10) as http:
+            document = await _discovery(http, issuer)
+    except (LoginFailed, httpx.HTTPError, KeyError, ValueError) as failed:
+        log.warning("vipps login for tenant %s not started: %s", response.tenant_id, type(failed).__name__)
+        return _page(FAILED, response.language, 502)
     verifier, state, nonce = secrets.token_urlsafe(48), secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     async with _client(settings, redirect_uri) as client:
         url, _ = client.create_authorization_url(document["authorization_endpoint"], state=state,

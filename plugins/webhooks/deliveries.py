@@ -22,8 +22,8 @@ from tortoise.transactions import in_transaction
 
 from pejling.core.jobs import PermanentJobError, register_job
 from pejling.core.jobs.queue import retry_delay
+from pejling.core.outbound_addresses import UrlRefused, check_url
 from pejling.core.secrets_at_rest import SealedSecretError, unseal
-from pejling.plugins.webhooks.addresses import UrlRefused, check_url
 from pejling.plugins.webhooks.events import DELIVER_JOB, queue_delivery_attempt
 from pejling.plugins.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from pejling.plugins.webhooks.settings import WebhookSettings, webhook_settings

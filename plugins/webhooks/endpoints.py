@@ -14,8 +14,8 @@ from uuid import UUID
 
 from tortoise.transactions import in_transaction
 
+from pejling.core.outbound_addresses import UrlRefused, check_url
 from pejling.core.secrets_at_rest import fingerprint, seal
-from pejling.plugins.webhooks.addresses import UrlRefused, check_url
 from pejling.plugins.webhooks.deliveries import secret_purpose
 from pejling.plugins.webhooks.events import EventType
 from pejling.plugins.webhooks.models import WebhookEndpoint

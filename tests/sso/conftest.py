@@ -13,18 +13,22 @@ from pejling.core.auth.sso.sso_settings import get_sso_settings
 from tests.sso.oidc_provider import CLIENT_ID, OidcProvider, serving_provider
 from tests.support.tenancy import TenantFixture, make_tenant
 
+OPT_INS = ("PEJLING_SSO_ALLOW_HTTP_ISSUERS", "PEJLING_SSO_ALLOW_PRIVATE_ISSUERS")
+
 
 @pytest.fixture(scope="session")
 def http_issuers() -> Iterator[None]:
-    """Opt in to an ``http://`` issuer on the loopback (the local provider has no certificate)."""
-    before = os.environ.get("PEJLING_SSO_ALLOW_HTTP_ISSUERS")
-    os.environ["PEJLING_SSO_ALLOW_HTTP_ISSUERS"] = "true"
+    """Opt in to an ``http://`` issuer on the loopback (the local provider has no certificate, and its address is
+    internal: both opt-ins are for tests only)."""
+    before = {name: os.environ.get(name) for name in OPT_INS}
+    os.environ.update(dict.fromkeys(OPT_INS, "true"))
     get_sso_settings.cache_clear()
     yield
-    if before is None:
-        os.environ.pop("PEJLING_SSO_ALLOW_HTTP_ISSUERS", None)
-    else:
-        os.environ["PEJLING_SSO_ALLOW_HTTP_ISSUERS"] = before
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     get_sso_settings.cache_clear()
 
 

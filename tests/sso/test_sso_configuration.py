@@ -174,3 +174,16 @@ async def test_the_sso_plugin_cannot_be_switched_off_for_a_tenant(
     assert error["code"] == "conflict" and "configureSso" in error["message"]
     async with browser(app) as person:
         assert (await person.get(f"/sso/{sso_tenant.slug}/start")).status_code == 303
+
+
+async def test_an_issuer_at_an_internal_address_is_refused_unless_the_process_opts_in(
+    provider: OidcProvider, database: Settings
+) -> None:
+    """The issuer is a URL a tenant types: the server must not be made to call its own network (SSRF)."""
+    shop = await make_tenant(stores=0)
+    with tenant_scope(shop.tenant.id), pytest.raises(SsoConfigRefused) as refused:
+        await configure_sso(database, SsoSettings(allow_http_issuers=True, allow_private_issuers=False),
+                            issuer=provider.issuer, client_id="c", client_secret="s", allowed_domains=["example.com"],
+                            default_role=Role.ANALYST, sso_only=False)
+    assert refused.value.field == "issuer" and "internal address" in refused.value.message
+    assert await stored(shop.tenant.id) is None

@@ -12,6 +12,7 @@ import pytest
 
 from pejling.core.settings import Settings
 from pejling.core.surveys.models import Response
+from pejling.plugins.vipps.login import ALLOW_PRIVATE
 from pejling.tenants.plugin_settings import PluginSetting
 from pejling.tenants.scope import all_tenants, tenant_scope
 from tests.surveys.conftest import Shop, make_shop
@@ -21,7 +22,21 @@ from tests.vipps.oidc_provider import CLIENT_ID, CLIENT_SECRET, EMAIL, Provider,
 
 @pytest.fixture(scope="module")
 def provider() -> Iterator[Provider]:
-    yield from serve_provider()
+    """The local provider, at a loopback address: the internal-address opt-in is set while it serves."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(ALLOW_PRIVATE, "1")
+        yield from serve_provider()
+
+
+async def test_an_issuer_at_an_internal_address_is_not_called_without_the_opt_in(
+    app: Any, client: httpx.AsyncClient, provider: Provider, database: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The issuer is a tenant setting: the server must not be made to call its own network (SSRF)."""
+    shop, answer = await responded(app, client, provider)
+    monkeypatch.delenv(ALLOW_PRIVATE)
+    start = await client.get("/vipps/login", params={"response": answer["id"], "receipt": answer["receipt_code"]})
+    assert start.status_code == 502
+    assert await stored(shop, answer) == (False, None)
 
 
 async def responded(app: Any, client: httpx.AsyncClient, provider: Provider) -> tuple[Shop, dict[str, Any]]:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from pejling.plugins.webhooks.addresses import UrlRefused, check_url, is_public
+from pejling.core.outbound_addresses import UrlRefused, check_url, is_public
 from pejling.plugins.webhooks.models import WebhookEndpoint
 from pejling.tenants.scope import tenant_scope
 from tests.followups.conftest import Chain

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from pejling.plugins.webhooks.addresses import resolve
+from pejling.core.outbound_addresses import resolve
 from tests.followups.conftest import Chain
 from tests.webhooks.conftest import Deliveries, Receiver, create_endpoint, delivery_log, verified
 

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from pejling.core.auth.sso.sso_settings import SsoSettings
+from pejling.core.outbound_addresses import UrlRefused, public_address
 
 if TYPE_CHECKING:
     from authlib.integrations.httpx_client import AsyncOAuth2Client
@@ -62,7 +63,18 @@ def check_url(url: str, settings: SsoSettings, what: str) -> str:
     return url
 
 
+async def check_public(url: str, settings: SsoSettings, what: str) -> None:
+    """Refuse ``url`` when its host resolves to an internal address (SSRF), unless the settings allow private ones."""
+    if settings.allow_private_issuers:
+        return
+    try:
+        await public_address(httpx.URL(url))
+    except (UrlRefused, httpx.InvalidURL) as exc:
+        raise ProviderRefused(f"The {what}: {exc}") from None
+
+
 async def _get_json(url: str, settings: SsoSettings, what: str) -> dict[str, Any]:
+    await check_public(url, settings, what)
     try:
         async with httpx.AsyncClient(timeout=settings.timeout_seconds, follow_redirects=False) as http:
             response = await http.get(url, headers={"Accept": "application/json"})
@@ -91,6 +103,7 @@ async def discover(issuer: str, settings: SsoSettings) -> ProviderEndpoints:
         if not isinstance(value, str) or len(value) > 1000:
             raise ProviderRefused(f"The discovery document has no usable {name}.")
         found[name] = check_url(value, settings, name.replace("_", " "))
+        await check_public(value, settings, name.replace("_", " "))
     methods = document.get("code_challenge_methods_supported")
     if isinstance(methods, list) and "S256" not in methods:
         raise ProviderRefused("The identity provider does not support PKCE with S256.")

@@ -14,6 +14,9 @@ class SsoSettings(BaseSettings):
 
     allow_http_issuers: bool = False
     """Accept ``http://`` issuers and endpoints: for tests against a provider on the loopback, never in production."""
+    allow_private_issuers: bool = False
+    """Call identity providers at private, loopback or other internal addresses: for tests against a provider on the
+    loopback, never in a multi-tenant production (a tenant's issuer URL would reach the internal network)."""
     timeout_seconds: float = 10.0
     """How long one call to an identity provider (discovery, JWKS, token) may take."""
     login_seconds: int = 600

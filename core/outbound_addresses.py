@@ -1,10 +1,12 @@
-"""Where a webhook may be sent: public HTTPS addresses only (SSRF protection).
+"""Where the server may send a request a tenant chose the address of: public addresses only (SSRF protection).
 
-A URL is checked when an endpoint is registered or changed, and again before every attempt, against the addresses
-its host resolves to at that moment: the attempt then connects to exactly the address that was checked (DNS
-rebinding cannot swap it). Private, loopback, link-local (cloud metadata), shared, multicast, reserved and
-unspecified ranges are refused, also when hidden inside an IPv6 address (IPv4-mapped, 6to4, Teredo, NAT64).
-``PEJLING_WEBHOOKS_ALLOW_PRIVATE=1`` lifts the address check and allows plain http, for tests only.
+Outbound webhooks (``plugins/webhooks``), a tenant's identity provider (``core/auth/sso``) and a tenant's Vipps Login
+issuer (``plugins/vipps``) are URLs a tenant types. Each is checked against the addresses its host resolves to at
+that moment: private, loopback, link-local (cloud metadata), shared, multicast, reserved and unspecified ranges are
+refused, also when hidden inside an IPv6 address (IPv4-mapped, 6to4, Teredo, NAT64). A webhook attempt then connects
+to exactly the address that was checked (DNS rebinding cannot swap it). Each user has its own opt-in that lifts the
+check, for tests only (``PEJLING_WEBHOOKS_ALLOW_PRIVATE``, ``PEJLING_SSO_ALLOW_PRIVATE_ISSUERS``,
+``PEJLING_VIPPS_ALLOW_PRIVATE_ISSUER``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ _NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
 
 
 class UrlRefused(ValueError):
-    """The URL may not receive webhooks; the message says why, for the tenant."""
+    """The URL may not be called; the message says why, for the tenant."""
 
 
 @dataclass(frozen=True)
@@ -73,11 +75,11 @@ def parse_url(url: str, *, allow_private: bool = False) -> httpx.URL:
         raise UrlRefused("This is not a valid URL.") from None
     allowed = ("https", "http") if allow_private else ("https",)
     if parsed.scheme not in allowed:
-        raise UrlRefused("Webhook URLs must use https.")
+        raise UrlRefused("The URL must use https.")
     if not parsed.host:
         raise UrlRefused("The URL needs a host name.")
     if parsed.userinfo:
-        raise UrlRefused("Put no user name or password in the URL; verify deliveries by their signature.")
+        raise UrlRefused("Put no user name or password in the URL.")
     if parsed.fragment:
         raise UrlRefused("The URL may not have a #fragment.")
     return parsed
@@ -105,14 +107,20 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
     return found
 
 
+async def public_address(url: httpx.URL) -> IPAddress:
+    """The first address ``url``'s host resolves to when every one is public; else :class:`UrlRefused`."""
+    port = url.port or (443 if url.scheme == "https" else 80)
+    addresses = await resolve(url.host, port)
+    if any(not is_public(a) for a in addresses):
+        raise UrlRefused("The URL points at a private, loopback or otherwise internal address; "
+                         "only public addresses are called.")
+    return addresses[0]
+
+
 async def check_url(url: str, *, allow_private: bool = False) -> Target:
     """The target of ``url`` when every address its host resolves to is public; else :class:`UrlRefused`."""
     parsed = parse_url(url, allow_private=allow_private)
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    addresses = await resolve(parsed.host, port)
-    if not allow_private:
-        internal = [a for a in addresses if not is_public(a)]
-        if internal:
-            raise UrlRefused("The URL points at a private, loopback or otherwise internal address; "
-                             "webhooks go to public addresses only.")
-    return Target(parsed, addresses[0])
+    if allow_private:
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        return Target(parsed, (await resolve(parsed.host, port))[0])
+    return Target(parsed, await public_address(parsed))
