@@ -8,6 +8,7 @@ from typing import Any
 from pejling.core.contracts import Reward, ShopperResponse
 from pejling.core.hookspecs import hookimpl
 from pejling.core.plugin_manager import load_plugins
+from pejling.core.surveys.hooks import response_events_delivered
 from pejling.core.surveys.ingest import ingest_response
 from pejling.core.surveys.models import Response
 from pejling.tenants.scope import current_tenant_id, tenant_scope
@@ -69,6 +70,7 @@ async def test_reward_and_response_received(database: Any, shop: Shop) -> None:
         "description": {"en": "10 % off", "da": "10 % rabat"},
         "expires_at": "2027-01-01T00:00:00+00:00",
     }
+    await response_events_delivered()  # response_received runs after the answer (docs/ingest.md)
     assert len(rewarder.received) == 1  # the broken plugin did not stop the others or the response
     seen = rewarder.received[0]
     assert str(seen.id) == payload["id"] and seen.store_id == shop.store.id and seen.language == "da"
@@ -79,6 +81,7 @@ async def test_reward_and_response_received(database: Any, shop: Shop) -> None:
     assert rewarder.scopes == [shop.tenant.id]
     again = await ingest_response(payload, **kwargs)
     assert again.duplicate and again.reward == result.reward  # the stored reward, not a second one
+    await response_events_delivered()
     assert len(rewarder.received) == 1
     with tenant_scope(shop.tenant.id):
         assert (await Response.get(id=payload["id"])).reward == result.reward
@@ -99,4 +102,5 @@ async def test_plugins_not_enabled_for_the_tenant_are_not_called(database: Any, 
         settings=database,
         plugins=plugins,
     )
+    await response_events_delivered()
     assert result.reward is None and rewarder.received == []
