@@ -56,7 +56,8 @@ def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 async def served_app(app: Any) -> AsyncIterator[str]:
     """The session's app served over real HTTP on a free port (localstripe posts its webhooks there)."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning",
+                                           log_config=None))
     task = asyncio.create_task(server.serve())
     for _ in range(300):
         if server.started:

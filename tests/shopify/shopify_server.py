@@ -129,7 +129,7 @@ async def serve(fake: FakeShopify) -> tuple[uvicorn.Server, asyncio.Task[None]]:
     """Serve ``fake`` on a free loopback port in the running event loop; returns the server and its task."""
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(fake.app(), host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off", access_log=False))
+                                           lifespan="off", access_log=False, log_config=None))
     task = asyncio.create_task(server.serve())
     for _ in range(200):
         if server.started:

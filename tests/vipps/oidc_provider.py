@@ -92,7 +92,7 @@ def serve_provider() -> Iterator[Provider]:
     port = free_port()
     provider = Provider(issuer=f"http://127.0.0.1:{port}/")
     server = uvicorn.Server(uvicorn.Config(provider.app(), host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
+                                           lifespan="off", log_config=None))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     for _ in range(200):
