@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,6 +13,9 @@ from typing import Any
 import pytest
 
 from pejling.core.plugin_manager import Plugins, load_plugins
+from pejling.core.surveys import group_commit
+from pejling.core.surveys.group_commit import GroupCommit
+from pejling.core.surveys.ingest import IngestRefused, IngestResult, ingest_response
 from pejling.core.surveys.survey import active_survey, statements_of
 from pejling.tenants.models import Store, Tenant, Zone
 from pejling.tenants.scope import tenant_scope
@@ -104,3 +109,29 @@ async def shop(database: Any) -> Shop:
 async def plugins(database: Any) -> Plugins:
     """The installed plugins as the app loads them: they bring the channels (the built-in qr, nfc, email …)."""
     return await load_plugins(database)
+
+
+@pytest.fixture
+async def batches() -> AsyncIterator[GroupCommit]:
+    """A group-commit collector for this test's event loop that waits long enough for every concurrent submission to
+    join (a test sets ``max_batch`` to the number it sends)."""
+    loop = asyncio.get_running_loop()
+    before = group_commit._collectors.get(loop)
+    collector = group_commit._collectors[loop] = GroupCommit(window_seconds=30.0)
+    yield collector
+    if before is None:
+        del group_commit._collectors[loop]
+    else:
+        group_commit._collectors[loop] = before
+
+
+async def submit_as(shop: Shop, plugins: Plugins, payload: dict[str, Any], n: int, *,
+                    network: str = "10.1") -> IngestResult | IngestRefused:
+    """Ingest ``payload`` as the ``n``-th client of ``network`` (each its own address); a refusal is returned."""
+    try:
+        return await ingest_response(
+            payload, tenant_slug=shop.tenant.slug, store_slug=shop.store.slug,
+            client_address=f"{network}.{n // 250}.{n % 250}", user_agent="", via="json", plugins=plugins,
+        )
+    except IngestRefused as refused:
+        return refused

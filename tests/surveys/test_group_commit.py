@@ -5,23 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator
 from typing import Any
-
-import pytest
 
 from pejling.core.insights import sql
 from pejling.core.insights.columns import HISTOGRAM_COLUMNS, STORE_COLUMNS, SUM_COLUMNS
 from pejling.core.insights.rollups import recompute_rollups, rollup_version
 from pejling.core.plugin_manager import Plugins
-from pejling.core.surveys import group_commit
 from pejling.core.surveys.group_commit import GroupCommit
-from pejling.core.surveys.ingest import IngestRefused, IngestResult, ingest_response
+from pejling.core.surveys.ingest import IngestRefused, IngestResult
 from pejling.core.surveys.invitations import create_invitation
 from pejling.core.surveys.models import Answer, Response
 from pejling.tenants.scope import tenant_scope
 
-from .conftest import Shop
+from .conftest import Shop, submit_as
 
 _TABLES = {
     "insights_daily": (("store_id", "zone_id", "channel", "day", "mask"), SUM_COLUMNS),
@@ -61,29 +57,6 @@ async def assert_rollups_equal_recomputation(tenant_id: Any) -> None:
         assert_same_sums(incremental, await rollup_snapshot(tenant_id))
 
 
-@pytest.fixture
-async def batches() -> AsyncIterator[GroupCommit]:
-    """A collector for this test's event loop that waits long enough for every concurrent submission to join."""
-    loop = asyncio.get_running_loop()
-    before = group_commit._collectors.get(loop)
-    collector = group_commit._collectors[loop] = GroupCommit(window_seconds=30.0)
-    yield collector
-    if before is None:
-        del group_commit._collectors[loop]
-    else:
-        group_commit._collectors[loop] = before
-
-
-async def _submit(shop: Shop, plugins: Plugins, payload: dict[str, Any], n: int) -> IngestResult | IngestRefused:
-    try:
-        return await ingest_response(
-            payload, tenant_slug=shop.tenant.slug, store_slug=shop.store.slug,
-            client_address=f"10.1.{n // 250}.{n % 250}", user_agent="", via="json", plugins=plugins,
-        )
-    except IngestRefused as refused:
-        return refused
-
-
 async def _stored(shop: Shop) -> tuple[int, int]:
     with tenant_scope(shop.tenant.id):
         return await Response.all().count(), await Answer.all().count()
@@ -94,7 +67,7 @@ async def test_concurrent_submissions_are_stored_once_in_one_batch(
 ) -> None:
     batches.max_batch = 1  # the first responses one by one
     first = [shop.payload(comment=f"first {i}") for i in range(5)]
-    earlier = [await _submit(shop, plugins, p, i) for i, p in enumerate(first)]
+    earlier = [await submit_as(shop, plugins, p, i) for i, p in enumerate(first)]
     assert all(isinstance(r, IngestResult) and not r.duplicate for r in earlier)
     with tenant_scope(shop.tenant.id):
         version = await rollup_version(shop.tenant.id)
@@ -107,7 +80,7 @@ async def test_concurrent_submissions_are_stored_once_in_one_batch(
     payloads = [*new, *resends, conflicting]
     batches.max_batch = len(new)  # the batch is written once every new submission joined it
     batches.batch_sizes.clear()
-    results = await asyncio.gather(*(_submit(shop, plugins, p, 100 + i) for i, p in enumerate(payloads)))
+    results = await asyncio.gather(*(submit_as(shop, plugins, p, 100 + i) for i, p in enumerate(payloads)))
 
     assert batches.batch_sizes == [44] and batches.fallbacks == 0
     for payload, result in zip(new, results[:44], strict=True):
@@ -148,7 +121,7 @@ async def test_a_failing_batch_is_written_one_by_one(shop: Shop, plugins: Plugin
         shop.payload(comment="plain 2"),
     ]
     batches.max_batch = len(payloads)
-    results = await asyncio.gather(*(_submit(shop, plugins, p, 300 + i) for i, p in enumerate(payloads)))
+    results = await asyncio.gather(*(submit_as(shop, plugins, p, 300 + i) for i, p in enumerate(payloads)))
 
     assert batches.batch_sizes == [len(payloads)] and batches.fallbacks == 1
     plain_1, double_a, double_b, taken_a, taken_b, invited_a, invited_b, plain_2 = results

@@ -13,42 +13,18 @@ import pytest
 from pejling.core.contracts import ShopperResponse
 from pejling.core.hookspecs import hookimpl
 from pejling.core.plugin_manager import Plugins, load_plugins
-from pejling.core.surveys import group_commit
 from pejling.core.surveys.group_commit import GroupCommit
 from pejling.core.surveys.hooks import response_events, response_events_delivered
-from pejling.core.surveys.ingest import IngestRefused, IngestResult, ingest_response
+from pejling.core.surveys.ingest import IngestRefused, IngestResult
 from pejling.core.surveys.models import Response
 from pejling.tenants.scope import current_tenant_id, tenant_scope
 from tests.support.query_count import counting_queries
 
-from .conftest import Shop
+from .conftest import Shop, submit_as
 
 #: What one batch may cost beyond its fixed statements, per submission in it: nothing today; a little slack for
 #: statements split into chunks.
 PER_SUBMISSION = 0.125
-
-
-@pytest.fixture
-async def batches() -> AsyncIterator[GroupCommit]:
-    """A collector for this test's event loop that waits for every concurrent submission to join."""
-    loop = asyncio.get_running_loop()
-    before = group_commit._collectors.get(loop)
-    collector = group_commit._collectors[loop] = GroupCommit(window_seconds=30.0)
-    yield collector
-    if before is None:
-        del group_commit._collectors[loop]
-    else:
-        group_commit._collectors[loop] = before
-
-
-async def _submit(shop: Shop, plugins: Plugins, payload: dict[str, Any], n: int) -> IngestResult | IngestRefused:
-    try:
-        return await ingest_response(
-            payload, tenant_slug=shop.tenant.slug, store_slug=shop.store.slug,
-            client_address=f"10.7.{n // 250}.{n % 250}", user_agent="", via="json", plugins=plugins,
-        )
-    except IngestRefused as refused:
-        return refused
 
 
 async def _batch(shop: Shop, plugins: Plugins, batches: GroupCommit, payloads: list[dict[str, Any]],
@@ -57,7 +33,8 @@ async def _batch(shop: Shop, plugins: Plugins, batches: GroupCommit, payloads: l
     results."""
     batches.max_batch = len(payloads) if stored is None else stored
     async with counting_queries() as sql:
-        results = await asyncio.gather(*(_submit(shop, plugins, p, start + i) for i, p in enumerate(payloads)))
+        results = await asyncio.gather(*(submit_as(shop, plugins, p, start + i, network="10.7")
+                                         for i, p in enumerate(payloads)))
     return sql.statements, list(results)
 
 
@@ -145,7 +122,7 @@ async def test_response_received_is_told_after_the_answer_and_never_dropped(data
                                  extra_plugins=[("slow", slow)])
     await plugins.enable_plugin(shop.tenant.id, "slow")
     payloads = [shop.payload(comment=f"told {i}") for i in range(3)]
-    results = [await _submit(shop, plugins, p, 400 + i) for i, p in enumerate(payloads)]
+    results = [await submit_as(shop, plugins, p, 400 + i, network="10.7") for i, p in enumerate(payloads)]
     # The shoppers were answered (stored) while the plugin had not yet been told anything.
     assert all(isinstance(r, IngestResult) and not r.duplicate for r in results)
     assert slow.received == []
