@@ -10,64 +10,18 @@ selects the daily trend's dates builds no goal values. The answers are the same 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import fields
-from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 import strawberry
 from strawberry.scalars import JSON
 
 from pejling.core.insights import sections
+from pejling.graphql.insights.change_sections import Comparison, StoreChangeEffect
+from pejling.graphql.insights.lazy_sections import LazySection, lazy_section, section_fields
 from pejling.graphql.relay_ids import encode_id
 
 _ID_TYPES = {"store": "Store", "zone": "Zone"}
 """The global id type of a benchmark's key, by the benchmark's kind."""
-
-
-_NAMES: dict[type, tuple[str, ...]] = {}
-
-
-def _names(section_type: type) -> tuple[str, ...]:
-    """The field names of a core section type (read once per type: ``dataclasses.fields`` is slow)."""
-    names = _NAMES.get(section_type)
-    if names is None:
-        names = _NAMES[section_type] = tuple(f.name for f in fields(section_type))
-    return names
-
-
-def _fields(section: Any, **converted: Any) -> dict[str, Any]:
-    """The section's fields by name, with ``converted`` (GraphQL sub-sections, global ids) in place of the core's."""
-    values = {name: getattr(section, name) for name in _names(type(section))}
-    values.update(converted)
-    return values
-
-
-class LazySection:
-    """A GraphQL type whose nested fields (``_lazy``: field name -> conversion of the core section) are converted on
-    first read. Built by :func:`_lazy`; the core section is kept outside the dataclass fields."""
-
-    _lazy: ClassVar[dict[str, Callable[[Any], Any]]] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        convert = type(self)._lazy.get(name)
-        section = self.__dict__.get("_section")
-        if convert is None or section is None:
-            raise AttributeError(name)
-        value = convert(section)
-        self.__dict__[name] = value  # converted once, however often the query selects it
-        return value
-
-
-_T = TypeVar("_T", bound=LazySection)
-
-
-def _lazy(cls: type[_T], section: Any, **converted: Any) -> _T:
-    """An instance of ``cls`` with the section's plain fields (and ``converted``) set, the lazy ones left for later."""
-    instance = cls.__new__(cls)
-    values = {name: value for name, value in _fields(section, **converted).items() if name not in cls._lazy}
-    instance.__dict__.update(values, _section=section)
-    return instance
 
 
 @strawberry.type(
@@ -84,7 +38,7 @@ class Estimate:
 
     @classmethod
     def from_section(cls, section: sections.Estimate) -> Estimate:
-        return cls(**_fields(section))
+        return cls(**section_fields(section))
 
 
 @strawberry.type(
@@ -119,7 +73,7 @@ class GoalProfileItem:
 
     @classmethod
     def from_section(cls, section: sections.GoalProfileItem) -> GoalProfileItem:
-        return cls(**_fields(
+        return cls(**section_fields(
             section,
             fulfilment=Estimate.from_section(section.fulfilment),
             conviction=Estimate.from_section(section.conviction),
@@ -135,7 +89,7 @@ class GoalProfile(LazySection):
 
     @classmethod
     def from_section(cls, section: sections.GoalProfile) -> GoalProfile:
-        return _lazy(cls, section)
+        return lazy_section(cls, section)
 
 
 GoalProfile._lazy = {"items": lambda s: [GoalProfileItem.from_section(i) for i in s.items]}
@@ -160,7 +114,7 @@ class Driver:
 
     @classmethod
     def from_section(cls, section: sections.Driver) -> Driver:
-        return cls(**_fields(section))
+        return cls(**section_fields(section))
 
 
 @strawberry.type(
@@ -191,7 +145,7 @@ class StrengthModeration:
 
     @classmethod
     def from_section(cls, section: sections.StrengthModeration) -> StrengthModeration:
-        return cls(**_fields(section))
+        return cls(**section_fields(section))
 
 
 @strawberry.type(
@@ -220,7 +174,7 @@ class KeyDrivers:
     @classmethod
     def from_section(cls, section: sections.KeyDrivers) -> KeyDrivers:
         moderation = section.strength_moderation
-        return cls(**_fields(
+        return cls(**section_fields(
             section,
             drivers=[Driver.from_section(d) for d in section.drivers],
             strength_moderation=StrengthModeration.from_section(moderation) if moderation is not None else None,
@@ -236,7 +190,7 @@ class MapPoint:
 
     @classmethod
     def from_section(cls, section: sections.MapPoint) -> MapPoint:
-        return cls(**_fields(section))
+        return cls(**section_fields(section))
 
 
 @strawberry.type(
@@ -266,7 +220,7 @@ class OptimiseItem:
 
     @classmethod
     def from_section(cls, section: sections.OptimiseItem) -> OptimiseItem:
-        return cls(**_fields(section, uplift=Estimate.from_section(section.uplift), levers=list(section.levers)))
+        return cls(**section_fields(section, uplift=Estimate.from_section(section.uplift), levers=list(section.levers)))
 
 
 @strawberry.type(name="InsightNps", description="Net Promoter Score with an adjusted-Wald interval.")
@@ -283,7 +237,7 @@ class NpsScore:
 
     @classmethod
     def from_section(cls, section: sections.NpsScore) -> NpsScore:
-        return cls(**_fields(section))
+        return cls(**section_fields(section))
 
 
 @strawberry.type(name="InsightModelSection", description="A section made by a scoring model plugin from the rollups.")
@@ -298,7 +252,7 @@ class ModelSection:
 
     @classmethod
     def from_section(cls, section: sections.ModelSection) -> ModelSection:
-        return cls(**_fields(section))
+        return cls(**section_fields(section))
 
 
 @strawberry.type(name="InsightGoalValue")
@@ -309,7 +263,7 @@ class GoalValue:
 
     @classmethod
     def from_section(cls, section: sections.GoalValue) -> GoalValue:
-        return cls(**_fields(section))
+        return cls(**section_fields(section))
 
 
 @strawberry.type(name="InsightTrendPoint", description="One day or week of the scope.")
@@ -325,7 +279,7 @@ class TrendPoint(LazySection):
 
     @classmethod
     def from_section(cls, section: sections.TrendPoint) -> TrendPoint:
-        return _lazy(cls, section)
+        return lazy_section(cls, section)
 
 
 TrendPoint._lazy = {"goals": lambda s: [GoalValue.from_section(g) for g in s.goals]}
@@ -338,7 +292,7 @@ class Trends(LazySection):
 
     @classmethod
     def from_section(cls, section: sections.Trends) -> Trends:
-        return _lazy(cls, section)
+        return lazy_section(cls, section)
 
 
 Trends._lazy = {
@@ -361,7 +315,7 @@ class Benchmark(LazySection):
     @classmethod
     def from_section(cls, section: sections.Benchmark) -> Benchmark:
         key = encode_id(_ID_TYPES[section.kind], section.key) if isinstance(section.key, UUID) else section.key
-        return _lazy(cls, section, key=key)
+        return lazy_section(cls, section, key=key)
 
 
 Benchmark._lazy = {
@@ -369,92 +323,6 @@ Benchmark._lazy = {
     "outcome_mean": lambda s: Estimate.from_section(s.outcome_mean),
     "goals": lambda s: [GoalValue.from_section(g) for g in s.goals],
 }
-
-
-@strawberry.type(name="InsightDifferenceInDifferences")
-class DiD:
-    effect: float | None
-    low: float | None
-    high: float | None
-    se: float | None
-    p_value: float | None
-    treated_change: float | None
-    control_change: float | None
-    n: list[int] = strawberry.field(
-        description="Responses: treated before, treated after, control before, control after."
-    )
-    sufficient: bool
-    note: str | None = None
-    method: str = strawberry.field(default="", description="How the interval was made.")
-    store_days: list[int] = strawberry.field(
-        default_factory=list,
-        description="Store-days with responses: treated before, treated after, control before, control after.",
-    )
-    control_stores: int = strawberry.field(default=0, description="Other stores compared with.")
-    persistence: float | None = strawberry.field(
-        default=None, description="Estimated day-to-day persistence (AR(1) rho) of a store's drift."
-    )
-    df: float | None = strawberry.field(default=None, description="Degrees of freedom of the t reference.")
-
-    @classmethod
-    def from_section(cls, section: sections.DiD) -> DiD:
-        return cls(**_fields(section, n=list(section.n), store_days=list(section.store_days)))
-
-
-@strawberry.type(
-    name="InsightStoreChangeEffect",
-    description="Before/after a logged store change against the other stores.",
-)
-class StoreChangeEffect:
-    change_id: str
-    store_id: str
-    store_name: str
-    date: dt.date
-    description: str
-    window_days: int
-    outcome: DiD
-
-    @classmethod
-    def from_section(cls, section: sections.StoreChangeEffect) -> StoreChangeEffect:
-        return cls(**_fields(
-            section,
-            change_id=encode_id("StoreChange", section.change_id),
-            store_id=encode_id("Store", section.store_id),
-            outcome=DiD.from_section(section.outcome),
-        ))
-
-
-@strawberry.type(name="InsightDifference")
-class Difference:
-    name: str
-    current: float | None
-    other: float | None
-    difference: float | None
-    low: float | None
-    high: float | None
-    p_value: float | None
-    sufficient: bool
-    note: str | None = strawberry.field(default=None, description="Why there is no difference, when there is none.")
-
-    @classmethod
-    def from_section(cls, section: sections.Difference) -> Difference:
-        return cls(**_fields(section))
-
-
-@strawberry.type(
-    name="InsightComparison",
-    description="The scope compared with the previous period or the other stores.",
-)
-class Comparison:
-    against: str
-    period_from: dt.date
-    period_to: dt.date
-    n: int
-    differences: list[Difference]
-
-    @classmethod
-    def from_section(cls, section: sections.Comparison) -> Comparison:
-        return cls(**_fields(section, differences=[Difference.from_section(d) for d in section.differences]))
 
 
 @strawberry.type(name="Insights", description="Insights for a store, zone, group of stores or the chain over a period.")
@@ -484,7 +352,7 @@ class Insights(LazySection):
 
     @classmethod
     def from_section(cls, section: sections.Insights) -> Insights:
-        return _lazy(cls, section, store_ids=[encode_id("Store", s) for s in section.store_ids],
+        return lazy_section(cls, section, store_ids=[encode_id("Store", s) for s in section.store_ids],
                      notes=list(section.notes))
 
 
