@@ -2,47 +2,22 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import httpx
 
 from pejling.core.followups.models import FollowUp
 from pejling.graphql.relay_ids import encode_id
 from pejling.tenants.scope import tenant_scope
+from tests.support.query_count import counting_queries
 
 from .conftest import Chain, gql
 from .helpers import CREATE_RULE, FOLLOW_UPS
 
 
-class _Count(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.queries = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.queries += 1
-
-
-@contextmanager
-def counting_queries() -> Iterator[_Count]:
-    logger = logging.getLogger("tortoise.db_client")
-    handler, level = _Count(), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-
-
 async def cost_of_page(api: httpx.AsyncClient, chain: Chain) -> int:
-    with counting_queries() as count:
+    async with counting_queries() as sql:
         body = await gql(api, chain.owner, FOLLOW_UPS, first=50)
     assert "errors" not in body, body
-    return count.queries
+    return len(sql)
 
 
 async def test_a_page_of_follow_ups_costs_the_same_whatever_its_length(api: httpx.AsyncClient, chain: Chain) -> None:

@@ -4,7 +4,9 @@ Every Tortoise client (SQLite, asyncpg, their transaction wrappers) logs each st
 ``tortoise.db_client`` logger at DEBUG, just before running it. :func:`counting_queries` listens there for as
 long as it is open, and attributes a statement to itself only when it runs in the task that opened it or in
 a task started from it (a context variable: DataLoader batches and ``asyncio.gather`` children inherit it),
-so another request running at the same time is not counted.
+so another request running at the same time is not counted. Neither are the plugins' ``response_received`` events,
+told after the shopper's answer by a task of their own (:data:`pejling.core.surveys.hooks.DELIVERY_TASK`) that may
+have been started from inside the block: they are not the request's cost, and when they run is up to the scheduler.
 
     async with counting_queries() as sql:
         await client.post("/graphql", json={"query": "{ stores { edges { node { zones { name } } } } }"})
@@ -13,6 +15,7 @@ so another request running at the same time is not counted.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +23,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from tortoise.log import db_client_logger
+
+from pejling.core.surveys.hooks import DELIVERY_TASK
 
 _current: ContextVar[QueryLog | None] = ContextVar("pejling_query_log", default=None)
 
@@ -44,12 +49,20 @@ class QueryLog:
 class _Collector(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         log = _current.get()
-        if log is None:
+        if log is None or _in_delivery_task():
             return
         sql = record.args[0] if isinstance(record.args, tuple) and record.args else record.msg
         text = str(sql)
         if not text.startswith(_NOT_STATEMENTS):
             log.statements.append(text)
+
+
+def _in_delivery_task() -> bool:
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:  # no running event loop
+        return False
+    return task is not None and task.get_name() == DELIVERY_TASK
 
 
 @asynccontextmanager

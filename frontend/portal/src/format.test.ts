@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { formatChange, formatDay, formatInterval, formatNumber, periodDates } from './format';
 import { globalId } from './ids';
-import { pickLanguage, resources } from './i18n';
+import { mergeMessages, pickLanguage, resources } from './i18n';
 import { safeNext } from './pages/Login';
 import { slugFrom } from './pages/Signup';
 import { zoneNames } from './pages/Stores';
@@ -90,5 +90,15 @@ describe('messages', () => {
       const texts = JSON.stringify(resources[language].translation);
       expect(texts).not.toMatch(/"\s*"/);
     }
+  });
+});
+
+describe('mergeMessages', () => {
+  it('merges the area files of a language and refuses a key two files define', () => {
+    const merged = mergeMessages({ './en.json': { a: 'x' }, './team/en.json': { team: { b: 'y' } }, './da.json': { a: 'z' } });
+    expect(merged.en).toEqual({ a: 'x', team: { b: 'y' } });
+    expect(merged.da).toEqual({ a: 'z' });
+    expect(() => mergeMessages({ './en.json': { a: 'x' }, './team/en.json': { a: 'y' } })).toThrow(/"a"/);
+    expect(() => mergeMessages({ './fr.json': { a: 'x' } })).toThrow(/not a portal language/);
   });
 });
