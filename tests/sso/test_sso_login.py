@@ -209,6 +209,32 @@ async def test_unknown_tenant_and_tenant_without_sso_answer_alike(app: Any, sso_
     assert unknown.text == without.text
 
 
+async def test_starting_logins_is_rate_limited_per_address_and_tenant_and_starts_nothing_over_it(
+    app: Any, provider: OidcProvider, sso_tenant: SsoTenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pejling.core.auth.sso import routes
+    from pejling.core.surveys import rate_limit
+
+    monkeypatch.setattr(rate_limit, "_limiters", {})
+    monkeypatch.setattr(routes, "SSO_LIMIT", rate_limit.Limit(count=3, window_seconds=600))
+    provider.person = {"email": sso_tenant.email("rita"), "email_verified": True, "name": "Rita"}
+    async with browser(app) as client:
+        started = [await start(client, sso_tenant.slug) for _ in range(3)]
+        with tenant_scope(sso_tenant.fixture.tenant.id):
+            attempts = await SsoLoginAttempt.all().count()
+        refused = await client.get(f"/sso/{sso_tenant.slug}/start")
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+        assert "Too many sign-in attempts" in refused.text and "location" not in refused.headers
+        with tenant_scope(sso_tenant.fixture.tenant.id):
+            assert await SsoLoginAttempt.all().count() == attempts
+        # The callbacks have an allowance of their own: the login started last still finishes.
+        answer = await client.get(await at_provider(started[-1]))
+        assert answer.status_code == 303, answer.text
+    # Another address (here: another tenant's key) is not held back by this one's starts.
+    async with browser(app) as other:
+        assert (await other.get("/sso/no-such-tenant-here/start")).status_code == 404
+
+
 SSO_ONLY = """mutation { configureSso(input: {issuer: "%s", clientId: "%s", allowedEmailDomains: ["%s"],
   ssoOnly: %s}) { ssoConfiguration { ssoOnly } errors { code } } }"""
 LOGIN = """mutation Login($email: String!, $password: String!) {

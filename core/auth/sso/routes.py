@@ -19,6 +19,10 @@ from pejling.core.auth.sessions import end_session, set_session_cookies, start_s
 from pejling.core.auth.sso.login import STATE_COOKIE, LoginFailed, begin_login, finish_login
 from pejling.core.auth.sso.sso_settings import get_sso_settings
 from pejling.core.settings import Settings
+from pejling.core.surveys import rate_limit
+
+#: Logins started, and callbacks answered, per client address and tenant (each is counted on its own).
+SSO_LIMIT = rate_limit.Limit(count=30, window_seconds=600)
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +52,27 @@ def refusal_page(request: Request, slug: str, failure: LoginFailed) -> Response:
     return response
 
 
+async def _over_limit(request: Request, step: str, slug: str) -> Response | None:
+    """Count one ``step`` of this address at this tenant; the 429 page when its allowance is used up."""
+    settings: Settings = request.app.state.settings
+    address = request.client.host if request.client else ""
+    key = f"sso-{step}:{slug[:64]}:" + rate_limit.client_key(settings, address)
+    retry_after = await rate_limit.limiter_for(settings).hit(key, SSO_LIMIT)
+    if retry_after is None:
+        return None
+    body = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Too many sign-in attempts</title></head>'
+        "<body><main><h1>Too many sign-in attempts</h1><p>Wait a few minutes, then try again.</p></main></body></html>"
+    )
+    return HTMLResponse(body, status_code=429, headers={**NO_STORE, "Retry-After": str(retry_after)})
+
+
 async def start(request: Request) -> Response:
     """Send the browser to the tenant's identity provider."""
     settings: Settings = request.app.state.settings
     slug = request.path_params["tenant"]
+    if (refused := await _over_limit(request, "start", slug)) is not None:
+        return refused
     try:
         started = await begin_login(settings, get_sso_settings(), slug)
     except LoginFailed as failure:
@@ -67,6 +88,8 @@ async def callback(request: Request) -> Response:
     """The identity provider sent the browser back: check its answer, log the member in, go to the portal."""
     settings: Settings = request.app.state.settings
     slug = request.path_params["tenant"]
+    if (refused := await _over_limit(request, "callback", slug)) is not None:
+        return refused
     params = {key: value for key, value in request.query_params.items() if key in ("state", "code", "error")}
     try:
         user = await finish_login(settings, get_sso_settings(), slug, params, request.cookies.get(STATE_COOKIE))
