@@ -2,10 +2,12 @@
 
 ``GET /integrations/shopify/install?shop=…&hmac=…&timestamp=…`` is where Shopify sends a retailer who adds the app.
 The query's HMAC, the shop domain and the timestamp are checked; the retailer must be logged in to Pejling as an owner
-or admin of the tenant the shop is to be linked to. The authorisation URL carries a ``state`` signed with the app's
-secret key that names that tenant, user and shop and expires after ten minutes. The callback checks the query's HMAC
-and the state again (the same tenant and user must be logged in), exchanges the code for the shop's offline access
-token at ``https://{shop}/admin/oauth/access_token`` and keeps the token sealed (purpose bound to tenant and shop).
+or admin of the tenant the shop is to be linked to (a browser that is not logged in is sent to the portal's login,
+which brings it back to the same signed install request). The authorisation URL carries a ``state`` signed with the
+app's secret key that names that tenant, user and shop and expires after ten minutes. The callback checks the
+query's HMAC and the state again (the same tenant and user must be logged in), exchanges the code for the shop's
+offline access token at ``https://{shop}/admin/oauth/access_token`` and keeps the token sealed (purpose bound
+to tenant and shop).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import secrets
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from authlib.integrations.base_client import OAuthError
@@ -125,6 +128,13 @@ async def _retailer(request: Request) -> tuple[Tenant | None, Actor, JSONRespons
     return tenant, actor, None
 
 
+def _to_login(request: Request) -> Response:
+    """A browser that is not logged in: to the portal's login, which returns to this signed install request."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?{urlencode({'next': here})}", status_code=303,
+                            headers={"Cache-Control": "no-store"})
+
+
 async def install(request: Request) -> Response:
     """Shopify's install request → the shop's authorisation page."""
     app = app_settings()
@@ -134,6 +144,8 @@ async def install(request: Request) -> Response:
     if refusal is not None:
         return refusal
     tenant, actor, refusal = await _retailer(request)
+    if not actor.authenticated and "text/html" in request.headers.get("accept", ""):
+        return _to_login(request)
     if refusal is not None or tenant is None:
         return refusal or _refuse(404, "tenant_not_found", "No such tenant.")
     settings: Settings = request.app.state.settings

@@ -73,6 +73,14 @@ async def test_forged_or_stale_install_requests_are_refused(
         assert answer.status_code == 400 and answer.json()["error"] == "invalid_shop", bad
     # Signed, but nobody is logged in; and an analyst may not connect a shop.
     assert (await client.get(url, params=install_query(shopify, retailer.domain))).status_code == 401
+    # … and a browser that is not logged in is sent to the login, which brings it back to this very request.
+    query = install_query(shopify, retailer.domain)
+    browser = await client.get(url, params=query, headers={"Accept": "text/html,application/xhtml+xml"})
+    assert browser.status_code == 303
+    target = urlsplit(browser.headers["location"])
+    assert target.path == "/login"
+    back = urlsplit(parse_qs(target.query)["next"][0])
+    assert back.path == url and parse_qs(back.query) == {k: [v] for k, v in query.items()}
     analyst = await token_for(retailer.shop.tenant, await member(retailer.shop.tenant, Role.ANALYST))
     answer = await client.get(url, params=install_query(shopify, retailer.domain),
                               headers={"Authorization": f"Bearer {analyst}"})
