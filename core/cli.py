@@ -10,11 +10,13 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from pydantic import ValidationError
+from pydantic_settings.exceptions import SettingsError
 from tortoise import Tortoise
 
 from pejling.core.database import migrate, tortoise_config
 from pejling.core.logs import configure_logging
-from pejling.core.settings import Settings, get_settings
+from pejling.core.settings import Settings, get_settings, settings_problem
 
 
 async def _with_database(settings: Settings, work: Callable[[], Awaitable[Any]]) -> Any:
@@ -327,7 +329,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except (ValidationError, SettingsError) as error:
+        print(f"The configuration is not valid:\n{settings_problem(error)}", file=sys.stderr)
+        return 2
     configure_logging(settings)
     return int(args.run(settings, args))
 

@@ -6,12 +6,15 @@ Every setting can come from the environment with the prefix ``PEJLING_`` (``PEJL
 
 from __future__ import annotations
 
+import ipaddress
+import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
 
 
 class Settings(BaseSettings):
@@ -73,8 +76,9 @@ class Settings(BaseSettings):
     session_max_age_seconds: int = Field(default=14 * 24 * 3600, ge=60)
     password_reset_max_age_seconds: int = Field(default=3600, ge=60)
 
-    trusted_proxies: list[str] = Field(default_factory=list)
-    """Addresses whose ``X-Forwarded-*`` headers are believed."""
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Addresses or CIDR networks whose ``X-Forwarded-*`` headers are believed: comma-separated in the environment
+    (``PEJLING_TRUSTED_PROXIES=10.0.0.0/8,192.0.2.7``) or a JSON list; anything else is refused at start."""
 
     metrics_token: SecretStr = SecretStr("")
     """Bearer secret Prometheus sends to ``/metrics``. Empty: ``/metrics`` answers only requests made directly
@@ -89,7 +93,7 @@ class Settings(BaseSettings):
     """The GraphiQL bundle (``manifest.json`` and hashed files); default ``frontend/build/graphiql`` of the
     source tree, built by ``make run`` / ``make test``."""
 
-    plugins_disabled: list[str] = Field(default_factory=list)
+    plugins_disabled: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Plugin names never loaded, built-in or third-party."""
 
     graphql_persisted_queries: Literal["auto", "allow-list"] = "auto"
@@ -98,6 +102,34 @@ class Settings(BaseSettings):
     anonymous callers (API tokens may still send any document); see ``docs/graphql.md``."""
     graphql_persisted_queries_manifest: Path | None = None
     """The portal build's persisted-query manifest (Apollo's ``apollo-persisted-query-manifest`` JSON)."""
+
+    @field_validator("trusted_proxies", "plugins_disabled", mode="before")
+    @classmethod
+    def _a_list(cls, value: Any) -> Any:
+        """A comma-separated string (or a JSON list) from the environment, as a list of its non-empty items."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                try:
+                    value = json.loads(text)
+                except ValueError:
+                    raise ValueError("must be comma-separated values or a JSON list of strings") from None
+            else:
+                value = text.split(",")
+        if isinstance(value, list | tuple):
+            items = [item.strip() if isinstance(item, str) else item for item in value]
+            return [item for item in items if item != ""]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network (such as 10.0.0.0/8)") from None
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -146,6 +178,18 @@ class Settings(BaseSettings):
 
 
 @lru_cache(maxsize=1)
+def settings_problem(error: ValidationError | SettingsError) -> str:
+    """What is wrong with the configuration, one line per setting, named as it is set (``PEJLING_…``)."""
+    if isinstance(error, SettingsError):  # a value the environment source could not decode at all
+        return str(error)
+    lines = []
+    for problem in error.errors():
+        field = ".".join(str(part) for part in problem["loc"]) or "settings"
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        lines.append(f"PEJLING_{field.upper()}: {message}")
+    return "\n".join(lines)
+
+
 def get_settings() -> Settings:
     """The process-wide settings, read once from the environment."""
     return Settings()
