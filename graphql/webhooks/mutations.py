@@ -102,12 +102,14 @@ class WebhookMutation:
         done, errors = await _guarded(info, work)
         return done or WebhookEndpointPayload(errors=errors)
 
-    @strawberry.mutation(description="Give an endpoint a new signing secret, shown this once; the old one stops "
-                         "signing at once.")
-    async def rotate_webhook_secret(self, info: Info, id: strawberry.ID) -> WebhookEndpointPayload:
+    @strawberry.mutation(description="Give an endpoint a new signing secret, shown this once. The old one stops "
+                         "signing at once, or with keepOldHours (at most 72) deliveries carry a second signature made "
+                         "with it until then, so a receiver can switch over without refusing any.")
+    async def rotate_webhook_secret(self, info: Info, id: strawberry.ID,
+                                    keep_old_hours: int = 0) -> WebhookEndpointPayload:
         async def work(tenant_id: UUID) -> WebhookEndpointPayload:
             endpoint, secret = await endpoints.rotate_secret(
-                await endpoints.get_endpoint(decode_id(id, "WebhookEndpoint")))
+                await endpoints.get_endpoint(decode_id(id, "WebhookEndpoint")), keep_old_hours)
             return WebhookEndpointPayload(endpoint=WebhookEndpointType.of(endpoint), secret=secret)
 
         done, errors = await _guarded(info, work)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -24,6 +24,10 @@ strawberry.enum(models.DeliveryStatus, name="WebhookDeliveryStatus",
                 description="pending → delivered, or retrying until delivered or failed.")
 WebhookEventType = EventType
 WebhookDeliveryStatus = models.DeliveryStatus
+
+
+def _still_signing(until: datetime | None) -> datetime | None:
+    return until if until is not None and until > datetime.now(UTC) else None
 
 
 def _uuids(ids: Iterable[str]) -> list[UUID]:
@@ -55,6 +59,8 @@ class WebhookEndpointType(relay.Node):
     events: list[WebhookEventType]
     enabled: bool
     secret_fingerprint: str = strawberry.field(description="A short label of the current signing secret.")
+    old_secret_signs_until: datetime | None = strawberry.field(
+        description="After a rotation with keepOldHours: until when deliveries are also signed with the old secret.")
     created_at: datetime
     updated_at: datetime
 
@@ -64,6 +70,7 @@ class WebhookEndpointType(relay.Node):
                    description=endpoint.description,
                    events=[EventType(e) for e in endpoint.events or [] if e in EventType._value2member_map_],
                    enabled=endpoint.enabled, secret_fingerprint=endpoint.secret_fingerprint,
+                   old_secret_signs_until=_still_signing(endpoint.previous_secret_until),
                    created_at=endpoint.created_at, updated_at=endpoint.updated_at)
 
     @classmethod

@@ -100,8 +100,26 @@ async def send(url: str, body: str, headers: dict[str, str], settings: WebhookSe
     return Outcome(status_code=response.status_code, excerpt=excerpt)
 
 
-def delivery_headers(delivery: WebhookDelivery, secret: str, timestamp: int) -> dict[str, str]:
-    """The headers of an attempt: content type, event id and type, delivery id, timestamp and signature."""
+def signing_secrets(endpoint: WebhookEndpoint, now: datetime | None = None) -> list[str]:
+    """The secrets a delivery is signed with now: the current one, and the old one during its grace period.
+
+    Raises :class:`~pejling.core.secrets_at_rest.SealedSecretError` when the current one does not open; an old one
+    that does not open is left out.
+    """
+    purpose = secret_purpose(endpoint.tenant_id, endpoint.id)
+    found = [unseal(endpoint.secret_sealed, purpose=purpose)]
+    until = endpoint.previous_secret_until
+    if endpoint.previous_secret_sealed and until is not None and (now or datetime.now(UTC)) < until:
+        try:
+            found.append(unseal(endpoint.previous_secret_sealed, purpose=purpose))
+        except SealedSecretError:
+            pass
+    return found
+
+
+def delivery_headers(delivery: WebhookDelivery, signing: str | list[str], timestamp: int) -> dict[str, str]:
+    """The headers of an attempt: content type, event id and type, delivery id, timestamp and signature (one
+    ``v1`` entry per signing secret)."""
     return {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
@@ -109,7 +127,7 @@ def delivery_headers(delivery: WebhookDelivery, secret: str, timestamp: int) -> 
         "Pejling-Event-Type": delivery.event_type,
         "Pejling-Delivery-Id": str(delivery.id),
         "Pejling-Timestamp": str(timestamp),
-        SIGNATURE_HEADER: signature_header(secret, timestamp, delivery.body.encode()),
+        SIGNATURE_HEADER: signature_header(signing, timestamp, delivery.body.encode()),
     }
 
 
@@ -139,11 +157,11 @@ async def deliver(payload: dict[str, Any]) -> None:
         await _record(delivery, attempt, Outcome(error="endpoint switched off"), final=True)
         return
     try:
-        secret = unseal(endpoint.secret_sealed, purpose=secret_purpose(endpoint.tenant_id, endpoint.id))
+        signing = signing_secrets(endpoint)
     except SealedSecretError:
         await _record(delivery, attempt, Outcome(error="signing secret unreadable; rotate it"), final=True)
         raise PermanentJobError("the endpoint's signing secret does not open with the current keys") from None
-    outcome = await send(endpoint.url, delivery.body, delivery_headers(delivery, secret, int(time.time())), settings)
+    outcome = await send(endpoint.url, delivery.body, delivery_headers(delivery, signing, int(time.time())), settings)
     final = outcome.delivered or attempt >= settings.max_attempts
     await _record(delivery, attempt, outcome, final=final, settings=settings)
     log.info("webhook delivery %s attempt %d: %s", delivery.id, attempt,

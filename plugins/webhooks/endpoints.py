@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -107,10 +108,27 @@ async def update_endpoint(endpoint: WebhookEndpoint, *, url: str | None = None, 
     return await WebhookEndpoint.get(id=endpoint.id)
 
 
-async def rotate_secret(endpoint: WebhookEndpoint) -> tuple[WebhookEndpoint, str]:
-    """Give the endpoint a new signing secret (the old one stops at once); returns it (shown once)."""
+#: The longest an old secret may keep signing after a rotation.
+MAX_GRACE_HOURS = 72
+
+
+async def rotate_secret(endpoint: WebhookEndpoint, keep_old_hours: int = 0) -> tuple[WebhookEndpoint, str]:
+    """Give the endpoint a new signing secret; returns it (shown once).
+
+    With ``keep_old_hours`` (at most :data:`MAX_GRACE_HOURS`), deliveries carry a signature with the old secret too
+    until then, so the integrator can switch their receiver over without refusing a delivery; with 0 the old one
+    stops at once (and so does any older one still in its grace period).
+    """
+    if not 0 <= keep_old_hours <= MAX_GRACE_HOURS:
+        raise EndpointRefused("invalid", f"Keep the old secret for 0 to {MAX_GRACE_HOURS} hours.", "keepOldHours")
     secret = new_secret()
-    await WebhookEndpoint.filter(id=endpoint.id).update(**_sealed(endpoint.tenant_id, endpoint.id, secret))
+    changes = _sealed(endpoint.tenant_id, endpoint.id, secret)
+    if keep_old_hours:
+        changes.update(previous_secret_sealed=endpoint.secret_sealed,
+                       previous_secret_until=datetime.now(UTC) + timedelta(hours=keep_old_hours))
+    else:
+        changes.update(previous_secret_sealed=None, previous_secret_until=None)
+    await WebhookEndpoint.filter(id=endpoint.id).update(**changes)
     return await WebhookEndpoint.get(id=endpoint.id), secret
 
 

@@ -37,6 +37,9 @@ class WebhookEndpoint(TenantModel):
     enabled = fields.BooleanField(default=True)
     secret_sealed = fields.TextField()
     secret_fingerprint = fields.CharField(max_length=16)
+    previous_secret_sealed = fields.TextField(null=True)
+    """The secret before the last rotation, still signing alongside the new one until ``previous_secret_until``."""
+    previous_secret_until = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

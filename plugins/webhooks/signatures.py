@@ -28,9 +28,12 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
-def signature_header(secret: str, timestamp: int, body: bytes) -> str:
-    """The value of the ``Pejling-Signature`` header of a delivery sent at ``timestamp``."""
-    return f"t={timestamp},{SCHEME}={signature(secret, timestamp, body)}"
+def signature_header(secrets: str | list[str], timestamp: int, body: bytes) -> str:
+    """The value of the ``Pejling-Signature`` header of a delivery sent at ``timestamp``: one ``v1`` entry per
+    secret (two while an old secret is in its grace period after a rotation)."""
+    signed = ",".join(f"{SCHEME}={signature(secret, timestamp, body)}" for secret in
+                      ([secrets] if isinstance(secrets, str) else secrets))
+    return f"t={timestamp},{signed}"
 
 
 class SignatureMismatch(ValueError):

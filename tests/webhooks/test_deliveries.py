@@ -16,7 +16,7 @@ from pejling.core.followups.notifications import NOTIFY_JOB
 from pejling.core.followups.status_changes import STATUS_CHANGED_JOB
 from pejling.core.jobs.models import Job
 from pejling.core.jobs.worker import Worker
-from pejling.graphql.relay_ids import encode_id
+from pejling.graphql.relay_ids import decode_id, encode_id
 from pejling.plugins import webhooks
 from pejling.plugins.webhooks.events import DELIVER_JOB
 from pejling.plugins.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -167,6 +167,50 @@ async def test_a_secret_never_appears_in_logs_jobs_or_answers_after_creation(
     verified(new_secret, receiver.requests[-1])
     with pytest.raises(AssertionError):
         verified(secret, receiver.requests[-1])
+
+
+ROTATE = ("mutation($id: ID!, $h: Int!) { rotateWebhookSecret(id: $id, keepOldHours: $h) { secret endpoint "
+          "{ oldSecretSignsUntil } errors { code field } } }")
+
+
+async def test_a_rotation_with_a_grace_period_signs_with_both_secrets_until_it_ends(
+    api: httpx.AsyncClient, chain: Chain, receiver: Receiver, deliveries: Deliveries
+) -> None:
+    made = await create_endpoint(api, chain.owner.headers, receiver.url + "/hook")
+    old, endpoint_id = made["secret"], made["endpoint"]["id"]
+    for hours in (-1, 73):
+        refused = (await gql(api, ROTATE, {"id": endpoint_id, "h": hours}, chain.owner.headers))["data"]
+        assert refused["rotateWebhookSecret"]["errors"] == [{"code": "invalid", "field": "keepOldHours"}]
+        assert refused["rotateWebhookSecret"]["secret"] is None
+    rotated = (await gql(api, ROTATE, {"id": endpoint_id, "h": 24}, chain.owner.headers))["data"]["rotateWebhookSecret"]
+    new = rotated["secret"]
+    assert rotated["errors"] == [] and rotated["endpoint"]["oldSecretSignsUntil"] is not None
+
+    # During the grace period a receiver still on the old secret and one already on the new both accept.
+    await chain.submit()
+    await deliveries.run()
+    verified(old, receiver.requests[-1])
+    verified(new, receiver.requests[-1])
+
+    # After it, the old secret signs nothing.
+    with tenant_scope(chain.tenant.id):
+        await WebhookEndpoint.filter(id=decode_id(endpoint_id, "WebhookEndpoint")).update(
+            previous_secret_until=datetime.now(UTC) - timedelta(seconds=1))
+    await chain.submit()
+    await deliveries.run()
+    verified(new, receiver.requests[-1])
+    with pytest.raises(AssertionError):
+        verified(old, receiver.requests[-1])
+
+    # A rotation without grace ends the old one's (and the one before's) at once.
+    again = (await gql(api, ROTATE, {"id": endpoint_id, "h": 0}, chain.owner.headers))["data"]["rotateWebhookSecret"]
+    assert again["endpoint"]["oldSecretSignsUntil"] is None
+    await chain.submit()
+    await deliveries.run()
+    verified(again["secret"], receiver.requests[-1])
+    for earlier in (old, new):
+        with pytest.raises(AssertionError):
+            verified(earlier, receiver.requests[-1])
 
 
 async def test_an_endpoint_switched_off_or_removed_receives_nothing(
