@@ -103,7 +103,9 @@ class OidcProvider:
     def _id_token(self, grant: dict[str, Any]) -> str:
         now = int(time.time())
         person = grant["person"]
-        claims: dict[str, Any] = {"iss": self.issuer, "sub": person.get("sub", "person-1"), "aud": CLIENT_ID,
+        # Each person has their own stable subject (derived from their address unless the test names one).
+        subject = person.get("sub", "person:" + str(person.get("email", "")).lower())
+        claims: dict[str, Any] = {"iss": self.issuer, "sub": subject, "aud": CLIENT_ID,
                                   "iat": now, "exp": now + 300, "nonce": grant["nonce"], **person}
         tamper = dict(self.tamper)
         self.tamper = {}

@@ -161,8 +161,9 @@ OTHER_KEY = RSAKey.generate_key(2048, parameters={"kid": "signing-1"})
     ({"iss": "https://impostor.example.net"}, 403, "not valid for this login (iss)"),
     ({"email_verified": False}, 403, "not verified your email"),
     ({"email": "mallory@elsewhere.example.org"}, 403, "not in a domain"),
+    ({"sub": None}, 403, "not valid for this login (sub)"),
 ], ids=["forged", "alg-none", "expired", "wrong-nonce", "no-nonce", "wrong-audience", "wrong-issuer", "unverified",
-        "domain"])
+        "domain", "no-subject"])
 async def test_a_wrong_id_token_is_refused_with_a_clear_page_and_no_session(
     app: Any, provider: OidcProvider, sso_tenant: SsoTenant, tamper: dict[str, Any], status: int, words: str
 ) -> None:
@@ -207,6 +208,37 @@ async def test_unknown_tenant_and_tenant_without_sso_answer_alike(app: Any, sso_
         without = await client.get(f"/sso/{plain.tenant.slug}/start")
     assert unknown.status_code == without.status_code == 404
     assert unknown.text == without.text
+
+
+async def test_an_account_stays_bound_to_the_person_at_the_provider(
+    app: Any, provider: OidcProvider, sso_tenant: SsoTenant
+) -> None:
+    from pejling.core.auth.sso.models import SsoIdentity
+
+    old, new = sso_tenant.email("kim"), sso_tenant.email("kim.berg")
+    provider.person = {"email": old, "email_verified": True, "sub": "employee-17"}
+    async with browser(app) as client:
+        assert (await sign_in(client, sso_tenant.slug))[0].status_code == 303
+    kim = await User.get(email=old)
+    with tenant_scope(sso_tenant.fixture.tenant.id):
+        assert await SsoIdentity.filter(user_id=kim.id, subject="employee-17").count() == 1
+
+    # Kim's address changes at the provider: still Kim's account, not a new one.
+    provider.person = {"email": new, "email_verified": True, "sub": "employee-17"}
+    async with browser(app) as client:
+        assert (await sign_in(client, sso_tenant.slug))[0].status_code == 303
+        assert (await gql(client, ME)).json()["data"]["me"]["email"] == old
+    assert not await User.filter(email=new).exists()
+
+    # The provider gives Kim's old address to someone else: they do not get Kim's account.
+    sessions = await Session.filter(user_id=kim.id).count()
+    provider.person = {"email": old, "email_verified": True, "sub": "employee-99"}
+    async with browser(app) as client:
+        answer, _ = await sign_in(client, sso_tenant.slug)
+        assert_refused(answer, 403, "another person")
+    assert await Session.filter(user_id=kim.id).count() == sessions
+    with tenant_scope(sso_tenant.fixture.tenant.id):
+        assert not await SsoIdentity.filter(subject="employee-99").exists()
 
 
 async def test_starting_logins_is_rate_limited_per_address_and_tenant_and_starts_nothing_over_it(

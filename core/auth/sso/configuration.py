@@ -11,7 +11,7 @@ import re
 import unicodedata
 from uuid import UUID, uuid4
 
-from pejling.core.auth.sso.models import SsoConfiguration, SsoLoginAttempt
+from pejling.core.auth.sso.models import SsoConfiguration, SsoIdentity, SsoLoginAttempt
 from pejling.core.auth.sso.provider import ProviderRefused, discover
 from pejling.core.auth.sso.sso_settings import SsoSettings
 from pejling.core.secrets_at_rest import fingerprint, seal, unseal
@@ -110,6 +110,8 @@ async def configure_sso(
 
 
 async def disable_sso() -> bool:
-    """Remove the current tenant's configuration and its sealed secret; True when there was one."""
+    """Remove the current tenant's configuration, its sealed secret and the accounts' bindings to the provider's
+    subjects (a provider configured later starts afresh); True when there was one."""
     await SsoLoginAttempt.filter().delete()
+    await SsoIdentity.filter().delete()
     return await SsoConfiguration.filter().delete() > 0

@@ -21,7 +21,7 @@ from tortoise.exceptions import IntegrityError
 
 from pejling.core.auth.models import secret_digest
 from pejling.core.auth.sso.configuration import client_secret_of
-from pejling.core.auth.sso.models import SsoConfiguration, SsoLoginAttempt
+from pejling.core.auth.sso.models import SsoConfiguration, SsoIdentity, SsoLoginAttempt
 from pejling.core.auth.sso.provider import (
     ProviderRefused,
     exchange_code,
@@ -140,6 +140,39 @@ async def _account(email: str, claims: dict[str, Any]) -> User:
     return user
 
 
+def _subject(claims: dict[str, Any]) -> str:
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not subject or len(subject) > 255:
+        raise LoginFailed("The identity provider did not say who you are (no subject).", status=403)
+    return subject
+
+
+async def _bound_account(issuer: str, subject: str, email: str, claims: dict[str, Any]) -> tuple[User, bool]:
+    """The account of this person at the provider, and whether it is still to be bound to their subject: the one
+    bound to the subject, else the one with their email. An account bound to another subject of the same provider
+    is refused: the provider gave its email address to someone else."""
+    identity = await SsoIdentity.get_or_none(issuer=issuer, subject=subject).select_related("user")
+    if identity is not None:
+        user: User = identity.user
+        if not user.is_active:
+            raise LoginFailed("This account is disabled.", status=403)
+        return user, False
+    user = await _account(email, claims)
+    if await SsoIdentity.filter(issuer=issuer, user_id=user.id).exists():
+        log.warning("single sign-on refused: the account of this email is bound to another subject at the provider")
+        raise LoginFailed("This email address belongs to another person's account at your organisation. Ask an "
+                          "owner of your organisation for help.", status=403)
+    return user, True
+
+
+async def _bind(issuer: str, subject: str, user: User) -> None:
+    try:
+        await SsoIdentity.create(issuer=issuer, subject=subject, user=user)
+    except IntegrityError:  # a concurrent first login of the same person bound it
+        if not await SsoIdentity.filter(issuer=issuer, subject=subject, user_id=user.id).exists():
+            raise LoginFailed("This sign-in raced another one for the same account. Start again.") from None
+
+
 async def _only_here(user: User, tenant: Tenant) -> None:
     """Refuse an account that is also a member of another tenant: a session is not limited to one tenant, so this
     tenant's identity provider (which its owner chose, with domains nobody proved) must not open one for it."""
@@ -191,9 +224,12 @@ async def finish_login(settings: Settings, sso_settings: SsoSettings, tenant_slu
         finally:
             await client.aclose()
         email = _allowed_email(claims, configuration)
-        user = await _account(email, claims)
+        subject = _subject(claims)
+        user, unbound = await _bound_account(configuration.issuer, subject, email, claims)
         await _only_here(user, tenant)
         await _join(user, Role(configuration.default_role))
+        if unbound:
+            await _bind(configuration.issuer, subject, user)
     user.last_login_at = datetime.now(UTC)
     await user.save(update_fields=["last_login_at"])
     return user

@@ -32,6 +32,24 @@ class SsoConfiguration(TenantModel):
         unique_together = (("tenant",),)
 
 
+class SsoIdentity(TenantModel):
+    """Which person at the tenant's identity provider (issuer and ``sub``, the provider's stable id) an account is.
+
+    Made at the first SSO login of an account; afterwards that account signs in only as that person, so a provider
+    that gives a departed employee's email address to someone new does not hand them the old account.
+    """
+
+    id = fields.UUIDField(primary_key=True)
+    issuer = fields.CharField(max_length=500)
+    subject = fields.CharField(max_length=255)
+    user: Any = fields.ForeignKeyField("tenants.User", related_name="sso_identities", on_delete=fields.CASCADE)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "sso_identity"
+        unique_together = (("tenant", "issuer", "subject"), ("tenant", "issuer", "user"))
+
+
 class SsoLoginAttempt(TenantModel):
     """A login at the identity provider, not back yet: state digest, nonce, PKCE verifier. Used once, then deleted."""
 
