@@ -3,8 +3,8 @@ its mutations are refused with the error code ``BILLING_READ_ONLY``, except bill
 (log in and out, passwords, revoking a token). Queries run, and the survey keeps collecting responses.
 
 After a downgrade below usage the stores beyond the plan's limit are read-only too: a mutation naming one of them
-(or one of its zones) is refused with ``BILLING_READ_ONLY_STORE``, except deleting it (which brings the tenant back
-within its plan)."""
+(or one of its zones, survey codes, NFC tags, kiosks or follow-ups: :data:`STORE_OWNED`) is refused with
+``BILLING_READ_ONLY_STORE``, except deleting it (which brings the tenant back within its plan)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,11 @@ from uuid import UUID
 
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
+from tortoise.models import Model
 
 from graphql import ExecutionResult, FieldNode, OperationDefinitionNode, value_from_ast_untyped
+from pejling.core.followups.models import FollowUp
+from pejling.core.surveys.models import ChannelDevice, SurveyCode
 from pejling.graphql.billing.mutations import BILLING_MUTATIONS
 from pejling.graphql.errors import ApiError
 from pejling.graphql.relay_ids import decode_id
@@ -63,35 +66,49 @@ def _texts(value: Any) -> Iterator[str]:
             yield from _texts(item)
 
 
-def _named_ids(field: FieldNode, variables: dict[str, Any] | None) -> tuple[set[UUID], set[UUID]]:
-    """The store ids and zone ids among the field's argument values (inline or in variables)."""
+#: The objects of a store that mutations name by their own global id (the type name in the id → its model): a
+#: mutation naming one of a read-only store's is refused like one naming the store. A shopper's response is left
+#: out on purpose: erasing it (a GDPR request) never waits on billing.
+STORE_OWNED: dict[str, type[Model]] = {
+    "Zone": Zone, "SurveyCode": SurveyCode, "Kiosk": ChannelDevice, "NfcTag": ChannelDevice, "FollowUp": FollowUp,
+}
+
+
+def _named_ids(field: FieldNode, variables: dict[str, Any] | None) -> tuple[set[UUID], dict[type[Model], set[UUID]]]:
+    """The store ids, and the ids of store-owned objects by model, among the field's argument values (inline or in
+    variables)."""
     stores: set[UUID] = set()
-    zones: set[UUID] = set()
+    owned: dict[type[Model], set[UUID]] = {}
     for argument in field.arguments or ():
         for text in _texts(value_from_ast_untyped(argument.value, variables)):
             if (store := decode_id(text, "Store")) is not None:
                 stores.add(store)
-            elif (zone := decode_id(text, "Zone")) is not None:
-                zones.add(zone)
-    return stores, zones
+                continue
+            for type_name, model in STORE_OWNED.items():
+                if (found := decode_id(text, type_name)) is not None:
+                    owned.setdefault(model, set()).add(found)
+                    break
+    return stores, owned
 
 
 async def _touches_read_only_store(tenant: Tenant, fields: list[FieldNode], variables: dict[str, Any] | None) -> bool:
     named: set[UUID] = set()
-    zones: set[UUID] = set()
+    owned: dict[type[Model], set[UUID]] = {}
     for field in fields:
         if field.name.value not in STORE_ALLOWED:
-            more_stores, more_zones = _named_ids(field, variables)
+            more_stores, more_owned = _named_ids(field, variables)
             named |= more_stores
-            zones |= more_zones
-    if not named and not zones:
+            for model, ids in more_owned.items():
+                owned.setdefault(model, set()).update(ids)
+    if not named and not owned:
         return False
     read_only = set(await read_only_store_ids(tenant))
     if not read_only:
         return False
-    if zones:
-        with tenant_scope(tenant.id):
-            named |= {UUID(str(s)) for s in await Zone.filter(id__in=list(zones)).values_list("store_id", flat=True)}
+    with tenant_scope(tenant.id):
+        for model, ids in owned.items():
+            rows = await model.filter(id__in=list(ids)).values_list("store_id", flat=True)
+            named |= {UUID(str(store_id)) for store_id in rows}
     return bool(named & read_only)
 
 

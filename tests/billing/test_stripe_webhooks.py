@@ -10,6 +10,7 @@ import httpx
 
 from pejling.core.jobs.models import Job
 from pejling.core.settings import Settings
+from pejling.core.surveys.models import SurveyCode
 from pejling.graphql.relay_ids import encode_id
 from pejling.plugins.billing.catalogue_sync import sync_catalogue
 from pejling.plugins.billing.models import BillingState, StripeEvent, Subscription
@@ -208,8 +209,18 @@ async def test_a_downgrade_below_usage_deletes_nothing_and_makes_extra_stores_re
                                 (zone, {"input": {"id": encode_id("Zone", shop.zones[-1].id), "name": "Door"}})):
         body = await gql(client, document, variables, headers)
         assert [e["extensions"]["code"] for e in body["errors"]] == ["BILLING_READ_ONLY_STORE"], body
+    # … and so are the objects of it that a mutation names by their own id (here a survey code).
+    with tenant_scope(shop.tenant.id):
+        code = await SurveyCode.create(code="ROSTORE1", store_id=newest.id)
+        other_code = await SurveyCode.create(code="RWSTORE1", store_id=shop.stores[0].id)
+    retire = "mutation($id: ID!) { retireSurveyCode(id: $id) { errors { code } } }"
+    body = await gql(client, retire, {"id": encode_id("SurveyCode", code.id)}, headers)
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["BILLING_READ_ONLY_STORE"], body
+    body = await gql(client, retire, {"id": encode_id("SurveyCode", other_code.id)}, headers)
+    assert body["data"]["retireSurveyCode"]["errors"] == [], body
     with tenant_scope(shop.tenant.id):
         assert (await Store.get(id=newest.id)).name == newest.name
+        assert (await SurveyCode.get(id=code.id)).retired_at is None
     ok = await gql(client, rename, {"input": {"id": oldest_id, "name": "Still mine"}}, headers)
     assert ok["data"]["updateStore"] == {"store": {"name": "Still mine"}, "errors": []}
     deleted = await gql(client, "mutation($id: ID!) { deleteStore(id: $id) { errors { code } } }", {"id": newest_id},
