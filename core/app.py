@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from tortoise.contrib.starlette import RegisterTortoise
 
 from pejling.core.auth.middleware import ActorMiddleware
+from pejling.core.cors import ApiCorsMiddleware
 from pejling.core.database import tortoise_config
 from pejling.core.followups import use_settings as use_followup_settings
 from pejling.core.followups.downloads import export_routes
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         middleware=[
             Middleware(AccessLogMiddleware, settings=settings),
             Middleware(SecurityHeadersMiddleware, settings=settings),
+            Middleware(ApiCorsMiddleware, settings=settings),
             Middleware(GZipMiddleware, minimum_size=500),
             Middleware(MetricsMiddleware, settings=settings),
             Middleware(ActorMiddleware),

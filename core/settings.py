@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     """Addresses or CIDR networks whose ``X-Forwarded-*`` headers are believed: comma-separated in the environment
     (``PEJLING_TRUSTED_PROXIES=10.0.0.0/8,192.0.2.7``) or a JSON list; anything else is refused at start."""
 
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Web origins (``https://app.example.com``) whose pages may call ``/graphql`` with an API token
+    (comma-separated or a JSON list); none by default. See :mod:`pejling.core.cors`."""
+
     metrics_token: SecretStr = SecretStr("")
     """Bearer secret Prometheus sends to ``/metrics``. Empty: ``/metrics`` answers only requests made directly
     from this machine (a loopback peer, no proxy in between); everyone else gets 404."""
@@ -103,7 +107,7 @@ class Settings(BaseSettings):
     graphql_persisted_queries_manifest: Path | None = None
     """The portal build's persisted-query manifest (Apollo's ``apollo-persisted-query-manifest`` JSON)."""
 
-    @field_validator("trusted_proxies", "plugins_disabled", mode="before")
+    @field_validator("trusted_proxies", "plugins_disabled", "cors_origins", mode="before")
     @classmethod
     def _a_list(cls, value: Any) -> Any:
         """A comma-separated string (or a JSON list) from the environment, as a list of its non-empty items."""
@@ -130,6 +134,24 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"{item!r} is not an IP address or network (such as 10.0.0.0/8)") from None
         return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        from urllib.parse import urlsplit
+
+        from pejling.core.auth.forwarded import normalise_origin
+
+        origins = []
+        for item in value:
+            parts = urlsplit(item)
+            origin = normalise_origin(item)
+            if origin is None or "*" in item or parts.path not in ("", "/") or parts.query or parts.fragment or \
+                    parts.username is not None:
+                raise ValueError(f"{item!r} is not a web origin such as https://app.example.com (scheme and host, "
+                                 "no path, no wildcard)")
+            origins.append(origin)
+        return origins
 
     @field_validator("database_url")
     @classmethod
