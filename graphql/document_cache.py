@@ -32,6 +32,7 @@ class _Entry:
     document: DocumentNode
     size: int
     validations: dict[Rules, list[GraphQLError]] = field(default_factory=dict)
+    derived: dict[str, Any] = field(default_factory=dict)
 
 
 class DocumentCache:
@@ -73,6 +74,15 @@ class DocumentCache:
         if errors is None:
             errors = entry.validations[rules] = run()
         return errors
+
+    def derived(self, document: DocumentNode, name: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` for a document (a measurement of it), remembered under ``name`` while it is cached."""
+        entry = self._by_document.get(id(document))
+        if entry is None or entry.document is not document:
+            return compute()
+        if name not in entry.derived:
+            entry.derived[name] = compute()
+        return entry.derived[name]
 
     def _add(self, key: tuple[str, tuple[tuple[str, Any], ...]], entry: _Entry) -> None:
         self._entries[key] = entry

@@ -21,12 +21,20 @@ pair of fields that share a response name, so ``{ __typename __typename … }`` 
 ~70 ms of event loop before graphql-core's own budget aborts it. That budget is lowered here to
 :data:`OVERLAP_BUDGET` (the largest query of the test suite spends 9), and the abort is answered as
 ``QUERY_TOO_COMPLEX`` too.
+
+The same pass gives each operation its **cost**: every field costs 2 when it selects an object and 1 when it is a
+scalar, times its depth (a root field is at depth 1), every spread counted as expanded; introspection fields
+(``__typename``, ``__schema`` …) cost nothing. An operation over :data:`MAX_COST` is refused as
+``QUERY_TOO_COMPLEX`` (``limit: cost``), and every answer tells the caller what its operation cost in
+``extensions.cost`` (``{"requested": n, "maximum": MAX_COST}``), so an integrator sees how close a query is before
+it is refused.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from graphql.validation.rules import overlapping_fields_can_be_merged
 from graphql.validation.validate import ValidationAbortedError
@@ -62,6 +70,9 @@ MAX_REPEATS = 20
 #: graphql-core's work budget for comparing fields that share a response name (its default is 500 000,
 #: ~70 ms); read by the rule at the start of each validation.
 OVERLAP_BUDGET = 20_000
+#: The most an operation may cost (object field 2, scalar field 1, times its depth). The portal's largest query
+#: costs a few hundred; 10 000 selections at depth 10 could cost 200 000.
+MAX_COST = 20_000
 overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET = OVERLAP_BUDGET
 
 TOO_COMPLEX = "QUERY_TOO_COMPLEX"
@@ -75,6 +86,10 @@ class Shape:
     selections: int = 0
     depth: int = 0
     aliases: int = 0
+    weight: int = 0
+    """The fields' weights (object 2, scalar 1), summed over the expanded selection set."""
+    cost: int = 0
+    """Each field's weight times its depth, the set's own fields at depth 1."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +99,8 @@ class Measurement:
     operations: Mapping[str, Shape]
     selections: int
     aliases: int
+    cost: int = 0
+    """The cost of the costliest operation."""
     repeats: int = 0
     """The most fields sharing one response name in any selection set as written."""
 
@@ -104,13 +121,14 @@ def measure(document: DocumentNode) -> Measurement:
         operations=operations,
         selections=min(_CAP, sum(shape.selections for shape in operations.values())),
         aliases=min(_CAP, sum(shape.aliases for shape in operations.values())),
+        cost=max((shape.cost for shape in operations.values()), default=0),
         repeats=_most_repeated(document),
     )
 
 
-def refusals(document: DocumentNode) -> list[GraphQLError]:
+def refusals(document: DocumentNode, measured: Measurement | None = None) -> list[GraphQLError]:
     """The ``QUERY_TOO_COMPLEX`` errors of a document over a limit; empty when it is within all of them."""
-    measured = measure(document)
+    measured = measured or measure(document)
     errors: list[GraphQLError] = []
     if measured.repeats > MAX_REPEATS:
         errors.append(_too_complex(
@@ -123,6 +141,10 @@ def refusals(document: DocumentNode) -> list[GraphQLError]:
     for name, shape in measured.operations.items():
         if shape.depth > MAX_DEPTH:
             errors.append(_too_complex(f"'{name}' exceeds maximum operation depth of {MAX_DEPTH}", "depth", MAX_DEPTH))
+    if measured.cost > MAX_COST:
+        errors.append(_too_complex(
+            f"The operation costs {measured.cost}, more than {MAX_COST} (each object field 2, each scalar field 1, "
+            "times its depth); ask for fewer fields or less nesting.", "cost", MAX_COST))
     if measured.aliases > MAX_ALIASES:
         errors.append(_too_complex(f"{measured.aliases} aliases found. Allowed: {MAX_ALIASES}", "aliases",
                                    MAX_ALIASES))
@@ -201,32 +223,41 @@ def _shape(root: SelectionSetNode, fragments: Mapping[str, Shape]) -> Shape:
         if isinstance(selection, FieldNode | InlineFragmentNode) and selection.selection_set:
             index = len(nodes) - 1
             pending.extend((child, index) for child in selection.selection_set.selections)
-    # Totals of each selection's children: selections, deepest child, aliases.
-    below = [[0, 0, 0] for _ in nodes]
-    total = [0, 0, 0]
+    # Totals of each selection's children: selections, deepest child, aliases, weight, cost (children at depth 1).
+    below = [[0, 0, 0, 0, 0] for _ in nodes]
+    total = [0, 0, 0, 0, 0]
     for index in range(len(nodes) - 1, -1, -1):
-        selection, (size, depth, aliases) = nodes[index], below[index]
+        selection, (size, depth, aliases, weight, cost) = nodes[index], below[index]
         if isinstance(selection, FieldNode):
             size += 1
             aliases += 1 if selection.alias else 0
-            nested = selection.selection_set is not None and not selection.name.value.startswith("__")
+            introspection = selection.name.value.startswith("__")
+            nested = selection.selection_set is not None and not introspection
             depth = depth + 1 if nested else 0
+            if introspection:
+                weight = cost = 0
+            else:  # the field at depth 1, its children one deeper
+                own = 2 if selection.selection_set is not None else 1
+                weight, cost = own + weight, own + cost + weight
         elif isinstance(selection, FragmentSpreadNode):
             fragment = fragments.get(selection.name.value, Shape())
             size, depth, aliases = 1 + fragment.selections, fragment.depth, fragment.aliases
+            weight, cost = fragment.weight, fragment.cost
         else:
             size += 1
         target = below[parents[index]] if parents[index] >= 0 else total
         target[0] = min(_CAP, target[0] + size)
         target[1] = max(target[1], depth)
         target[2] = min(_CAP, target[2] + aliases)
-    return Shape(selections=total[0], depth=total[1], aliases=total[2])
+        target[3] = min(_CAP, target[3] + weight)
+        target[4] = min(_CAP, target[4] + cost)
+    return Shape(selections=total[0], depth=total[1], aliases=total[2], weight=total[3], cost=total[4])
 
 
-def validate(schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
-             ) -> list[GraphQLError]:
+def validate(schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...],
+             measured: Measurement | None = None) -> list[GraphQLError]:
     """The limit refusals of a document, or else graphql-core's validation errors (empty: valid)."""
-    refused = refusals(document)
+    refused = refusals(document, measured)
     if refused:
         return refused
     errors = validate_document(schema, document, rules)
@@ -246,12 +277,29 @@ class DocumentLimits(SchemaExtension):
 
     def __init__(self, cache: DocumentCache) -> None:
         self.cache = cache
+        self.cost: int | None = None
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
         if document is not None:
+            measured = self.cache.derived(document, "measurement", lambda: measure(document))
+            self.cost = operation_cost(measured, context.operation_name)
             schema, rules = context.schema._schema, tuple(context.validation_rules)
             context.pre_execution_errors = self.cache.validate(document, rules,
-                                                               lambda: validate(schema, document, rules))
+                                                               lambda: validate(schema, document, rules, measured))
         yield
+
+    def get_results(self) -> dict[str, Any]:
+        """``extensions.cost`` of the answer: what the operation run cost, and the most it may."""
+        if self.cost is None:
+            return {}
+        return {"cost": {"requested": self.cost, "maximum": MAX_COST}}
+
+
+def operation_cost(measured: Measurement, operation_name: str | None) -> int:
+    """The cost of the operation a request runs (its name, or the document's only one; 0 when there is none)."""
+    operations = measured.operations
+    if operation_name is not None:
+        return operations.get(operation_name, Shape()).cost
+    return next(iter(operations.values())).cost if len(operations) == 1 else 0

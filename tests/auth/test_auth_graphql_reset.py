@@ -25,7 +25,7 @@ async def test_reset_flow_through_graphql(smtp_app: Any, smtp_server: SmtpSink, 
         async with browser(smtp_app) as client:
             known = (await gql(client, REQUEST, {"email": owner.email})).json()
             unknown = (await gql(client, REQUEST, {"email": "nobody-" + owner.email})).json()
-            assert known == unknown == {"data": {"requestPasswordReset": {"ok": True, "errors": []}}}
+            assert known == unknown and known["data"] == {"requestPasswordReset": {"ok": True, "errors": []}}
             [mail] = await smtp_server.wait_for(owner.email)
             assert smtp_server.to("nobody-" + owner.email) == []
             token = token_in(mail.get_body().get_content(), smtp_settings)

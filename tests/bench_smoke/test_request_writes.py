@@ -43,7 +43,7 @@ async def test_a_session_request_writes_nothing_until_a_minute_has_passed(
         with caplog.at_level(logging.DEBUG, logger="tortoise.db_client"):
             for _ in range(5):
                 reply = await client.post("/graphql", json=QUERY, headers=headers)
-                assert reply.json() == {"data": {"__typename": "Query"}}
+                assert reply.json()["data"] == {"__typename": "Query"}
         assert _writes(caplog) == []
 
         await Session.filter(id=session.id).update(last_seen_at=datetime.now(UTC) - TOUCH_INTERVAL)
