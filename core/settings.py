@@ -199,7 +199,6 @@ class Settings(BaseSettings):
         return path.read_text().strip().encode()
 
 
-@lru_cache(maxsize=1)
 def settings_problem(error: ValidationError | SettingsError) -> str:
     """What is wrong with the configuration, one line per setting, named as it is set (``PEJLING_…``)."""
     if isinstance(error, SettingsError):  # a value the environment source could not decode at all
@@ -212,6 +211,7 @@ def settings_problem(error: ValidationError | SettingsError) -> str:
     return "\n".join(lines)
 
 
+@lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings, read once from the environment."""
     return Settings()

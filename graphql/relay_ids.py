@@ -28,15 +28,19 @@ from pejling.graphql.errors import ApiError
 _MAX_CURSOR = 200  # characters; strawberry's list cursors are about 24
 
 
-def decode_id(value: str, type_name: str) -> UUID | None:
-    """The UUID inside a global id of ``type_name``, or None when it is malformed or of another type."""
+def parse_id(value: str) -> tuple[str, UUID] | None:
+    """The type name and UUID of a global id, or None when it is not one."""
     try:
         global_id = relay.GlobalID.from_id(value)
-        if global_id.type_name != type_name:
-            return None
-        return UUID(global_id.node_id)
+        return global_id.type_name, UUID(global_id.node_id)
     except (ValueError, TypeError):
         return None
+
+
+def decode_id(value: str, type_name: str) -> UUID | None:
+    """The UUID inside a global id of ``type_name``, or None when it is malformed or of another type."""
+    parsed = parse_id(value)
+    return parsed[1] if parsed is not None and parsed[0] == type_name else None
 
 
 def encode_id(type_name: str, value: UUID) -> str:

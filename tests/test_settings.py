@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from pejling.core.cli import main
-from pejling.core.settings import Settings, settings_problem
+from pejling.core.settings import Settings, get_settings, settings_problem
 
 
 @pytest.mark.parametrize(("written", "read"), [
@@ -47,7 +47,11 @@ def test_the_cli_says_what_is_wrong_instead_of_a_traceback(
 ) -> None:
     monkeypatch.setenv("PEJLING_TRUSTED_PROXIES", "not-an-address")
     monkeypatch.setenv("PEJLING_DATABASE_URL", "mysql://db/pejling")
-    assert main(["migrate"]) == 2
+    get_settings.cache_clear()  # the process reads its settings once
+    try:
+        assert main(["migrate"]) == 2
+    finally:
+        get_settings.cache_clear()
     err = capsys.readouterr().err
     assert "The configuration is not valid" in err and "Traceback" not in err
     assert "PEJLING_TRUSTED_PROXIES: 'not-an-address'" in err and "PEJLING_DATABASE_URL: " in err

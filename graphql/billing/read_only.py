@@ -21,7 +21,7 @@ from pejling.core.followups.models import FollowUp
 from pejling.core.surveys.models import ChannelDevice, SurveyCode
 from pejling.graphql.billing.mutations import BILLING_MUTATIONS
 from pejling.graphql.errors import ApiError
-from pejling.graphql.relay_ids import decode_id
+from pejling.graphql.relay_ids import parse_id
 from pejling.plugins.billing.entitlements import read_only_store_ids
 from pejling.plugins.billing.subscription_state import standing
 from pejling.tenants.models import Tenant, Zone
@@ -81,13 +81,14 @@ def _named_ids(field: FieldNode, variables: dict[str, Any] | None) -> tuple[set[
     owned: dict[type[Model], set[UUID]] = {}
     for argument in field.arguments or ():
         for text in _texts(value_from_ast_untyped(argument.value, variables)):
-            if (store := decode_id(text, "Store")) is not None:
-                stores.add(store)
+            named = parse_id(text)
+            if named is None:
                 continue
-            for type_name, model in STORE_OWNED.items():
-                if (found := decode_id(text, type_name)) is not None:
-                    owned.setdefault(model, set()).add(found)
-                    break
+            type_name, found = named
+            if type_name == "Store":
+                stores.add(found)
+            elif (model := STORE_OWNED.get(type_name)) is not None:
+                owned.setdefault(model, set()).add(found)
     return stores, owned
 
 

@@ -117,7 +117,7 @@ def signing_secrets(endpoint: WebhookEndpoint, now: datetime | None = None) -> l
     return found
 
 
-def delivery_headers(delivery: WebhookDelivery, signing: str | list[str], timestamp: int) -> dict[str, str]:
+def delivery_headers(delivery: WebhookDelivery, signing: list[str], timestamp: int) -> dict[str, str]:
     """The headers of an attempt: content type, event id and type, delivery id, timestamp and signature (one
     ``v1`` entry per signing secret)."""
     return {
