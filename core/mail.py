@@ -18,6 +18,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
+from email.policy import default as default_policy
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -154,6 +156,23 @@ def _write_eml(directory: Path, message: EmailMessage) -> Path:
     path.chmod(0o600)
     log.info("no PEJLING_SMTP_URL: mail %r written to %s", message["Subject"], path)
     return path
+
+
+def forget_mail_files(directory: Path, addresses: set[str]) -> int:
+    """Delete the ``.eml`` copies in ``directory`` addressed to any of ``addresses`` (an erasure reaches them);
+    returns how many. Only headers are read; addresses compare case-insensitively."""
+    wanted = {a.strip().lower() for a in addresses if a}
+    if not wanted or not directory.is_dir():
+        return 0
+    removed = 0
+    for path in directory.glob("*.eml"):
+        with path.open("rb") as handle:
+            headers = BytesHeaderParser(policy=default_policy).parse(handle)
+        to = {address.addr_spec.lower() for address in getattr(headers["To"], "addresses", ())}
+        if to & wanted:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 _pending: set[asyncio.Task[Path | None]] = set()

@@ -42,6 +42,7 @@ from pejling.graphql.surveys.devices import DeviceMutation, DeviceQuery, KioskMu
 from pejling.graphql.surveys.imports import ImportMutation
 from pejling.graphql.surveys.mutations import SurveyMutation
 from pejling.graphql.surveys.queries import SurveyQuery
+from pejling.graphql.surveys.retention import RetentionMutation, RetentionQuery
 from pejling.graphql.surveys.submission_limits import SubmissionLimitMutation, SubmissionLimitQuery
 from pejling.graphql.tenants.mutations import TenantMutation
 from pejling.graphql.tenants.queries import TenantQuery
@@ -50,10 +51,11 @@ from pejling.graphql.webhooks.queries import WebhookQuery
 
 QUERIES: tuple[type, ...] = (TenantQuery, AccountQuery, FollowUpQuery, InsightsQuery, SurveyQuery, DeviceQuery,
                              SurveyCodeQuery, KioskQuery, SubmissionLimitQuery, PluginQuery, SsoQuery,
-                             BillingQuery, WebhookQuery)
+                             BillingQuery, WebhookQuery, RetentionQuery)
 MUTATIONS: tuple[type, ...] = (TenantMutation, AccountMutation, FollowUpMutation, InsightsMutation, SurveyMutation,
                                DeviceMutation, SurveyCodeMutation, KioskMutation, SubmissionLimitMutation,
-                               ImportMutation, PluginMutation, SsoMutation, BillingMutation, WebhookMutation)
+                               ImportMutation, PluginMutation, SsoMutation, BillingMutation, WebhookMutation,
+                               RetentionMutation)
 
 
 class PejlingSchema(strawberry.Schema):

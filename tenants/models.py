@@ -40,6 +40,10 @@ class Tenant(Model):
     logo_version = fields.IntField(default=0)
     # Stored responses per client address and store per 10 minutes (core/surveys/rate_limit.py); null: the default.
     submission_limit = fields.IntField(null=True)
+    # Months shopper responses are kept (core/surveys/retention.py); null: until erased. Older ones are anonymised
+    # or deleted as retention_mode says.
+    retention_months = fields.IntField(null=True)
+    retention_mode = fields.CharField(max_length=16, default="anonymise")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -95,6 +95,30 @@ async def purge_old_exports(now: datetime | None = None) -> int:
     return len(old)
 
 
+ERASED_WHILE_RUNNING = "A response in this export was erased while it ran; start the export again."
+
+
+async def forget_exports_since(since: datetime) -> int:
+    """Delete the current tenant's export files that may hold a response received at ``since`` or later (an erasure
+    or a retention purge reaches copies already made): finished exports go with their files; a running one stops as
+    failed (its partial file removed) and asks to be started again; a queued one reads the rows after the erasure.
+    Returns how many exports were removed or stopped.
+    """
+    made = await Export.filter(created_at__gte=since, status__in=[ExportStatus.SUCCEEDED, ExportStatus.RUNNING])
+    for export in made:
+        path = export_path(export)
+        path.unlink(missing_ok=True)
+        path.with_suffix(path.suffix + ".part").unlink(missing_ok=True)
+    finished = [e.id for e in made if ExportStatus(e.status) is ExportStatus.SUCCEEDED]
+    running = [e.id for e in made if ExportStatus(e.status) is ExportStatus.RUNNING]
+    if finished:
+        await Export.filter(id__in=finished).delete()
+    if running:
+        await Export.filter(id__in=running).update(status=ExportStatus.FAILED, error=ERASED_WHILE_RUNNING,
+                                                   finished_at=datetime.now(UTC))
+    return len(made)
+
+
 async def matching_pages(filters: ResponseFilter, page_size: int = PAGE_SIZE) -> AsyncIterator[list[Response]]:
     """The responses ``filters`` covers, oldest first, a page at a time (keyset: never an OFFSET scan)."""
     after: tuple[datetime, UUID] | None = None
@@ -178,9 +202,9 @@ async def run_export(payload: dict[str, Any]) -> None:
         raise PermanentJobError("the export no longer exists")
     try:
         await _write(export)
-    except Exception as exc:
-        await Export.filter(id=export.id).update(status=ExportStatus.FAILED, error=type(exc).__name__,
-                                                 finished_at=datetime.now(UTC))
+    except Exception as exc:  # an export stopped by an erasure keeps the reason it was given
+        await Export.filter(id=export.id, status=ExportStatus.RUNNING).update(
+            status=ExportStatus.FAILED, error=type(exc).__name__, finished_at=datetime.now(UTC))
         raise PermanentJobError(f"export failed: {type(exc).__name__}: {exc}") from exc
 
 
@@ -208,6 +232,9 @@ async def _write(export: Export) -> None:
             done += len(page)
             await Export.filter(id=export.id).update(rows_done=done)
         writer.close()
+    if not await Export.exists(id=export.id, status=ExportStatus.RUNNING):  # stopped by an erasure meanwhile
+        partial.unlink(missing_ok=True)
+        return
     partial.replace(path)
     await Export.filter(id=export.id).update(
         status=ExportStatus.SUCCEEDED, rows_done=done, rows_total=max(total, done), file_name=path.name,

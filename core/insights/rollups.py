@@ -389,10 +389,19 @@ async def subtract_response(response: ResponseLike, taps: Sequence[StatementTapL
     raise the version after (:func:`bump_version`). A response recorded by an older scoring code adds other sums
     than it subtracts now: ``pejling recompute-rollups`` repairs that.
     """
+    await subtract_responses([Recorded(response, taps, timezone)])
+
+
+async def subtract_responses(recorded: Sequence[Recorded]) -> None:
+    """Take several stored responses out of the current tenant's rollups (a retention purge), as
+    :func:`subtract_response` does for one: their deltas are merged per rollup row first."""
+    if not recorded:
+        return
     tenant_id = current_tenant_id()
-    zones = await _timezones([Recorded(response, taps, timezone)])
+    zones = await _timezones(recorded)
     batch = _Batch()
-    _add(batch, response, taps, zones[sql.as_uuid(response.store_id)], sign=-1)
+    for item in recorded:
+        _add(batch, item.response, item.taps, zones[sql.as_uuid(item.response.store_id)], sign=-1)
     touched = batch.touched()
     await batch.write(tenant_id)
     for store_id, day in touched:

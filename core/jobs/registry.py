@@ -31,6 +31,7 @@ JOB_MODULES: list[str] = [
     "pejling.core.followups.jobs",
     "pejling.core.insights.scores",
     "pejling.core.surveys.invitation_mail",
+    "pejling.core.surveys.retention",
 ]
 
 #: Job kinds every worker with ``housekeeping`` queues once an hour (kind → payload), deduplicated per hour.

@@ -12,14 +12,17 @@ all in one transaction. ``pejling recompute-rollups`` stays the repair for rollu
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from pejling.core.followups.exports import forget_exports_since
 from pejling.core.followups.models import FollowUp, FollowUpNote, Reply
 from pejling.core.insights.models import Score
-from pejling.core.insights.rollups import bump_version, subtract_response
+from pejling.core.insights.rollups import Recorded, bump_version, subtract_responses
 from pejling.core.surveys.models import Answer, Response
 from pejling.core.surveys.receipts import normalise_receipt_code
 from pejling.tenants.models import Store, Zone
@@ -65,21 +68,66 @@ async def erase_response(response: Response) -> None:
     """Delete a response and everything stored about it, and subtract it from the tenant's rollups.
 
     One transaction: follow-up notes, follow-ups, replies, scores and answers are deleted explicitly (not left to
-    database cascades), then the response, and its contribution is subtracted from the rollups.
+    database cascades), then the response, and its contribution is subtracted from the rollups. Export files made
+    since the response arrived are deleted too (:func:`~pejling.core.followups.exports.forget_exports_since`).
     """
+    await erase_responses([response])
+    log.info("erased a shopper response of tenant %s on request", current_tenant_id())
+
+
+async def erase_responses(responses: Sequence[Response]) -> None:
+    """Erase several responses of the current tenant as :func:`erase_response` does one, in one transaction whose
+    statements do not grow with the number of responses (a retention purge erases them a page at a time)."""
+    if not responses:
+        return
     tenant_id = current_tenant_id()
+    ids = [r.id for r in responses]
     async with in_transaction():
-        answers = await Answer.filter(response_id=response.id)
-        store = await Store.get_or_none(id=response.store_id)
-        follow_up_ids = await FollowUp.filter(response_id=response.id).values_list("id", flat=True)
-        await Reply.filter(response_id=response.id).delete()
-        if follow_up_ids:
-            await Reply.filter(follow_up_id__in=list(follow_up_ids)).update(follow_up_id=None)
-            await FollowUpNote.filter(follow_up_id__in=list(follow_up_ids)).delete()
-            await FollowUp.filter(id__in=list(follow_up_ids)).delete()
-        await Score.filter(response_id=response.id).delete()
-        await Answer.filter(response_id=response.id).delete()
-        await Response.filter(id=response.id).delete()
-        await subtract_response(response, answers, timezone=store.timezone if store else None)
+        answers: dict[Any, list[Answer]] = {}
+        for answer in await Answer.filter(response_id__in=ids):
+            answers.setdefault(answer.response_id, []).append(answer)
+        zones = dict(await Store.filter(id__in={r.store_id for r in responses}).values_list("id", "timezone"))
+        await forget_shopper_threads(ids)
+        await Score.filter(response_id__in=ids).delete()
+        await Answer.filter(response_id__in=ids).delete()
+        await Response.filter(id__in=ids).delete()
+        await subtract_responses([Recorded(r, answers.get(r.id, []), zones.get(r.store_id)) for r in responses])
         await bump_version(tenant_id)
-    log.info("erased a shopper response of tenant %s on request", tenant_id)
+        await forget_exports_since(min(r.received_at for r in responses))
+        await forget_mail_copies(responses)
+
+
+async def forget_shopper_threads(response_ids: Sequence[Any]) -> None:
+    """Delete the follow-ups of these responses with their notes, and every reply sent to their shoppers."""
+    follow_up_ids = list(await FollowUp.filter(response_id__in=list(response_ids)).values_list("id", flat=True))
+    await Reply.filter(response_id__in=list(response_ids)).delete()
+    if follow_up_ids:
+        await Reply.filter(follow_up_id__in=follow_up_ids).update(follow_up_id=None)
+        await FollowUpNote.filter(follow_up_id__in=follow_up_ids).delete()
+        await FollowUp.filter(id__in=follow_up_ids).delete()
+
+
+async def forget_mail_copies(responses: Sequence[Response]) -> int:
+    """Remove the copies of mail to these responses' shoppers that we keep: the queued or finished invitation-mail
+    jobs of their invitations (their payload holds the address) and, where mail is written to files (development),
+    the ``.eml`` files to those addresses or to the shopper's contact address. Returns how many files went.
+
+    Mail handed to an SMTP server is beyond reach; replies are deleted with the follow-up threads.
+    """
+    from pejling.core import followups
+    from pejling.core.jobs.models import Job, JobStatus
+    from pejling.core.mail import forget_mail_files, mail_to_files
+    from pejling.core.surveys.invitation_mail import INVITATION_MAIL_JOB
+
+    addresses = {r.contact_email for r in responses if r.contact_email}
+    keys = [f"{INVITATION_MAIL_JOB}:{r.invitation_id}" for r in responses if r.invitation_id]
+    if keys:
+        jobs = await Job.filter(tenant_id=current_tenant_id(), kind=INVITATION_MAIL_JOB, idempotency_key__in=keys,
+                                status__not=JobStatus.RUNNING)
+        addresses |= {str(j.payload.get("to")) for j in jobs if isinstance(j.payload, dict) and j.payload.get("to")}
+        if jobs:
+            await Job.filter(id__in=[j.id for j in jobs]).delete()
+    settings = followups.current_settings()
+    if not addresses or not mail_to_files(settings):
+        return 0
+    return await asyncio.to_thread(forget_mail_files, settings.mail_dir, addresses)

@@ -153,6 +153,8 @@ class Response(TenantModel):
     # SHA-256 of the canonical submission (ingest.submission_digest): a resend gets the receipt back only when it is
     # the same submission. Null for rows stored before it existed (compared field by field instead).
     submission_digest = fields.CharField(max_length=64, null=True)
+    # When a retention purge anonymised the response (core/surveys/retention.py); null: as given.
+    anonymised_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "survey_response"
