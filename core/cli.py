@@ -262,6 +262,22 @@ def cmd_recompute_rollups(settings: Settings, args: argparse.Namespace) -> int:
     return int(asyncio.run(_with_database(settings, work)))
 
 
+def cmd_rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
+    """Reseal every stored secret under the newest key of PEJLING_ENCRYPTION_KEYS (docs/security.md)."""
+    from pejling.core.key_rotation import rotate_keys
+
+    async def work() -> int:
+        report = await rotate_keys(settings)
+        for place, count in sorted(report.resealed.items()):
+            print(f"{place}: {count} resealed")
+        for place in report.unreadable:
+            print(f"error: {place} does not open with any configured key (left as it is)", file=sys.stderr)
+        print(f"{report.total} secrets resealed under the newest key; {len(report.unreadable)} unreadable.")
+        return 1 if report.unreadable else 0
+
+    return int(asyncio.run(_with_database(settings, work)))
+
+
 def cmd_billing(settings: Settings, args: argparse.Namespace) -> int:
     """Hand the action to the billing plugin's ``run_command`` (core never imports a plugin by name)."""
     from pejling.core.plugin_manager import load_plugins
@@ -291,6 +307,8 @@ def parser() -> argparse.ArgumentParser:
     recompute = sub.add_parser("recompute-rollups", help="rebuild the insight rollups from the stored responses")
     recompute.add_argument("--tenant", help="only this tenant slug (default: every tenant)")
     recompute.set_defaults(run=cmd_recompute_rollups)
+    sub.add_parser("rotate-keys", help="reseal every stored secret under the newest PEJLING_ENCRYPTION_KEYS key "
+                   "(then the old keys can go)").set_defaults(run=cmd_rotate_keys)
     worker = sub.add_parser("worker", help="run a job worker on its own")
     worker.add_argument("--concurrency", type=int, default=4)
     worker.set_defaults(run=cmd_worker)

@@ -31,10 +31,10 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr("")
     """Key for signing and keyed hashes. Empty in dev: a random key is kept in ``<var_dir>/secret.key``."""
 
-    encryption_keys: list[SecretStr] = Field(default_factory=list)
+    encryption_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     """Fernet keys (urlsafe base64 of 32 bytes) for secrets kept in the database (integration tokens, client
     secrets, webhook secrets), newest first: the first seals, every one still opens (``cryptography``'s
-    MultiFernet), so a key is rotated by putting a new one in front and re-sealing (``pejling rotate-secrets``).
+    MultiFernet), so a key is rotated by putting a new one in front and re-sealing (``pejling rotate-keys``).
     Empty: one key derived from ``secret_key`` (see :mod:`pejling.core.secrets_at_rest`)."""
 
     base_url: str = "http://127.0.0.1:8000"
@@ -107,7 +107,7 @@ class Settings(BaseSettings):
     graphql_persisted_queries_manifest: Path | None = None
     """The portal build's persisted-query manifest (Apollo's ``apollo-persisted-query-manifest`` JSON)."""
 
-    @field_validator("trusted_proxies", "plugins_disabled", "cors_origins", mode="before")
+    @field_validator("trusted_proxies", "plugins_disabled", "cors_origins", "encryption_keys", mode="before")
     @classmethod
     def _a_list(cls, value: Any) -> Any:
         """A comma-separated string (or a JSON list) from the environment, as a list of its non-empty items."""
@@ -123,6 +123,20 @@ class Settings(BaseSettings):
         if isinstance(value, list | tuple):
             items = [item.strip() if isinstance(item, str) else item for item in value]
             return [item for item in items if item != ""]
+        return value
+
+    @field_validator("encryption_keys")
+    @classmethod
+    def _fernet_keys(cls, value: list[SecretStr]) -> list[SecretStr]:
+        from cryptography.fernet import Fernet
+
+        for position, key in enumerate(value, start=1):
+            try:
+                Fernet(key.get_secret_value())
+            except ValueError:
+                raise ValueError(
+                    f"key {position} is not a Fernet key (32 url-safe base64-encoded bytes; make one with: python -c "
+                    "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')") from None
         return value
 
     @field_validator("trusted_proxies")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from cryptography.fernet import Fernet
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from pejling.core.secrets_at_rest import SealedSecretError, fingerprint, reseal, seal, unseal
 from pejling.core.settings import Settings
@@ -40,8 +40,9 @@ def test_rotation_old_values_open_under_new_keys_and_reseal_moves_them_to_the_ne
 
 
 def test_a_malformed_key_is_a_clear_error_and_garbage_does_not_open():
-    with pytest.raises(ValueError, match="PEJLING_ENCRYPTION_KEYS"):
-        seal("x", purpose="p", settings=settings_with("not-a-key"))
+    with pytest.raises(ValidationError, match="key 2 is not a Fernet key") as refused:
+        settings_with(Fernet.generate_key().decode(), "not-a-key")
+    assert "not-a-key" not in str(refused.value), "a key, even a wrong one, is never shown"
     with pytest.raises(SealedSecretError):
         unseal("gAAAAgarbage", purpose="p", settings=settings_with())
 

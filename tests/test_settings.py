@@ -42,6 +42,19 @@ def test_disabled_plugins_may_be_comma_separated(monkeypatch: pytest.MonkeyPatch
     assert Settings().plugins_disabled == ["shopify", "vipps"]
 
 
+def test_encryption_keys_may_be_comma_separated_newest_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cryptography.fernet import Fernet
+
+    new, old = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    monkeypatch.setenv("PEJLING_ENCRYPTION_KEYS", f"{new}, {old}")
+    assert [k.get_secret_value() for k in Settings().encryption_keys] == [new, old]
+    monkeypatch.setenv("PEJLING_ENCRYPTION_KEYS", f"{new},wrong-key-value")
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    problem = settings_problem(refused.value)
+    assert problem.startswith("PEJLING_ENCRYPTION_KEYS: key 2 is not a Fernet key") and "wrong-key-value" not in problem
+
+
 def test_the_cli_says_what_is_wrong_instead_of_a_traceback(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

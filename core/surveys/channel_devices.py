@@ -1,9 +1,9 @@
 """The registry of channel devices: NFC tags, kiosk tablets … registered to a store (or zone) of a tenant.
 
 Plugins cannot own tables, so a channel plugin keeps its devices here (:class:`~pejling.core.surveys.models.
-ChannelDevice`): a label, a secret the channel needs (an NFC tag's SUN keys), kept encrypted with AES-GCM under a key
-derived from the app's ``secret_key`` with HKDF (bound to the tenant and the device, so a sealed secret copied to
-another row does not open), a device token kept only as a keyed hash, and a tap counter that only grows
+ChannelDevice`): a label, a secret the channel needs (an NFC tag's SUN keys), sealed with the rotatable keys of
+:mod:`pejling.core.secrets_at_rest` (bound to the tenant and the device, so a sealed secret copied to another row does
+not open), a device token kept only as a keyed hash, and a tap counter that only grows
 (:func:`advance_counter`, one compare-and-set UPDATE). Every function runs inside the tenant's scope. Nothing here
 logs a secret, a token or a counter's message.
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import secrets
 from datetime import UTC, datetime
 from uuid import UUID
@@ -25,6 +24,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from tortoise.expressions import Q
 
 from pejling.core import followups
+from pejling.core.secrets_at_rest import SealedSecretError, seal, unseal
 from pejling.core.settings import Settings
 from pejling.core.surveys.models import ChannelDevice
 from pejling.tenants.models import Store, Zone
@@ -32,7 +32,7 @@ from pejling.tenants.scope import current_tenant_id
 
 MAX_LABEL = 100
 _NONCE = 12
-_INFO = b"pejling channel-device secrets v1"
+_LEGACY_INFO = b"pejling channel-device secrets v1"
 
 
 class DeviceSecretUnreadable(RuntimeError):
@@ -43,28 +43,39 @@ def _settings(settings: Settings | None) -> Settings:
     return settings or followups.current_settings()
 
 
-def _sealing_key(settings: Settings) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(settings.secret_bytes())
-
-
-def _aad(tenant_id: UUID, device_id: UUID) -> bytes:
-    return f"{tenant_id.hex}:{device_id.hex}".encode()
+def _purpose(tenant_id: UUID, device_id: UUID) -> str:
+    return f"channel_device.secret:{tenant_id.hex}:{device_id.hex}"
 
 
 def seal_secret(settings: Settings, tenant_id: UUID, device_id: UUID, plain: bytes) -> str:
-    """``plain`` encrypted for one device of one tenant (base64 of nonce and AES-GCM ciphertext)."""
-    nonce = os.urandom(_NONCE)
-    sealed = AESGCM(_sealing_key(settings)).encrypt(nonce, plain, _aad(tenant_id, device_id))
-    return base64.b64encode(nonce + sealed).decode()
+    """``plain`` sealed for one device of one tenant (:func:`pejling.core.secrets_at_rest.seal`: the newest key of
+    ``PEJLING_ENCRYPTION_KEYS``, rotated by ``pejling rotate-keys``)."""
+    return seal(base64.b64encode(plain).decode(), purpose=_purpose(tenant_id, device_id), settings=settings)
 
 
 def open_secret(settings: Settings, tenant_id: UUID, device_id: UUID, sealed: str) -> bytes:
-    """The secret :func:`seal_secret` sealed; :class:`DeviceSecretUnreadable` when it does not open."""
+    """The secret :func:`seal_secret` sealed; :class:`DeviceSecretUnreadable` when it does not open.
+
+    A secret sealed before the keys became rotatable (AES-GCM under a key derived from ``secret_key``) still opens;
+    ``pejling rotate-keys`` reseals it the current way (:func:`legacy_secret`).
+    """
+    try:
+        return base64.b64decode(unseal(sealed, purpose=_purpose(tenant_id, device_id), settings=settings))
+    except SealedSecretError:
+        legacy = legacy_secret(settings, tenant_id, device_id, sealed)
+    if legacy is None:
+        raise DeviceSecretUnreadable("the device's secret does not open with the current keys")
+    return legacy
+
+
+def legacy_secret(settings: Settings, tenant_id: UUID, device_id: UUID, sealed: str) -> bytes | None:
+    """A secret in the format before rotatable keys (base64 of nonce and AES-GCM ciphertext), or None."""
     try:
         raw = base64.b64decode(sealed.encode(), validate=True)
-        return AESGCM(_sealing_key(settings)).decrypt(raw[:_NONCE], raw[_NONCE:], _aad(tenant_id, device_id))
-    except (InvalidTag, ValueError) as exc:
-        raise DeviceSecretUnreadable("the device's secret does not open with this app's secret key") from exc
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_LEGACY_INFO).derive(settings.secret_bytes())
+        return AESGCM(key).decrypt(raw[:_NONCE], raw[_NONCE:], f"{tenant_id.hex}:{device_id.hex}".encode())
+    except (InvalidTag, ValueError):
+        return None
 
 
 def new_device_token() -> str:

@@ -233,7 +233,7 @@ class ChannelDevice(TenantModel):
     )
     zone_id: UUID | None
     label = fields.CharField(max_length=100)
-    secret = fields.TextField(null=True, description="The device secret, AES-GCM encrypted, never logged")
+    secret = fields.TextField(null=True, description="The device secret, sealed, never logged")
     token_hash = fields.CharField(max_length=64, null=True, unique=True)
     counter = fields.BigIntField(default=-1, description="The highest tap counter accepted (-1 before the first)")
     counter_response_id = fields.UUIDField(null=True, description="The response that tap counter was accepted for")

@@ -26,6 +26,8 @@ class OrderStatus:
 class ShopifyShop(TenantModel):
     """A Shopify shop installed by a tenant, with its offline access token sealed (forgotten on uninstall)."""
 
+    #: Sealed columns (core/secrets_at_rest.py), resealed by ``pejling rotate-keys``.
+    SEALED_FIELDS = ("sealed_token",)
     id = fields.UUIDField(primary_key=True)
     shop = fields.CharField(max_length=255, unique=True, description="The shop's ….myshopify.com domain")
     sealed_token = fields.TextField(null=True)
@@ -54,6 +56,8 @@ class ShopifyWebhook(TenantModel):
 class ShopifyOrder(TenantModel):
     """A paid order with a lawful basis to invite its customer, the invitation scheduled for it and what came of it."""
 
+    #: Sealed columns (core/secrets_at_rest.py), resealed by ``pejling rotate-keys``.
+    SEALED_FIELDS = ("sealed_email",)
     id = fields.UUIDField(primary_key=True)
     shop = fields.CharField(max_length=255)
     order_id = fields.CharField(max_length=20)

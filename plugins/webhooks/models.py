@@ -30,6 +30,8 @@ class DeliveryStatus(enum.StrEnum):
 class WebhookEndpoint(TenantModel):
     """An HTTPS address of an integrator that receives the tenant's events, signed with its own secret."""
 
+    #: Sealed columns (core/secrets_at_rest.py), resealed by ``pejling rotate-keys``.
+    SEALED_FIELDS = ("secret_sealed", "previous_secret_sealed")
     id = fields.UUIDField(primary_key=True)
     url = fields.CharField(max_length=2000)
     description = fields.CharField(max_length=200, default="")

@@ -13,6 +13,8 @@ from pejling.tenants.scope import TenantModel
 class SsoConfiguration(TenantModel):
     """A tenant's OpenID Connect identity provider. The client secret is sealed (never returned, never logged)."""
 
+    #: Sealed columns (core/secrets_at_rest.py), resealed by ``pejling rotate-keys``.
+    SEALED_FIELDS = ("client_secret_sealed",)
     id = fields.UUIDField(primary_key=True)
     issuer = fields.CharField(max_length=500)
     authorization_endpoint = fields.CharField(max_length=1000)
