@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     """Optional Redis for shared rate limits and pub/sub (the live feed) across processes; empty keeps both in
     process memory."""
 
+    api_rate_limits: bool = True
+    """The GraphQL budgets per operation and per cost (:mod:`pejling.graphql.operation_limits`). Off only where one
+    caller must go faster than any real one: the test suite (every test calls from one address) and the benchmarks."""
+
     database_pooler: Literal["", "pgbouncer"] = ""
     """``pgbouncer`` when ``database_url`` points at PgBouncer in transaction pooling: asyncpg then keeps no
     prepared statements across transactions (``statement_cache_size=0``; docs/deployment.md)."""

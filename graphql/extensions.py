@@ -20,6 +20,7 @@ from pejling.core.auth.actor import ANONYMOUS
 from pejling.core.settings import Settings, get_settings
 from pejling.graphql.document_cache import CachedParsing, DocumentCache
 from pejling.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_SELECTIONS, MAX_TOKENS, DocumentLimits
+from pejling.graphql.operation_limits import OperationRateLimits
 from pejling.graphql.persisted_queries import PersistedQueries
 
 __all__ = ["MAX_ALIASES", "MAX_DEPTH", "MAX_SELECTIONS", "MAX_TOKENS", "security_extensions"]
@@ -111,4 +112,5 @@ def security_extensions() -> list[Callable[[], SchemaExtension] | type[SchemaExt
         lambda: MaskErrors(should_mask_error=unexpected, error_message="Unexpected error."),
         lambda: CachedParsing(cache),
         lambda: DocumentLimits(cache),
+        lambda: OperationRateLimits(cache),
     ]

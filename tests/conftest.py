@@ -80,6 +80,8 @@ async def settings(var_dir: Path) -> AsyncIterator[Settings]:
     yield Settings(
         environment="test", var_dir=var_dir, database_url=url, secret_key="test-secret-key-" + "x" * 32,
         run_worker_in_app=False, smtp_url="", log_level="WARNING",
+        # Every in-process test calls from one address; tests/graphql/test_operation_limits.py turns them on.
+        api_rate_limits=False,
     )
     if BACKEND == "postgres":
         await Tortoise.close_connections()

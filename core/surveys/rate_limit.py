@@ -79,8 +79,8 @@ def _retry_after(window: int, limit: Limit, now: float) -> int:
 
 
 class Limiter(Protocol):
-    async def hit(self, key: str, limit: Limit) -> int | None:
-        """Count one event for ``key``; ``None`` when allowed, else the seconds until the window resets."""
+    async def hit(self, key: str, limit: Limit, amount: int = 1) -> int | None:
+        """Count ``amount`` events for ``key``; ``None`` when allowed, else the seconds until the window resets."""
 
     async def peek(self, key: str, limit: Limit) -> int | None:
         """Count nothing; ``None`` while ``key`` has room for one more event, else the seconds until it has."""
@@ -96,13 +96,13 @@ class MemoryLimiter:
         self._counts: dict[tuple[str, int], int] = {}
         self._lock = asyncio.Lock()
 
-    async def hit(self, key: str, limit: Limit) -> int | None:
+    async def hit(self, key: str, limit: Limit, amount: int = 1) -> int | None:
         now = time.time()
         window = int(now // limit.window_seconds)
         async with self._lock:
             if len(self._counts) > 50_000:
                 self._counts = {k: v for k, v in self._counts.items() if k[1] >= window}
-            count = self._counts.get((key, window), 0) + 1
+            count = self._counts.get((key, window), 0) + amount
             self._counts[(key, window)] = count
         if count > limit.count:
             return _retry_after(window, limit, now)
@@ -136,12 +136,12 @@ class RedisLimiter:
         self._redis: Any = redis.from_url(url)
         self.prefix = prefix
 
-    async def hit(self, key: str, limit: Limit) -> int | None:
+    async def hit(self, key: str, limit: Limit, amount: int = 1) -> int | None:
         now = time.time()
         window = int(now // limit.window_seconds)
         name = f"{self.prefix}:{key}:{window}"
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(name)
+            pipe.incrby(name, amount)
             pipe.expire(name, limit.window_seconds + 5)
             count, _ = await pipe.execute()
         if int(count) > limit.count:
