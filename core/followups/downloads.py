@@ -18,7 +18,8 @@ from pejling.core.followups.exports import download_name, export_path
 from pejling.core.followups.models import Export, ExportFormat, ExportStatus
 from pejling.tenants.models import Role
 
-MEDIA_TYPES = {ExportFormat.CSV: "text/csv; charset=utf-8", ExportFormat.JSON: "application/json"}
+MEDIA_TYPES = {ExportFormat.CSV: "text/csv; charset=utf-8", ExportFormat.JSON: "application/json",
+               ExportFormat.ZIP: "application/zip"}
 
 
 def _not_found() -> Response:

@@ -8,12 +8,13 @@ started by an owner or admin; store managers' exports cover only their stores. N
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,9 @@ async def start_export(fmt: ExportFormat, filters: ResponseFilter, *, requested_
 
     Exports of the tenant older than :data:`KEEP_EXPORTS_DAYS` are deleted first, files included.
     """
+    if fmt is ExportFormat.ZIP:
+        raise FollowUpRefused("invalid", "A ZIP export holds everything of the tenant: start it with "
+                              "startTenantExport (owners and admins).", "format")
     await purge_old_exports()
     running = await Export.filter(status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]).count()
     if running >= MAX_RUNNING_EXPORTS:
@@ -208,34 +212,53 @@ async def run_export(payload: dict[str, Any]) -> None:
         raise PermanentJobError(f"export failed: {type(exc).__name__}: {exc}") from exc
 
 
+async def write_responses(handle: io.TextIOBase, fmt: ExportFormat, filters: ResponseFilter, *, contact: bool,
+                          progress: Callable[[int], Awaitable[None]] | None = None) -> int:
+    """Write the current tenant's responses ``filters`` covers to ``handle`` as CSV or JSON, a page at a time,
+    calling ``progress`` with the rows written so far after each page; returns how many."""
+    stores = {s.id: s.slug for s in await Store.all()}
+    zones = {z.id: z.name for z in await Zone.all()}
+    statement_ids = sorted(set(await Answer.all().distinct().values_list("statement_id", flat=True)))
+    writer = _Writer(handle, fmt, [str(s) for s in statement_ids], contact)
+    done = 0
+    async for page in matching_pages(filters):
+        answers: dict[UUID, list[Answer]] = {}
+        for answer in await Answer.filter(response_id__in=[r.id for r in page]):
+            answers.setdefault(answer.response_id, []).append(answer)
+        for response in page:
+            writer.write(_row(response, stores, zones, contact), answers.get(response.id, []))
+        done += len(page)
+        if progress is not None:
+            await progress(done)
+    writer.close()
+    return done
+
+
 async def _write(export: Export) -> None:
     filters = ResponseFilter.from_json(export.filters or {})
     total = await filters.apply(Response.all()).count()
     await Export.filter(id=export.id).update(status=ExportStatus.RUNNING, rows_total=total, rows_done=0, error=None)
-    stores = {s.id: s.slug for s in await Store.all()}
-    zones = {z.id: z.name for z in await Zone.all()}
-    fmt = ExportFormat(export.format)
-    statement_ids = sorted(set(await Answer.all().distinct().values_list("statement_id", flat=True)))
     path = export_path(export)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(path.suffix + ".part")
-    done = 0
+
+    async def progress(done: int) -> None:
+        await Export.filter(id=export.id).update(rows_done=done)
+
     with partial.open("w", encoding="utf-8", newline="") as handle:
         os.chmod(partial, 0o600)
-        writer = _Writer(handle, fmt, [str(s) for s in statement_ids], export.include_contact)
-        async for page in matching_pages(filters):
-            answers: dict[UUID, list[Answer]] = {}
-            for answer in await Answer.filter(response_id__in=[r.id for r in page]):
-                answers.setdefault(answer.response_id, []).append(answer)
-            for response in page:
-                writer.write(_row(response, stores, zones, export.include_contact), answers.get(response.id, []))
-            done += len(page)
-            await Export.filter(id=export.id).update(rows_done=done)
-        writer.close()
+        done = await write_responses(handle, ExportFormat(export.format), filters, contact=export.include_contact,
+                                     progress=progress)
+    await finish(export, partial, done, total)
+
+
+async def finish(export: Export, partial: Path, done: int, total: int) -> None:
+    """Put a written export file in place and mark the export succeeded, unless an erasure stopped it meanwhile."""
+    path = export_path(export)
     if not await Export.exists(id=export.id, status=ExportStatus.RUNNING):  # stopped by an erasure meanwhile
-        partial.unlink(missing_ok=True)
+        await asyncio.to_thread(partial.unlink, missing_ok=True)
         return
-    partial.replace(path)
+    await asyncio.to_thread(partial.replace, path)
     await Export.filter(id=export.id).update(
         status=ExportStatus.SUCCEEDED, rows_done=done, rows_total=max(total, done), file_name=path.name,
         finished_at=datetime.now(UTC),
@@ -246,4 +269,5 @@ async def _write(export: Export) -> None:
 def download_name(export: Export) -> str:
     """The file name a browser saves the export as."""
     stamp = export.created_at.astimezone(UTC).strftime("%Y%m%d-%H%M%S")
-    return f"pejling-responses-{stamp}.{ExportFormat(export.format).value}"
+    what = "tenant" if ExportFormat(export.format) is ExportFormat.ZIP else "responses"
+    return f"pejling-{what}-{stamp}.{ExportFormat(export.format).value}"

@@ -32,10 +32,11 @@ class FollowUpStatus(enum.StrEnum):
 
 
 class ExportFormat(enum.StrEnum):
-    """File formats of a response export."""
+    """File formats of an export: responses as CSV or JSON, or everything of the tenant as a ZIP."""
 
     CSV = "csv"
     JSON = "json"
+    ZIP = "zip"
 
 
 class ExportStatus(enum.StrEnum):

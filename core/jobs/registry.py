@@ -32,6 +32,7 @@ JOB_MODULES: list[str] = [
     "pejling.core.insights.scores",
     "pejling.core.surveys.invitation_mail",
     "pejling.core.surveys.retention",
+    "pejling.core.followups.tenant_export",
 ]
 
 #: Job kinds every worker with ``housekeeping`` queues once an hour (kind → payload), deduplicated per hour.

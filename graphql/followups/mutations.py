@@ -12,6 +12,7 @@ from pejling.core.followups.exports import start_export
 from pejling.core.followups.refusals import FollowUpRefused
 from pejling.core.followups.replies import get_response, reply_to_shopper
 from pejling.core.followups.rules import RuleSpec, create_rule, get_rule, update_rule
+from pejling.core.followups.tenant_export import start_tenant_export
 from pejling.graphql.context import Info
 from pejling.graphql.errors import UserError, forbidden
 from pejling.graphql.followups.queries import ResponseFilterInput, response_filter
@@ -240,6 +241,16 @@ class FollowUpMutation:
         except FollowUpRefused as exc:
             return ShopperReplyPayload(errors=[_error(exc)])
         return ShopperReplyPayload(reply=ShopperReply.from_model(reply))
+
+    @strawberry.mutation(description="Start an export of everything Pejling holds for the tenant (owners and admins): "
+                         "a ZIP of every table as JSON lines, the members and the responses as CSV, secrets left "
+                         "out; follow its progress with export(id) and download it from downloadUrl.")
+    async def start_tenant_export(self, info: Info) -> ExportPayload:
+        _, error = mutation_guard(info)
+        if error:
+            return ExportPayload(errors=[error])
+        export = await start_tenant_export(requested_by=info.context.actor.user_id)
+        return ExportPayload(export=ExportNode.from_model(export, info.context.settings.base_url))
 
     @strawberry.mutation(description="Start a CSV or JSON export of the responses you may see; follow its progress "
                          "with export(id). Contact emails only for owners and admins who ask for them.")

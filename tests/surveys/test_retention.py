@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from pejling.core.followups.exports import ERASED_WHILE_RUNNING, export_path
 from pejling.core.followups.models import Export, ExportFormat, ExportStatus, FollowUp, FollowUpNote, Reply
@@ -226,15 +227,17 @@ async def test_owners_set_the_retention_and_see_what_is_due(
     assert cleared["retention"] == {"months": None, "mode": "ANONYMISE", "cutoff": None, "due": 0}
 
 
-async def test_an_erasure_reaches_the_mail_copies_we_keep(shop: Shop, plugins: Plugins) -> None:
+async def test_an_erasure_reaches_the_mail_copies_we_keep(shop: Shop, plugins: Plugins, database: Settings,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     from pejling.core import followups
     from pejling.core.jobs.queue import enqueue
     from pejling.core.mail import build_mail, mail_to_files, send_mail
     from pejling.core.surveys.invitation_mail import INVITATION_MAIL_JOB
     from pejling.core.surveys.models import Invitation
 
+    monkeypatch.setattr(followups, "_settings", database)  # jobs' settings: the suite's, mail written to files
     settings = followups.current_settings()
-    assert mail_to_files(settings), "the suite writes mail to files unless a test gives an SMTP server"
+    assert mail_to_files(settings)
     result = await _submit(shop, plugins, STARTED, "10.9.3.1", consent={"contact": True, "email": "Kim@Example.com"})
     reply = await send_mail(settings, build_mail(settings, to="kim@example.com", subject="Re", text="Dear Kim"))
     invited = await send_mail(settings, build_mail(settings, to="invited@example.com", subject="Hi", text="Link"))
