@@ -62,6 +62,7 @@ describe('the API tokens page', () => {
     const secret = await screen.findByLabelText('Token');
     expect((secret as HTMLInputElement).value).toBe(SECRET);
     expect((secret as HTMLInputElement).readOnly).toBe(true);
+    expect(document.activeElement).toBe(secret); // focus goes to what must be copied now
     expect(screen.getByText('Copy it now and keep it somewhere safe: it will not be shown again.')).toBeTruthy();
     expect(sent.find((s) => s.name === 'CreateApiToken')?.variables).toEqual(
       { input: { name: 'Webshop', scopes: ['WRITE'], expiresAt: null } });
@@ -94,17 +95,30 @@ describe('the API tokens page', () => {
     expect(screen.queryByLabelText('Token')).toBeNull();
   });
 
-  it('revokes a token only after confirming', async () => {
+  it('revokes a token only after confirming, and lists it as revoked', async () => {
     const sent: Sent = [];
+    const revoked = { ...TILL, active: false, revokedAt: '2026-12-02T09:00:00Z' };
     renderTokens(clientAnswering(answers({
-      RevokeApiToken: { revokeApiToken: { token: { ...TILL, active: false, revokedAt: '2026-12-02T09:00:00Z' }, errors: [] } },
+      ApiTokens: () => tokens(sent.some((s) => s.name === 'RevokeApiToken') ? revoked : TILL),
+      RevokeApiToken: { revokeApiToken: { token: revoked, errors: [] } },
     }), sent));
     fireEvent.click(screen.getByRole('button', { name: 'Revoke Till system' }));
     expect(sent.some((s) => s.name === 'RevokeApiToken')).toBe(false);
     const confirm = screen.getByRole('group', { name: /^Revoke Till system\?/ });
     fireEvent.click(within(confirm).getByRole('button', { name: 'Yes, revoke' }));
-    await screen.findByRole('button', { name: 'Revoke Till system' });
+    const row = (await screen.findByText('Revoked')).closest('tr') as HTMLElement;
+    expect(within(row).queryByRole('button')).toBeNull();
     expect(sent.find((s) => s.name === 'RevokeApiToken')?.variables).toEqual({ id: TILL.id });
+  });
+
+  it('moves keyboard focus to "Cancel" when asking, and back to "Revoke" when cancelled', () => {
+    const sent: Sent = [];
+    renderTokens(clientAnswering(answers(), sent));
+    fireEvent.click(screen.getByRole('button', { name: 'Revoke Till system' }));
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Cancel' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Revoke Till system' }));
+    expect(sent.some((s) => s.name === 'RevokeApiToken')).toBe(false);
   });
 
   it('says when there are no tokens yet', () => {

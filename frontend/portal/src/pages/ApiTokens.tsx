@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useMutation, useQuery } from 'urql';
 
@@ -26,6 +26,11 @@ export function expiryOf(lifetime: string, now: Date = new Date()): string | nul
 function NewSecret({ name, secret, onHide }: { name: string; secret: string; onHide: () => void }) {
   const { t } = useTranslation();
   const [copied, setCopied] = useState<boolean | null>(null);
+  const panel = useRef<HTMLElement>(null);
+  useEffect(() => {
+    // Keyboard and screen-reader users land on the secret they must copy now.
+    panel.current?.querySelector('input')?.focus();
+  }, [secret]);
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(secret);
@@ -35,7 +40,7 @@ function NewSecret({ name, secret, onHide }: { name: string; secret: string; onH
     }
   };
   return (
-    <section className="card secret" aria-labelledby="secret-title">
+    <section className="card secret" aria-labelledby="secret-title" ref={panel}>
       <h2 id="secret-title">{t('tokens.secretTitle', { name })}</h2>
       <p className="warning"><strong>{t('tokens.secretWarning')}</strong></p>
       <div className="inline-form">
@@ -106,15 +111,62 @@ function statusOf(token: Token): 'active' | 'revoked' | 'expired' {
   return token.active ? 'active' : token.revokedAt ? 'revoked' : 'expired';
 }
 
-function TokenList({ tokens, onChanged }: { tokens: readonly Token[]; onChanged: () => void }) {
+/** One token's row; revoking asks first, and keyboard focus follows: to "Cancel", then back to "Revoke". */
+function TokenRow({ token, busy, onRevoke }: { token: Token; busy: boolean; onRevoke: (token: Token) => void }) {
   const { t, i18n } = useTranslation();
-  const [confirming, setConfirming] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState(false);
+  const asked = useRef(false);
+  const revokeButton = useRef<HTMLButtonElement>(null);
+  const cancelButton = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (confirming) {
+      asked.current = true;
+      cancelButton.current?.focus();
+    } else if (asked.current) {
+      revokeButton.current?.focus();
+    }
+  }, [confirming]);
+  const when = new Intl.DateTimeFormat(locale(i18n.language), { dateStyle: 'medium', timeStyle: 'short' });
+  const question = t('tokens.confirmRevoke', { name: token.name });
+  return (
+    <tr>
+      <td>{token.name} <code className="hint">{token.prefix}…</code></td>
+      <td>{token.scopes.includes('WRITE') ? t('tokens.scope_WRITE') : t('tokens.scope_READ')}</td>
+      <td>{token.createdBy ?? '—'}</td>
+      <td>{when.format(new Date(token.createdAt))}</td>
+      <td>{token.lastUsedAt ? when.format(new Date(token.lastUsedAt)) : t('tokens.never')}</td>
+      <td>
+        {t(`tokens.${statusOf(token)}`)}
+        {token.active && token.expiresAt && (
+          <span className="hint"> {t('tokens.expiresOn', { date: when.format(new Date(token.expiresAt)) })}</span>
+        )}
+      </td>
+      <td>
+        {token.active && !confirming && (
+          <button type="button" className="secondary" ref={revokeButton} onClick={() => setConfirming(true)}>
+            {t('tokens.revoke')} <span className="visually-hidden">{token.name}</span>
+          </button>
+        )}
+        {token.active && confirming && (
+          <div role="group" aria-label={question} className="actions confirm">
+            <span aria-hidden="true">{question}</span>
+            <button type="button" disabled={busy} onClick={() => onRevoke(token)}>{t('tokens.confirm')}</button>
+            <button type="button" className="secondary" ref={cancelButton} onClick={() => setConfirming(false)}>
+              {t('tokens.cancel')}
+            </button>
+          </div>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+function TokenList({ tokens, onChanged }: { tokens: readonly Token[]; onChanged: () => void }) {
+  const { t } = useTranslation();
   const [message, setMessage] = useState<string | null>(null);
   const [state, revoke] = useMutation(RevokeApiTokenMutation);
-  const when = new Intl.DateTimeFormat(locale(i18n.language), { dateStyle: 'medium', timeStyle: 'short' });
   const onRevoke = async (token: Token) => {
     const result = await revoke({ id: token.id });
-    setConfirming(null);
     setMessage(result.error ? t('state.error') : result.data?.revokeApiToken.errors[0]?.message ?? null);
     onChanged();
   };
@@ -135,35 +187,7 @@ function TokenList({ tokens, onChanged }: { tokens: readonly Token[]; onChanged:
           </tr>
         </thead>
         <tbody>
-          {tokens.map((token) => (
-            <tr key={token.id}>
-              <td>{token.name} <code className="hint">{token.prefix}…</code></td>
-              <td>{token.scopes.includes('WRITE') ? t('tokens.scope_WRITE') : t('tokens.scope_READ')}</td>
-              <td>{token.createdBy ?? '—'}</td>
-              <td>{when.format(new Date(token.createdAt))}</td>
-              <td>{token.lastUsedAt ? when.format(new Date(token.lastUsedAt)) : t('tokens.never')}</td>
-              <td>
-                {t(`tokens.${statusOf(token)}`)}
-                {token.active && token.expiresAt && (
-                  <span className="hint"> {t('tokens.expiresOn', { date: when.format(new Date(token.expiresAt)) })}</span>
-                )}
-              </td>
-              <td>
-                {token.active && confirming !== token.id && (
-                  <button type="button" className="secondary" onClick={() => setConfirming(token.id)}>
-                    {t('tokens.revoke')} <span className="visually-hidden">{token.name}</span>
-                  </button>
-                )}
-                {token.active && confirming === token.id && (
-                  <div role="group" aria-label={t('tokens.confirmRevoke', { name: token.name })} className="actions">
-                    <span>{t('tokens.confirmRevoke', { name: token.name })}</span>
-                    <button type="button" disabled={state.fetching} onClick={() => onRevoke(token)}>{t('tokens.confirm')}</button>
-                    <button type="button" className="secondary" onClick={() => setConfirming(null)}>{t('tokens.cancel')}</button>
-                  </div>
-                )}
-              </td>
-            </tr>
-          ))}
+          {tokens.map((token) => <TokenRow key={token.id} token={token} busy={state.fetching} onRevoke={onRevoke} />)}
         </tbody>
       </table>
     </section>
