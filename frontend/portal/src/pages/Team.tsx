@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useMutation, useQuery } from 'urql';
 
@@ -98,6 +98,7 @@ function Invitations({ invitations, onChanged }: { invitations: readonly Invitat
   const { t, i18n } = useTranslation();
   const [state, revoke] = useMutation(RevokeInvitationMutation);
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
   const day = new Intl.DateTimeFormat(locale(i18n.language), { dateStyle: 'medium' });
   const onRevoke = async (invitation: Invitation) => {
     const result = await revoke({ id: invitation.id });
@@ -107,11 +108,12 @@ function Invitations({ invitations, onChanged }: { invitations: readonly Invitat
     } else {
       setMessage({ error: false, text: t('team.revoked', { email: invitation.email }) });
     }
+    heading.current?.focus(); // the row and its button go: keyboard focus stays in the list
     onChanged();
   };
   return (
     <section className="card" aria-labelledby="invitations-title">
-      <h2 id="invitations-title">{t('team.invitations')}</h2>
+      <h2 id="invitations-title" tabIndex={-1} ref={heading}>{t('team.invitations')}</h2>
       {message && (message.error ? <ErrorNotice message={message.text} /> : <p role="status">{message.text}</p>)}
       {invitations.length === 0 ? <Empty><p>{t('team.invitationsEmpty')}</p></Empty> : (
         <table>
