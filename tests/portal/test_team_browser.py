@@ -163,3 +163,38 @@ async def test_invite_a_store_manager_and_connect_an_integration(
     refused_answer = await _stores_with(server, secret)
     assert refused_answer.status_code == 401
     await owner_context.close()
+
+
+async def test_someone_with_an_account_logs_in_from_the_invitation_and_accepts(
+    server: str, browser: Browser, smtp_server: SmtpSink  # noqa: F811 - the fixture
+) -> None:
+    inviting = await make_tenant(stores=1)
+    elsewhere = await make_tenant(stores=0)  # the invitee already owns another business on Pejling
+    async with httpx.AsyncClient(base_url=server, headers=inviting.headers) as api:
+        invited = await api.post("/graphql", json={
+            "query": "mutation($email: String!) { inviteMember(email: $email, role: ANALYST) { errors { code } } }",
+            "variables": {"email": elsewhere.owner.email},
+        })
+    assert invited.json()["data"]["inviteMember"]["errors"] == [], invited.text
+    link = await _invitation_link(smtp_server, elsewhere.owner.email)
+    refused: list[str] = []
+    context, page = await _context(browser, refused)
+
+    # The link asks an address with an account to log in first, and logging in comes back to it.
+    await page.goto(server + link)
+    await page.get_by_role("link", name="Log in first").click()
+    await page.get_by_label("Email").fill(elsewhere.owner.email)
+    await page.get_by_label("Password").fill(OWNER_PASSWORD)
+    await page.get_by_role("button", name="Log in").click()
+    await page.wait_for_url("**/accept-invitation?token=*")
+    await expect(page.get_by_text(f"You are logged in as {elsewhere.owner.email}.")).to_be_visible()
+    await expect(page.get_by_label("New password")).to_have_count(0)
+    await check_page(page, "accept-invitation-logged-in", refused)
+
+    # One button joins; the portal then works in the business joined, where an analyst reads every store.
+    await page.get_by_role("button", name="Accept the invitation").click()
+    await page.wait_for_url("**/portal")
+    await expect(page.locator(".tenant")).to_have_text(inviting.tenant.name)
+    await expect(page.locator(".store-list h2")).to_have_text([inviting.stores[0].name])
+    await expect(page.get_by_role("navigation", name="Main").get_by_role("link")).to_have_text(["Stores"])
+    await context.close()
