@@ -2,11 +2,11 @@
 
 The portal is a single-page app (``frontend/portal/``, TypeScript and React) built by Vite into
 ``frontend/build/portal/`` (``make run`` and ``make test`` build it): one ``index.html`` and content-hashed files
-under ``assets/``. Every portal URL (:data:`PAGES`: ``/``, ``/login``, ``/signup``, the links of the sign-up and
-password-reset mails, ``/portal/…``) answers that same page, never cached, under a Content-Security-Policy that
-allows scripts, styles and requests of this origin only; the hashed files are cached for a year. The portal talks
-to the public GraphQL API and the live feed only, like any integrator's code. When the bundle has not been built
-(e.g. an installed wheel), the pages say so (503) instead of staying blank.
+under ``assets/``. Every portal URL (:data:`PAGES`: ``/``, ``/login``, ``/signup``, the links of the sign-up,
+password-reset and invitation mails, ``/portal/…``) answers that same page, never cached, under a
+Content-Security-Policy that allows scripts, styles and requests of this origin only; the hashed files are cached
+for a year. The portal talks to the public GraphQL API and the live feed only, like any integrator's code. When the
+bundle has not been built (e.g. an installed wheel), the pages say so (503) instead of staying blank.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 ASSETS_PATH = "/portal-assets"
 DEFAULT_DIR = FRONTEND_DIR / "build" / "portal"
 #: The portal's own URLs: each answers index.html and the app routes in the browser.
-PAGES = ("/", "/login", "/signup", "/confirm-signup", "/reset-password", "/portal", "/portal/{rest:path}")
+PAGES = ("/", "/login", "/signup", "/confirm-signup", "/reset-password", "/accept-invitation", "/portal",
+         "/portal/{rest:path}")
 
 #: Scripts, styles, images and requests of this origin only; no inline script or style sheet; no framing.
 PAGE_CSP = (

@@ -8,11 +8,10 @@ and a screenshot is kept under build/artifacts/portal/.
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from email import message_from_bytes, policy
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -22,13 +21,11 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from pejling.core.settings import Settings
-from tests.portal.conftest import built_portal
-from tests.survey_page.phone import ROOT, answer_outcome_and_comment, headless_chromium, phone, serve_app
+from tests.portal.conftest import built_portal, check_page
+from tests.survey_page.phone import answer_outcome_and_comment, phone, serve_app
 
 pytestmark = pytest.mark.once
 
-AXE = (ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js").read_text()
-SHOTS = ROOT / "build" / "artifacts" / "portal"
 PASSWORD = "sunlit harbour quietly 42 maps"
 
 
@@ -36,27 +33,6 @@ PASSWORD = "sunlit harbour quietly 42 maps"
 def server(database: Settings) -> Iterator[str]:
     built_portal()
     yield from serve_app(database)
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async for chromium in headless_chromium():
-        yield chromium
-
-
-async def _check(page: Page, name: str, refused: list[str]) -> None:
-    """axe-core on the page as it is (injected through the DevTools protocol: the page's policy stays on)."""
-    await page.evaluate(AXE)
-    result = await page.evaluate(
-        "() => axe.run(document, {runOnly: {type: 'tag', values: "
-        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})"
-    )
-    bad = [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
-           for v in result["violations"] if v["impact"] in ("serious", "critical")]
-    assert not bad, f"{name}: {json.dumps(bad, indent=1)}"
-    assert not refused, f"{name}: the Content-Security-Policy refused {refused}"
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def _signup_link(mail_dir: Path, address: str) -> str:
@@ -98,7 +74,7 @@ async def test_sign_up_set_up_a_store_and_see_the_first_response_arrive(
     # 1. Sign up: the form, then "check your email".
     await page.goto(f"{server}/")
     await page.wait_for_url("**/login")
-    await _check(page, "login", refused)
+    await check_page(page, "login", refused)
     await page.get_by_role("link", name="Create an account").click()
     address = f"owner-{secrets.token_hex(4)}@example.com"
     business = f"Nordlys {secrets.token_hex(3)}"
@@ -106,18 +82,18 @@ async def test_sign_up_set_up_a_store_and_see_the_first_response_arrive(
     assert await page.get_by_label("Web address of your business").input_value() == business.lower().replace(" ", "-")
     await page.get_by_label("Your name").fill("Ingrid Owner")
     await page.get_by_label("Email").fill(address)
-    await _check(page, "signup", refused)
+    await check_page(page, "signup", refused)
     await page.get_by_role("button", name="Create account").click()
     await expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
 
     # 2. The mail's link: choose a password; the business exists and its (empty) store list opens.
     await page.goto(server + _signup_link(database.mail_dir, address))
     await page.get_by_label("New password").fill(PASSWORD)
-    await _check(page, "confirm-signup", refused)
+    await check_page(page, "confirm-signup", refused)
     await page.get_by_role("button", name="Create my business").click()
     await page.wait_for_url("**/portal")
     await expect(page.get_by_text("You have no stores yet")).to_be_visible()
-    await _check(page, "stores-empty", refused)
+    await check_page(page, "stores-empty", refused)
 
     # 3. Create a store with two zones; its page opens.
     await page.get_by_label("Store name").fill("Nordlys Aarhus")
@@ -138,7 +114,7 @@ async def test_sign_up_set_up_a_store_and_see_the_first_response_arrive(
     counter = page.get_by_test_id("live-count")
     await expect(counter).to_have_attribute("data-count", "0")
     await expect(counter).to_have_text("0 responses today")
-    await _check(page, "store", refused)
+    await check_page(page, "store", refused)
 
     # 5. A shopper scans the code on a phone and answers; the counter on the store page rises meanwhile.
     survey_path = await page.get_by_test_id("survey-link").get_attribute("href")
@@ -156,7 +132,7 @@ async def test_sign_up_set_up_a_store_and_see_the_first_response_arrive(
     await expect(page.get_by_test_id("response-total")).to_have_text("1 response in this period")
     await expect(page.get_by_text("Too few responses to say what to change first: 1 so far")).to_be_visible()
     await expect(page.get_by_role("heading", name="What shoppers come for")).to_be_visible()
-    await _check(page, "dashboard", refused)
+    await check_page(page, "dashboard", refused)
 
     # 7. In Danish, and logged out again.
     await page.get_by_label("Language").select_option("da")

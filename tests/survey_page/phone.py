@@ -26,8 +26,11 @@ PHONE: dict[str, Any] = {
 }
 
 
-def serve_app(database: Settings) -> Iterator[str]:
-    """The real application in a uvicorn subprocess on the migrated test database; yields its base URL."""
+def serve_app(database: Settings, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """The real application in a uvicorn subprocess on the migrated test database; yields its base URL.
+
+    ``extra_env`` adds or overrides environment variables of the app (e.g. ``PEJLING_SMTP_URL``).
+    """
     port = free_port()
     env = {
         **os.environ,
@@ -37,6 +40,7 @@ def serve_app(database: Settings) -> Iterator[str]:
         "PEJLING_ENVIRONMENT": "test",
         "PEJLING_RUN_WORKER_IN_APP": "false",
         "PEJLING_LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
     }
     command = [sys.executable, "-m", "uvicorn", "--factory", "pejling.core.app:create_app", "--host", "127.0.0.1",
                "--port", str(port), "--no-access-log", "--log-level", "warning"]

@@ -2,6 +2,8 @@
 import { Navigate, Route, Routes } from 'react-router';
 
 import { RequireLogin, useSession } from './session';
+import { AcceptInvitationPage } from './pages/AcceptInvitation';
+import { ApiTokensPage } from './pages/ApiTokens';
 import { ConfirmSignupPage } from './pages/ConfirmSignup';
 import { DashboardPage } from './pages/Dashboard';
 import { FollowUpPage } from './pages/FollowUp';
@@ -11,6 +13,7 @@ import { ResetPasswordPage } from './pages/ResetPassword';
 import { SignupPage } from './pages/Signup';
 import { StorePage } from './pages/Store';
 import { StoresPage } from './pages/Stores';
+import { TeamPage } from './pages/Team';
 import { Loading } from './components/States';
 
 function Home() {
@@ -33,10 +36,13 @@ export function PortalRoutes() {
       <Route path="/signup" element={<SignupPage />} />
       <Route path="/confirm-signup" element={<ConfirmSignupPage />} />
       <Route path="/reset-password" element={<ResetPasswordPage />} />
+      <Route path="/accept-invitation" element={<AcceptInvitationPage />} />
       <Route path="/portal" element={member(<StoresPage />)} />
       <Route path="/portal/stores/:storeId" element={member(<StorePage />)} />
       <Route path="/portal/stores/:storeId/dashboard" element={member(<DashboardPage />)} />
       <Route path="/portal/follow-ups/:followUpId" element={member(<FollowUpPage />)} />
+      <Route path="/portal/team" element={member(<TeamPage />)} />
+      <Route path="/portal/api-tokens" element={member(<ApiTokensPage />)} />
       <Route path="*" element={<NotFoundPage />} />
     </Routes>
   );

@@ -14,13 +14,14 @@ type Session = { me: Me | null; fetching: boolean; failed: boolean; tenantSlug: 
 const SessionContext = createContext<Session>({ me: null, fetching: true, failed: false, tenantSlug: '', retry: () => {} });
 
 export function SessionProvider({ children }: { children: ReactNode }) {
-  const [{ data, fetching, error }, retry] = useQuery({ query: MeQuery, requestPolicy: 'network-only' });
+  const [{ data, fetching, stale, error }, retry] = useQuery({ query: MeQuery, requestPolicy: 'network-only' });
   const me = data?.me ?? null;
   const slugs = me?.memberships.map((m) => m.tenant.slug) ?? [];
   const stored = currentTenant();
   const tenantSlug = stored && slugs.includes(stored) ? stored : (slugs[0] ?? '');
-  if (me && tenantSlug !== stored) {
+  if (me && !fetching && !stale && tenantSlug !== stored) {
     // Before the pages below render: their first requests already name the tenant (idempotent, so safe in render).
+    // Never from an answer being refreshed: a tenant just joined (acceptInvitation) is not in the old one yet.
     chooseTenant(tenantSlug);
   }
   const value = {

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { useMutation } from 'urql';
 
+import { isAdmin, useTenantRole } from './AdminOnly';
 import { LogoutMutation } from '../graphql/operations';
 import { chooseTenant } from '../graphql/client';
 import { LANGUAGE_NAMES, LANGUAGES, rememberLanguage } from '../i18n';
@@ -38,6 +39,7 @@ export function Layout({ title, children }: { title: string; children: ReactNode
   const { t } = useTranslation();
   const { me, tenantSlug } = useSession();
   const tenant = me?.memberships.find((m) => m.tenant.slug === tenantSlug)?.tenant;
+  const admin = isAdmin(useTenantRole());
   return (
     <>
       <a className="skip" href="#main">{t('layout.skip')}</a>
@@ -46,6 +48,8 @@ export function Layout({ title, children }: { title: string; children: ReactNode
         {me && (
           <nav aria-label={t('layout.navigation')}>
             <Link to="/portal">{t('layout.stores')}</Link>
+            {admin && <Link to="/portal/team">{t('team.nav')}</Link>}
+            {admin && <Link to="/portal/api-tokens">{t('tokens.nav')}</Link>}
           </nav>
         )}
         <div className="top-end">
