@@ -161,9 +161,13 @@ class TenantQuerySet(QuerySet[MODEL]):
 class TenantManager(Manager):
     """Every query of a tenant-owned model starts filtered to the current tenant."""
 
+    #: The queryset class its queries start from; a model with stricter writes (the append-only audit log) gives a
+    #: subclass of :class:`TenantQuerySet` through its own manager.
+    queryset_class: type[TenantQuerySet[Any]] = TenantQuerySet
+
     def get_queryset(self) -> QuerySet:
         tenant_id = _scoped_filter()
-        queryset: QuerySet = TenantQuerySet(self._model)
+        queryset: QuerySet = self.queryset_class(self._model)
         if tenant_id is not None:
             queryset = queryset.filter(tenant_id=tenant_id)
         return queryset
