@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from typing import Any, NoReturn
+
 from tortoise import fields
 from tortoise.queryset import MODEL, BulkCreateQuery
 
@@ -42,7 +43,7 @@ class ActorKind(enum.StrEnum):
     """Who acted: a person logged in to the portal, or an integrator's API token."""
 
     USER = "user"
-    API_TOKEN = "api_token"
+    API_TOKEN = "api_token"  # noqa: S105 - a kind of actor, not a secret
 
 
 class AuditOutcome(enum.StrEnum):
@@ -84,7 +85,7 @@ class AuditManager(TenantManager):
 
 
 class AuditEntry(TenantModel):
-    """Who changed or read what: one GraphQL operation or download. Append-only; no raw client address."""
+    """Who changed or read what: one GraphQL operation or download. Append-only, and no raw client address."""
 
     id = fields.UUIDField(primary_key=True)
     at = fields.DatetimeField(auto_now_add=True)
@@ -100,8 +101,9 @@ class AuditEntry(TenantModel):
     object_ids: Any = fields.JSONField(default=list, description="Objects named or read, as Type:uuid.")
     outcome = fields.CharEnumField(AuditOutcome, max_length=16, default=AuditOutcome.OK)
     error_codes: Any = fields.JSONField(default=list, description="The error codes answered, when not ok.")
-    address_hash = fields.CharField(max_length=32, default="",
-                                    description="A keyed hash of the client address, rotated monthly; never the address.")
+    address_hash = fields.CharField(
+        max_length=32, default="", description="A keyed hash of the client address, rotated monthly, never the address."
+    )
 
     class Meta:
         table = "audit_entry"

@@ -35,9 +35,9 @@ class Migration(migrations.Migration):
                 ('object_ids', fields.JSONField(default=list, description='Objects named or read, as Type:uuid.', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('outcome', fields.CharEnumField(default=AuditOutcome.OK, description='OK: ok\nREFUSED: refused\nFAILED: failed', enum_type=AuditOutcome, max_length=16)),
                 ('error_codes', fields.JSONField(default=list, description='The error codes answered, when not ok.', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
-                ('address_hash', fields.CharField(default='', description='A keyed hash of the client address, rotated monthly; never the address.', max_length=32)),
+                ('address_hash', fields.CharField(default='', description='A keyed hash of the client address, rotated monthly, never the address.', max_length=32)),
             ],
-            options={'table': 'audit_entry', 'app': 'audit', 'indexes': [Index(fields=['tenant_id', 'at'])], 'pk_attr': 'id', 'table_description': 'Who changed or read what: one GraphQL operation or download. Append-only; no raw client address.'},
+            options={'table': 'audit_entry', 'app': 'audit', 'indexes': [Index(fields=['tenant_id', 'at'])], 'pk_attr': 'id', 'table_description': 'Who changed or read what: one GraphQL operation or download. Append-only, and no raw client address.'},
             bases=['TenantModel'],
         ),
     ]
