@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-import httpx
+import logging
+import uuid
 
-from pejling.core.audit.models import ActorKind, AuditKind, AuditOutcome
+import httpx
+import pytest
+from tortoise.exceptions import OperationalError
+
+from graphql import GraphQLError
+from pejling.core.audit.models import ActorKind, AuditEntry, AuditKind, AuditOutcome
 from pejling.core.audit.recording import address_hash
+from pejling.core.followups.exports import export_path
+from pejling.core.followups.models import Export, ExportFormat, ExportStatus
 from pejling.core.settings import Settings
+from pejling.graphql.audit.recording import outcome_of
 from pejling.graphql.relay_ids import encode_id
-from pejling.tenants.models import Role
+from pejling.tenants.models import Membership, Role
+from pejling.tenants.scope import tenant_scope
 from tests.audit.entries import entries_of, member_with_token, shopper_response, token_id_of
 from tests.support.tenancy import PASSWORD, gql, make_tenant, token_for
 
@@ -109,9 +119,11 @@ async def test_queries_without_shopper_data_are_not_recorded(client: httpx.Async
     assert await entries_of(a.tenant) == []
 
 
-async def test_a_login_is_recorded_for_the_person_in_their_tenant_and_a_failed_one_is_not(
+async def test_a_login_is_recorded_for_the_person_in_each_of_their_tenants_and_a_failed_one_is_not(
         client: httpx.AsyncClient) -> None:
-    a = await make_tenant()
+    a, other = await make_tenant(), await make_tenant()
+    with tenant_scope(other.tenant.id):
+        await Membership.create(user=a.owner, role=Role.ANALYST, store_ids=[])
     login = "mutation SignIn($email: String!, $password: String!) { login(email: $email, password: $password) { " \
             "errors { code } } }"
     wrong = await gql(client, login, {"email": a.owner.email, "password": "not the password"})
@@ -120,10 +132,30 @@ async def test_a_login_is_recorded_for_the_person_in_their_tenant_and_a_failed_o
 
     right = await gql(client, login, {"email": a.owner.email, "password": PASSWORD})
     assert right["data"]["login"]["errors"] == [], right
+    client.cookies.clear()
     [entry] = await entries_of(a.tenant)
     assert (entry.actor_kind, entry.actor_id, entry.operation) == (ActorKind.USER, a.owner.id, "SignIn")
     assert entry.field_names == ["login"] and entry.outcome is AuditOutcome.OK
-    client.cookies.clear()
+    [elsewhere] = await entries_of(other.tenant)
+    assert (elsewhere.actor_id, elsewhere.operation, elsewhere.tenant_id) == (a.owner.id, "SignIn", other.tenant.id)
+
+
+async def test_a_download_of_a_response_export_is_recorded(client: httpx.AsyncClient) -> None:
+    a = await make_tenant()
+    with tenant_scope(a.tenant.id):
+        export = await Export.create(format=ExportFormat.CSV, status=ExportStatus.SUCCEEDED, include_contact=True,
+                                     requested_by=a.owner)
+    path = export_path(export)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("receipt_code,comment\nABC-DEF,slow\n")
+    download = await client.get(f"/api/exports/{export.id}/download", headers=a.headers)
+    assert download.status_code == 200 and "ABC-DEF" in download.text
+    [entry] = await entries_of(a.tenant)
+    assert entry.kind is AuditKind.DOWNLOAD and entry.field_names == ["responseExport"]
+    assert entry.object_ids == [f"Export:{export.id}"]
+    assert entry.shopper_fields == ["Export.file", "Response.contactEmail"]
+    missing = await client.get(f"/api/exports/{uuid.uuid4()}/download", headers=a.headers)
+    assert missing.status_code == 404 and len(await entries_of(a.tenant)) == 1
 
 
 async def test_public_shopper_submissions_are_not_recorded(client: httpx.AsyncClient) -> None:
@@ -132,3 +164,30 @@ async def test_public_shopper_submissions_are_not_recorded(client: httpx.AsyncCl
                      "answers: []}) { errors { code } } }", None, a.headers)
     assert "data" in body, body
     assert await entries_of(a.tenant) == []
+
+
+async def test_a_failed_write_is_logged_without_values_and_the_answer_is_unchanged(
+        client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    a = await make_tenant()
+
+    async def database_refuses(self: AuditEntry, *args: object, **kwargs: object) -> None:
+        raise OperationalError(f"value too long: {self.object_ids}")  # a driver's message may quote the row
+
+    monkeypatch.setattr(AuditEntry, "save", database_refuses)
+    with caplog.at_level(logging.ERROR, logger="pejling.core.audit.recording"):
+        body = await gql(client, RENAME, {"input": {"id": encode_id("Store", a.stores[0].id), "name": "Secret"}},
+                         a.headers)
+    monkeypatch.undo()
+    assert body["data"]["updateStore"]["store"]["name"] == "Secret" and "errors" not in body, body
+    [message] = [r.getMessage() for r in caplog.records if "audit entry not written" in r.getMessage()]
+    assert "RenameStore" in message and "OperationalError" in message
+    assert str(a.stores[0].id) not in message and "Secret" not in message
+    assert await entries_of(a.tenant) == []
+
+
+def test_outcomes_ok_refused_and_failed() -> None:
+    assert outcome_of(None, []) == (AuditOutcome.OK, [])
+    assert outcome_of(None, ["forbidden"]) == (AuditOutcome.REFUSED, ["forbidden"])
+    coded = GraphQLError("read only", extensions={"code": "BILLING_READ_ONLY"})
+    assert outcome_of([coded], []) == (AuditOutcome.REFUSED, ["BILLING_READ_ONLY"])
+    assert outcome_of([coded, GraphQLError("boom")], []) == (AuditOutcome.FAILED, ["BILLING_READ_ONLY", "UNEXPECTED"])
