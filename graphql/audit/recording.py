@@ -51,6 +51,7 @@ from graphql import (
 )
 from pejling.core.audit.models import AuditKind, AuditOutcome
 from pejling.core.audit.recording import MAX_OBJECT_IDS, Record, Subject, record, record_for_user
+from pejling.core.auth.actor import ANONYMOUS
 from pejling.core.auth.forwarded import client_address
 from pejling.graphql.relay_ids import decode_id, parse_id
 
@@ -322,12 +323,14 @@ class AuditTrail(SchemaExtension):
         operation_type = execution.operation_type
         if operation_type not in (OperationType.MUTATION, OperationType.QUERY):
             return
-        fields = root_fields(document, execution.operation_name)
         result = execution.result
         errors = getattr(result, "errors", None)
         tenant = getattr(context, "tenant", None)
-        subject = Subject.of(context.actor)
+        subject = Subject.of(getattr(context, "actor", ANONYMOUS))
         notes = _notes(context) or PayloadNotes()
+        if operation_type is OperationType.QUERY and (tenant is None or subject is None):
+            return  # no shopper data without a tenant: nothing to record, nothing more to work out
+        fields = root_fields(document, execution.operation_name)
         if operation_type is OperationType.MUTATION:
             fields = [f for f in fields if f.name.value not in SHOPPER_MUTATIONS]
             if not fields:
@@ -340,8 +343,7 @@ class AuditTrail(SchemaExtension):
             else:
                 tenant_id = tenant.id if tenant is not None else None
         else:
-            if tenant is None or subject is None:
-                return
+            assert tenant is not None
             shopper_fields = self.cache.get(execution.schema._schema, execution.query, document,
                                             execution.operation_name)
             if not shopper_fields:
