@@ -3,7 +3,8 @@
 Every entry belongs to one tenant (see :mod:`pejling.tenants.scope`). The log is **append-only from the
 application's point of view**: an entry is written once and never changed or deleted by the app. Saving a stored
 entry, deleting one, and the bulk paths (``update``, ``delete``, ``bulk_update``, an upsert through
-``bulk_create``) raise :class:`AuditEntryImmutable` before any SQL is sent. Rows go only when their tenant is
+``bulk_create``) raise :class:`AuditEntryImmutable` before any SQL is sent, and raw SQL that would update, delete or
+truncate the table is refused (:func:`pejling.tenants.scope.append_only`). Rows go only when their tenant is
 deleted (the foreign key cascades). On PostgreSQL the restricted application role is to get ``INSERT`` and
 ``SELECT`` on ``audit_entry`` and no ``UPDATE``/``DELETE`` (see docs/security.md, "Audit log").
 """
@@ -17,7 +18,7 @@ from typing import Any, NoReturn
 from tortoise import fields
 from tortoise.queryset import MODEL, BulkCreateQuery
 
-from pejling.tenants.scope import TenantManager, TenantModel, TenantQuerySet
+from pejling.tenants.scope import TenantManager, TenantModel, TenantQuerySet, append_only
 
 
 class AuditEntryImmutable(RuntimeError):
@@ -119,5 +120,6 @@ class AuditEntry(TenantModel):
         _refuse("delete")
 
 
-# TenantModelMeta gave the model a plain TenantManager; the audit log's refuses changes.
+# TenantModelMeta gave the model a plain TenantManager; the audit log's refuses changes. Raw SQL may not either.
 AuditEntry._meta.manager = AuditManager(AuditEntry)
+append_only(AuditEntry._meta.db_table)

@@ -13,7 +13,7 @@ from pejling.core.audit.models import AuditEntry, AuditEntryImmutable
 from pejling.core.audit.reading import CSV_COLUMNS
 from pejling.graphql.relay_ids import encode_id
 from pejling.tenants.models import Role
-from pejling.tenants.scope import tenant_scope
+from pejling.tenants.scope import AppendOnlyRefused, all_tenants_sql, tenant_scope, tenant_sql
 from tests.audit.entries import entries_of, member_with_token, token_id_of
 from tests.support.tenancy import TenantFixture, gql, make_tenant
 
@@ -142,6 +142,15 @@ async def test_entries_cannot_be_changed_or_deleted(client: httpx.AsyncClient) -
             await AuditEntry.bulk_create([entry], update_fields=["operation"], on_conflict=["tenant_id", "id"])
         with pytest.raises(OperationalError):  # a stored id cannot be inserted again either
             await AuditEntry.create(**{**_columns(entry), "operation": "Rewritten"})
+        with pytest.raises(AppendOnlyRefused):
+            tenant_sql("UPDATE audit_entry SET operation = ? WHERE tenant_id = {tenant}")
+        with pytest.raises(AppendOnlyRefused):
+            tenant_sql('DELETE FROM "audit_entry" WHERE tenant_id = {tenant} AND id = ?')
+        with pytest.raises(AppendOnlyRefused):
+            all_tenants_sql("TRUNCATE TABLE audit_entry")
+        with pytest.raises(AppendOnlyRefused):
+            all_tenants_sql("WITH gone AS (DELETE FROM audit_entry RETURNING id) SELECT count(*) FROM gone")
+        assert len(await tenant_sql("SELECT id FROM audit_entry WHERE tenant_id = {tenant}").rows()) == 1
     [again] = await entries_of(a.tenant)
     assert (again.id, again.operation, again.field_names) == (entry.id, "Kept", ["updateStore"])
 
