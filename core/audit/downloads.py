@@ -30,7 +30,7 @@ def _error(status: int, code: str, message: str, **headers: str) -> Response:
 def _moment(value: str | None) -> datetime | None:
     if not value:
         return None
-    parsed = datetime.fromisoformat(value)
+    parsed = datetime.fromisoformat(value.replace(" ", "+"))  # an offset's unencoded "+" arrives as a space
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
