@@ -7,8 +7,8 @@
   or not the caller selected ``errors``: :func:`note_mutation_payloads` wraps each root mutation field once, when
   the schema is built, and notes the payload's error codes. Public shopper submissions (:data:`SHOPPER_MUTATIONS`)
   are not logged, nor what an anonymous caller does without an account behind it (a failed login, a sign-up or
-  password-reset request). A login, or a confirmed sign-up, is logged for the person it logged in, in each tenant
-  they are a member of (one extra SELECT of their memberships);
+  password-reset request). A login is logged for the person it logged in, in each tenant they are a member of (one
+  extra SELECT of their memberships); a confirmed sign-up or an accepted invitation in the tenant it let them into;
 * **every query that reads shopper data** — a field of one of :data:`SHOPPER_TYPES` (responses and their answers,
   comments and contact emails, follow-ups, their notes and the replies to shoppers, a shopper's data export) —
   becomes one entry (not one per row) listing the fields read as ``Type.field`` and the ids of the responses and
@@ -80,7 +80,8 @@ class PayloadNotes:
     user_id: UUID | None = None
     """The person a login or sign-up logged in."""
     tenant_id: UUID | None = None
-    """The tenant a sign-up made."""
+    """The tenant a payload names: the one a sign-up made or an invitation was accepted into (or the request's own,
+    for ``updateTenant``)."""
 
 
 def _notes(context: Any) -> PayloadNotes | None:
@@ -338,10 +339,8 @@ class AuditTrail(SchemaExtension):
             kind, shopper_fields = AuditKind.CHANGE, []
             if subject is None and notes.user_id is not None:
                 subject = Subject.user(notes.user_id)  # a login or sign-up: the person it logged in
-            if tenant is None and notes.tenant_id is not None:
-                tenant_id: UUID | None = notes.tenant_id
-            else:
-                tenant_id = tenant.id if tenant is not None else None
+            # The tenant a sign-up made or an invitation let the person into owns the entry; else the request's.
+            tenant_id: UUID | None = notes.tenant_id or (tenant.id if tenant is not None else None)
         else:
             assert tenant is not None
             shopper_fields = self.cache.get(execution.schema._schema, execution.query, document,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -12,12 +14,13 @@ from tortoise.exceptions import OperationalError
 from graphql import GraphQLError
 from pejling.core.audit.models import ActorKind, AuditEntry, AuditKind, AuditOutcome
 from pejling.core.audit.recording import address_hash
+from pejling.core.auth.models import secret_digest
 from pejling.core.followups.exports import export_path
 from pejling.core.followups.models import Export, ExportFormat, ExportStatus
 from pejling.core.settings import Settings
 from pejling.graphql.audit.recording import outcome_of
 from pejling.graphql.relay_ids import encode_id
-from pejling.tenants.models import Membership, Role
+from pejling.tenants.models import Invitation, Membership, Role
 from pejling.tenants.scope import tenant_scope
 from tests.audit.entries import entries_of, member_with_token, shopper_response, token_id_of
 from tests.support.tenancy import PASSWORD, gql, make_tenant, token_for
@@ -191,3 +194,23 @@ def test_outcomes_ok_refused_and_failed() -> None:
     coded = GraphQLError("read only", extensions={"code": "BILLING_READ_ONLY"})
     assert outcome_of([coded], []) == (AuditOutcome.REFUSED, ["BILLING_READ_ONLY"])
     assert outcome_of([coded, GraphQLError("boom")], []) == (AuditOutcome.FAILED, ["BILLING_READ_ONLY", "UNEXPECTED"])
+
+
+async def test_an_accepted_invitation_is_recorded_in_the_tenant_it_let_the_person_into(
+        client: httpx.AsyncClient) -> None:
+    a = await make_tenant()
+    token = secrets.token_urlsafe(32)
+    with tenant_scope(a.tenant.id):
+        await Invitation.create(email=f"{uuid.uuid4().hex[:8]}@example.com", role=Role.ANALYST, store_ids=[],
+                                token_hash=secret_digest(token), invited_by=a.owner,
+                                expires_at=datetime.now(UTC) + timedelta(days=1))
+    accept = "mutation Join($token: String!, $password: String) { acceptInvitation(token: $token, " \
+             "password: $password) { role errors { code } } }"
+    body = await gql(client, accept, {"token": token, "password": "a long and fresh passphrase"})
+    client.cookies.clear()
+    assert body["data"]["acceptInvitation"]["errors"] == [], body
+    with tenant_scope(a.tenant.id):
+        joined = await Membership.get(role=Role.ANALYST)
+    [entry] = await entries_of(a.tenant)
+    assert (entry.actor_kind, entry.actor_id, entry.operation) == (ActorKind.USER, joined.user_id, "Join")
+    assert entry.field_names == ["acceptInvitation"] and entry.outcome is AuditOutcome.OK
