@@ -214,3 +214,23 @@ async def test_an_accepted_invitation_is_recorded_in_the_tenant_it_let_the_perso
     [entry] = await entries_of(a.tenant)
     assert (entry.actor_kind, entry.actor_id, entry.operation) == (ActorKind.USER, joined.user_id, "Join")
     assert entry.field_names == ["acceptInvitation"] and entry.outcome is AuditOutcome.OK
+
+
+async def test_a_change_made_without_naming_a_tenant_is_recorded_in_each_of_the_persons_tenants(
+        client: httpx.AsyncClient) -> None:
+    a, other = await make_tenant(), await make_tenant()
+    with tenant_scope(other.tenant.id):
+        await Membership.create(user=a.owner, role=Role.ADMIN, store_ids=[])
+    login = await gql(client, "mutation($email: String!, $password: String!) { login(email: $email, "
+                      "password: $password) { me { csrfToken } errors { code } } }",
+                      {"email": a.owner.email, "password": PASSWORD})
+    csrf = {"X-CSRF-Token": login["data"]["login"]["me"]["csrfToken"]}
+    change = "mutation NewPassword($old: String!, $new: String!) { changePassword(currentPassword: $old, " \
+             "newPassword: $new) { ok errors { code } } }"
+    body = await gql(client, change, {"old": PASSWORD, "new": PASSWORD + " and more"}, csrf)
+    client.cookies.clear()
+    assert body["data"]["changePassword"]["ok"] is True, body
+    for tenant in (a.tenant, other.tenant):
+        latest = (await entries_of(tenant))[0]
+        assert (latest.operation, latest.field_names, latest.actor_id) == ("NewPassword", ["changePassword"],
+                                                                           a.owner.id)
