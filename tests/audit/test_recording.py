@@ -96,6 +96,13 @@ async def test_a_read_of_responses_is_one_entry_with_the_fields_and_the_ids_read
     assert entry.shopper_fields == ["Response.comment", "Response.contactEmail", "Response.id", "Response.outcome"]
     assert entry.object_ids == [f"Response:{response.id}"]
 
+    one = "query One($id: ID!) { node(id: $id) { ... on Response { comment } } }"
+    body = await gql(client, one, {"id": encode_id("Response", response.id)}, a.headers)
+    assert body["data"]["node"]["comment"] == "slow checkout", body
+    latest = (await entries_of(a.tenant))[0]
+    assert (latest.operation, latest.field_names, latest.shopper_fields) == ("One", ["node"], ["Response.comment"])
+    assert latest.object_ids == [f"Response:{response.id}"]
+
 
 async def test_a_read_of_follow_ups_through_a_fragment_is_recorded(client: httpx.AsyncClient) -> None:
     a = await make_tenant()
