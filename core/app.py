@@ -12,6 +12,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import BaseRoute, Mount, Route
 from tortoise.contrib.starlette import RegisterTortoise
 
+from pejling.core.audit.downloads import audit_routes
 from pejling.core.auth.middleware import ActorMiddleware
 from pejling.core.cors import ApiCorsMiddleware
 from pejling.core.database import tortoise_config
@@ -47,6 +48,7 @@ def _routes(settings: Settings, plugins: PluginRegistry) -> list[BaseRoute]:
         Route("/readyz", readyz),
         # /metrics is answered by MetricsMiddleware, before authentication (core/metrics.py says who may read it).
         *export_routes(),
+        *audit_routes(),
         *survey_api_routes(),
         *live_routes(),
         *branding_routes(),

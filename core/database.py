@@ -58,6 +58,10 @@ MODEL_APPS: dict[str, dict[str, Any]] = {
         "models": ["pejling.core.auth.sso.models"],
         "migrations": "pejling.core.auth.sso.migrations",
     },
+    "audit": {
+        "models": ["pejling.core.audit.models"],
+        "migrations": "pejling.core.audit.migrations",
+    },
 }
 
 

@@ -23,6 +23,8 @@ from graphql import GraphQLError
 from pejling.core.graphiql import graphiql_page
 from pejling.graphql.accounts.mutations import AccountMutation
 from pejling.graphql.accounts.queries import AccountQuery
+from pejling.graphql.audit.queries import AuditQuery
+from pejling.graphql.audit.recording import audit_extension, note_mutation_payloads
 from pejling.graphql.billing.mutations import BillingMutation
 from pejling.graphql.billing.queries import BillingQuery
 from pejling.graphql.billing.read_only import BillingReadOnly
@@ -51,7 +53,7 @@ from pejling.graphql.webhooks.queries import WebhookQuery
 
 QUERIES: tuple[type, ...] = (TenantQuery, AccountQuery, FollowUpQuery, InsightsQuery, SurveyQuery, DeviceQuery,
                              SurveyCodeQuery, KioskQuery, SubmissionLimitQuery, PluginQuery, SsoQuery,
-                             BillingQuery, WebhookQuery, RetentionQuery)
+                             BillingQuery, WebhookQuery, RetentionQuery, AuditQuery)
 MUTATIONS: tuple[type, ...] = (TenantMutation, AccountMutation, FollowUpMutation, InsightsMutation, SurveyMutation,
                                DeviceMutation, SurveyCodeMutation, KioskMutation, SubmissionLimitMutation,
                                ImportMutation, PluginMutation, SsoMutation, BillingMutation, WebhookMutation,
@@ -79,12 +81,14 @@ class NodeQuery:
 
 
 def build_schema(extra_types: Sequence[Any] = ()) -> strawberry.Schema:
-    """The schema with the built-in domains plus types contributed by plugins."""
+    """The schema with the built-in domains plus types contributed by plugins. The audit trail comes last, so it
+    records what the read-only check refused too (:mod:`pejling.graphql.audit.recording`)."""
     query = merge_types("Query", (NodeQuery, *QUERIES))
     mutation = merge_types("Mutation", MUTATIONS)
     schema = PejlingSchema(query=query, mutation=mutation, types=list(extra_types),
-                           extensions=[*security_extensions(), BillingReadOnly])
+                           extensions=[*security_extensions(), BillingReadOnly, audit_extension()])
     guard_list_connections(schema)
+    note_mutation_payloads(schema)
     return schema
 
 

@@ -161,9 +161,13 @@ class TenantQuerySet(QuerySet[MODEL]):
 class TenantManager(Manager):
     """Every query of a tenant-owned model starts filtered to the current tenant."""
 
+    #: The queryset class its queries start from; a model with stricter writes (the append-only audit log) gives a
+    #: subclass of :class:`TenantQuerySet` through its own manager.
+    queryset_class: type[TenantQuerySet[Any]] = TenantQuerySet
+
     def get_queryset(self) -> QuerySet:
         tenant_id = _scoped_filter()
-        queryset: QuerySet = TenantQuerySet(self._model)
+        queryset: QuerySet = self.queryset_class(self._model)
         if tenant_id is not None:
             queryset = queryset.filter(tenant_id=tenant_id)
         return queryset
@@ -305,6 +309,27 @@ def _check_insert(text: str) -> None:
         raise TenantSQLRefused("an INSERT of tenant rows gives tenant_id the value {tenant}")
 
 
+#: Tables raw SQL may read and insert into but never change (:func:`append_only`): the audit log.
+_APPEND_ONLY: set[str] = set()
+_CHANGES_TABLE = re.compile(r"\b(?:UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?(?:\s+ONLY)?)\s+\"?(\w+)", re.IGNORECASE)
+
+
+class AppendOnlyRefused(TenantSQLRefused):
+    """Raw SQL that would change or delete rows of an append-only table."""
+
+
+def append_only(table: str) -> None:
+    """From now on, refuse raw SQL (:func:`tenant_sql`, :func:`all_tenants_sql`) that updates, deletes or truncates
+    ``table``. The model keeps its own ORM paths closed (e.g. :class:`pejling.core.audit.models.AuditEntry`)."""
+    _APPEND_ONLY.add(table.lower())
+
+
+def _check_append_only(masked: str) -> None:
+    for match in _CHANGES_TABLE.finditer(masked):
+        if match.group(1).lower() in _APPEND_ONLY:
+            raise AppendOnlyRefused(f"{match.group(1)} is append-only: raw SQL may not update or delete its rows")
+
+
 class Statement:
     """Raw SQL written with ``?`` for values (and ``{tenant}`` for the scope's tenant), run on the connection of the
     current context (the open transaction, if any) on SQLite or PostgreSQL (:func:`pejling.core.database.prepare_sql`).
@@ -321,6 +346,7 @@ class Statement:
         self.sql = sql
         self.cross_tenant = cross_tenant
         masked = _masked(sql)
+        _check_append_only(masked)
         self._slots = [m.group() == TENANT for m in _SLOT.finditer(masked)]
         self._text = sql.replace(TENANT, "?")
 

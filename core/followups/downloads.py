@@ -2,7 +2,7 @@
 
 Anonymous: ``401``. Another tenant, an unknown id, an export not finished, or one the member may not
 read: ``404`` (no existence leak). Exports with contact emails are for owners and admins; a store
-manager downloads only the exports they started.
+manager downloads only the exports they started. Each download is logged in the audit log (one INSERT).
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from pejling.core.audit.recording import record_download
 from pejling.core.auth.actor import ANONYMOUS, READ, Actor
+from pejling.core.auth.forwarded import client_address
 from pejling.core.followups.exports import download_name, export_path
 from pejling.core.followups.models import Export, ExportFormat, ExportStatus
 from pejling.tenants.models import Role
@@ -54,6 +56,10 @@ async def download_export(request: Request) -> Response:
     path = export_path(export)
     if not path.is_file():
         return _not_found()
+    settings = request.app.state.settings
+    read = ["Export.file", "Response.contactEmail"] if export.include_contact else ["Export.file"]
+    await record_download(settings, tenant.id, actor, name="responseExport", object_ids=[f"Export:{export.id}"],
+                          shopper_fields=read, address=client_address(request.scope, settings.trusted_proxies))
     return FileResponse(path, media_type=MEDIA_TYPES[ExportFormat(export.format)], filename=download_name(export),
                         headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
 

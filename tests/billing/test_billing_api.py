@@ -211,6 +211,12 @@ async def test_a_lapsed_tenant_gets_a_read_only_portal_but_billing_still_works(
 
     with all_tenants():
         assert (await Tenant.get(id=shop.tenant.id)).name == shop.tenant.name != "Renamed"
+    from pejling.core.audit.models import AuditEntry, AuditOutcome
+    from pejling.tenants.scope import tenant_scope
+
+    with tenant_scope(shop.tenant.id):  # the refusal is in the audit log (docs/security.md, "Audit log")
+        latest = await AuditEntry.all().order_by("-at", "-id").first()
+    assert latest is not None and (latest.outcome, latest.error_codes) == (AuditOutcome.REFUSED, ["BILLING_READ_ONLY"])
     billing = (await gql(client, BILLING, headers=_headers(shop)))["data"]["billing"]
     assert billing["readOnly"] is True and billing["readOnlyReason"]
     stripe_api.post("/v1/customers").respond(200, json={"id": "cus_lapsed", "object": "customer"})

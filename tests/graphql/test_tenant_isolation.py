@@ -20,6 +20,7 @@ from pejling.graphql.relay_ids import encode_id
 from pejling.graphql.schema import build_schema
 from pejling.tenants.models import Membership, Role, Store, Tenant, Zone
 from pejling.tenants.scope import tenant_scope
+from tests.audit.isolation_probes import AUDIT_PROBES
 from tests.billing.isolation_probes import BILLING_PROBES
 from tests.followups.isolation_probes import FOLLOWUP_PROBES
 from tests.graphql.member_isolation_probes import MEMBER_PROBES
@@ -221,6 +222,7 @@ PROBES: dict[str, Callable[[Walk], Awaitable[None]]] = {
     **SSO_PROBES,
     **BILLING_PROBES,
     **WEBHOOK_PROBES,
+    **AUDIT_PROBES,
 }
 
 #: Root fields that cannot reach another tenant's rows, and why.

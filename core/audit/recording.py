@@ -1,0 +1,137 @@
+"""Writing audit entries: one INSERT per recorded operation, after the operation, never breaking its answer.
+
+An entry is written *after* the operation, on its own (autocommit) statement, not inside the operation's
+transaction: the codebase has no request-wide transaction to join (each service function opens its own, e.g.
+:mod:`pejling.core.followups.workflow`), and a mutation can be refused before any transaction opens. The price is a
+small window: a process that dies between a mutation's commit and the entry's INSERT leaves that mutation
+unlogged. A failure to write is logged (the exception's type and the operation's name, never values) and the
+caller's answer goes out unchanged.
+
+The client address is never stored: :func:`address_hash` keys it with the instance secret, the tenant and the
+month (UTC), so entries of one month can be compared ("the same address?") but not across tenants or months, and
+the address cannot be recovered without the secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from pejling.core.audit.models import ActorKind, AuditEntry, AuditKind, AuditOutcome
+from pejling.core.auth.actor import Actor
+from pejling.core.settings import Settings
+from pejling.tenants.models import Membership
+from pejling.tenants.scope import all_tenants, tenant_scope
+
+log = logging.getLogger(__name__)
+
+#: At most this many object ids are kept per entry (a page of 100 responses lists each; more are left out).
+MAX_OBJECT_IDS = 100
+
+
+def address_hash(settings: Settings, tenant_id: UUID, address: str, moment: datetime | None = None) -> str:
+    """The keyed hash of a client address in the audit log of ``tenant_id`` (hex, 32 characters), rotated monthly.
+    Empty for no address."""
+    if not address:
+        return ""
+    month = (moment or datetime.now(UTC)).strftime("%Y-%m")
+    message = f"audit-address:{tenant_id}:{month}|{address.strip().lower()}".encode()
+    return hmac.new(settings.secret_bytes(), message, hashlib.sha256).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Who acted, as the log records it."""
+
+    kind: ActorKind
+    id: UUID
+    user_id: UUID | None
+
+    @classmethod
+    def of(cls, actor: Actor) -> Subject | None:
+        """The subject of an authenticated actor; None for an anonymous one."""
+        if actor.token_id is not None:
+            return cls(ActorKind.API_TOKEN, actor.token_id, actor.user_id)
+        if actor.user_id is not None:
+            return cls(ActorKind.USER, actor.user_id, actor.user_id)
+        return None
+
+    @classmethod
+    def user(cls, user_id: UUID) -> Subject:
+        return cls(ActorKind.USER, user_id, user_id)
+
+
+@dataclass
+class Record:
+    """What one entry says, before it has a tenant."""
+
+    kind: AuditKind
+    subject: Subject
+    operation: str = ""
+    field_names: list[str] = field(default_factory=list)
+    shopper_fields: list[str] = field(default_factory=list)
+    object_ids: list[str] = field(default_factory=list)
+    outcome: AuditOutcome = AuditOutcome.OK
+    error_codes: list[str] = field(default_factory=list)
+    address: str = ""
+
+    def entry(self, settings: Settings, tenant_id: UUID) -> AuditEntry:
+        return AuditEntry(
+            tenant_id=tenant_id, kind=self.kind, actor_kind=self.subject.kind, actor_id=self.subject.id,
+            user_id=self.subject.user_id, operation=self.operation[:200], field_names=self.field_names,
+            shopper_fields=self.shopper_fields, object_ids=self.object_ids[:MAX_OBJECT_IDS],
+            outcome=self.outcome, error_codes=self.error_codes,
+            address_hash=address_hash(settings, tenant_id, self.address),
+        )
+
+
+async def record(settings: Settings, tenant_id: UUID, entry: Record) -> bool:
+    """Write ``entry`` in the log of ``tenant_id`` (one INSERT). False, logged, when it could not be written."""
+    try:
+        with tenant_scope(tenant_id):
+            await entry.entry(settings, tenant_id).save()
+    except Exception as exc:  # noqa: BLE001 - the audit log never breaks the answer; the failure is logged
+        _not_written(entry, exc)
+        return False
+    return True
+
+
+async def record_for_user(settings: Settings, entry: Record) -> bool:
+    """Write ``entry`` in the log of every tenant the subject's person is a member of (one SELECT, one INSERT): for
+    what a person does outside any one tenant, such as logging in. Nothing when they are in none."""
+    user_id = entry.subject.user_id
+    if user_id is None:
+        return False
+    try:
+        with all_tenants():
+            rows: Sequence[Any] = await Membership.filter(user_id=user_id).values_list("tenant_id", flat=True)
+            tenants = [UUID(str(t)) for t in rows]
+            if tenants:
+                await AuditEntry.bulk_create([entry.entry(settings, t) for t in tenants])
+    except Exception as exc:  # noqa: BLE001 - as in record()
+        _not_written(entry, exc)
+        return False
+    return bool(tenants)
+
+
+def _not_written(entry: Record, exc: BaseException) -> None:
+    # The type only: a driver's message may quote the values of the row.
+    log.error("audit entry not written (%s %s, fields %s): %s", entry.kind.value, entry.operation or "-",
+              ",".join(entry.field_names[:10]), type(exc).__name__)
+
+
+async def record_download(settings: Settings, tenant_id: UUID, actor: Actor, *, address: str, name: str,
+                          object_ids: Sequence[str] = (), shopper_fields: Sequence[str] = ()) -> bool:
+    """Log a file download over HTTP by ``actor`` (``name``: what was downloaded, e.g. ``responseExport``)."""
+    subject = Subject.of(actor)
+    if subject is None:
+        return False
+    return await record(settings, tenant_id, Record(kind=AuditKind.DOWNLOAD, subject=subject, field_names=[name],
+                                                    shopper_fields=list(shopper_fields), object_ids=list(object_ids),
+                                                    address=address))
