@@ -265,9 +265,19 @@ def cmd_recompute_rollups(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
     """Reseal every stored secret under the newest key of PEJLING_ENCRYPTION_KEYS (docs/security.md)."""
     from pejling.core.key_rotation import rotate_keys
+    from pejling.tenants.models import Tenant
+    from pejling.tenants.scope import all_tenants
 
     async def work() -> int:
-        report = await rotate_keys(settings)
+        tenant_ids = None
+        if args.tenant:
+            with all_tenants():
+                tenant = await Tenant.get_or_none(slug=args.tenant)
+            if tenant is None:
+                print(f"error: no tenant {args.tenant!r}", file=sys.stderr)
+                return 2
+            tenant_ids = [tenant.id]
+        report = await rotate_keys(settings, tenant_ids)
         for place, count in sorted(report.resealed.items()):
             print(f"{place}: {count} resealed")
         for place in report.unreadable:
@@ -307,8 +317,10 @@ def parser() -> argparse.ArgumentParser:
     recompute = sub.add_parser("recompute-rollups", help="rebuild the insight rollups from the stored responses")
     recompute.add_argument("--tenant", help="only this tenant slug (default: every tenant)")
     recompute.set_defaults(run=cmd_recompute_rollups)
-    sub.add_parser("rotate-keys", help="reseal every stored secret under the newest PEJLING_ENCRYPTION_KEYS key "
-                   "(then the old keys can go)").set_defaults(run=cmd_rotate_keys)
+    rotate = sub.add_parser("rotate-keys", help="reseal every stored secret under the newest PEJLING_ENCRYPTION_KEYS "
+                            "key (then the old keys can go)")
+    rotate.add_argument("--tenant", help="only this tenant slug (default: every tenant)")
+    rotate.set_defaults(run=cmd_rotate_keys)
     worker = sub.add_parser("worker", help="run a job worker on its own")
     worker.add_argument("--concurrency", type=int, default=4)
     worker.set_defaults(run=cmd_worker)

@@ -19,15 +19,16 @@ Each row is rewritten with its own UPDATE, keyset-paged by id, so the command's 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from tortoise import Tortoise
 
 from pejling.core.secrets_at_rest import SealedSecretError, reseal
 from pejling.core.settings import Settings
-from pejling.tenants.scope import all_tenants
+from pejling.tenants.scope import all_tenants, tenant_scope
 
 #: Fernet tokens start with the version byte 0x80, which is "gAAAAA" in url-safe base64.
 FERNET_PREFIX = "gAAAAA"
@@ -138,12 +139,17 @@ async def _reseal_devices(settings: Settings, report: RotationReport) -> None:
             report.count("channel_device.secret")
 
 
-async def rotate_keys(settings: Settings) -> RotationReport:
-    """Reseal every stored secret under the newest key (see the module's description); the database is open."""
+async def rotate_keys(settings: Settings, tenant_ids: Sequence[UUID] | None = None) -> RotationReport:
+    """Reseal every stored secret under the newest key (see the module's description); the database is open.
+
+    ``tenant_ids`` limits the rotation to those tenants (a large install may go tenant by tenant); ``None``: all.
+    """
     report = RotationReport()
-    with all_tenants():
-        for model in sealed_models():
-            await _reseal_columns(model, settings, report)
-        await _reseal_plugin_settings(settings, report)
-        await _reseal_devices(settings, report)
+    scopes = [all_tenants()] if tenant_ids is None else [tenant_scope(tenant_id) for tenant_id in tenant_ids]
+    for scope in scopes:
+        with scope:
+            for model in sealed_models():
+                await _reseal_columns(model, settings, report)
+            await _reseal_plugin_settings(settings, report)
+            await _reseal_devices(settings, report)
     return report

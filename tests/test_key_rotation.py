@@ -110,7 +110,7 @@ async def test_rotation_reseals_everything_so_the_old_key_can_go(database: Setti
     with pytest.raises(SealedSecretError):
         await _opened(shop, ids, keyed(NEW))
 
-    report = await rotate_keys(keyed(NEW, OLD))
+    report = await rotate_keys(keyed(NEW, OLD), [shop.tenant.id])
 
     assert report.unreadable == []
     for place in ("sso_configuration.client_secret_sealed", "webhook_endpoint.secret_sealed",
@@ -130,7 +130,7 @@ async def test_a_value_no_key_opens_is_named_not_shown_and_left_alone(database: 
     with tenant_scope(shop.tenant.id):
         endpoint = await WebhookEndpoint.create(url="https://hooks.example/x", events=[], secret_fingerprint="…2",
                                                 secret_sealed=foreign)
-    report = await rotate_keys(keyed(NEW, OLD))
+    report = await rotate_keys(keyed(NEW, OLD), [shop.tenant.id])
     assert f"webhook_endpoint.secret_sealed id={endpoint.id}" in report.unreadable
     assert not any("do-not-print-me" in line or foreign in line for line in report.unreadable)
     with tenant_scope(shop.tenant.id):
@@ -144,7 +144,7 @@ async def test_the_command_rotates_and_says_what_it_did(database: Settings, tmp_
     ids = await _store_secrets(shop, keyed(OLD))
     monkeypatch.setenv("PEJLING_SECRET_KEY", SECRET_KEY)
     monkeypatch.setenv("PEJLING_ENCRYPTION_KEYS", f"{NEW},{OLD}")
-    code, out, err = await pejling(database, tmp_path, "rotate-keys")
+    code, out, err = await pejling(database, tmp_path, "rotate-keys", "--tenant", shop.tenant.slug)
     assert code == 0, err
     assert "webhook_endpoint.secret_sealed:" in out and "secrets resealed under the newest key; 0 unreadable" in out
     assert await _opened(shop, ids, keyed(NEW)) == EXPECTED
@@ -152,7 +152,8 @@ async def test_the_command_rotates_and_says_what_it_did(database: Settings, tmp_
     with tenant_scope(shop.tenant.id):
         stray = await WebhookEndpoint.create(url="https://hooks.example/y", events=[], secret_fingerprint="…3",
                                              secret_sealed=seal("s", purpose="p", settings=keyed(STRANGER)))
-    code, out, err = await pejling(database, tmp_path, "rotate-keys")
+    code, out, err = await pejling(database, tmp_path, "rotate-keys", "--tenant", shop.tenant.slug)
     assert code == 1 and f"webhook_endpoint.secret_sealed id={stray.id}" in err
     with tenant_scope(shop.tenant.id):
         await WebhookEndpoint.filter(id=stray.id).delete()
+    assert (await pejling(database, tmp_path, "rotate-keys", "--tenant", "no-such-tenant"))[0] == 2

@@ -14,7 +14,7 @@ from typing import Any
 from pejling.core.followups.models import AlertRule, Export, ExportFormat, ExportStatus, FollowUp, RuleKind
 from pejling.core.surveys.models import Response
 from pejling.core.surveys.survey import active_survey
-from pejling.graphql.relay_ids import encode_id
+from pejling.graphql.relay_ids import decode_id, encode_id
 from pejling.tenants.scope import tenant_scope
 
 Probe = Callable[[Any], Awaitable[None]]
@@ -145,6 +145,19 @@ async def _start_export(w: Any) -> None:
         assert await Export.all().count() == 1  # B's export lives in B, and its filter matches none of A's rows
 
 
+async def _start_tenant_export(w: Any) -> None:
+    await _seed(w)
+    with tenant_scope(w.a.tenant.id):
+        before = await Export.all().count()
+    result = await w.as_b("mutation { startTenantExport { export { id } errors { code } } }")
+    assert result["data"]["startTenantExport"]["errors"] == []
+    with tenant_scope(w.a.tenant.id):
+        assert await Export.all().count() == before, "B's tenant export lives in B"
+    with tenant_scope(w.b.tenant.id):  # its contents are B's: tests/followups/test_tenant_export.py
+        assert await Export.filter(id=decode_id(result["data"]["startTenantExport"]["export"]["id"], "Export")
+                                   ).exists()
+
+
 FOLLOWUP_PROBES: dict[str, Probe] = {
     "alertRules": _alert_rules, "createAlertRule": _create_alert_rule, "updateAlertRule": _update_alert_rule,
     "deleteAlertRule": _delete_alert_rule, "followUps": _follow_ups, "followUp": _follow_up,
@@ -152,4 +165,5 @@ FOLLOWUP_PROBES: dict[str, Probe] = {
     "reopenFollowUp": _move("reopenFollowUp"), "assignFollowUp": _assign_follow_up,
     "addFollowUpNote": _add_follow_up_note, "replyToShopper": _reply_to_shopper, "responses": _responses,
     "exports": _exports, "export": _export, "startExport": _start_export,
+    "startTenantExport": _start_tenant_export,
 }
