@@ -30,6 +30,9 @@ class LoadedPlugin:
     routes: tuple[BaseRoute, ...] = ()
     graphql_types: tuple[type, ...] = ()
     settings_schema: type[BaseModel] | None = None
+    operator_only: str | None = None
+    """Why no tenant may switch the plugin off (the module's ``TENANTS_CANNOT_DISABLE`` text), or None. Only the
+    operator can, for the whole install, with ``PEJLING_PLUGINS_DISABLED``."""
 
     @property
     def enabled_by_default(self) -> bool:

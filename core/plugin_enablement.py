@@ -2,8 +2,10 @@
 
 A built-in plugin is enabled unless the tenant disabled it; a third-party plugin is disabled until the tenant enables
 it. The plugins in :data:`ALWAYS_ON` (core models registered through the plugin contract) are enabled for every
-tenant and disabling one is refused. Each tenant's enabled set is cached in the process; a change made here clears
-that tenant's entry at once, and other processes see it within :data:`ENABLED_SET_SECONDS`.
+tenant and disabling one is refused; so is disabling a plugin whose module declares ``TENANTS_CANNOT_DISABLE``
+(billing: only the operator may run without it, with ``PEJLING_PLUGINS_DISABLED``), which stays on for every tenant.
+Each tenant's enabled set is cached in the process; a change made here clears that tenant's entry at once, and other
+processes see it within :data:`ENABLED_SET_SECONDS`.
 """
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ class Enablement:
         for name, plugin in self.loaded.items():
             row = rows.get(name)
             off = row is None and not plugin.enabled_by_default or row is not None and not row.enabled
-            if off and name not in ALWAYS_ON:
+            if off and name not in ALWAYS_ON and plugin.operator_only is None:
                 continue
             try:
                 enabled[name] = validate_config(plugin, row.config if row is not None else {})
@@ -112,10 +114,13 @@ class Enablement:
     async def disable(self, tenant_id: UUID, name: str) -> None:
         """Disable plugin ``name`` for a tenant (built-in ones too); its configuration is kept.
 
-        Raises :class:`PluginAlwaysOn` for a plugin of :data:`ALWAYS_ON`."""
-        self.plugin(name)
+        Raises :class:`PluginAlwaysOn` for a plugin of :data:`ALWAYS_ON` or one that declares
+        ``TENANTS_CANNOT_DISABLE`` (the operator's to switch off, for the whole install)."""
+        plugin = self.plugin(name)
         if name in ALWAYS_ON:
             raise PluginAlwaysOn(name, ALWAYS_ON[name])
+        if plugin.operator_only is not None:
+            raise PluginAlwaysOn(name, plugin.operator_only)
         with tenant_scope(tenant_id):
             await PluginSetting.update_or_create(defaults={"enabled": False}, plugin=name)
         self.invalidate(tenant_id)

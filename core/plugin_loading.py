@@ -229,6 +229,9 @@ async def _collect(pm: pluggy.PluginManager, settings: Settings, name: str, orig
     schema = schemas[0] if schemas else None
     if schema is not None and not (isinstance(schema, type) and issubclass(schema, BaseModel)):
         raise PluginLoadError(f"plugin {name!r}: register_plugin_settings returned {schema!r}, not a pydantic model")
+    operator_only = getattr(plugin, "TENANTS_CANNOT_DISABLE", None)
+    if operator_only is not None and not (isinstance(operator_only, str) and operator_only.strip()):
+        raise PluginLoadError(f"plugin {name!r}: TENANTS_CANNOT_DISABLE must be a sentence saying why")
     integrations = await collect("register_integrations", Integration)
     if schema is None and len(integrations) == 1:
         schema = integrations[0].config_schema
@@ -244,6 +247,7 @@ async def _collect(pm: pluggy.PluginManager, settings: Settings, name: str, orig
         routes=await collect("register_routes", BaseRoute),
         graphql_types=await collect("register_graphql_types", type),
         settings_schema=schema,
+        operator_only=operator_only,
     )
 
 

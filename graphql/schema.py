@@ -46,6 +46,7 @@ from pejling.graphql.surveys.mutations import SurveyMutation
 from pejling.graphql.surveys.queries import SurveyQuery
 from pejling.graphql.surveys.retention import RetentionMutation, RetentionQuery
 from pejling.graphql.surveys.submission_limits import SubmissionLimitMutation, SubmissionLimitQuery
+from pejling.graphql.tenants.deletion import TenantDeletionMutation
 from pejling.graphql.tenants.mutations import TenantMutation
 from pejling.graphql.tenants.queries import TenantQuery
 from pejling.graphql.webhooks.mutations import WebhookMutation
@@ -57,7 +58,7 @@ QUERIES: tuple[type, ...] = (TenantQuery, AccountQuery, FollowUpQuery, InsightsQ
 MUTATIONS: tuple[type, ...] = (TenantMutation, AccountMutation, FollowUpMutation, InsightsMutation, SurveyMutation,
                                DeviceMutation, SurveyCodeMutation, KioskMutation, SubmissionLimitMutation,
                                ImportMutation, PluginMutation, SsoMutation, BillingMutation, WebhookMutation,
-                               RetentionMutation)
+                               RetentionMutation, TenantDeletionMutation)
 
 
 class PejlingSchema(strawberry.Schema):

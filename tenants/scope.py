@@ -324,6 +324,11 @@ def append_only(table: str) -> None:
     _APPEND_ONLY.add(table.lower())
 
 
+def is_append_only(table: str) -> bool:
+    """Whether ``table`` was declared append-only (:func:`append_only`): its rows go only with their tenant."""
+    return table.lower() in _APPEND_ONLY
+
+
 def _check_append_only(masked: str) -> None:
     for match in _CHANGES_TABLE.finditer(masked):
         if match.group(1).lower() in _APPEND_ONLY:

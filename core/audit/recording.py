@@ -26,7 +26,7 @@ from uuid import UUID
 from pejling.core.audit.models import ActorKind, AuditEntry, AuditKind, AuditOutcome
 from pejling.core.auth.actor import Actor
 from pejling.core.settings import Settings
-from pejling.tenants.models import Membership
+from pejling.tenants.models import Membership, Tenant
 from pejling.tenants.scope import all_tenants, tenant_scope
 
 log = logging.getLogger(__name__)
@@ -97,6 +97,9 @@ async def record(settings: Settings, tenant_id: UUID, entry: Record) -> bool:
         with tenant_scope(tenant_id):
             await entry.entry(settings, tenant_id).save()
     except Exception as exc:  # noqa: BLE001 - the audit log never breaks the answer; the failure is logged
+        if not await _tenant_exists(tenant_id):  # the operation deleted its tenant, and the log went with it
+            log.info("no audit entry for %s: tenant %s is deleted", entry.operation or "-", tenant_id)
+            return False
         _not_written(entry, exc)
         return False
     return True
@@ -118,6 +121,13 @@ async def record_for_user(settings: Settings, entry: Record) -> bool:
         _not_written(entry, exc)
         return False
     return bool(tenants)
+
+
+async def _tenant_exists(tenant_id: UUID) -> bool:
+    try:
+        return await Tenant.exists(id=tenant_id)
+    except Exception:  # noqa: BLE001 - the database itself failed: report the entry as not written
+        return True
 
 
 def _not_written(entry: Record, exc: BaseException) -> None:

@@ -34,6 +34,8 @@ READ_ONLY_STORE = "BILLING_READ_ONLY_STORE"
 ALWAYS_ALLOWED = BILLING_MUTATIONS | {
     "signup", "confirmSignup", "login", "logout", "requestPasswordReset", "resetPassword", "changePassword",
     "revokeApiToken",
+    # Privacy is never held back by billing: a shopper's erasure, the retention, the tenant's export and deletion.
+    "eraseShopperResponse", "setRetention", "startTenantExport", "deleteTenant",
 }
 #: Mutations allowed on a read-only store.
 STORE_ALLOWED = ALWAYS_ALLOWED | {"deleteStore"}

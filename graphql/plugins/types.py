@@ -67,7 +67,7 @@ class PluginType:
                                     channels=[c.id for c in plugin.channels],
                                     integrations=[i.id for i in plugin.integrations]),
             enabled=enabled is not None, enabled_by_default=plugin.enabled_by_default,
-            always_on_reason=ALWAYS_ON.get(plugin.name),
+            always_on_reason=ALWAYS_ON.get(plugin.name) or plugin.operator_only,
             settings_schema=cast(JSON, plugin.settings_schema.model_json_schema()) if plugin.settings_schema else None,
             config=cast(JSON, masked(config, secrets)) if admin and config else None,
             secret_fields=secrets,

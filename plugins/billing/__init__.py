@@ -24,6 +24,10 @@ from pejling.plugins.billing.stripe_webhook import stripe_webhook
 from pejling.tenants.models import Tenant
 from pejling.tenants.scope import all_tenants
 
+#: A tenant cannot switch billing off for itself (that would lift its plan's limits); the operator can, for the install.
+TENANTS_CANNOT_DISABLE = ("billing applies your plan's limits; the operator of this install can run it without billing "
+                          "(PEJLING_PLUGINS_DISABLED=billing)")
+
 
 @hookimpl
 def register_model_apps() -> dict[str, dict[str, Any]]:

@@ -14,7 +14,7 @@ import respx
 
 from pejling.plugins.billing.models import BillingState, OverQuotaResponse, Subscription
 from pejling.plugins.billing.plans import plan, plans
-from pejling.tenants.models import Role
+from pejling.tenants.models import Role, Tenant
 from pejling.tenants.scope import tenant_scope
 from tests.billing.conftest import SECRET_KEY, WEBHOOK_SECRET
 from tests.support.tenancy import TenantFixture, gql, make_tenant, member, token_for
@@ -256,3 +256,46 @@ async def test_responses_over_the_quota_are_stored_and_marked(
     headers = {"Authorization": f"Bearer {chain.owner.token}", "X-Pejling-Tenant": chain.tenant.slug}
     billing = (await gql(client, BILLING, headers=headers))["data"]["billing"]
     assert (billing["overQuota"], billing["overQuotaResponses"], billing["usage"]["monthlyResponses"]) == (True, 1, 2)
+
+
+async def test_a_tenant_cannot_switch_billing_off_and_an_old_switch_does_not_lift_the_quota(
+        configured: None, monkeypatch: pytest.MonkeyPatch, app: Any, client: httpx.AsyncClient) -> None:
+    from pejling.core.surveys.models import Response
+    from pejling.tenants.plugin_settings import PluginSetting
+    from tests.followups.conftest import make_chain
+
+    monkeypatch.setitem(plans(), "pilot", dataclasses.replace(plan("pilot"), monthly_responses=1))
+    chain = await make_chain(app)
+    await _set_state(TenantFixture(chain.tenant, chain.owner.user, chain.owner.token), plan="pilot")
+    with tenant_scope(chain.tenant.id):  # a switch stored before tenants were refused it
+        await PluginSetting.update_or_create(defaults={"enabled": False}, plugin="billing")
+    headers = {"Authorization": f"Bearer {chain.owner.token}", "X-Pejling-Tenant": chain.tenant.slug}
+    refused = (await gql(client, 'mutation { disablePlugin(name: "billing") { errors { code field message } } }',
+                         headers=headers))["data"]["disablePlugin"]["errors"]
+    assert [(e["code"], e["field"]) for e in refused] == [("conflict", "name")]
+    assert "PEJLING_PLUGINS_DISABLED=billing" in refused[0]["message"]
+    listed = (await gql(client, "{ plugins { name enabled alwaysOnReason } }", headers=headers))["data"]["plugins"]
+    billing = next(p for p in listed if p["name"] == "billing")
+    assert billing["enabled"] is True and "operator" in billing["alwaysOnReason"]
+    first = await chain.submit(outcome=4)
+    second = await chain.submit(outcome=2)
+    with tenant_scope(chain.tenant.id):
+        assert await Response.filter(id__in=[first, second]).count() == 2
+        assert [str(m.response_id) for m in await OverQuotaResponse.all()] == [second]
+
+
+async def test_a_tenant_with_a_live_paid_subscription_cannot_be_deleted(configured: None,
+                                                                        client: httpx.AsyncClient) -> None:
+    shop = await make_tenant()
+    delete = "mutation($s: String!) { deleteTenant(confirmSlug: $s) { deletedSlug errors { code message } } }"
+    await _set_state(shop, state=BillingState.ACTIVE, plan="store", stripe_subscription_id="sub_live_1")
+    refused = (await gql(client, delete, {"s": shop.tenant.slug}, _headers(shop)))["data"]["deleteTenant"]
+    assert refused["deletedSlug"] is None and [e["code"] for e in refused["errors"]] == ["conflict"]
+    assert "billing portal" in refused["errors"][0]["message"]
+    assert await Tenant.exists(id=shop.tenant.id)
+    await _set_state(shop, state=BillingState.CANCELED)  # canceled: the portal is read-only, privacy tools are not
+    exported = await gql(client, "mutation { startTenantExport { errors { code } } }", None, _headers(shop))
+    assert exported["data"]["startTenantExport"]["errors"] == []
+    done = (await gql(client, delete, {"s": shop.tenant.slug}, _headers(shop)))["data"]["deleteTenant"]
+    assert done == {"deletedSlug": shop.tenant.slug, "errors": []}
+    assert not await Tenant.exists(id=shop.tenant.id)

@@ -184,6 +184,17 @@ async def _update_tenant(w: Walk) -> None:
     assert hijack["_status"] == 404
 
 
+async def _delete_tenant(w: Walk) -> None:
+    # Only the caller's own tenant, confirmed by its own slug: A's slug from B deletes nothing.
+    result = await w.as_b("mutation($s: String!) { deleteTenant(confirmSlug: $s) { deletedSlug errors { code } } }",
+                          s=w.a.tenant.slug)
+    assert result["data"]["deleteTenant"] == {"deletedSlug": None, "errors": [{"code": "invalid"}]}
+    hijack = await gql(w.client, "mutation($s: String!) { deleteTenant(confirmSlug: $s) { errors { code } } }",
+                       {"s": w.a.tenant.slug}, {**w.b.headers, "X-Pejling-Tenant": w.a.tenant.slug})
+    assert hijack["_status"] == 404
+    assert await Tenant.exists(id=w.a.tenant.id) and await Tenant.exists(id=w.b.tenant.id)
+
+
 async def _set_tenant_logo(w: Walk) -> None:
     result = await w.as_b("mutation { setTenantLogo(dataUrl: null) { tenant { slug } errors { code } } }")
     assert result["data"]["setTenantLogo"]["tenant"]["slug"] == w.b.tenant.slug
@@ -203,7 +214,7 @@ async def _invite_shoppers(w: Walk) -> None:
 
 
 PROBES: dict[str, Callable[[Walk], Awaitable[None]]] = {
-    "updateTenant": _update_tenant, "setTenantLogo": _set_tenant_logo,
+    "updateTenant": _update_tenant, "setTenantLogo": _set_tenant_logo, "deleteTenant": _delete_tenant,
     "survey": _survey, "statementBank": _statement_bank, "chooseSurveyStatements": _choose_survey_statements,
     "chooseSurveyGoals": _choose_survey_goals, "addSurveyStatement": _add_survey_statement,
     "shopperData": _shopper_data, "eraseShopperResponse": _erase_shopper_response, "inviteShoppers": _invite_shoppers,
