@@ -32,6 +32,7 @@ class ResponseFilter:
     outcome_max: int | None = None
     flagged: bool | None = None
     has_comment: bool | None = None
+    verified_visit: bool | None = None
 
     def __post_init__(self) -> None:
         for name in ("outcome_min", "outcome_max"):
@@ -82,6 +83,8 @@ class ResponseFilter:
             # quality_flags is a JSON list; an unflagged response stores exactly [].
             unflagged = Q(quality_flags=[])
             query = query.exclude(unflagged) if self.flagged else query.filter(unflagged)
+        if self.verified_visit is not None:
+            query = query.filter(verified_visit=self.verified_visit)
         return query
 
     def to_json(self) -> dict[str, Any]:
@@ -96,6 +99,7 @@ class ResponseFilter:
             "outcome_max": self.outcome_max,
             "flagged": self.flagged,
             "has_comment": self.has_comment,
+            "verified_visit": self.verified_visit,
         }
 
     @classmethod
@@ -111,6 +115,7 @@ class ResponseFilter:
             outcome_max=data.get("outcome_max"),
             flagged=data.get("flagged"),
             has_comment=data.get("has_comment"),
+            verified_visit=data.get("verified_visit"),
         )
 
 

@@ -155,6 +155,8 @@ class Response(TenantModel):
     submission_digest = fields.CharField(max_length=64, null=True)
     # When a retention purge anonymised the response (core/surveys/retention.py); null: as given.
     anonymised_at = fields.DatetimeField(null=True)
+    # The channel proved a real visit (channel_details' verified_visit, e.g. a captured payment's receipt link).
+    verified_visit = fields.BooleanField(default=False, description="The channel proved a real visit")
 
     class Meta:
         table = "survey_response"

@@ -75,6 +75,11 @@ def _duration_ms(checked: CheckedSubmission) -> int:
     return max(-(2**31) + 1, min(duration_ms, 2**31 - 1))
 
 
+def proves_visit(details: Any) -> bool:
+    """Whether a channel's details prove a real visit (its ``verified_visit`` flag)."""
+    return isinstance(details, dict) and details.get("verified_visit") is True
+
+
 def _response_row(s: Submission) -> Response:
     """The (unsaved) response row of a submission, with a fresh receipt code."""
     checked = s.checked
@@ -87,6 +92,7 @@ def _response_row(s: Submission) -> Response:
         invitation=checked.invitation,
         channel=checked.channel,
         channel_details=checked.channel_details,
+        verified_visit=proves_visit(checked.channel_details),
         via=s.via,
         language=checked.language,
         device_class=checked.device_class,

@@ -47,6 +47,9 @@ class ResponseFilterInput:
     outcome_max: int | None = None
     flagged: bool | None = strawberry.field(default=None, description="true: only flagged, false: only unflagged.")
     has_comment: bool | None = None
+    verified_visit: bool | None = strawberry.field(
+        default=None, description="true: only responses whose channel proved a real visit (a paid purchase's receipt "
+        "link), false: only the others.")
 
 
 def _ids(values: list[strawberry.ID] | None, type_name: str, field: str) -> frozenset[UUID]:
@@ -69,7 +72,7 @@ def response_filter(info: Info, given: ResponseFilterInput | None) -> ResponseFi
         channels=check_channels(given.channels or (), channel_registry(info.context.plugins).keys),
         since=given.since, until=given.until,
         outcome_min=given.outcome_min, outcome_max=given.outcome_max, flagged=given.flagged,
-        has_comment=given.has_comment,
+        has_comment=given.has_comment, verified_visit=given.verified_visit,
     )
     return filters.within_stores(visible_store_ids(info))
 

@@ -98,11 +98,6 @@ def loaders(info: Info) -> FollowUpLoaders:
     return found
 
 
-def verified_visit(details: Any) -> bool:
-    """Whether a response's channel details prove a real visit (the ``verified_visit`` flag a channel sets)."""
-    return isinstance(details, dict) and details.get("verified_visit") is True
-
-
 def _uuids(values: Iterable[str]) -> list[UUID | None]:
     result: list[UUID | None] = []
     for value in values:
@@ -187,7 +182,7 @@ class ResponseNode(relay.Node):
                    duration_ms=response.duration_ms, outcome=response.outcome, comment=response.comment,
                    quality_flags=list(response.quality_flags or []), consent_contact=response.consent_contact,
                    store_id=response.store_id, zone_id=response.zone_id, email=response.contact_email,
-                   verified_visit=verified_visit(response.channel_details))
+                   verified_visit=response.verified_visit)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:

@@ -4,6 +4,8 @@ ones are anonymised or deleted (core/surveys/retention.py)."""
 from tortoise import fields, migrations
 from tortoise.migrations import operations as ops
 
+from pejling.core.migration_ops import AddColumnWithDefault
+
 
 class Migration(migrations.Migration):
     dependencies = [('tenants', '0005_submission_limits')]
@@ -16,9 +18,10 @@ class Migration(migrations.Migration):
             name='retention_months',
             field=fields.IntField(null=True),
         ),
-        ops.AddField(
+        AddColumnWithDefault(
             model_name='Tenant',
             name='retention_mode',
             field=fields.CharField(max_length=16, default="anonymise"),
+            db_default="anonymise",
         ),
     ]

@@ -19,6 +19,7 @@ from pejling.core.jobs.worker import Worker
 from pejling.core.plugin_manager import PluginConfigInvalid
 from pejling.core.settings import Settings
 from pejling.core.surveys.models import Response
+from pejling.graphql.relay_ids import decode_id
 from pejling.plugins.vipps.models import VippsEvent, VippsPayment
 from pejling.plugins.vipps.payments import APPLY_JOB
 from pejling.plugins.vipps.signatures import signed_headers
@@ -33,6 +34,7 @@ SECRET = "vipps-webhook-secret-" + secrets.token_urlsafe(24)
 MSN = "123456"
 RESPONSE = """query($id: ID!) { node(id: $id) { ... on Response { channel verifiedVisit channelDetails } } }"""
 RESPONSES = """query { responses(first: 10) { edges { node { id channel verifiedVisit } } } }"""
+FILTERED = """query($v: Boolean) { responses(first: 10, filter: {verifiedVisit: $v}) { edges { node { id } } } }"""
 
 
 class Vipps:
@@ -120,6 +122,11 @@ async def test_a_capture_gives_one_survey_link_and_a_verified_response(app: Any,
         found = await gql(client, RESPONSES, {}, headers)
         verified = {e["node"]["verifiedVisit"] for e in found["data"]["responses"]["edges"]}
         assert len(found["data"]["responses"]["edges"]) == 2 and verified == {True, False}
+        assert stored.verified_visit is True and second_use.verified_visit is False
+        for wanted, expected in ((True, first["id"]), (False, again["id"])):
+            only = await gql(client, FILTERED, {"v": wanted}, headers)
+            assert [decode_id(e["node"]["id"], "Response") for e in only["data"]["responses"]["edges"]] == [
+                uuid.UUID(expected)], wanted
         assert (await client.get("/plugins/vipps/payments/order-1001", headers=headers)).json()["answered"] is True
 
     with all_tenants():
