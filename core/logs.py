@@ -52,16 +52,36 @@ def _without_query(value: str) -> str:
     return path + ("?[redacted]" if separator else "")
 
 
+def utc_time(record: logging.LogRecord) -> str:
+    """A record's time as ISO 8601 in UTC with its offset, to the millisecond (``2026-12-02T15:20:58.526+00:00``)."""
+    return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+
+
+class UtcJsonFormatter(JsonFormatter):
+    """JSON lines whose ``asctime`` is :func:`utc_time`."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 - logging's name
+        return utc_time(record)
+
+
+class UtcFormatter(logging.Formatter):
+    """Text lines (dev) whose time is :func:`utc_time`."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 - logging's name
+        return utc_time(record)
+
+
 def configure_logging(settings: Settings) -> None:
-    """Send every log record to stderr, as JSON unless running in dev; no logger prints client addresses."""
+    """Send every log record to stderr, as JSON unless running in dev; no logger prints client addresses. Times are
+    UTC with their offset, whatever the machine's time zone."""
     handler = logging.StreamHandler(sys.stderr)
     if settings.json_logs:
-        formatter = JsonFormatter(
+        formatter = UtcJsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s", rename_fields={"levelname": "level"}
         )
         handler.setFormatter(formatter)
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+        handler.setFormatter(UtcFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())

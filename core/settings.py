@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1)
     session_max_age_seconds: int = Field(default=14 * 24 * 3600, ge=60)
+    session_idle_seconds: int = Field(default=12 * 3600, ge=300)
+    """A session not used for this long ends (ASVS V7.3.1): a dashboard left overnight asks to log in again in the
+    morning; ``session_max_age_seconds`` ends it after 14 days whatever happens (docs/security.md, Sessions)."""
     password_reset_max_age_seconds: int = Field(default=3600, ge=60)
 
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)

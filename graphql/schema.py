@@ -97,6 +97,8 @@ class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI app with Pejling's context (actor, tenant, loaders)."""
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+        # Answers hold tenant data: never kept by a browser or a shared cache (ASVS V14.3.2).
+        response.headers["Cache-Control"] = "no-store"
         return context_from_request(request, response)
 
     def should_render_graphql_ide(self, request: Any) -> bool:

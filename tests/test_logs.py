@@ -6,16 +6,19 @@ import argparse
 import json
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
 from pejling.core.cli import serve_options
-from pejling.core.logs import ScrubUvicornAddresses
+from pejling.core.logs import ScrubUvicornAddresses, UtcFormatter
 from pejling.core.settings import Settings
 from tests.support.server import wait_until_healthy
 
@@ -67,6 +70,20 @@ def test_pejling_serve_logs_requests_without_address_or_query_values(database: S
     assert by_path["/graphql?[redacted]"]["status"] == 200
     assert not any(line.get("name") == "uvicorn.access" for line in lines)
     assert any("Uvicorn running on http://localhost" in line.get("message", "") for line in lines)
+    for line in lines:  # every time in UTC with its offset, to the millisecond
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", line["asctime"]), line
+
+
+def test_dev_log_lines_carry_utc_time_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        record = logging.LogRecord("pejling.test", logging.INFO, __file__, 1, "hello", None, None)
+        record.created = datetime(2026, 12, 2, 15, 20, 58, 526000, tzinfo=UTC).timestamp()
+        assert UtcFormatter("%(asctime)s %(message)s").format(record) == "2026-12-02T15:20:58.526+00:00 hello"
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
 
 
 async def test_the_access_log_hides_secrets_in_paths_and_queries(

@@ -54,6 +54,12 @@ async def test_every_response_gets_the_basic_security_headers(client: httpx.Asyn
     assert missing.status_code == 404 and missing.headers["x-frame-options"] == "DENY"
 
 
+async def test_graphql_answers_are_never_cached(client: httpx.AsyncClient) -> None:
+    for answer in (await client.post("/graphql", json={"query": "{ __typename }"}),
+                   await client.post("/graphql", json={"query": "{ nonsense }"})):
+        assert answer.headers["cache-control"] == "no-store", answer.text
+
+
 async def test_hsts_is_sent_when_the_browser_talks_https(app: object, app_with: Callable[..., Starlette]) -> None:
     async with _client(app, base_url="https://testserver") as https:
         assert (await https.get("/healthz")).headers["strict-transport-security"] == "max-age=31536000"

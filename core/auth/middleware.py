@@ -22,6 +22,7 @@ browser) reaches every handler. Rules:
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -96,7 +97,8 @@ class ActorMiddleware:
             return
 
         cookies = HTTPConnection(scope).cookies
-        session = await session_from_cookie(cookies[SESSION_COOKIE]) if cookies.get(SESSION_COOKIE) else None
+        idle = timedelta(seconds=(self.settings or settings_of(scope)).session_idle_seconds)
+        session = await session_from_cookie(cookies[SESSION_COOKIE], idle=idle) if cookies.get(SESSION_COOKIE) else None
         if session is None:
             await self.app(scope, receive, send)
             return

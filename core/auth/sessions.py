@@ -35,13 +35,20 @@ async def start_session(settings: Settings, user_id: UUID, user_agent: str = "")
     return session, secret
 
 
-async def session_from_cookie(secret: str, now: datetime | None = None) -> Session | None:
-    """The live session of an active user for this cookie value, or None. Refreshes ``last_seen_at`` lazily."""
+async def session_from_cookie(secret: str, now: datetime | None = None, idle: timedelta | None = None
+                              ) -> Session | None:
+    """The live session of an active user for this cookie value, or None. Refreshes ``last_seen_at`` lazily.
+
+    A session unused for longer than ``idle`` ends here (its row deleted): the next request is anonymous.
+    """
     if not secret or len(secret) > 100:
         return None
     now = now or datetime.now(UTC)
     session = await Session.get_or_none(token_hash=secret_digest(secret), expires_at__gt=now).select_related("user")
     if session is None or not session.user.is_active:
+        return None
+    if idle is not None and now - session.last_seen_at > idle:
+        await end_session(session.id)
         return None
     if now - session.last_seen_at >= TOUCH_INTERVAL:
         await Session.filter(id=session.id).update(last_seen_at=now)

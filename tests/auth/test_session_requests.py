@@ -8,6 +8,7 @@ from typing import Any
 from auth_helpers import browser, gql, graphql_login, make_owner
 
 from pejling.core.auth.models import Session
+from pejling.core.settings import Settings
 from tests.support.query_count import QueryLog, counting_queries
 
 WRITES = ("insert", "update", "delete")
@@ -59,3 +60,19 @@ async def test_a_named_tenant_costs_no_more_and_another_s_is_not_found(app: Any)
         for slug in (other.slug, "no-such-shop"):
             refused = await gql(client, "{ __typename }", headers={"X-Pejling-Tenant": slug})
             assert (refused.status_code, refused.json()["error"]) == (404, "tenant_not_found")
+
+
+async def test_a_session_unused_for_longer_than_the_idle_limit_ends(app: Any) -> None:
+    _, owner = await make_owner()
+    idle = timedelta(seconds=Settings.model_fields["session_idle_seconds"].default)  # the suite keeps the default
+    async with browser(app) as client:
+        await graphql_login(client, owner.email)
+        session = await Session.get(user_id=owner.id)
+        await Session.filter(id=session.id).update(last_seen_at=datetime.now(UTC) - idle + timedelta(minutes=5))
+        assert (await gql(client, ME_EMAIL)).json()["data"]["me"] == {"email": owner.email}, "within the limit"
+        await Session.filter(id=session.id).update(last_seen_at=datetime.now(UTC) - idle - timedelta(minutes=1))
+        assert (await gql(client, ME_EMAIL)).json()["data"]["me"] is None, "idle too long: logged out"
+        assert not await Session.exists(id=session.id), "and the session is gone on the server"
+
+
+ME_EMAIL = "{ me { email } }"
