@@ -14,6 +14,7 @@ from strawberry import relay
 from pejling.core.auth import models
 from pejling.core.auth.actor import READ, WRITE
 from pejling.core.auth.csrf import csrf_token_for
+from pejling.graphql.accounts.sessions import LoginSession, own_sessions
 from pejling.graphql.context import Info
 from pejling.graphql.relay_ids import encode_id
 from pejling.graphql.tenants.types import Role, TenantType
@@ -62,6 +63,11 @@ class Me:
             for m in memberships
             if m.tenant_id in tenants
         ]
+
+    @strawberry.field(description="Your logged-in browsers, newest first, to end any of them with endSession "
+                      "(empty when this request uses an API token).")
+    async def sessions(self, info: Info) -> list[LoginSession]:
+        return await own_sessions(info, self.user_id)
 
     @classmethod
     def of(cls, info: Info, user: User, *, session_id: UUID | None, via_token: bool) -> Me:

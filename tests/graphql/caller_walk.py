@@ -37,7 +37,7 @@ from graphql import (
     GraphQLUnionType,
     get_named_type,
 )
-from pejling.core.auth.models import ApiToken
+from pejling.core.auth.models import ApiToken, Session
 from pejling.core.followups.models import AlertRule, Export, ExportFormat, ExportStatus, FollowUp, FollowUpNote, Reply
 from pejling.core.insights.models import StoreChange
 from pejling.core.surveys.channel_devices import register_device
@@ -134,9 +134,14 @@ async def seed_tenant_a() -> Seeded:
         token_row = await ApiToken.all().first()
         assert token_row is not None
         await ApiToken.filter(id=token_row.id).update(name=f"Token {markers['token']}")
+    # A browser of A's owner: endSession must never end it for anyone else (nor through a token).
+    browser_session = await Session.create(token_hash=secrets.token_hex(32), user_id=a.owner.id,
+                                           expires_at=datetime.now(UTC) + timedelta(days=1),
+                                           last_seen_at=datetime.now(UTC))
     seeded = Seeded(
         a=a,
         ids={
+            "LoginSession": [encode_id("LoginSession", browser_session.id)],
             "Store": [encode_id("Store", a.stores[1].id)], "Zone": [encode_id("Zone", a.zones[1].id)],
             "Member": [encode_id("Member", owner_membership.id), encode_id("Member", manager_membership.id)],
             "ApiToken": [encode_id("ApiToken", token_row.id)], "AlertRule": [encode_id("AlertRule", rule.id)],
@@ -183,7 +188,7 @@ NODE_SUFFIX = re.compile(r"(?:Id|Ids)$")
 #: Id fields whose node type their name does not tell (input type and field).
 EXPLICIT_IDS = {"InsightScopeInput.ids": "Store", "webhookDeliveries.endpoint": "WebhookEndpoint",
                 "rotateWebhookSecret.id": "WebhookEndpoint", "redeliverWebhook.delivery": "WebhookDelivery",
-                "auditLog.actor": "Member"}
+                "auditLog.actor": "Member", "endSession.id": "LoginSession"}
 
 
 def _node_types(schema: GraphQLSchema) -> list[str]:

@@ -246,6 +246,8 @@ NOT_TENANT_DATA = {
     "submitResponse": "public shopper ingest addressed by tenant and store slug; another tenant's survey version, "
                       "zone or invitation is refused in tests/surveys",
     "changePassword": "changes the caller's own password; covered in tests/auth",
+    "endSession": "ends one of the caller's own browser sessions, never another person's: "
+                  "tests/auth/test_own_sessions.py",
 }
 
 

@@ -157,6 +157,13 @@ async def test_page_views_never_fail_and_change_nothing(client: httpx.AsyncClien
     before = await counts(run.shop)
     reply = await client.get(path, params=params, headers=headers)
     event(f"{visit.kind} {reply.status_code}")
+    asked = reply.request.url.path
+    if not asked.startswith(("/s/", "/i/")):  # a ".." segment, which the client resolves: not a shopper page asked
+        assert await counts(run.shop) == before
+        return
+    if reply.status_code == 307 and asked.endswith("/"):  # an encoded trailing "/": the router's own redirect
+        assert reply.headers["location"].endswith(asked.rstrip("/").rsplit("/", 1)[-1])
+        return
     assert_page(reply)
     assert reply.status_code in (200, 404, 410), reply.status_code
     assert await counts(run.shop) == before
