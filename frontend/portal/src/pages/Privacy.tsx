@@ -113,8 +113,8 @@ function Retention() {
         </label>
       </fieldset>
       {limited && (
-        <Field label={t('privacy.months')} name="months" type="number" inputMode="numeric" min={1} max={120} step={1}
-          hint={t('privacy.monthsHint')} value={months} error={errorOn(errors, 'months')}
+        <Field label={t('privacy.months')} name="months" type="number" className="months-input" inputMode="numeric"
+          min={1} max={120} step={1} hint={t('privacy.monthsHint')} value={months} error={errorOn(errors, 'months')}
           onChange={(e) => setMonths(e.target.value)} />
       )}
       <fieldset className="choices">
@@ -122,7 +122,9 @@ function Retention() {
         {MODES.map((m) => (
           <label key={m} className="choice">
             <input type="radio" name="mode" value={m} checked={mode === m} onChange={() => setMode(m)} />
-            <span><strong>{t(`privacy.mode_${m}`)}</strong> <span className="hint">{t(`privacy.modeHint_${m}`)}</span></span>
+            <span>
+              <strong>{t(`privacy.mode_${m}`)}</strong> <span className="hint">{t(`privacy.modeHint_${m}`)}</span>
+            </span>
           </label>
         ))}
         {errorOn(errors, 'mode') && <p className="field-error">{errorOn(errors, 'mode')}</p>}
