@@ -127,6 +127,7 @@ describe('the privacy page: a shopper\'s request', () => {
       .toBeTruthy();
     expect(sent.find((s) => s.name === 'EraseShopperResponse')?.variables).toEqual({ receiptCode: 'K7Q-4MZ' });
     expect(screen.queryByTestId('shopper-data')).toBeNull();
+    expect(document.activeElement?.textContent).toMatch(/^The response K7Q-4MZ was erased/);
   });
 });
 

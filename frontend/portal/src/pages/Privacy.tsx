@@ -214,6 +214,13 @@ function ShopperRequest() {
   const [code, setCode] = useState('');
   const [erased, setErased] = useState<string | null>(null);
   const [{ data, fetching, error }, refetch] = useShopperData(code);
+  const erasedNotice = useRef<HTMLParagraphElement>(null);
+  useEffect(() => {
+    // The response's panel (and its focused button) is gone: keyboard users land on what happened.
+    if (erased) {
+      erasedNotice.current?.focus();
+    }
+  }, [erased]);
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     setErased(null);
@@ -233,7 +240,7 @@ function ShopperRequest() {
         <button type="submit">{t('privacy.lookUp')}</button>
       </form>
       <div aria-live="polite">
-        {erased && <p role="status">{t('privacy.erased', { code: erased })}</p>}
+        {erased && <p role="status" tabIndex={-1} ref={erasedNotice}>{t('privacy.erased', { code: erased })}</p>}
         {code && fetching && <Loading />}
         {code && error && !fetching && <ErrorNotice onRetry={() => refetch({ requestPolicy: 'network-only' })} />}
         {found === null && !error && (
