@@ -9,6 +9,7 @@ import { DashboardPage } from './pages/Dashboard';
 import { FollowUpPage } from './pages/FollowUp';
 import { LoginPage } from './pages/Login';
 import { NotFoundPage } from './pages/NotFound';
+import { PrivacyPage } from './pages/Privacy';
 import { ResetPasswordPage } from './pages/ResetPassword';
 import { SignupPage } from './pages/Signup';
 import { StorePage } from './pages/Store';
@@ -43,6 +44,7 @@ export function PortalRoutes() {
       <Route path="/portal/follow-ups/:followUpId" element={member(<FollowUpPage />)} />
       <Route path="/portal/team" element={member(<TeamPage />)} />
       <Route path="/portal/api-tokens" element={member(<ApiTokensPage />)} />
+      <Route path="/portal/privacy" element={member(<PrivacyPage />)} />
       <Route path="*" element={<NotFoundPage />} />
     </Routes>
   );

@@ -50,6 +50,7 @@ export function Layout({ title, children }: { title: string; children: ReactNode
             <Link to="/portal">{t('layout.stores')}</Link>
             {admin && <Link to="/portal/team">{t('team.nav')}</Link>}
             {admin && <Link to="/portal/api-tokens">{t('tokens.nav')}</Link>}
+            {admin && <Link to="/portal/privacy">{t('privacy.nav')}</Link>}
           </nav>
         )}
         <div className="top-end">

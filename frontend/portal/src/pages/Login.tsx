@@ -36,6 +36,7 @@ export function LoginPage() {
   return (
     <Layout title={t('login.title')}>
       <form className="card narrow" onSubmit={onSubmit}>
+        {params.get('deleted') && !message && <p role="status">{t('privacy.deletedNotice')}</p>}
         {message && <ErrorNotice message={message} />}
         <Field label={t('field.email')} type="email" name="email" autoComplete="username" required value={email}
           onChange={(e) => setEmail(e.target.value)} />

@@ -126,7 +126,8 @@ describe('the team page', () => {
   it('offers the page in the navigation to owners and admins', () => {
     renderTeam(clientAnswering(answers('ADMIN'), []));
     const nav = screen.getByRole('navigation', { name: 'Main' });
-    expect(within(nav).getAllByRole('link').map((link) => link.textContent)).toEqual(['Stores', 'Team', 'API tokens']);
+    expect(within(nav).getAllByRole('link').map((link) => link.textContent))
+      .toEqual(['Stores', 'Team', 'API tokens', 'Privacy']);
   });
 
   it('offers to try again when the lists cannot be read', () => {
