@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, get_origin
 from uuid import UUID
 
@@ -22,7 +22,7 @@ import strawberry
 from strawberry import relay
 from strawberry.relay.types import PREFIX as LIST_CURSOR_PREFIX
 
-from graphql import GraphQLField, GraphQLObjectType
+from graphql import FieldNode, GraphQLField, GraphQLObjectType, value_from_ast_untyped
 from pejling.graphql.errors import ApiError
 
 _MAX_CURSOR = 200  # characters; strawberry's list cursors are about 24
@@ -35,6 +35,27 @@ def parse_id(value: str) -> tuple[str, UUID] | None:
         return global_id.type_name, UUID(global_id.node_id)
     except (ValueError, TypeError):
         return None
+
+
+def ids_in_arguments(field: FieldNode, variables: dict[str, Any] | None) -> Iterator[tuple[str, UUID]]:
+    """Every global id among a field's argument values, inline or in variables and at any depth, parsed (type
+    name, UUID), in order; texts too long to be an id are skipped unread."""
+    for argument in field.arguments or ():
+        for text in _strings(value_from_ast_untyped(argument.value, variables)):
+            parsed = parse_id(text) if len(text) < 200 else None
+            if parsed is not None:
+                yield parsed
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 def decode_id(value: str, type_name: str) -> UUID | None:

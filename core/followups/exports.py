@@ -198,18 +198,24 @@ def _row(response: Response, stores: dict[UUID, str], zones: dict[UUID, str], co
     return row
 
 
-@register_job(EXPORT_JOB, timeout_seconds=3600)
-async def run_export(payload: dict[str, Any]) -> None:
-    """Job: write the export file, recording progress after every page."""
+async def run_export_job(payload: dict[str, Any], write: Callable[[Export], Awaitable[None]]) -> None:
+    """The body of an export job: the export of ``payload["export_id"]`` written by ``write``; a failure marks it
+    failed (unless an erasure stopped it first and gave its reason) and is not retried."""
     export = await Export.get_or_none(id=UUID(str(payload.get("export_id"))))
     if export is None:
         raise PermanentJobError("the export no longer exists")
     try:
-        await _write(export)
+        await write(export)
     except Exception as exc:  # an export stopped by an erasure keeps the reason it was given
         await Export.filter(id=export.id, status=ExportStatus.RUNNING).update(
             status=ExportStatus.FAILED, error=type(exc).__name__, finished_at=datetime.now(UTC))
         raise PermanentJobError(f"export failed: {type(exc).__name__}: {exc}") from exc
+
+
+@register_job(EXPORT_JOB, timeout_seconds=3600)
+async def run_export(payload: dict[str, Any]) -> None:
+    """Job: write the export file, recording progress after every page."""
+    await run_export_job(payload, _write)
 
 
 async def write_responses(handle: io.TextIOBase, fmt: ExportFormat, filters: ResponseFilter, *, contact: bool,

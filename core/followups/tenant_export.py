@@ -29,10 +29,10 @@ from uuid import UUID
 
 from tortoise import Tortoise
 
-from pejling.core.followups.exports import export_path, finish, write_responses
+from pejling.core.followups.exports import export_path, finish, run_export_job, write_responses
 from pejling.core.followups.models import Export, ExportFormat, ExportStatus
 from pejling.core.followups.response_filters import ResponseFilter
-from pejling.core.jobs import PermanentJobError, enqueue, register_job
+from pejling.core.jobs import enqueue, register_job
 from pejling.core.key_rotation import FERNET_PREFIX
 from pejling.core.surveys.models import Response
 from pejling.tenants.models import Membership, Tenant, User
@@ -100,15 +100,7 @@ async def start_tenant_export(*, requested_by: UUID | None) -> Export:
 @register_job(TENANT_EXPORT_JOB, timeout_seconds=3600)
 async def run_tenant_export(payload: dict[str, Any]) -> None:
     """Job: write the ZIP, recording progress after every page."""
-    export = await Export.get_or_none(id=UUID(str(payload.get("export_id"))))
-    if export is None:
-        raise PermanentJobError("the export no longer exists")
-    try:
-        await _write(export)
-    except Exception as exc:  # an export stopped by an erasure keeps the reason it was given
-        await Export.filter(id=export.id, status=ExportStatus.RUNNING).update(
-            status=ExportStatus.FAILED, error=type(exc).__name__, finished_at=datetime.now(UTC))
-        raise PermanentJobError(f"tenant export failed: {type(exc).__name__}: {exc}") from exc
+    await run_export_job(payload, _write)
 
 
 async def _write(export: Export) -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -47,13 +47,12 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     get_named_type,
-    value_from_ast_untyped,
 )
 from pejling.core.audit.models import AuditKind, AuditOutcome
 from pejling.core.audit.recording import MAX_OBJECT_IDS, Record, Subject, record, record_for_user
 from pejling.core.auth.actor import ANONYMOUS
 from pejling.core.auth.forwarded import client_address
-from pejling.graphql.relay_ids import decode_id, parse_id
+from pejling.graphql.relay_ids import decode_id, ids_in_arguments, parse_id
 
 log = logging.getLogger(__name__)
 
@@ -236,28 +235,14 @@ class ShopperFieldCache:
         return found
 
 
-def _texts(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _texts(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _texts(item)
-
-
 def named_object_ids(fields: list[FieldNode], variables: dict[str, Any] | None) -> list[str]:
     """The global ids among the arguments of ``fields`` (inline or in variables), as ``Type:uuid``, in order."""
     found: dict[str, None] = {}
     for field_node in fields:
-        for argument in field_node.arguments or ():
-            for text in _texts(value_from_ast_untyped(argument.value, variables)):
-                parsed = parse_id(text) if len(text) < 200 else None
-                if parsed is not None:
-                    found[f"{parsed[0]}:{parsed[1]}"] = None
-                    if len(found) >= MAX_OBJECT_IDS:
-                        return list(found)
+        for type_name, uuid in ids_in_arguments(field_node, variables):
+            found[f"{type_name}:{uuid}"] = None
+            if len(found) >= MAX_OBJECT_IDS:
+                return list(found)
     return list(found)
 
 

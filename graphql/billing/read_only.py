@@ -8,7 +8,7 @@ After a downgrade below usage the stores beyond the plan's limit are read-only t
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
@@ -16,12 +16,12 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 from tortoise.models import Model
 
-from graphql import ExecutionResult, FieldNode, OperationDefinitionNode, value_from_ast_untyped
+from graphql import ExecutionResult, FieldNode, OperationDefinitionNode
 from pejling.core.followups.models import FollowUp
 from pejling.core.surveys.models import ChannelDevice, SurveyCode
 from pejling.graphql.billing.mutations import BILLING_MUTATIONS
 from pejling.graphql.errors import ApiError
-from pejling.graphql.relay_ids import parse_id
+from pejling.graphql.relay_ids import ids_in_arguments
 from pejling.plugins.billing.entitlements import read_only_store_ids
 from pejling.plugins.billing.subscription_state import standing
 from pejling.tenants.models import Tenant, Zone
@@ -57,17 +57,6 @@ def _root_fields(document: object, operation_name: str | None) -> list[FieldNode
     return []
 
 
-def _texts(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _texts(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _texts(item)
-
-
 #: The objects of a store that mutations name by their own global id (the type name in the id → its model): a
 #: mutation naming one of a read-only store's is refused like one naming the store. A shopper's response is left
 #: out on purpose: erasing it (a GDPR request) never waits on billing.
@@ -81,16 +70,11 @@ def _named_ids(field: FieldNode, variables: dict[str, Any] | None) -> tuple[set[
     variables)."""
     stores: set[UUID] = set()
     owned: dict[type[Model], set[UUID]] = {}
-    for argument in field.arguments or ():
-        for text in _texts(value_from_ast_untyped(argument.value, variables)):
-            named = parse_id(text)
-            if named is None:
-                continue
-            type_name, found = named
-            if type_name == "Store":
-                stores.add(found)
-            elif (model := STORE_OWNED.get(type_name)) is not None:
-                owned.setdefault(model, set()).add(found)
+    for type_name, found in ids_in_arguments(field, variables):
+        if type_name == "Store":
+            stores.add(found)
+        elif (model := STORE_OWNED.get(type_name)) is not None:
+            owned.setdefault(model, set()).add(found)
     return stores, owned
 
 
