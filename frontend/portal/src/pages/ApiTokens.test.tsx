@@ -1,4 +1,4 @@
-import { fireEvent, render, screen, within } from '@testing-library/react';
+import { fireEvent, waitFor, render, screen, within } from '@testing-library/react';
 import { MemoryRouter } from 'react-router';
 import { Provider, type Client } from 'urql';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -62,7 +62,7 @@ describe('the API tokens page', () => {
     const secret = await screen.findByLabelText('Token');
     expect((secret as HTMLInputElement).value).toBe(SECRET);
     expect((secret as HTMLInputElement).readOnly).toBe(true);
-    expect(document.activeElement).toBe(secret); // focus goes to what must be copied now
+    await waitFor(() => expect(document.activeElement).toBe(secret)); // focus goes to what must be copied now
     expect(screen.getByText('Copy it now and keep it somewhere safe: it will not be shown again.')).toBeTruthy();
     expect(sent.find((s) => s.name === 'CreateApiToken')?.variables).toEqual(
       { input: { name: 'Webshop', scopes: ['WRITE'], expiresAt: null } });
@@ -111,13 +111,13 @@ describe('the API tokens page', () => {
     expect(sent.find((s) => s.name === 'RevokeApiToken')?.variables).toEqual({ id: TILL.id });
   });
 
-  it('moves keyboard focus to "Cancel" when asking, and back to "Revoke" when cancelled', () => {
+  it('moves keyboard focus to "Cancel" when asking, and back to "Revoke" when cancelled', async () => {
     const sent: Sent = [];
     renderTokens(clientAnswering(answers(), sent));
     fireEvent.click(screen.getByRole('button', { name: 'Revoke Till system' }));
-    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Cancel' }));
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Cancel' })));
     fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
-    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Revoke Till system' }));
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Revoke Till system' })));
     expect(sent.some((s) => s.name === 'RevokeApiToken')).toBe(false);
   });
 

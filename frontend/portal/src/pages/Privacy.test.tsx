@@ -1,4 +1,4 @@
-import { fireEvent, render, screen, within } from '@testing-library/react';
+import { fireEvent, waitFor, render, screen, within } from '@testing-library/react';
 import { MemoryRouter } from 'react-router';
 import { Provider, type Client } from 'urql';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -120,14 +120,14 @@ describe('the privacy page: a shopper\'s request', () => {
     }
     fireEvent.click(screen.getByRole('button', { name: 'Erase this response' }));
     expect(sent.some((s) => s.name === 'EraseShopperResponse')).toBe(false);
-    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Cancel' }));
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Cancel' })));
     const confirm = screen.getByRole('group', { name: /^Erase the response K7Q-4MZ/ });
     fireEvent.click(within(confirm).getByRole('button', { name: 'Yes, erase' }));
     expect(await screen.findByText('The response K7Q-4MZ was erased. The figures are recomputed without it.'))
       .toBeTruthy();
     expect(sent.find((s) => s.name === 'EraseShopperResponse')?.variables).toEqual({ receiptCode: 'K7Q-4MZ' });
     expect(screen.queryByTestId('shopper-data')).toBeNull();
-    expect(document.activeElement?.textContent).toMatch(/^The response K7Q-4MZ was erased/);
+    await waitFor(() => expect(document.activeElement?.textContent).toMatch(/^The response K7Q-4MZ was erased/));
   });
 });
 

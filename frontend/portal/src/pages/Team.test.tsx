@@ -1,4 +1,4 @@
-import { fireEvent, render, screen, within } from '@testing-library/react';
+import { fireEvent, waitFor, render, screen, within } from '@testing-library/react';
 import { MemoryRouter } from 'react-router';
 import { Provider, type Client } from 'urql';
 import { describe, expect, it } from 'vitest';
@@ -104,7 +104,7 @@ describe('the team page', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Revoke the invitation to kari@example.com' }));
     expect((await screen.findByRole('status')).textContent).toBe('The invitation to kari@example.com no longer works.');
     expect(sent.find((s) => s.name === 'RevokeInvitation')?.variables).toEqual({ id: PENDING.id });
-    expect(document.activeElement).toBe(screen.getByRole('heading', { name: 'Pending invitations' }));
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole('heading', { name: 'Pending invitations' })));
   });
 
   it('says when no invitation is waiting', () => {
