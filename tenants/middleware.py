@@ -1,7 +1,8 @@
 """Sets the tenant scope of each API request (pure ASGI, so the ContextVar reaches the handlers).
 
 The tenant comes from the API token (a token belongs to exactly one tenant) or, for a logged-in
-user, from the ``X-Pejling-Tenant`` header (a tenant slug) or their only membership. An unknown
+user, from the ``X-Pejling-Tenant`` header (a tenant slug; for a ``GET`` under ``/api/``, a download link, also the
+``tenant`` query parameter) or their only membership. An unknown
 tenant, a malformed slug and a tenant the actor is not a member of get the same ``404``: no
 existence leak.
 
@@ -13,6 +14,7 @@ scope themselves, for that one submission.
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs
 from uuid import UUID
 
 from starlette.responses import JSONResponse
@@ -95,6 +97,12 @@ async def _membership_of(tenant_id: UUID, user_id: UUID | None) -> tuple[Role | 
     return _rights(membership)
 
 
+def _query_tenant(scope: Scope) -> str | None:
+    """The ``tenant`` query parameter of a GET (a download link names its tenant), or None."""
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("tenant")
+    return values[0].strip() or None if values else None
+
+
 class TenantMiddleware:
     """Puts the request inside its tenant's scope for the API paths it guards."""
 
@@ -110,6 +118,8 @@ class TenantMiddleware:
         actor: Actor = state.get("actor", ANONYMOUS)
         raw = dict(scope["headers"]).get(TENANT_HEADER)
         slug = raw.decode("latin-1").strip() or None if raw else None
+        if slug is None and scope["method"] in ("GET", "HEAD") and scope["path"].startswith("/api/"):
+            slug = _query_tenant(scope)  # a download link clicked in the portal: no header can come with it
         try:
             tenant, actor = await resolve_tenant(actor, slug)
         except TenantNotFound:

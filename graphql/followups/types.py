@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
+from urllib.parse import quote
 from uuid import UUID
 
 import strawberry
@@ -378,11 +379,14 @@ class ExportNode(relay.Node):
     finished_at: datetime | None
     base_url: strawberry.Private[str]
 
-    @strawberry.field(description="Where to download the file (members of this tenant only); null until it is ready.")
-    def download_url(self) -> str | None:
+    @strawberry.field(description="Where to download the file (members of this tenant only); null until it is ready. "
+                      "It names the tenant (?tenant=), so a plain link works for a person in several tenants.")
+    def download_url(self, info: Info) -> str | None:
         if self.status is not models.ExportStatus.SUCCEEDED:
             return None
-        return f"{self.base_url.rstrip('/')}/api/exports/{self.id}/download"
+        tenant = info.context.tenant
+        query = f"?tenant={quote(tenant.slug)}" if tenant is not None else ""
+        return f"{self.base_url.rstrip('/')}/api/exports/{self.id}/download{query}"
 
     @classmethod
     def from_model(cls, export: models.Export, base_url: str) -> ExportNode:

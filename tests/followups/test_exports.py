@@ -145,3 +145,25 @@ async def test_old_exports_are_purged_with_their_files(api: httpx.AsyncClient, c
     assert not path.exists()
     assert (await gql(api, chain.owner, EXPORT, id=export["id"]))["data"]["export"] is None
     assert (await api.get(path_of(export["downloadUrl"]), headers=chain.owner.headers)).status_code == 404
+
+
+async def test_the_download_link_names_its_tenant_for_a_person_in_several(
+    api: httpx.AsyncClient, chain: Chain, jobs: Jobs, app: Any
+) -> None:
+    from pejling.tenants.models import Membership, Role
+    from tests.auth.auth_helpers import browser, graphql_login
+
+    await seed(chain)
+    other = await make_chain(app)
+    with tenant_scope(other.tenant.id):  # the owner also works for another retailer
+        await Membership.create(user_id=chain.owner.user.id, role=Role.ANALYST)
+    started = await start(api, chain.owner, "CSV")
+    export = await finished(api, chain.owner, jobs, started["export"]["id"])
+    url = urlsplit(export["downloadUrl"])
+    assert url.query == f"tenant={chain.tenant.slug}"
+    async with browser(app) as person:  # a logged-in browser clicking the link: cookies, no tenant header
+        await graphql_login(person, chain.owner.user.email, "correct horse battery staple 42")
+        assert (await person.get(f"{url.path}?{url.query}")).status_code == 200
+        assert (await person.get(url.path)).status_code == 404, "two tenants and none named: not found"
+        assert (await person.get(f"{url.path}?tenant={other.tenant.slug}")).status_code == 404
+        assert (await person.get(f"{url.path}?tenant=not-mine")).status_code == 404
