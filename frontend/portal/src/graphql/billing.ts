@@ -6,7 +6,7 @@ export const BillingQuery = graphql(`
   query Billing {
     billing {
       configured state stripeStatus currentPeriodEnd pilotEndsAt afterPilot readOnly readOnlyReason notice
-      overQuota overQuotaResponses
+      overQuota overQuotaResponses readOnlyStoreIds
       plan { key name stores monthlyResponses users }
       usage { stores monthlyResponses seats }
       plans { key name description pricePerStore currency trialDays stores monthlyResponses users }

@@ -15,14 +15,14 @@ const CHAIN = { __typename: 'BillingPlan', key: 'chain', name: 'Chain', descript
   pricePerStore: 3900, currency: 'eur', trialDays: null, stores: null, monthlyResponses: 250000, users: 200 };
 const BILLING = { __typename: 'Billing', configured: true, state: 'PILOT', stripeStatus: null, currentPeriodEnd: null,
   pilotEndsAt: '2027-01-01T10:00:00Z', afterPilot: 'When the pilot ends the portal becomes read-only.',
-  readOnly: false, readOnlyReason: null, notice: null, overQuota: false, overQuotaResponses: 0, plan: PILOT,
+  readOnly: false, readOnlyReason: null, notice: null, overQuota: false, overQuotaResponses: 0, readOnlyStoreIds: [], plan: PILOT,
   usage: { __typename: 'BillingUsage', stores: 1, monthlyResponses: 120, seats: 2 }, plans: [PILOT, STORE, CHAIN] };
 
-function renderBilling(client: Client) {
+function renderBilling(client: Client, path = '/portal/billing') {
   return render(
     <Provider value={client}>
       <SessionProvider>
-        <MemoryRouter initialEntries={['/portal/billing']}><BillingPage /></MemoryRouter>
+        <MemoryRouter initialEntries={[path]}><BillingPage /></MemoryRouter>
       </SessionProvider>
     </Provider>,
   );
@@ -101,6 +101,21 @@ describe('the billing page', () => {
     expect(screen.getByTestId('read-only').textContent).toMatch(/read-only.*The pilot has ended: choose a plan\.$/);
     expect(screen.getByTestId('notice').textContent).toBe('The pilot ends in 3 days.');
     expect(screen.getAllByRole('alert')).toHaveLength(2);
+  });
+
+  it('alerts about stores kept read-only beyond the plan\'s limit', () => {
+    renderBilling(clientAnswering(answers({ readOnlyStoreIds: ['U3RvcmU6Mg==', 'U3RvcmU6Mw=='] }), []));
+    expect(screen.getByTestId('read-only-stores').textContent).toBe(
+      '2 stores beyond the plan\'s limit are kept, read-only: choose a bigger plan to change them again.');
+  });
+
+  it('says what happens when Stripe sends the person back from the checkout', () => {
+    const { unmount } = renderBilling(clientAnswering(answers(), []), '/portal/billing?checkout=done');
+    expect(screen.getByTestId('checkout-back').textContent).toMatch(/^Thank you\. Your plan changes as soon as Stripe/);
+    unmount();
+    renderBilling(clientAnswering(answers(), []), '/portal/billing?checkout=canceled');
+    expect(screen.getByTestId('checkout-back').textContent).toBe(
+      'The checkout was canceled: nothing was charged and your plan is unchanged.');
   });
 
   it('starts a checkout for the chosen plan and sends the browser to Stripe', async () => {

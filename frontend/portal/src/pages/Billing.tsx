@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useSearchParams } from 'react-router';
 import { useMutation, useQuery } from 'urql';
 
 import { AdminOnly } from '../components/AdminOnly';
@@ -112,6 +113,8 @@ function BillingOverview() {
   const [{ data, fetching, error }, refetch] = useQuery({ query: BillingQuery, requestPolicy: 'cache-and-network' });
   const [portal, openPortal] = useMutation(OpenBillingPortalMutation);
   const [message, setMessage] = useState<string | null>(null);
+  const [params] = useSearchParams();
+  const back = params.get('checkout'); // Stripe's checkout sends the person back with ?checkout=done or canceled
   const billing = data?.billing;
   if (fetching && !billing) {
     return <Loading />;
@@ -128,6 +131,9 @@ function BillingOverview() {
   const { plan, usage } = billing;
   return (
     <>
+      {(back === 'done' || back === 'canceled') && (
+        <p className="card" role="status" data-testid="checkout-back">{t(`billing.checkout_${back}`)}</p>
+      )}
       {billing.readOnly && (
         <div className="alert alert-serious" role="alert" data-testid="read-only">
           <p><strong>{t('billing.readOnly')}</strong> {billing.readOnlyReason}</p>
@@ -135,6 +141,11 @@ function BillingOverview() {
       )}
       {billing.notice && (
         <div className="alert" role="alert" data-testid="notice"><p>{billing.notice}</p></div>
+      )}
+      {billing.readOnlyStoreIds.length > 0 && (
+        <div className="alert" role="alert" data-testid="read-only-stores">
+          <p>{t('billing.readOnlyStores', { count: billing.readOnlyStoreIds.length })}</p>
+        </div>
       )}
       {billing.overQuota && (
         <div className="alert alert-serious" role="alert" data-testid="over-quota">
