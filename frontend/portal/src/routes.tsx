@@ -4,6 +4,7 @@ import { Navigate, Route, Routes } from 'react-router';
 import { RequireLogin, useSession } from './session';
 import { AcceptInvitationPage } from './pages/AcceptInvitation';
 import { ApiTokensPage } from './pages/ApiTokens';
+import { BillingPage } from './pages/Billing';
 import { ConfirmSignupPage } from './pages/ConfirmSignup';
 import { DashboardPage } from './pages/Dashboard';
 import { FollowUpPage } from './pages/FollowUp';
@@ -45,6 +46,7 @@ export function PortalRoutes() {
       <Route path="/portal/team" element={member(<TeamPage />)} />
       <Route path="/portal/api-tokens" element={member(<ApiTokensPage />)} />
       <Route path="/portal/privacy" element={member(<PrivacyPage />)} />
+      <Route path="/portal/billing" element={member(<BillingPage />)} />
       <Route path="*" element={<NotFoundPage />} />
     </Routes>
   );
