@@ -28,6 +28,7 @@ PACKAGES = {"core": "pejling.core", "tenants": "pejling.tenants", "graphql": "pe
 TENANTS_MAY_USE = (
     "pejling.core.settings",
     "pejling.core.database",
+    "pejling.core.migration_ops",  # migration operations of every app's migrations: database infrastructure
     "pejling.core.auth",  # actor, password hashing and secret digests: who is asking, not what they ask for
     "pejling.core.mail",
     "pejling.core.languages",  # the languages Pejling speaks: a tenant's default language is one of them
