@@ -56,13 +56,15 @@ def sealed_models() -> list[Any]:
     return sorted(found, key=lambda model: model._meta.db_table)
 
 
-async def _pages(model: Any, columns: tuple[str, ...]) -> Any:
+async def pages_by_id(model: Any, columns: Sequence[str], size: int = PAGE) -> Any:
+    """The rows of ``model`` in the current scope as dicts of ``columns`` (``id`` among them), a page at a time,
+    keyset-paged by ``id``: memory does not grow with the table."""
     after = None
     while True:
-        query = model.all().order_by("id").limit(PAGE)
+        query = model.all().order_by("id").limit(size)
         if after is not None:
             query = query.filter(id__gt=after)
-        rows = await query.values("id", *columns)
+        rows = await query.values(*dict.fromkeys(("id", *columns)))
         if not rows:
             return
         yield rows
@@ -72,7 +74,7 @@ async def _pages(model: Any, columns: tuple[str, ...]) -> Any:
 async def _reseal_columns(model: Any, settings: Settings, report: RotationReport) -> None:
     columns = tuple(model.SEALED_FIELDS)
     table = model._meta.db_table
-    async for rows in _pages(model, columns):
+    async for rows in pages_by_id(model, columns):
         for row in rows:
             changes: dict[str, str] = {}
             for column in columns:
@@ -101,7 +103,7 @@ def _reseal_tree(value: Any, reseal_one: Callable[[str], str]) -> Any:
 async def _reseal_plugin_settings(settings: Settings, report: RotationReport) -> None:
     from pejling.tenants.plugin_settings import PluginSetting
 
-    async for rows in _pages(PluginSetting, ("config", "plugin")):
+    async for rows in pages_by_id(PluginSetting, ("config", "plugin")):
         for row in rows:
             place = f"plugin_setting.config[{row['plugin']}]"
 
@@ -123,7 +125,7 @@ async def _reseal_devices(settings: Settings, report: RotationReport) -> None:
     from pejling.core.surveys.channel_devices import legacy_secret, seal_secret
     from pejling.core.surveys.models import ChannelDevice
 
-    async for rows in _pages(ChannelDevice, ("secret", "tenant_id")):
+    async for rows in pages_by_id(ChannelDevice, ("secret", "tenant_id")):
         for row in rows:
             if not row["secret"]:
                 continue

@@ -33,7 +33,7 @@ from pejling.core.followups.exports import export_path, finish, run_export_job, 
 from pejling.core.followups.models import Export, ExportFormat, ExportStatus
 from pejling.core.followups.response_filters import ResponseFilter
 from pejling.core.jobs import enqueue, register_job
-from pejling.core.key_rotation import FERNET_PREFIX
+from pejling.core.key_rotation import FERNET_PREFIX, pages_by_id
 from pejling.core.surveys.models import Response
 from pejling.tenants.models import Membership, Tenant, User
 from pejling.tenants.scope import TenantModel, current_tenant_id
@@ -74,19 +74,6 @@ def _columns(model: Any) -> tuple[list[str], set[str]]:
     columns = sorted(meta.fields_db_projection)
     hidden = {c for c in columns if c in SECRET_COLUMNS} | set(getattr(model, "SEALED_FIELDS", ()))
     return columns, hidden
-
-
-async def _rows(model: Any, columns: list[str]) -> Any:
-    after = None
-    while True:
-        query = model.all().order_by("id").limit(PAGE)
-        if after is not None:
-            query = query.filter(id__gt=after)
-        rows = await query.values(*columns)
-        if not rows:
-            return
-        yield rows
-        after = rows[-1]["id"]
 
 
 async def start_tenant_export(*, requested_by: UUID | None) -> Export:
@@ -130,7 +117,7 @@ async def _write(export: Export) -> None:
             for model in models:
                 columns, hidden = _columns(model)
                 with archive.open(f"{model._meta.db_table}.jsonl", "w") as member:
-                    async for rows in _rows(model, columns):
+                    async for rows in pages_by_id(model, columns, PAGE):
                         for row in rows:
                             line = {c: None if c in hidden else _plain(row[c]) for c in columns}
                             member.write((json.dumps(line, ensure_ascii=False) + "\n").encode())
