@@ -18,6 +18,7 @@ from uuid import UUID
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
 
 from pejling.core.settings import Settings
@@ -112,11 +113,7 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
             "credentials": {"file_path": path, "journal_mode": "WAL", "foreign_keys": "ON"},
         }
     else:
-        connection = url.replace("postgresql://", "postgres://", 1)
-        if settings.database_pooler == "pgbouncer" and "statement_cache_size=" not in connection:
-            # PgBouncer in transaction pooling hands each transaction any server connection: a statement asyncpg
-            # prepared on one is unknown on the next, so asyncpg must keep none (docs/deployment.md).
-            connection += ("&" if "?" in connection else "?") + "statement_cache_size=0"
+        connection = postgres_connection(url, pgbouncer=settings.database_pooler == "pgbouncer")
     return {
         "connections": {"default": connection},
         "apps": {
@@ -127,10 +124,45 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
     }
 
 
+def postgres_connection(url: str, *, pgbouncer: bool = False) -> dict[str, Any]:
+    """A PostgreSQL connection for Tortoise: asyncpg with :mod:`pejling.core.row_security`'s connections, which tell
+    the row-level security policies the tenant scope of each statement."""
+    url = url.replace("postgresql://", "postgres://", 1)
+    if pgbouncer and "statement_cache_size=" not in url:
+        # PgBouncer in transaction pooling hands each transaction any server connection: a statement asyncpg
+        # prepared on one is unknown on the next, so asyncpg must keep none (docs/deployment.md).
+        url += ("&" if "?" in url else "?") + "statement_cache_size=0"
+    connection = expand_db_url(url)
+    connection["engine"] = "pejling.core.row_security"
+    connection["credentials"]["per_transaction_only"] = pgbouncer
+    return connection
+
+
+def _migration_config(settings: Settings) -> dict[str, Any]:
+    config = tortoise_config(settings)
+    if settings.database_owner_url and settings.is_postgres:
+        config["connections"]["default"] = postgres_connection(settings.database_owner_url)
+    return config
+
+
 async def migrate(settings: Settings) -> None:
-    """Apply every pending migration of every app."""
-    await run_migrations(config=tortoise_config(settings))
-    await Tortoise.close_connections()
+    """Apply every pending migration of every app, as the owner of the tables when ``database_owner_url`` is set, and
+    then grant the application's own role (the user of ``database_url``) what it needs."""
+    from pejling.core.row_security import grant_application_role
+    from pejling.tenants.scope import all_tenants, append_only_tables
+
+    config = _migration_config(settings)
+    try:
+        with all_tenants():  # data migrations see every tenant's rows (the owner is under row-level security too)
+            await run_migrations(config=config)
+            if settings.database_owner_url and settings.is_postgres:
+                app_role = expand_db_url(settings.resolved_database_url)["credentials"]["user"]
+                owner = config["connections"]["default"]["credentials"]["user"]
+                if app_role and app_role != owner:
+                    await Tortoise.init(config=config)
+                    await grant_application_role(connections.get("default"), app_role, append_only_tables())
+    finally:
+        await Tortoise.close_connections()
 
 
 def is_postgres(client: BaseDBAsyncClient) -> bool:

@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     """Tortoise URL, e.g. ``sqlite:///path/db.sqlite3`` or ``postgres://user@host:5432/db``.
     Empty means the embedded SQLite database ``<var_dir>/pejling.sqlite3``."""
 
+    database_owner_url: str = ""
+    """PostgreSQL only: the URL migrations connect with, as the role that owns the tables. Set it when
+    ``database_url`` names the restricted application role (no table of its own, no ``BYPASSRLS``): each migration
+    run then grants that role what the application needs (docs/security.md, row-level security). Empty: migrations
+    use ``database_url``."""
+
     secret_key: SecretStr = SecretStr("")
     """Key for signing and keyed hashes. Empty in dev: a random key is kept in ``<var_dir>/secret.key``."""
 
@@ -179,6 +185,13 @@ class Settings(BaseSettings):
     def _known_scheme(cls, value: str) -> str:
         if value and value.split("://", 1)[0] not in {"sqlite", "postgres", "asyncpg", "psycopg"}:
             raise ValueError("database_url must start with sqlite://, postgres:// or asyncpg://")
+        return value
+
+    @field_validator("database_owner_url")
+    @classmethod
+    def _postgres_owner(cls, value: str) -> str:
+        if value and value.split("://", 1)[0] not in {"postgres", "postgresql", "asyncpg"}:
+            raise ValueError("database_owner_url must be a PostgreSQL URL (postgres://owner@host:5432/db)")
         return value
 
     @property

@@ -78,6 +78,16 @@ def current_tenant_id_or_none() -> UUID | None:
     return value if isinstance(value, UUID) else None
 
 
+def database_setting() -> str:
+    """What the current scope tells PostgreSQL's row-level security (the ``pejling.tenant`` setting,
+    :mod:`pejling.core.row_security`): the tenant's id, ``*`` inside :func:`all_tenants`, or empty outside any scope,
+    where the policies show no tenant's rows at all."""
+    value = _scope.get()
+    if isinstance(value, UUID):
+        return str(value)
+    return "*" if value is _ALL else ""
+
+
 def _scoped_filter() -> UUID | None:
     value = _scope.get()
     if value is None:
@@ -329,6 +339,11 @@ def is_append_only(table: str) -> bool:
     return table.lower() in _APPEND_ONLY
 
 
+def append_only_tables() -> frozenset[str]:
+    """Every table declared append-only so far (the database denies the application's role changes to them)."""
+    return frozenset(_APPEND_ONLY)
+
+
 def _check_append_only(masked: str) -> None:
     for match in _CHANGES_TABLE.finditer(masked):
         if match.group(1).lower() in _APPEND_ONLY:
@@ -412,10 +427,20 @@ def all_tenants_sql(sql: str) -> Statement:
 
 
 async def copy_tenant_rows(table: str, columns: Sequence[str], records: Iterable[Sequence[Any]]) -> None:
-    """PostgreSQL ``COPY`` of new rows into a tenant table: each record gets the scope's tenant as ``tenant_id``."""
+    """PostgreSQL ``COPY`` of new rows into a tenant table: each record gets the scope's tenant as ``tenant_id``.
+
+    Row-level security refuses ``COPY FROM`` into its tables, so the rows are copied into a temporary table of the
+    same columns (dropped at commit) and moved with one ``INSERT … SELECT``, which the policy checks row by row."""
     tenant = current_tenant_id()
     if _names_tenant(columns):
         raise TenantSQLRefused("copy_tenant_rows adds tenant_id itself")
     rows = [(tenant, *record) for record in records]
-    async with connections.get("default").acquire_connection() as connection:
-        await connection.copy_records_to_table(table, records=rows, columns=["tenant_id", *columns])
+    names = ", ".join(f'"{name}"' for name in ["tenant_id", *columns])
+    staging = f"_copy_{table}"
+    async with connections.get("default").acquire_connection() as connection, connection.transaction():
+        await connection.execute(
+            f'CREATE TEMPORARY TABLE "{staging}" ON COMMIT DROP AS SELECT {names} FROM "{table}" WITH NO DATA'  # noqa: S608 - our names
+        )
+        await connection.copy_records_to_table(staging, records=rows, columns=["tenant_id", *columns])
+        await connection.execute(f'INSERT INTO "{table}" ({names}) SELECT {names} FROM "{staging}"')  # noqa: S608 - our names
+        await connection.execute(f'DROP TABLE "{staging}"')

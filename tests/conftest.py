@@ -47,9 +47,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-def _with_database(url: str, name: str) -> str:
+def _with_database(url: str, name: str, user: str | None = None) -> str:
     parts = urlsplit(url)
+    if user is not None:  # trust authentication on the test server: the role needs no password
+        parts = parts._replace(netloc=f"{user}@{parts.hostname}:{parts.port or 5432}")
     return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+#: The application's restricted role on PostgreSQL: it owns no table and lacks BYPASSRLS, so the suite runs under
+#: row-level security the way production does; migrations run as the owner (PEJLING_TEST_DATABASE_URL's user).
+APP_ROLE = "pejling_app"
+CREATE_APP_ROLE = f"""DO $$ BEGIN
+  CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+END $$"""
 
 
 async def _pg_admin(url: str, sql: str) -> None:
@@ -74,11 +85,13 @@ async def settings(var_dir: Path) -> AsyncIterator[Settings]:
         if not PG_URL:
             raise RuntimeError("PEJLING_TEST_BACKEND=postgres needs PEJLING_TEST_DATABASE_URL")
         await _pg_admin(PG_URL, f'CREATE DATABASE "{name}"')
-        url = _with_database(PG_URL, name)
+        await _pg_admin(PG_URL, CREATE_APP_ROLE)
+        url, owner_url = _with_database(PG_URL, name, APP_ROLE), _with_database(PG_URL, name)
     else:
-        url = f"sqlite://{var_dir / 'test.sqlite3'}"
+        url, owner_url = f"sqlite://{var_dir / 'test.sqlite3'}", ""
     yield Settings(
-        environment="test", var_dir=var_dir, database_url=url, secret_key="test-secret-key-" + "x" * 32,
+        environment="test", var_dir=var_dir, database_url=url, database_owner_url=owner_url,
+        secret_key="test-secret-key-" + "x" * 32,
         run_worker_in_app=False, smtp_url="", log_level="WARNING",
         # Every in-process test calls from one address; tests/graphql/test_operation_limits.py turns them on.
         api_rate_limits=False,

@@ -141,18 +141,24 @@ async def grow(bench: Bench, responses: int) -> dict[str, float]:
     db = connections.get("default")
     started = time.perf_counter()
     if responses > 0:
-        await db.execute_query(GENERATE_RESPONSES, [str(bench.tenant_id), str(bench.version_id), responses, DAYS,
-                                                    bench.store_ids, bench.zone_ids, bench.generated])
-        bench.generated += responses
-        await db.execute_query(GENERATE_ANSWERS, [str(bench.tenant_id)])
-        await db.execute_query(SET_OUTCOME, [str(bench.tenant_id)])
-        await db.execute_query("ANALYZE")
+        from pejling.tenants.scope import tenant_scope
+
+        with tenant_scope(bench.tenant_id):  # raw SQL: row-level security lets it write this tenant's rows only
+            await db.execute_query(GENERATE_RESPONSES, [str(bench.tenant_id), str(bench.version_id), responses,
+                                                        DAYS, bench.store_ids, bench.zone_ids, bench.generated])
+            bench.generated += responses
+            await db.execute_query(GENERATE_ANSWERS, [str(bench.tenant_id)])
+            await db.execute_query(SET_OUTCOME, [str(bench.tenant_id)])
+            await db.execute_query("ANALYZE")
     generated = time.perf_counter() - started
     started = time.perf_counter()
     await recompute_rollups(bench.tenant_id)
     await db.execute_query("ANALYZE")
-    rows = await db.execute_query_dict("SELECT count(*) AS c FROM insights_daily WHERE tenant_id = $1",
-                                       [bench.tenant_id])
+    from pejling.tenants.scope import tenant_scope
+
+    with tenant_scope(bench.tenant_id):
+        rows = await db.execute_query_dict("SELECT count(*) AS c FROM insights_daily WHERE tenant_id = $1",
+                                           [bench.tenant_id])
     return {"generate_s": generated, "recompute_s": time.perf_counter() - started, "rollup_rows": float(rows[0]["c"])}
 
 
@@ -224,7 +230,8 @@ def run(url: str, sizes: Sequence[int], *, ingest: bool = True) -> list[dict[str
 
 async def measure_size(bench: Bench, settings: Any, size: int, repeat: int = REPEAT) -> dict[str, Any]:
     """Grow the tenant to ``size`` stored responses and time its insights there: one point of the growth section."""
-    url = settings.resolved_database_url
+    # Counted as the tables' owner when there is one: the application's role sees no rows outside a tenant scope.
+    url = settings.database_owner_url or settings.resolved_database_url
     stored = await count_responses(url, str(bench.tenant_id))
     point: dict[str, Any] = {"target_responses": size, **await grow(bench, max(0, size - stored))}
     point["responses"] = await count_responses(url, str(bench.tenant_id))

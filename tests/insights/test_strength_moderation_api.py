@@ -28,7 +28,7 @@ from pejling.core.surveys.models import Answer, Response
 from pejling.core.surveys.survey import active_survey
 from pejling.graphql.relay_ids import encode_id
 from pejling.tenants.models import Store
-from pejling.tenants.scope import tenant_scope
+from pejling.tenants.scope import all_tenants, tenant_scope
 
 START = date(2026, 3, 2)
 PERIOD = {"from": START.isoformat(), "to": (START + timedelta(days=27)).isoformat()}
@@ -122,14 +122,16 @@ async def test_rows_from_before_the_migration_are_withheld_until_recomputed(
     # Rows as migration 0003 leaves them before its recomputation: the new sums at their default 0.
     text, values = prepare_sql(db, "UPDATE insights_daily SET m_n = 0, m_s0 = 0 WHERE tenant_id = ?",
                                [world.tenant.id])
-    await db.execute_query(text, values)
+    with tenant_scope(world.tenant.id):  # raw SQL: row-level security shows no rows outside the tenant's scope
+        await db.execute_query(text, values)
     clear_cache()
     stale = await _moderation(client, world, world.stores[0])
     assert not stale["sufficient"] and stale["gain"] is None and stale["low"] is None and stale["verdict"] is None
     assert stale["note"].startswith(NOT_RECOMPUTED)
 
     migration = importlib.import_module("pejling.core.insights.migrations.0003_strength_moderation")
-    await migration.recompute_stale_rollups(None, SimpleNamespace(client=db))
+    with all_tenants():  # as `pejling migrate` runs it
+        await migration.recompute_stale_rollups(None, SimpleNamespace(client=db))
     clear_cache()
     again = await _moderation(client, world, world.stores[0])
     assert again["sufficient"] and again["low"] > 0.0

@@ -18,12 +18,21 @@ from pejling.core.jobs import register_job
 RUNS_TABLE = "jobs_test_run"
 
 
-async def create_runs_table() -> None:
-    """The table each ``tests.jobs.record`` run adds a row to."""
-    await connections.get("default").execute_script(
-        f"CREATE TABLE IF NOT EXISTS {RUNS_TABLE} "
-        "(token VARCHAR(64) NOT NULL, n INTEGER NOT NULL, pid INTEGER NOT NULL)"
-    )
+async def create_runs_table(owner_url: str = "") -> None:
+    """The table each ``tests.jobs.record`` run adds a row to. On PostgreSQL the application's role may not create
+    tables: the owner (``owner_url``) creates it and lets every role read and add rows."""
+    create = (f"CREATE TABLE IF NOT EXISTS {RUNS_TABLE} "
+              "(token VARCHAR(64) NOT NULL, n INTEGER NOT NULL, pid INTEGER NOT NULL)")
+    if not owner_url:
+        await connections.get("default").execute_script(create)
+        return
+    import asyncpg
+
+    owner = await asyncpg.connect(owner_url.replace("postgres://", "postgresql://", 1))
+    try:
+        await owner.execute(f"{create}; GRANT SELECT, INSERT ON {RUNS_TABLE} TO PUBLIC")
+    finally:
+        await owner.close()
 
 
 async def runs(token: str) -> list[tuple[int, int]]:

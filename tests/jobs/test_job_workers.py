@@ -46,6 +46,7 @@ def worker_env(settings: Settings) -> dict[str, str]:
     return {
         **os.environ,
         "PEJLING_DATABASE_URL": settings.resolved_database_url,
+        "PEJLING_DATABASE_OWNER_URL": settings.database_owner_url,
         "PEJLING_ENVIRONMENT": "test",
         "PEJLING_VAR_DIR": str(settings.var_dir),
         "PEJLING_SECRET_KEY": settings.secret_key.get_secret_value(),
@@ -124,7 +125,7 @@ async def _is(job: Job, status: JobStatus) -> bool:
 
 @pytest.mark.postgres_only  # the same code on SQLite, where a worker process start costs seconds of the run
 async def test_sigterm_lets_the_running_job_finish(database: Settings, tmp_path: Path) -> None:
-    await create_runs_table()
+    await create_runs_table(database.database_owner_url)
     token = secrets.token_hex(6)
     job = await enqueue("tests.jobs.record", {"token": token, "n": 1, "sleep": 1.0}, priority=100)
     command = [sys.executable, str(HELPER), "--concurrency", "1", "--poll", "0.1"]
@@ -164,7 +165,7 @@ async def test_in_app_worker_runs_jobs_and_drains_on_shutdown(database: Settings
 async def test_worker_processes_share_the_queue_without_running_a_job_twice(
     database: Settings, tmp_path: Path
 ) -> None:
-    await create_runs_table()
+    await create_runs_table(database.database_owner_url)
     token, count = secrets.token_hex(6), 60
     command = [sys.executable, str(HELPER), "--concurrency", "3", "--poll", "0.05"]
     async with worker_processes(database, tmp_path, command, count=2) as processes:

@@ -18,6 +18,7 @@ async def pejling(settings: Settings | None, tmp_path: Path, *args: str) -> tupl
     env.pop("PEJLING_DATABASE_URL", None)
     if settings is not None:
         env["PEJLING_DATABASE_URL"] = settings.resolved_database_url
+        env["PEJLING_DATABASE_OWNER_URL"] = settings.database_owner_url  # migrations run as the owner
     process = await asyncio.create_subprocess_exec(
         str(executable), *args, env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )

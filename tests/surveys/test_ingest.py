@@ -72,11 +72,13 @@ async def test_valid_submission_is_stored_with_every_answer(client: httpx.AsyncC
     assert [a.reaction_ms for a in answers] == [a["reaction_ms"] for a in payload["answers"]]
     assert [a.warmup for a in answers] == [sid in shop.warmup_ids for sid in [*shop.warmup_ids, *shop.statement_ids]]
     assert {a.goal for a in answers if not a.warmup} == {sid.split(".")[0] for sid in shop.statement_ids}
-    # The ingest keeps the insights rollups in the same transaction.
-    rows = await connections.get("default").execute_query_dict(
-        "SELECT COUNT(*) AS n FROM insights_daily WHERE tenant_id = " + ("$1" if BACKEND == "postgres" else "?"),
-        [shop.tenant.id if BACKEND == "postgres" else str(shop.tenant.id)],
-    )
+    # The ingest keeps the insights rollups in the same transaction (raw SQL, so inside the tenant's scope: on
+    # PostgreSQL row-level security shows no rows outside one).
+    with tenant_scope(shop.tenant.id):
+        rows = await connections.get("default").execute_query_dict(
+            "SELECT COUNT(*) AS n FROM insights_daily WHERE tenant_id = " + ("$1" if BACKEND == "postgres" else "?"),
+            [shop.tenant.id if BACKEND == "postgres" else str(shop.tenant.id)],
+        )
     assert rows[0]["n"] >= 1
 
 

@@ -259,6 +259,7 @@ RAW_CALLS = {"execute_query", "execute_query_dict", "execute_many", "execute_scr
 RAW_SQL_HOMES = {
     "tenants/scope.py": "the helper itself (Statement, copy_tenant_rows)",
     "core/database.py": "the readiness probe's and still_committable's SELECT 1, which read no table",
+    "core/row_security.py": "the connection's own set_config, and the owner's policies and grants (DDL, no rows)",
 }
 
 #: Modules that run cross-tenant raw SQL (all_tenants_sql), and why.

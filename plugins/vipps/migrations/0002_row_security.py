@@ -1,0 +1,13 @@
+"""PostgreSQL row-level security on the vipps app's tenant tables (pejling.core.row_security); nothing on SQLite."""
+
+from tortoise import migrations
+
+from pejling.core.migration_ops import TenantRowSecurity
+
+
+class Migration(migrations.Migration):
+    dependencies = [('vipps', '0001_initial')]
+
+    initial = False
+
+    operations = [TenantRowSecurity()]
