@@ -8,7 +8,8 @@ import sys
 
 # growth_bench also records the insights section at its largest size (1 000 000 responses generated once).
 BENCHMARKS = ("tests.bench.http_bench", "tests.bench.survey_storage", "tests.bench.growth_bench",
-              "tests.bench.fault_bench", "tests.bench.topology_bench")
+              "tests.bench.fault_bench", "tests.bench.topology_bench",
+              "tests.bench.row_security_bench")
 #: ``python -m tests.bench <section> ...`` (or ``BENCH_SECTIONS=http,growth``) runs only those sections; a name
 #: not listed here is ``tests.bench.<name>_bench``.
 SECTIONS = {"storage": "tests.bench.survey_storage"}
