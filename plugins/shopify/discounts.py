@@ -112,6 +112,8 @@ async def reward_for(response: ShopperResponse) -> Reward | None:
     if config.reward_percent is None:
         return None
     if order.reward_code:
+        # Queued once per order: asking again only catches a queueing that failed the first time.
+        await queue_reward_mail(order, language=response.language, percent=config.reward_percent)
         return _reward(order, config.reward_percent)
     shop = await ShopifyShop.get_or_none(shop=order.shop)
     if shop is None or shop.sealed_token is None:
