@@ -7,14 +7,16 @@ simply not found.
 Erasure deletes the response, its answers, its stored scores, its follow-ups (with their notes) and the replies sent
 to the shopper, and takes the response out of the tenant's rollups by subtracting what it added (rollups are sums:
 the cost is the few rows it touched, not the tenant's size; the tests prove the result equals a full recomputation),
-all in one transaction. ``pejling recompute-rollups`` stays the repair for rollups recorded by older scoring code.
+all in one transaction. What a plugin keeps about a response (a Shopify order's reward address, say) goes in the same
+transaction through the steps it registers with :func:`register_erasure_step`. ``pejling recompute-rollups`` stays
+the repair for rollups recorded by older scoring code.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -29,6 +31,19 @@ from pejling.tenants.models import Store, Zone
 from pejling.tenants.scope import current_tenant_id
 
 log = logging.getLogger(__name__)
+
+ErasureStep = Callable[[Sequence[Response]], Awaitable[None]]
+
+_erasure_steps: list[ErasureStep] = []
+
+
+def register_erasure_step(step: ErasureStep) -> ErasureStep:
+    """Have ``step(responses)`` run inside every erasure of responses (in the erasure's transaction and tenant scope,
+    before the responses are deleted), so what a plugin keeps about them goes too. Registered at import time, like
+    job kinds; registering the same function again changes nothing."""
+    if step not in _erasure_steps:
+        _erasure_steps.append(step)
+    return step
 
 
 async def find_by_receipt(code: str) -> Response | None:
@@ -87,6 +102,8 @@ async def erase_responses(responses: Sequence[Response]) -> None:
         for answer in await Answer.filter(response_id__in=ids):
             answers.setdefault(answer.response_id, []).append(answer)
         zones = dict(await Store.filter(id__in={r.store_id for r in responses}).values_list("id", "timezone"))
+        for step in list(_erasure_steps):
+            await step(responses)
         await forget_shopper_threads(ids)
         await Score.filter(response_id__in=ids).delete()
         await Answer.filter(response_id__in=ids).delete()

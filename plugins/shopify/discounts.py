@@ -3,7 +3,8 @@
 After a completed response through a Shopify invitation, when the tenant set ``reward_percent``, the shop gets a
 basic code discount of that many percent on everything, usable once, valid ``reward_valid_days``; the code is the
 :class:`~pejling.core.contracts.Reward` shown on the thank-you screen. An order earns one code: asked again, the
-stored code is given back and nothing new is made in the shop.
+stored code is given back and nothing new is made in the shop. Where the order kept its address for it, the code is
+also mailed (:func:`pejling.plugins.shopify.reward_mail.queue_reward_mail`, through the job queue).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pejling.core.surveys.models import Response
 from pejling.plugins.shopify.app_settings import app_settings
 from pejling.plugins.shopify.install import token_purpose
 from pejling.plugins.shopify.models import ShopifyOrder, ShopifyShop
+from pejling.plugins.shopify.reward_mail import queue_reward_mail
 from pejling.plugins.shopify.tenant_settings import ShopifySettings
 from pejling.tenants.plugin_settings import PluginSetting
 from pejling.tenants.scope import current_tenant_id
@@ -110,6 +112,8 @@ async def reward_for(response: ShopperResponse) -> Reward | None:
     if config.reward_percent is None:
         return None
     if order.reward_code:
+        # Queued once per order: asking again only catches a queueing that failed the first time.
+        await queue_reward_mail(order, language=response.language, percent=config.reward_percent)
         return _reward(order, config.reward_percent)
     shop = await ShopifyShop.get_or_none(shop=order.shop)
     if shop is None or shop.sealed_token is None:
@@ -134,4 +138,5 @@ async def reward_for(response: ShopperResponse) -> Reward | None:
     order = await ShopifyOrder.get(id=order.id)
     if not claimed:
         log.info("a reward code of %s was made twice for one order; the first is kept", shop.shop)
+    await queue_reward_mail(order, language=response.language, percent=config.reward_percent)
     return _reward(order, config.reward_percent)

@@ -2,7 +2,8 @@
 
 Every model belongs to one tenant (:mod:`pejling.tenants.scope`). Secrets and addresses are sealed
 (:mod:`pejling.core.secrets_at_rest`); an order keeps a hash of the customer's address for privacy requests and the
-sealed address only until its invitation is sent.
+sealed address only until its invitation is sent; where the tenant set a reward, the address is sealed again for the
+reward mail (``sealed_reward_email``) and kept only until that mail is sent or the invitation expires.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class ShopifyOrder(TenantModel):
     """A paid order with a lawful basis to invite its customer, the invitation scheduled for it and what came of it."""
 
     #: Sealed columns (core/secrets_at_rest.py), resealed by ``pejling rotate-keys``.
-    SEALED_FIELDS = ("sealed_email",)
+    SEALED_FIELDS = ("sealed_email", "sealed_reward_email")
     id = fields.UUIDField(primary_key=True)
     shop = fields.CharField(max_length=255)
     order_id = fields.CharField(max_length=20)
@@ -74,6 +75,10 @@ class ShopifyOrder(TenantModel):
     invitation_id = fields.UUIDField(null=True, db_index=True)
     reward_code = fields.CharField(max_length=40, null=True)
     reward_expires_at = fields.DatetimeField(null=True)
+    sealed_reward_email = fields.TextField(
+        null=True, description="Only where a reward is set: until the reward mail is sent or the invitation expires")
+    reward_mail_sending_at = fields.DatetimeField(null=True, description="When a send of the reward mail claimed it")
+    reward_mailed_at = fields.DatetimeField(null=True, description="When the SMTP server took the reward mail")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

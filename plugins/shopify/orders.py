@@ -5,7 +5,9 @@ location (or the online store) to a Pejling store, the customer gave an email ad
 basis (the customer's email marketing consent on the order, or the retailer's legitimate-interest setting) and the
 address is not on the tenant's suppression list. The invitation itself is sent by the ``shopify.invite`` job at the
 configured delay, once per order, through core's :func:`~pejling.core.surveys.invitations.send_invitation` (which
-checks the suppression list again and queues the mail with its one-click unsubscribe).
+checks the suppression list again and queues the mail with its one-click unsubscribe). Where the tenant set a reward
+at that moment, the address is sealed again for the reward mail (:mod:`.reward_mail`) and forgotten at the latest
+when the invitation expires; otherwise no address is kept once the invitation is sent.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pejling.core.surveys.channels import channel_registry
 from pejling.core.surveys.invitations import InvitationRefused, send_invitation
 from pejling.core.surveys.suppressions import is_suppressed, normalise
 from pejling.plugins.shopify.models import OrderStatus, ShopifyOrder, ShopifyShop
+from pejling.plugins.shopify.reward_mail import schedule_forgetting, seal_reward_email
 from pejling.plugins.shopify.tenant_settings import ShopifySettings
 from pejling.tenants.models import Store
 from pejling.tenants.scope import current_tenant_id
@@ -148,9 +151,12 @@ async def send_order_invitation(payload: dict[str, Any], plugins: Any) -> None:
         await _skip(order, "uninstalled")
         return
     tenant_id = current_tenant_id()
-    if "shopify" not in await plugins.enabled_plugins(tenant_id):
+    enabled = (await plugins.enabled_plugins(tenant_id)).get("shopify")
+    if enabled is None:
         await _skip(order, "plugin_disabled")  # the retailer turned the integration off meanwhile
         return
+    config = enabled.settings if isinstance(enabled.settings, ShopifySettings) else None
+    rewarded = config is not None and config.reward_percent is not None
     settings: Settings = plugins.settings
     try:
         email = unseal(order.sealed_email, purpose=email_purpose(tenant_id, order.id), settings=settings)
@@ -163,8 +169,13 @@ async def send_order_invitation(payload: dict[str, Any], plugins: Any) -> None:
         async with in_transaction():
             invitation = await send_invitation(channels, store, channel="email", recipient=email,
                                                language=order.language, base_url=settings.base_url)
+            # Only where a reward is set does the address outlive the invitation: sealed for the reward mail.
+            reward_email = seal_reward_email(settings, tenant_id, order.id, email) if rewarded else None
             await ShopifyOrder.filter(id=order.id, status=OrderStatus.SCHEDULED).update(
-                status=OrderStatus.INVITED, invitation_id=invitation.id, sealed_email=None)
+                status=OrderStatus.INVITED, invitation_id=invitation.id, sealed_email=None,
+                sealed_reward_email=reward_email)
+            if rewarded:
+                await schedule_forgetting(order.id, invitation.expires_at)
     except InvitationRefused as exc:
         if exc.code == "not_delivered":
             raise  # the mail could not be queued: retry

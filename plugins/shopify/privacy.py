@@ -1,10 +1,11 @@
 """Shopify's mandatory privacy webhooks: a customer's data request, a customer's erasure and a shop's erasure.
 
 What Pejling holds about a Shopify customer is the orders it scheduled invitations for (order id, customer id, a hash
-of the address, the store, the reward code) and the responses given through those invitations. ``customers/
-data_request`` writes all of it into an export the retailer sees (``GET /plugins/shopify/data-requests``) and hands
-to the customer; ``customers/redact`` erases it (responses through :func:`pejling.core.surveys.erasure.erase_response`,
-so the rollups lose them too); ``shop/redact`` erases everything of the shop, the shop itself included.
+of the address, the store, the reward code, the address sealed for the reward mail until it is sent) and the
+responses given through those invitations. ``customers/data_request`` writes all of it into an export the retailer
+sees (``GET /plugins/shopify/data-requests``) and hands to the customer (that a reward address is held, not the
+address); ``customers/redact`` erases it (responses through :func:`pejling.core.surveys.erasure.erase_response`, so
+the rollups lose them too); ``shop/redact`` erases everything of the shop, the shop itself included.
 """
 
 from __future__ import annotations
@@ -79,6 +80,9 @@ async def data_request(shop: ShopifyShop, payload: dict[str, Any]) -> ShopifyDat
                 "invitation": o.status,
                 "invitation_scheduled_for": o.invite_at.isoformat(),
                 "reward_code": o.reward_code,
+                # The address itself stays sealed (the retailer and the customer know it): only that it is held.
+                "reward_email_held": o.sealed_reward_email is not None,
+                "reward_mailed_at": o.reward_mailed_at.isoformat() if o.reward_mailed_at else None,
                 "responses": by_invitation.get(o.invitation_id, []) if o.invitation_id else [],
             }
             for o in orders

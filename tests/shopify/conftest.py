@@ -21,6 +21,7 @@ from pejling.core.settings import Settings
 from pejling.core.surveys.invitation_mail import INVITATION_MAIL_JOB
 from pejling.plugins.shopify.app_settings import ShopifyAppSettings, use_app_settings
 from pejling.plugins.shopify.orders import INVITE_JOB
+from pejling.plugins.shopify.reward_mail import FORGET_REWARD_EMAIL_JOB, REWARD_MAIL_JOB
 from pejling.tenants.models import Role
 from tests.shopify.shopify_server import FakeShopify, serve
 from tests.support.tenancy import member, token_for
@@ -111,8 +112,9 @@ async def send_webhook(client: httpx.AsyncClient, fake: FakeShopify, shop: str, 
 
 
 async def run_jobs(settings: Settings, plugins: Any, rounds: int = 4) -> None:
-    """Run the due Shopify invitation jobs and the invitation mails they queue."""
-    worker = Worker(settings, kinds=[INVITE_JOB, INVITATION_MAIL_JOB], concurrency=2, plugins=plugins)
+    """Run the due Shopify jobs (invitations, reward mails, forgetting reward addresses) and the invitation mails."""
+    worker = Worker(settings, kinds=[INVITE_JOB, INVITATION_MAIL_JOB, REWARD_MAIL_JOB, FORGET_REWARD_EMAIL_JOB],
+                    concurrency=2, plugins=plugins)
     for _ in range(rounds):
         if not await worker.run_once():
             break

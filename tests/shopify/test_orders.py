@@ -77,9 +77,12 @@ async def test_one_paid_order_leads_to_one_invitation_and_an_attributed_response
     reward = answer.json()["reward"]
     assert reward["code"] == row.reward_code and "15" in reward["description"]["en"]
     assert response.reward is not None and response.reward["code"] == row.reward_code
-    # Nothing is sent twice: the jobs have nothing left to do.
+    # The code is mailed too (tests/shopify/test_reward_mail.py); nothing is sent twice.
     await run_jobs(mail_settings, app_plugins)
-    assert len(smtp_server.to(email)) == 1 and len(await invitations_of(installed)) == 1
+    _, reward_mail = await smtp_server.wait_for(email, count=2)
+    assert row.reward_code in reward_mail.get_body(("plain",)).get_content()
+    await run_jobs(mail_settings, app_plugins)
+    assert len(smtp_server.to(email)) == 2 and len(await invitations_of(installed)) == 1
 
 
 async def test_the_invitation_waits_for_the_configured_delay(
