@@ -78,7 +78,7 @@ export function ConfirmAction({ label, target, question, children, confirmLabel,
     <>
       <button type="button" className="secondary" ref={opener} disabled={disabled} aria-haspopup="dialog"
         onClick={() => setOpen(true)}>
-        {label}{target && <span className="visually-hidden"> {target}</span>}
+        {label}{target && <> <span className="visually-hidden">{target}</span></>}
       </button>
       {open && createPortal(
         <div className="dialog-backdrop" onClick={close}>

@@ -170,7 +170,7 @@ function QrPosters({ place, codes, onChanged }: {
                       .map(([field, text]) => (
                         <li key={field}>
                           <a href={tenantDownload(code[field], tenantSlug)} download>
-                            {t(`channels.${text}`)}<span className="visually-hidden"> {code.code}</span>
+                            {t(`channels.${text}`)} <span className="visually-hidden">{code.code}</span>
                           </a>
                         </li>
                       ))}
@@ -264,7 +264,7 @@ function NfcTags({ place, tags, onChanged }: { place: Place; tags: ChannelsResul
                 <td>
                   {tag.label} <span className="hint">{tag.sun ? t('channels.sunTag') : t('channels.staticTag')}</span>
                   <details>
-                    <summary>{t('channels.payload')}<span className="visually-hidden"> {tag.label}</span></summary>
+                    <summary>{t('channels.payload')} <span className="visually-hidden">{tag.label}</span></summary>
                     <p className="hint">{t('channels.url')}</p>
                     <p className="payload">{tag.url}</p>
                     <p className="hint">{t('channels.ndefRecord')}</p>
@@ -539,7 +539,7 @@ function CsvImport({ place }: { place: Place }) {
       <form onSubmit={onSubmit}>
         <div className="field">
           <label htmlFor="csv-file">{t('channels.csvFile')}</label>
-          <input id="csv-file" type="file" accept=".csv,text/csv,text/plain" required onChange={onFile} />
+          <input id="csv-file" type="file" accept=".csv,text/csv,text/plain" onChange={onFile} />
         </div>
         <Field label={t('channels.csvColumn')} name="csvColumn" value={column} hint={t('channels.csvColumnHint')}
           onChange={(e) => setColumn(e.target.value)} />
