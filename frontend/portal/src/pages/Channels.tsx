@@ -581,7 +581,7 @@ function StoreChannels({ place }: { place: Place }) {
     return <ErrorNotice onRetry={reload} />;
   }
   return (
-    <div className="grid">
+    <div className="grid channels-grid">
       <QrPosters place={place} codes={data?.surveyCodes ?? []} onChanged={reload} />
       <NfcTags place={place} tags={data?.nfcTags ?? []} onChanged={reload} />
       <Kiosks place={place} kiosks={data?.kiosks ?? []} onChanged={reload} />
