@@ -5,6 +5,7 @@ import { RequireLogin, useSession } from './session';
 import { AcceptInvitationPage } from './pages/AcceptInvitation';
 import { ApiTokensPage } from './pages/ApiTokens';
 import { BillingPage } from './pages/Billing';
+import { ChannelsPage } from './pages/Channels';
 import { ConfirmSignupPage } from './pages/ConfirmSignup';
 import { DashboardPage } from './pages/Dashboard';
 import { FollowUpPage } from './pages/FollowUp';
@@ -40,6 +41,7 @@ export function PortalRoutes() {
       <Route path="/reset-password" element={<ResetPasswordPage />} />
       <Route path="/accept-invitation" element={<AcceptInvitationPage />} />
       <Route path="/portal" element={member(<StoresPage />)} />
+      <Route path="/portal/channels" element={member(<ChannelsPage />)} />
       <Route path="/portal/stores/:storeId" element={member(<StorePage />)} />
       <Route path="/portal/stores/:storeId/dashboard" element={member(<DashboardPage />)} />
       <Route path="/portal/follow-ups/:followUpId" element={member(<FollowUpPage />)} />

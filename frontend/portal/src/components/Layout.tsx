@@ -48,6 +48,7 @@ export function Layout({ title, children }: { title: string; children: ReactNode
         {me && (
           <nav aria-label={t('layout.navigation')}>
             <Link to="/portal">{t('layout.stores')}</Link>
+            {admin && <Link to="/portal/channels">{t('channels.nav')}</Link>}
             {admin && <Link to="/portal/team">{t('team.nav')}</Link>}
             {admin && <Link to="/portal/api-tokens">{t('tokens.nav')}</Link>}
             {admin && <Link to="/portal/privacy">{t('privacy.nav')}</Link>}

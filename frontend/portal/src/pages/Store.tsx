@@ -8,20 +8,10 @@ import { Layout } from '../components/Layout';
 import { LiveCounter } from '../components/LiveCounter';
 import { Empty, ErrorNotice, Loading } from '../components/States';
 import { CreateSurveyCodeMutation, CreateZoneMutation, StoreQuery } from '../graphql/operations';
+import { samePath, tenantDownload } from '../downloads';
 import { useSession } from '../session';
 
 type Errors = readonly { code: string; message: string; field?: string | null }[];
-
-/** The path of an API link (the API names files by absolute URL on its configured base): downloads stay on this
- * origin, whatever the base URL says. */
-export function samePath(url: string): string {
-  try {
-    const parsed = new URL(url, window.location.origin);
-    return parsed.pathname + parsed.search;
-  } catch {
-    return url;
-  }
-}
 
 function AddZone({ storeId, onAdded }: { storeId: string; onAdded: () => void }) {
   const { t } = useTranslation();
@@ -46,8 +36,8 @@ function AddZone({ storeId, onAdded }: { storeId: string; onAdded: () => void })
   );
 }
 
-function Poster({ storeId, code, onMade }: {
-  storeId: string; onMade: () => void;
+function Poster({ storeId, tenantSlug, code, onMade }: {
+  storeId: string; tenantSlug: string; onMade: () => void;
   code?: { code: string; url: string; svgUrl: string; pngUrl: string; posterA4Url: string; posterA5Url: string };
 }) {
   const { t } = useTranslation();
@@ -72,13 +62,13 @@ function Poster({ storeId, code, onMade }: {
         </Empty>
       ) : (
         <div className="poster">
-          <img src={samePath(code.svgUrl)} alt={t('store.qrAlt', { code: code.code })} width={160} height={160} />
+          <img src={tenantDownload(code.svgUrl, tenantSlug)} alt={t('store.qrAlt', { code: code.code })} width={160} height={160} />
           <div>
             <p>{t('store.posterIntro')}</p>
             <ul className="downloads">
-              <li><a href={samePath(code.posterA4Url)} download>{t('store.posterA4')}</a></li>
-              <li><a href={samePath(code.posterA5Url)} download>{t('store.posterA5')}</a></li>
-              <li><a href={samePath(code.pngUrl)} download>{t('store.qrPng')}</a></li>
+              <li><a href={tenantDownload(code.posterA4Url, tenantSlug)} download>{t('store.posterA4')}</a></li>
+              <li><a href={tenantDownload(code.posterA5Url, tenantSlug)} download>{t('store.posterA5')}</a></li>
+              <li><a href={tenantDownload(code.pngUrl, tenantSlug)} download>{t('store.qrPng')}</a></li>
             </ul>
             <p>{t('store.surveyLink')} <a href={samePath(code.url)} target="_blank" rel="noopener" data-testid="survey-link">{code.url}</a></p>
           </div>
@@ -111,7 +101,7 @@ export function StorePage() {
       <p><Link to={`/portal/stores/${encodeURIComponent(store.id)}/dashboard`} className="button">{t('store.dashboard')}</Link></p>
       <div className="grid">
         <LiveCounter storeId={store.id} tenantSlug={tenantSlug} />
-        <Poster storeId={store.id} code={code} onMade={reload} />
+        <Poster storeId={store.id} tenantSlug={tenantSlug} code={code} onMade={reload} />
         <section className="card" aria-labelledby="zones-title">
           <h2 id="zones-title">{t('store.zones')}</h2>
           {store.zones.length === 0 ? <p>{t('store.noZones')}</p> : (
