@@ -1,4 +1,5 @@
-// The frame of every page: a skip link, the header (brand, navigation for members, language, log out) and main.
+// The frame of every page: a skip link, the header (brand, navigation for members, business, language, log out)
+// and main.
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
@@ -22,6 +23,30 @@ export function LanguagePicker() {
   );
 }
 
+/** The business the portal works in: its name, or a choice when the person belongs to several. Choosing one starts
+ * the portal afresh in it (nothing cached from the other business is kept). */
+export function TenantPicker() {
+  const { t } = useTranslation();
+  const { me, tenantSlug } = useSession();
+  const memberships = me?.memberships ?? [];
+  const current = memberships.find((m) => m.tenant.slug === tenantSlug)?.tenant;
+  if (memberships.length < 2) {
+    return current ? <span className="tenant">{current.name}</span> : null;
+  }
+  const onChange = (slug: string) => {
+    chooseTenant(slug);
+    window.location.assign('/portal');
+  };
+  return (
+    <label className="tenant">
+      <span>{t('layout.business')}</span>
+      <select value={tenantSlug} onChange={(event) => onChange(event.target.value)}>
+        {memberships.map((m) => <option key={m.tenant.slug} value={m.tenant.slug}>{m.tenant.name}</option>)}
+      </select>
+    </label>
+  );
+}
+
 function LogoutButton() {
   const { t } = useTranslation();
   const [state, logout] = useMutation(LogoutMutation);
@@ -37,8 +62,7 @@ function LogoutButton() {
 
 export function Layout({ title, children }: { title: string; children: ReactNode }) {
   const { t } = useTranslation();
-  const { me, tenantSlug } = useSession();
-  const tenant = me?.memberships.find((m) => m.tenant.slug === tenantSlug)?.tenant;
+  const { me } = useSession();
   const admin = isAdmin(useTenantRole());
   return (
     <>
@@ -56,7 +80,7 @@ export function Layout({ title, children }: { title: string; children: ReactNode
           </nav>
         )}
         <div className="top-end">
-          {tenant && <span className="tenant">{tenant.name}</span>}
+          <TenantPicker />
           <LanguagePicker />
           {me && <LogoutButton />}
         </div>
