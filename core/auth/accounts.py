@@ -41,12 +41,14 @@ class LoginRefused(Exception):
 
 
 class PasswordChangeRefused(ValueError):
-    """A refused password change; ``field`` names the offending input."""
+    """A refused password change; ``field`` names the offending input, ``code`` is ``invalid`` or
+    ``common_password``."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, code: str = "invalid") -> None:
         super().__init__(message)
         self.field = field
         self.message = message
+        self.code = code
 
 
 async def verify_password(password_hash: str, password: str) -> bool:
@@ -96,11 +98,11 @@ async def log_in(
 
 
 async def set_password(user: User, new_password: str) -> None:
-    """Store a new password (checked for strength) for the user."""
+    """Store a new password (checked for strength, the user's email and name counting as known words)."""
     try:
-        check_strength(new_password)
+        check_strength(new_password, (user.email, user.name))
     except WeakPassword as exc:
-        raise PasswordChangeRefused("newPassword", str(exc)) from None
+        raise PasswordChangeRefused("newPassword", str(exc), exc.code) from None
     user.password_hash = await asyncio.to_thread(hash_password, new_password)
     await user.save(update_fields=["password_hash"])
 

@@ -1,7 +1,9 @@
 // The portal's GraphQL client: the public /graphql endpoint, the session cookie (same origin only) and, on every
 // request, the CSRF token from the CSRF cookie in X-CSRF-Token (core/auth/csrf.py): __Host-csrf_token over HTTPS,
 // csrf_token over plain HTTP (local development). The tenant the portal
-// works in goes in X-Pejling-Tenant once chosen.
+// works in goes in X-Pejling-Tenant once chosen, and the portal's language in Accept-Language (the server words a
+// few refusals in it, such as a common password).
+import i18next from 'i18next';
 import { Client, cacheExchange, fetchExchange } from 'urql';
 
 export const ENDPOINT = '/graphql';
@@ -46,6 +48,9 @@ export function apiHeaders(): Record<string, string> {
   const tenant = currentTenant();
   if (tenant) {
     headers['X-Pejling-Tenant'] = tenant;
+  }
+  if (i18next.language) {
+    headers['Accept-Language'] = i18next.language;
   }
   return headers;
 }
