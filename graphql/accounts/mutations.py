@@ -21,6 +21,7 @@ from pejling.core.auth.sessions import clear_session_cookies, end_session, set_s
 from pejling.core.auth.throttle import Throttled, reserve_signup_attempt
 from pejling.frontend.language import negotiate_language
 from pejling.graphql.accounts.types import ApiTokenNode, ApiTokenScope, Me
+from pejling.graphql.audit.recording import note_login_failure
 from pejling.graphql.context import Info
 from pejling.graphql.errors import UserError, forbidden, invalid, not_found
 from pejling.graphql.permissions import mutation_guard
@@ -161,6 +162,7 @@ class AccountMutation:
     async def login(self, info: Info, email: str, password: str) -> LoginPayload:
         context = info.context
         if _too_long(email, password):
+            note_login_failure(info, email="", user_id=None, code="invalid_credentials")
             return LoginPayload(errors=[UserError(code="invalid_credentials", message="Wrong email or password.")])
         address = client_address(context.request.scope, context.settings.trusted_proxies)
         try:
@@ -168,6 +170,8 @@ class AccountMutation:
         except LoginRefused as exc:
             if exc.retry_after is not None:
                 context.response.headers["Retry-After"] = str(exc.retry_after)
+            else:
+                note_login_failure(info, email=email, user_id=exc.user_id, code=exc.code)
             return LoginPayload(errors=[UserError(code=exc.code, message=exc.message)])
         return LoginPayload(me=await _open_session(info, user))
 
