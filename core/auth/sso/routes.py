@@ -3,6 +3,7 @@
 Served at the app's root by the built-in plugin ``sso`` (:mod:`pejling.plugins.sso`). A refused login gets a short
 page that says why, no session, and the state cookie cleared. A successful one ends the browser's old session,
 if any, and opens a new one (a new secret, so a session planted before the login is worth nothing afterwards).
+Every callback, login or refusal, is recorded in the audit log (:mod:`pejling.core.audit.recording`).
 """
 
 from __future__ import annotations
