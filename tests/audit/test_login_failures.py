@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 from pejling.core.audit.models import ActorKind, AuditOutcome, InstanceAuditEntry
 from pejling.core.audit.recording import address_hash, instance_hash
@@ -85,8 +86,6 @@ async def test_paused_attempts_are_not_recorded_one_by_one(client: httpx.AsyncCl
 
 
 async def test_instance_entries_cannot_be_changed_or_deleted(database: Settings) -> None:
-    import pytest
-
     from pejling.core.audit.models import AuditEntryImmutable
 
     entry = await InstanceAuditEntry.create(operation="login", error_codes=["invalid_credentials"])
@@ -95,3 +94,17 @@ async def test_instance_entries_cannot_be_changed_or_deleted(database: Settings)
         await entry.save()
     with pytest.raises(AuditEntryImmutable):
         await entry.delete()
+
+
+@pytest.mark.postgres_only
+async def test_the_application_role_cannot_rewrite_the_entries_of_no_tenant(database: Settings) -> None:
+    from tortoise import connections
+
+    table = InstanceAuditEntry._meta.db_table
+    await InstanceAuditEntry.create(operation="login", error_codes=["invalid_credentials"])
+    client = connections.get("default")
+    for sql in (f'UPDATE "{table}" SET operation = operation', f'DELETE FROM "{table}"', f'TRUNCATE "{table}"'):
+        with pytest.raises(Exception, match="permission denied"):
+            await client.execute_script(sql)
+    # It has no tenant column, so no tenant policy: the application reads and adds entries without a scope.
+    assert await InstanceAuditEntry.filter(operation="login").exists()
