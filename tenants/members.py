@@ -9,6 +9,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from pejling.core.auth.actor import Actor
+from pejling.core.auth.sessions import end_all_sessions
 from pejling.tenants.models import Membership, Role, Store, User
 
 
@@ -67,3 +68,18 @@ async def remove_member(*, actor: Actor, member_id: UUID | None) -> None:
         if await _owner_count() <= 1:
             raise MemberChangeRefused("conflict", "A tenant needs at least one owner.", "id")
     await membership.delete()
+
+
+async def end_member_sessions(*, actor: Actor, member_id: UUID | None) -> int:
+    """End every logged-in browser of the member ``member_id`` of the tenant in scope; the number ended.
+
+    Sessions belong to the person, not to a tenant, so this logs them out of Pejling everywhere (their API tokens
+    are untouched). Only an owner may end an owner's sessions. Ending one's own keeps the caller's current browser.
+    """
+    membership = await Membership.get_or_none(id=member_id) if member_id else None
+    if membership is None:
+        raise MemberChangeRefused("not_found", "Not found.", "memberId")
+    if Role(membership.role) is Role.OWNER and actor.role is not Role.OWNER:
+        raise MemberChangeRefused("forbidden", "Only an owner can end an owner's sessions.", "memberId")
+    keep = actor.session_id if membership.user_id == actor.user_id else None
+    return await end_all_sessions(membership.user_id, keep=keep)

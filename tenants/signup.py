@@ -45,8 +45,9 @@ class SignupRefused(ValueError):
     """Sign-up input that cannot be accepted; ``field`` names the offending input, ``code`` says why.
 
     ``code`` is ``invalid`` (the input), ``invalid_token`` (a wrong, used or expired link), ``login_required``
-    (the address has an account: log in as it first), ``wrong_account`` (logged in as someone else) or
-    ``conflict`` (something changed meanwhile; open the link again).
+    (the address has an account: log in as it first), ``wrong_account`` (logged in as someone else),
+    ``common_password`` (the password is common or easy to guess) or ``conflict`` (something changed meanwhile; open
+    the link again).
     """
 
     def __init__(self, field: str, message: str, code: str = "invalid") -> None:
@@ -102,9 +103,9 @@ async def create_tenant_with_owner(
     """
     business = _checked(tenant_name, tenant_slug, email, user_name, language)
     try:
-        check_strength(password)
-    except ValueError as exc:
-        raise SignupRefused("password", str(exc)) from None
+        check_strength(password, (email, user_name, tenant_name, tenant_slug))
+    except WeakPassword as exc:
+        raise SignupRefused("password", str(exc), code=exc.code) from None
     with all_tenants():
         if await Tenant.exists(slug=business.slug):
             raise SignupRefused("tenantSlug", "That address is taken; choose another.")
@@ -209,9 +210,9 @@ async def claim_address(email: str, *, session_user: User | None, password: str 
                                 code="wrong_account")
         return Claimant(existing)
     try:
-        check_strength(password or "")
+        check_strength(password or "", (email, name))
     except WeakPassword as exc:
-        raise SignupRefused("password", str(exc)) from None
+        raise SignupRefused("password", str(exc), code=exc.code) from None
     name = name.strip()
     if len(name) > 200:
         raise SignupRefused("name", "Keep your name under 200 characters.")

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any, NoReturn
 
 from tortoise import fields
+from tortoise.models import Model
 from tortoise.queryset import MODEL, BulkCreateQuery
 
 from pejling.tenants.scope import TenantManager, TenantModel, TenantQuerySet, append_only
@@ -123,3 +124,42 @@ class AuditEntry(TenantModel):
 # TenantModelMeta gave the model a plain TenantManager; the audit log's refuses changes. Raw SQL may not either.
 AuditEntry._meta.manager = AuditManager(AuditEntry)
 append_only(AuditEntry._meta.db_table)
+
+
+class InstanceAuditEntry(Model):
+    """An audit entry that belongs to no tenant: a failed login whose account is not known.
+
+    That is a password login for an email with no account (or an inactive one in no tenant), or a single sign-on
+    page of no tenant.
+
+    Like :class:`AuditEntry`, append-only and without the raw email or client address: both are keyed hashes,
+    rotated monthly (:func:`pejling.core.audit.recording.instance_hash`). Operators read it with SQL; no tenant ever
+    sees it (it names none), so a tenant's log never tells whether an address has an account elsewhere.
+    """
+
+    id = fields.UUIDField(primary_key=True)
+    at = fields.DatetimeField(auto_now_add=True)
+    operation = fields.CharField(max_length=64, description="What was attempted: login or ssoLogin.")
+    outcome = fields.CharEnumField(AuditOutcome, max_length=16, default=AuditOutcome.REFUSED)
+    error_codes: Any = fields.JSONField(default=list, description="The error codes answered.")
+    email_hash = fields.CharField(max_length=32, default="",
+                                  description="A keyed hash of the email tried, rotated monthly, never the email.")
+    address_hash = fields.CharField(
+        max_length=32, default="", description="A keyed hash of the client address, rotated monthly, never the address."
+    )
+
+    class Meta:
+        table = "audit_instance_entry"
+        indexes = (("at",),)
+
+    async def save(self, *args: Any, **kwargs: Any) -> None:
+        """Insert a new entry; a stored entry cannot be saved again."""
+        if self._saved_in_db:
+            _refuse("changing a stored entry")
+        await super().save(*args, **kwargs)
+
+    async def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        _refuse("delete")
+
+
+append_only(InstanceAuditEntry._meta.db_table)

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from pejling.core.audit.models import ActorKind, AuditEntry, AuditKind, AuditOutcome
+from pejling.core.audit.models import ActorKind, AuditEntry, AuditKind, AuditOutcome, InstanceAuditEntry
 from pejling.core.auth.actor import Actor
 from pejling.core.settings import Settings
 from pejling.tenants.models import Membership, Tenant
@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 #: At most this many object ids are kept per entry (a page of 100 responses lists each; more are left out).
 MAX_OBJECT_IDS = 100
+#: The actor id of an entry whose person is not known: a single sign-on refused before the provider named anyone.
+NOBODY = UUID(int=0)
 
 
 def address_hash(settings: Settings, tenant_id: UUID, address: str, moment: datetime | None = None) -> str:
@@ -42,6 +44,16 @@ def address_hash(settings: Settings, tenant_id: UUID, address: str, moment: date
         return ""
     month = (moment or datetime.now(UTC)).strftime("%Y-%m")
     message = f"audit-address:{tenant_id}:{month}|{address.strip().lower()}".encode()
+    return hmac.new(settings.secret_bytes(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def instance_hash(settings: Settings, what: str, value: str, moment: datetime | None = None) -> str:
+    """The keyed hash (hex, 32 characters, rotated monthly) of an email or address (``what``) in the entries that
+    belong to no tenant (:class:`~pejling.core.audit.models.InstanceAuditEntry`). Empty for no value."""
+    if not value:
+        return ""
+    month = (moment or datetime.now(UTC)).strftime("%Y-%m")
+    message = f"audit-instance-{what}:{month}|{value.strip().lower()}".encode()
     return hmac.new(settings.secret_bytes(), message, hashlib.sha256).hexdigest()[:32]
 
 
@@ -65,6 +77,11 @@ class Subject:
     @classmethod
     def user(cls, user_id: UUID) -> Subject:
         return cls(ActorKind.USER, user_id, user_id)
+
+    @classmethod
+    def nobody(cls) -> Subject:
+        """No person known (actor id :data:`NOBODY`, no user): a refused single sign-on."""
+        return cls(ActorKind.USER, NOBODY, None)
 
 
 @dataclass
@@ -121,6 +138,32 @@ async def record_for_user(settings: Settings, entry: Record) -> bool:
         _not_written(entry, exc)
         return False
     return bool(tenants)
+
+
+async def record_login_failure(settings: Settings, *, operation: str, codes: Sequence[str], email: str = "",
+                               address: str = "", user_id: UUID | None = None, tenant_id: UUID | None = None) -> bool:
+    """Log a refused login (``operation``: ``login`` or ``ssoLogin``), never the password, the email or the address
+    in clear.
+
+    The entry goes to the log of ``tenant_id`` when the login page was that tenant's (single sign-on: the person
+    if known, else :meth:`Subject.nobody`); else to each tenant of the account ``user_id``; else — no account known,
+    or one in no tenant — to the entries of no tenant, under keyed hashes of the email and the address. So a
+    tenant's log shows attempts on its own members, and nothing tells a tenant about addresses that are not theirs.
+    """
+    entry = Record(kind=AuditKind.CHANGE, subject=Subject.user(user_id) if user_id else Subject.nobody(),
+                   field_names=[operation], outcome=AuditOutcome.REFUSED, error_codes=list(codes), address=address)
+    if tenant_id is not None:
+        return await record(settings, tenant_id, entry)
+    if user_id is not None and await record_for_user(settings, entry):
+        return True
+    try:
+        await InstanceAuditEntry.create(operation=operation[:64], outcome=AuditOutcome.REFUSED,
+                                        error_codes=list(codes), email_hash=instance_hash(settings, "email", email),
+                                        address_hash=instance_hash(settings, "address", address))
+    except Exception as exc:  # noqa: BLE001 - as in record()
+        _not_written(entry, exc)
+        return False
+    return True
 
 
 async def _tenant_exists(tenant_id: UUID) -> bool:

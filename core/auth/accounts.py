@@ -31,22 +31,27 @@ INVALID_CREDENTIALS = "Wrong email or password."
 
 class LoginRefused(Exception):
     """A refused login. ``code`` is ``invalid_credentials``, ``throttled`` (then ``retry_after`` is set) or
-    ``sso_required`` (the password was right, but a tenant of the user only admits single sign-on)."""
+    ``sso_required`` (the password was right, but a tenant of the user only admits single sign-on).
 
-    def __init__(self, code: str, message: str, retry_after: int | None = None) -> None:
+    ``user_id`` is the account of the email when one exists, for the audit log only: never in the answer."""
+
+    def __init__(self, code: str, message: str, retry_after: int | None = None, user_id: UUID | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.retry_after = retry_after
+        self.user_id = user_id
 
 
 class PasswordChangeRefused(ValueError):
-    """A refused password change; ``field`` names the offending input."""
+    """A refused password change; ``field`` names the offending input, ``code`` is ``invalid`` or
+    ``common_password``."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, code: str = "invalid") -> None:
         super().__init__(message)
         self.field = field
         self.message = message
+        self.code = code
 
 
 async def verify_password(password_hash: str, password: str) -> bool:
@@ -72,11 +77,12 @@ async def authenticate(settings: Settings, email: str, password: str, address: s
     except Throttled as exc:
         raise LoginRefused("throttled", exc.message, exc.retry_after) from None
     if user is None or not usable or not valid:
-        raise LoginRefused("invalid_credentials", INVALID_CREDENTIALS)  # the reservation stays as the failure
+        # The reservation stays as the failure.
+        raise LoginRefused("invalid_credentials", INVALID_CREDENTIALS, user_id=user.id if user is not None else None)
     await release_login_attempt(reserved)
     await clear_login_failures(settings, email)
     if await sso_required(user.id):  # after the password check: nobody learns this without the password
-        raise LoginRefused("sso_required", SSO_REQUIRED)
+        raise LoginRefused("sso_required", SSO_REQUIRED, user_id=user.id)
     user.last_login_at = datetime.now(UTC)
     fields = ["last_login_at"]
     if needs_rehash(user.password_hash):
@@ -96,11 +102,11 @@ async def log_in(
 
 
 async def set_password(user: User, new_password: str) -> None:
-    """Store a new password (checked for strength) for the user."""
+    """Store a new password (checked for strength, the user's email and name counting as known words)."""
     try:
-        check_strength(new_password)
+        check_strength(new_password, (user.email, user.name))
     except WeakPassword as exc:
-        raise PasswordChangeRefused("newPassword", str(exc)) from None
+        raise PasswordChangeRefused("newPassword", str(exc), exc.code) from None
     user.password_hash = await asyncio.to_thread(hash_password, new_password)
     await user.save(update_fields=["password_hash"])
 

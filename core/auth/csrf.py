@@ -1,7 +1,8 @@
 """CSRF protection for cookie-authenticated requests.
 
 A double-submit token bound to the session: ``HMAC(secret key, session id)``. The browser reads it
-from the ``csrf_token`` cookie (not HttpOnly) or from ``me { csrfToken }`` and sends it back in the
+from the ``__Host-csrf_token`` cookie (``csrf_token`` over plain HTTP; not HttpOnly) or from
+``me { csrfToken }`` and sends it back in the
 ``X-CSRF-Token`` header. Requests authenticated by an API token (``Authorization: Bearer``) need none:
 a browser never adds that header on its own. Cross-site ``Origin`` headers are refused as well.
 """
@@ -15,7 +16,15 @@ from uuid import UUID
 from pejling.core.settings import Settings
 
 CSRF_COOKIE = "csrf_token"
+"""The CSRF cookie's name over plain HTTP (local development)."""
+SECURE_CSRF_COOKIE = "__Host-csrf_token"
+"""Its name over HTTPS: the ``__Host-`` prefix makes the browser accept it only with Secure, Path=/ and no Domain."""
 CSRF_HEADER = "x-csrf-token"
+
+
+def csrf_cookie_name(secure: bool) -> str:
+    """The CSRF cookie's name: ``__Host-csrf_token`` over HTTPS, ``csrf_token`` over plain HTTP."""
+    return SECURE_CSRF_COOKIE if secure else CSRF_COOKIE
 
 
 def csrf_token_for(settings: Settings, session_id: UUID) -> str:

@@ -12,7 +12,8 @@ browser) reaches every handler. Rules:
   GraphQL mutation, when the ``X-CSRF-Token`` header does not match the session
   (:mod:`pejling.core.auth.csrf`).
   GraphQL queries need no CSRF header, so GraphiQL can read without it.
-* A missing or stale ``csrf_token`` cookie is set again on the response of a logged-in request.
+* The cookie names depend on the scheme (``__Host-`` prefixed over HTTPS, :mod:`pejling.core.auth.sessions`).
+* A missing or stale CSRF cookie is set again on the response of a logged-in request.
 * Every unsafe request to ``/graphql``, whoever sends it, is refused with ``413`` when its body is over
   :data:`~pejling.core.request_limits.MAX_BODY_BYTES`, before more than that is read. A document of at most
   ``MAX_TOKENS`` tokens and its variables fit well below; bigger bodies would only make the CSRF check
@@ -33,9 +34,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from pejling.core.auth.actor import ANONYMOUS, Actor
 from pejling.core.auth.api_tokens import actor_for_token, bearer_secret
-from pejling.core.auth.csrf import CSRF_COOKIE, CSRF_HEADER, csrf_token_for, csrf_token_valid
+from pejling.core.auth.csrf import CSRF_HEADER, csrf_cookie_name, csrf_token_for, csrf_token_valid
 from pejling.core.auth.forwarded import is_https, normalise_origin, request_origin
-from pejling.core.auth.sessions import SESSION_COOKIE, session_from_cookie
+from pejling.core.auth.sessions import session_cookie_name, session_from_cookie
 from pejling.core.request_limits import MAX_BODY_BYTES, MAX_TOKENS
 from pejling.core.settings import Settings, get_settings
 
@@ -97,8 +98,10 @@ class ActorMiddleware:
             return
 
         cookies = HTTPConnection(scope).cookies
-        idle = timedelta(seconds=(self.settings or settings_of(scope)).session_idle_seconds)
-        session = await session_from_cookie(cookies[SESSION_COOKIE], idle=idle) if cookies.get(SESSION_COOKIE) else None
+        secure = cookies_secure(scope, settings)
+        idle = timedelta(seconds=settings.session_idle_seconds)
+        secret = cookies.get(session_cookie_name(secure))
+        session = await session_from_cookie(secret, idle=idle) if secret else None
         if session is None:
             await self.app(scope, receive, send)
             return
@@ -110,8 +113,8 @@ class ActorMiddleware:
                 await refusal(scope, receive, send)
                 return
         expected = csrf_token_for(settings, session.id)
-        if cookies.get(CSRF_COOKIE) != expected:
-            send = _adding_csrf_cookie(send, expected, settings, secure=cookies_secure(scope, settings))
+        if cookies.get(csrf_cookie_name(secure)) != expected:
+            send = _adding_csrf_cookie(send, expected, settings, secure=secure)
         await self.app(scope, receive, send)
 
 
@@ -219,18 +222,18 @@ def _may_change_data(body: bytes, content_type: str) -> bool:
 
 
 def _adding_csrf_cookie(send: Send, token: str, settings: Settings, *, secure: bool) -> Send:
-    """Wrap ``send`` to set the ``csrf_token`` cookie, unless the response sets or clears it itself."""
+    """Wrap ``send`` to set the CSRF cookie, unless the response sets or clears it itself."""
     carrier = Response()
     carrier.set_cookie(
-        CSRF_COOKIE, token, max_age=settings.session_max_age_seconds, path="/", secure=secure, httponly=False,
-        samesite="lax",
+        csrf_cookie_name(secure), token, max_age=settings.session_max_age_seconds, path="/", secure=secure,
+        httponly=False, samesite="lax",
     )
     cookie_header = next(value for name, value in carrier.raw_headers if name == b"set-cookie")
 
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start":
             raw = list(message.get("headers", []))
-            names = (CSRF_COOKIE.encode() + b"=", SESSION_COOKIE.encode() + b"=")
+            names = (csrf_cookie_name(secure).encode() + b"=", session_cookie_name(secure).encode() + b"=")
             if not any(name.lower() == b"set-cookie" and value.startswith(names) for name, value in raw):
                 raw.append((b"set-cookie", cookie_header))
                 message = {**message, "headers": raw}

@@ -31,12 +31,14 @@ INVALID_TOKEN = "This reset link is invalid or has expired. Ask for a new one." 
 
 
 class ResetRefused(ValueError):
-    """A refused reset; ``field`` names the offending input (``token`` or ``newPassword``)."""
+    """A refused reset; ``field`` names the offending input (``token`` or ``newPassword``); ``code`` is ``invalid``
+    or ``common_password``."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, code: str = "invalid") -> None:
         super().__init__(message)
         self.field = field
         self.message = message
+        self.code = code
 
 
 def reset_link(settings: Settings, token: str) -> str:
@@ -126,7 +128,7 @@ async def reset_password(settings: Settings, token: str, new_password: str) -> U
         try:
             await set_password(user, new_password)
         except PasswordChangeRefused as exc:
-            raise ResetRefused("newPassword", exc.message) from None
+            raise ResetRefused("newPassword", exc.message, exc.code) from None
         await PasswordResetToken.filter(user_id=user.id, used_at=None).update(used_at=now)
         await end_all_sessions(user.id)
     await clear_login_failures(settings, user.email)

@@ -1,6 +1,10 @@
-"""Login sessions: a random secret in the ``pejling_session`` cookie, its SHA-256 in the database.
+"""Login sessions: a random secret in the session cookie, its SHA-256 in the database.
 
-The cookie is HttpOnly, SameSite=Lax, Path=/, and Secure whenever the browser talks HTTPS to us.
+The cookie is HttpOnly, SameSite=Lax, Path=/, no Domain. When the browser talks HTTPS to us it is Secure and named
+``__Host-pejling_session`` (the browser then refuses it from anyone who could not set a Secure, host-only cookie, such
+as a sibling subdomain or a plain-HTTP man in the middle); over plain HTTP (local development only) it is
+``pejling_session``. The CSRF cookie follows the same rule (:func:`pejling.core.auth.csrf.csrf_cookie_name`). Over
+HTTPS the plain names are never read.
 Logging out deletes the row, so a copied cookie stops working at once.
 """
 
@@ -11,14 +15,22 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from pejling.core.auth.csrf import CSRF_COOKIE, csrf_token_for
+from pejling.core.auth.csrf import csrf_cookie_name, csrf_token_for
 from pejling.core.auth.models import Session, secret_digest
 from pejling.core.settings import Settings
 
 SESSION_COOKIE = "pejling_session"
+"""The session cookie's name over plain HTTP (local development)."""
+SECURE_SESSION_COOKIE = "__Host-pejling_session"
+"""Its name over HTTPS."""
 #: ``last_seen_at`` is written at most this often, so a busy session does not write on every request.
 TOUCH_INTERVAL = timedelta(minutes=1)
 USER_AGENT_LENGTH = 120
+
+
+def session_cookie_name(secure: bool) -> str:
+    """The session cookie's name: ``__Host-pejling_session`` over HTTPS, ``pejling_session`` over plain HTTP."""
+    return SECURE_SESSION_COOKIE if secure else SESSION_COOKIE
 
 
 async def start_session(settings: Settings, user_id: UUID, user_agent: str = "") -> tuple[Session, str]:
@@ -80,15 +92,15 @@ def set_session_cookies(
     """Put the session cookie and its readable CSRF cookie on a Starlette response."""
     max_age = settings.session_max_age_seconds
     response.set_cookie(
-        SESSION_COOKIE, secret, max_age=max_age, path="/", secure=secure, httponly=True, samesite="lax"
+        session_cookie_name(secure), secret, max_age=max_age, path="/", secure=secure, httponly=True, samesite="lax"
     )
     response.set_cookie(
-        CSRF_COOKIE, csrf_token_for(settings, session.id), max_age=max_age, path="/", secure=secure,
+        csrf_cookie_name(secure), csrf_token_for(settings, session.id), max_age=max_age, path="/", secure=secure,
         httponly=False, samesite="lax",
     )
 
 
 def clear_session_cookies(response: Any, *, secure: bool) -> None:
     """Remove both cookies from the browser."""
-    response.delete_cookie(SESSION_COOKIE, path="/", secure=secure, httponly=True, samesite="lax")
-    response.delete_cookie(CSRF_COOKIE, path="/", secure=secure, httponly=False, samesite="lax")
+    response.delete_cookie(session_cookie_name(secure), path="/", secure=secure, httponly=True, samesite="lax")
+    response.delete_cookie(csrf_cookie_name(secure), path="/", secure=secure, httponly=False, samesite="lax")

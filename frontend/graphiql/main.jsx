@@ -1,6 +1,6 @@
 // Pejling's GraphiQL: the npm package bundled by build.mjs and served from /graphiql-assets/, so the page loads
 // nothing from any other origin. The fetcher sends the session cookie (same origin only) and the CSRF token from
-// the csrf_token cookie in X-CSRF-Token, the header the server checks (core/auth/csrf.py).
+// the CSRF cookie (__Host-csrf_token over HTTPS, csrf_token over plain HTTP) in X-CSRF-Token, the header the server checks (core/auth/csrf.py).
 import { GraphiQL } from 'graphiql';
 import { createRoot } from 'react-dom/client';
 import 'graphiql/style.css';
@@ -31,7 +31,7 @@ function hasHeader(headers, name) {
 
 async function fetcher(params, options) {
   const headers = { 'Content-Type': 'application/json', Accept: 'application/json', ...(options?.headers || {}) };
-  const token = cookie('csrf_token');
+  const token = cookie(window.location.protocol === 'https:' ? '__Host-csrf_token' : 'csrf_token');
   if (token && !hasHeader(headers, 'x-csrf-token')) {
     headers['X-CSRF-Token'] = token;
   }

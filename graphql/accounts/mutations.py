@@ -16,9 +16,12 @@ from pejling.core.auth.api_tokens import ApiTokenRefused, create_api_token, revo
 from pejling.core.auth.forwarded import client_address
 from pejling.core.auth.middleware import cookies_secure
 from pejling.core.auth.password_reset import ResetRefused, request_password_reset, reset_password
+from pejling.core.auth.passwords import COMMON_PASSWORD, common_password_message
 from pejling.core.auth.sessions import clear_session_cookies, end_session, set_session_cookies, start_session
 from pejling.core.auth.throttle import Throttled, reserve_signup_attempt
+from pejling.frontend.language import negotiate_language
 from pejling.graphql.accounts.types import ApiTokenNode, ApiTokenScope, Me
+from pejling.graphql.audit.recording import note_login_failure
 from pejling.graphql.context import Info
 from pejling.graphql.errors import UserError, forbidden, invalid, not_found
 from pejling.graphql.permissions import mutation_guard
@@ -100,6 +103,14 @@ async def _open_session(info: Info, user: User) -> Me:
     return Me.of(info, user, session_id=session.id, via_token=False)
 
 
+def refusal(info: Info, code: str, field: str | None, message: str) -> UserError:
+    """A typed error; a refused common password is worded in the caller's language (``Accept-Language``: da, nb,
+    sv, else English)."""
+    if code == COMMON_PASSWORD:
+        message = common_password_message(negotiate_language(info.context.request.headers.get("accept-language")))
+    return UserError(code=code, field=field, message=message)
+
+
 def _too_long(*values: str) -> bool:
     return any(len(value) > MAX_INPUT for value in values)
 
@@ -140,7 +151,7 @@ class AccountMutation:
         try:
             tenant, user = await confirm_signup(token=token, session_user=session_user, password=password, name=name)
         except SignupRefused as exc:
-            return SignupPayload(errors=[UserError(code=exc.code, field=exc.field, message=exc.message)])
+            return SignupPayload(errors=[refusal(info, exc.code, exc.field, exc.message)])
         if session_user is not None and session_user.id == user.id:
             me = Me.of(info, user, session_id=actor.session_id, via_token=False)
         else:
@@ -151,6 +162,7 @@ class AccountMutation:
     async def login(self, info: Info, email: str, password: str) -> LoginPayload:
         context = info.context
         if _too_long(email, password):
+            note_login_failure(info, email="", user_id=None, code="invalid_credentials")
             return LoginPayload(errors=[UserError(code="invalid_credentials", message="Wrong email or password.")])
         address = client_address(context.request.scope, context.settings.trusted_proxies)
         try:
@@ -158,6 +170,8 @@ class AccountMutation:
         except LoginRefused as exc:
             if exc.retry_after is not None:
                 context.response.headers["Retry-After"] = str(exc.retry_after)
+            else:
+                note_login_failure(info, email=email, user_id=exc.user_id, code=exc.code)
             return LoginPayload(errors=[UserError(code=exc.code, message=exc.message)])
         return LoginPayload(me=await _open_session(info, user))
 
@@ -185,7 +199,7 @@ class AccountMutation:
         try:
             await reset_password(info.context.settings, token, new_password)
         except ResetRefused as exc:
-            return DonePayload(errors=[invalid(exc.field, exc.message)])
+            return DonePayload(errors=[refusal(info, exc.code, exc.field, exc.message)])
         if info.context.actor.session_id is not None:
             clear_session_cookies(
                 info.context.response, secure=cookies_secure(info.context.request.scope, info.context.settings)
@@ -202,7 +216,7 @@ class AccountMutation:
         try:
             await change_password(actor.user_id, current_password, new_password, keep_session=actor.session_id)
         except PasswordChangeRefused as exc:
-            return DonePayload(errors=[invalid(exc.field, exc.message)])
+            return DonePayload(errors=[refusal(info, exc.code, exc.field, exc.message)])
         return DonePayload(ok=True)
 
     @strawberry.mutation(

@@ -1,7 +1,10 @@
-"""A person's own logged-in browsers: see them (``me { sessions }``) and end any of them (``endSession``).
+"""A person's own logged-in browsers: see them (``me { sessions }``) and end any of them (``endSession``); an owner
+or admin ends another member's (``endMemberSessions``).
 
 Only from a logged-in browser: an API token acts for its creator but cannot list or end their browsers. Ending a
 session deletes its row, so that browser's cookie is worthless at once; ending the current one is a logout.
+``endMemberSessions`` follows the rules of the other member changes (owners and admins of the tenant, a write token
+included; only an owner acts on an owner) and is recorded in the audit log like every mutation.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from pejling.core.auth.models import Session
 from pejling.core.auth.sessions import clear_session_cookies, end_session
 from pejling.graphql.context import Info
 from pejling.graphql.errors import UserError, forbidden, not_found
+from pejling.graphql.permissions import mutation_guard
 from pejling.graphql.relay_ids import decode_id, encode_id
+from pejling.tenants.members import MemberChangeRefused, end_member_sessions
 
 #: The most sessions listed (newest first).
 MAX_LISTED = 50
@@ -54,6 +59,12 @@ class EndSessionPayload:
 
 
 @strawberry.type
+class EndMemberSessionsPayload:
+    ended: int = strawberry.field(default=0, description="How many logged-in browsers were ended.")
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
 class SessionMutation:
     @strawberry.mutation(description="End one of your logged-in browsers (an id from me.sessions); ending this "
                          "browser's own session logs it out. From a logged-in browser only.")
@@ -70,3 +81,16 @@ class SessionMutation:
         if row.id == actor.session_id:
             clear_session_cookies(context.response, secure=cookies_secure(context.request.scope, context.settings))
         return EndSessionPayload(ended=True)
+
+    @strawberry.mutation(description="Log a member of this tenant out of every browser (owners and admins, only an "
+                         "owner for an owner). Sessions are the person's, so this ends their logins to other tenants "
+                         "too. Their API tokens stay valid.")
+    async def end_member_sessions(self, info: Info, member_id: strawberry.ID) -> EndMemberSessionsPayload:
+        _, error = mutation_guard(info)
+        if error:
+            return EndMemberSessionsPayload(errors=[error])
+        try:
+            ended = await end_member_sessions(actor=info.context.actor, member_id=decode_id(member_id, "Member"))
+        except MemberChangeRefused as exc:
+            return EndMemberSessionsPayload(errors=[UserError(code=exc.code, field=exc.field, message=exc.message)])
+        return EndMemberSessionsPayload(ended=ended)

@@ -6,9 +6,13 @@
   ``errors``, or an error with a code such as ``BILLING_READ_ONLY``) or ``failed`` (an unexpected error) — whether
   or not the caller selected ``errors``: :func:`note_mutation_payloads` wraps each root mutation field once, when
   the schema is built, and notes the payload's error codes. Public shopper submissions (:data:`SHOPPER_MUTATIONS`)
-  are not logged, nor what an anonymous caller does without an account behind it (a failed login, a sign-up or
-  password-reset request). A login is logged for the person it logged in, in each tenant they are a member of (one
-  extra SELECT of their memberships); a confirmed sign-up or an accepted invitation in the tenant it let them into;
+  are not logged, nor what an anonymous caller does without an account behind it (a sign-up or password-reset
+  request). A login is logged for the person it logged in, in each tenant they are a member of (one extra SELECT of
+  their memberships); a confirmed sign-up or an accepted invitation in the tenant it let them into. A **failed
+  login** (:func:`note_login_failure`) is logged for the account of the email in each of its tenants, or, when no
+  account has that email, among the entries of no tenant (:func:`pejling.core.audit.recording.record_login_failure`);
+  the answer is the same either way. Attempts paused by the throttle are not logged one by one (the failures that
+  led to the pause are), so a flood of guesses cannot flood the log;
 * **every query that reads shopper data** — a field of one of :data:`SHOPPER_TYPES` (responses and their answers,
   comments and contact emails, follow-ups, their notes and the replies to shoppers, a shopper's data export) —
   becomes one entry (not one per row) listing the fields read as ``Type.field`` and the ids of the responses and
@@ -49,7 +53,14 @@ from graphql import (
     get_named_type,
 )
 from pejling.core.audit.models import AuditKind, AuditOutcome
-from pejling.core.audit.recording import MAX_OBJECT_IDS, Record, Subject, record, record_for_user
+from pejling.core.audit.recording import (
+    MAX_OBJECT_IDS,
+    Record,
+    Subject,
+    record,
+    record_for_user,
+    record_login_failure,
+)
 from pejling.core.auth.actor import ANONYMOUS
 from pejling.core.auth.forwarded import client_address
 from pejling.graphql.relay_ids import decode_id, ids_in_arguments, parse_id
@@ -81,6 +92,17 @@ class PayloadNotes:
     tenant_id: UUID | None = None
     """The tenant a payload names: the one a sign-up made or an invitation was accepted into (or the request's own,
     for ``updateTenant``)."""
+    login_failure: LoginFailure | None = None
+    """A refused ``login``: whose email, and why."""
+
+
+@dataclass(frozen=True)
+class LoginFailure:
+    """A refused password login, as the audit log needs it (never the password)."""
+
+    email: str
+    user_id: UUID | None
+    code: str
 
 
 def _notes(context: Any) -> PayloadNotes | None:
@@ -91,6 +113,14 @@ def _notes(context: Any) -> PayloadNotes | None:
     if notes is None:
         notes = extra[_NOTES] = PayloadNotes()
     return notes if isinstance(notes, PayloadNotes) else None
+
+
+def note_login_failure(info: Any, *, email: str, user_id: UUID | None, code: str) -> None:
+    """Tell :class:`AuditTrail` that the ``login`` of this request was refused (``user_id``: the email's account,
+    if any). Throttled attempts are not noted."""
+    notes = _notes(getattr(info, "context", None))
+    if notes is not None:
+        notes.login_failure = LoginFailure(email=email.strip().lower()[:254], user_id=user_id, code=code)
 
 
 def _note_payload(info: Any, payload: Any) -> None:
@@ -317,8 +347,14 @@ class AuditTrail(SchemaExtension):
         if operation_type is OperationType.QUERY and (tenant is None or subject is None):
             return  # no shopper data without a tenant: nothing to record, nothing more to work out
         fields = root_fields(document, execution.operation_name)
+        address = client_address(request.scope, settings.trusted_proxies)
         if operation_type is OperationType.MUTATION:
             fields = [f for f in fields if f.name.value not in SHOPPER_MUTATIONS]
+            if notes.login_failure is not None:
+                failure = notes.login_failure
+                await record_login_failure(settings, operation="login", codes=[failure.code], email=failure.email,
+                                           address=address, user_id=failure.user_id)
+                fields = [f for f in fields if f.name.value != "login"]
             if not fields:
                 return
             kind, shopper_fields = AuditKind.CHANGE, []
@@ -342,8 +378,7 @@ class AuditTrail(SchemaExtension):
         entry = Record(
             kind=kind, subject=subject, operation=execution.operation_name or "",
             field_names=list(dict.fromkeys(f.name.value for f in fields)), shopper_fields=shopper_fields,
-            object_ids=list(object_ids), outcome=outcome, error_codes=codes,
-            address=client_address(request.scope, settings.trusted_proxies),
+            object_ids=list(object_ids), outcome=outcome, error_codes=codes, address=address,
         )
         if tenant_id is not None:
             await record(settings, tenant_id, entry)

@@ -129,16 +129,12 @@ async def test_queries_without_shopper_data_are_not_recorded(client: httpx.Async
     assert await entries_of(a.tenant) == []
 
 
-async def test_a_login_is_recorded_for_the_person_in_each_of_their_tenants_and_a_failed_one_is_not(
-        client: httpx.AsyncClient) -> None:
+async def test_a_login_is_recorded_for_the_person_in_each_of_their_tenants(client: httpx.AsyncClient) -> None:
     a, other = await make_tenant(), await make_tenant()
     with tenant_scope(other.tenant.id):
         await Membership.create(user=a.owner, role=Role.ANALYST, store_ids=[])
     login = "mutation SignIn($email: String!, $password: String!) { login(email: $email, password: $password) { " \
             "errors { code } } }"
-    wrong = await gql(client, login, {"email": a.owner.email, "password": "not the password"})
-    assert wrong["data"]["login"]["errors"], wrong
-    assert await entries_of(a.tenant) == []
 
     right = await gql(client, login, {"email": a.owner.email, "password": PASSWORD})
     assert right["data"]["login"]["errors"] == [], right

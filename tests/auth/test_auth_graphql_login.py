@@ -8,7 +8,7 @@ from asgi_lifespan import LifespanManager
 from auth_helpers import LOGIN, ME, PASSWORD, browser, fresh_address, gql, graphql_login, make_owner, set_cookies
 
 from pejling.core.auth.models import Session
-from pejling.core.auth.sessions import SESSION_COOKIE
+from pejling.core.auth.sessions import SECURE_SESSION_COOKIE, SESSION_COOKIE
 from pejling.core.settings import Settings
 
 
@@ -62,12 +62,38 @@ async def test_graphql_login_is_throttled_with_a_clear_message(app: Any, databas
         assert "set-cookie" not in paused.headers
 
 
-async def test_cookies_are_secure_over_https(app: Any) -> None:
+async def test_cookies_are_host_prefixed_and_secure_over_https(app: Any) -> None:
     _, owner = await make_owner()
     async with browser(app, base_url="https://testserver") as client:
         response = await gql(client, LOGIN, {"email": owner.email, "password": PASSWORD})
         cookies = set_cookies(response)
-        assert "secure" in cookies[SESSION_COOKIE].lower() and "secure" in cookies["csrf_token"].lower()
+        assert SESSION_COOKIE not in cookies and "csrf_token" not in cookies
+        for name in (SECURE_SESSION_COOKIE, "__Host-csrf_token"):
+            flags = [flag.strip() for flag in cookies[name].lower().split(";")]
+            # What a browser demands of a __Host- cookie: Secure, Path=/, no Domain.
+            assert "secure" in flags and "path=/" in flags
+            assert not any(flag.startswith("domain") for flag in flags)
+        csrf = response.json()["data"]["login"]["me"]["csrfToken"]
+        assert client.cookies["__Host-csrf_token"] == csrf
+        me = await gql(client, "mutation { logout { ok } }", csrf=csrf)
+        assert me.json()["data"]["logout"] == {"ok": True}
+        cleared = set_cookies(me)
+        assert 'max-age=0' in cleared[SECURE_SESSION_COOKIE].lower()
+
+
+async def test_over_https_a_plain_named_session_cookie_is_not_read(app: Any) -> None:
+    """A cookie without the prefix could have been set by a sibling host or over plain HTTP: over HTTPS it is
+    ignored, even when it holds a live session."""
+    _, owner = await make_owner()
+    async with browser(app) as plain:
+        await graphql_login(plain, owner.email)
+        secret = plain.cookies[SESSION_COOKIE]
+    async with browser(app, base_url="https://testserver") as client:
+        client.cookies.set(SESSION_COOKIE, secret)
+        assert (await gql(client, ME)).json()["data"]["me"] is None
+        client.cookies.delete(SESSION_COOKIE)
+        client.cookies.set(SECURE_SESSION_COOKIE, secret)
+        assert (await gql(client, ME)).json()["data"]["me"]["email"] == owner.email
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +110,7 @@ async def test_forwarded_proto_is_believed_only_from_trusted_proxies(proxied_app
     https = {"X-Forwarded-Proto": "https", "X-Forwarded-For": fresh_address()}
     async with browser(proxied_app, address="10.99.1.1") as client:
         response = await gql(client, LOGIN, {"email": owner.email, "password": PASSWORD}, headers=https)
-        assert "secure" in set_cookies(response)[SESSION_COOKIE].lower()
+        assert "secure" in set_cookies(response)[SECURE_SESSION_COOKIE].lower()
     async with browser(proxied_app, address="192.0.2.10") as client:  # not a trusted proxy
         response = await gql(client, LOGIN, {"email": owner.email, "password": PASSWORD}, headers=https)
         assert "secure" not in set_cookies(response)[SESSION_COOKIE].lower()

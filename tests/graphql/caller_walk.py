@@ -188,7 +188,8 @@ NODE_SUFFIX = re.compile(r"(?:Id|Ids)$")
 #: Id fields whose node type their name does not tell (input type and field).
 EXPLICIT_IDS = {"InsightScopeInput.ids": "Store", "webhookDeliveries.endpoint": "WebhookEndpoint",
                 "rotateWebhookSecret.id": "WebhookEndpoint", "redeliverWebhook.delivery": "WebhookDelivery",
-                "auditLog.actor": "Member", "endSession.id": "LoginSession"}
+                "auditLog.actor": "Member", "endSession.id": "LoginSession",
+                "endMemberSessions.memberId": "Member"}
 
 
 def _node_types(schema: GraphQLSchema) -> list[str]:

@@ -110,6 +110,11 @@ async def _remove_member(w: Walk) -> None:
                "removeMember")
 
 
+async def _end_member_sessions(w: Walk) -> None:
+    _not_found(await w.as_b("mutation($id: ID!) { endMemberSessions(memberId: $id) { errors { code } } }",
+                            id=w.ids["member"]), "endMemberSessions")
+
+
 async def _me(w: Walk) -> None:
     result = await w.as_b("{ me { email } }")
     assert result["data"]["me"]["email"] == w.b.owner.email
@@ -222,6 +227,7 @@ PROBES: dict[str, Callable[[Walk], Awaitable[None]]] = {
     "createStore": _create_store, "updateStore": _update_store, "deleteStore": _delete_store,
     "createZone": _create_zone, "updateZone": _update_zone, "deleteZone": _delete_zone,
     "updateMember": _update_member, "removeMember": _remove_member,
+    "endMemberSessions": _end_member_sessions,
     "me": _me, "apiTokens": _api_tokens, "createApiToken": _create_api_token, "revokeApiToken": _revoke_api_token,
     **FOLLOWUP_PROBES,
     **MEMBER_PROBES,

@@ -16,6 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from tortoise.exceptions import IntegrityError
 
@@ -46,11 +47,21 @@ SSO_REQUIRED = "Your organisation signs you in with its own identity provider: u
 
 
 class LoginFailed(Exception):
-    """A single sign-on login that cannot go on; ``message`` is shown to the person, ``status`` is the HTTP status."""
+    """A single sign-on login that cannot go on; ``message`` is shown to the person, ``status`` is the HTTP status.
+
+    For the audit log, :func:`finish_login` adds the tenant whose page it was (``tenant_id``) and the account, once
+    the provider's answer named one (``user_id``)."""
 
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.message, self.status = message, status
+        self.tenant_id: UUID | None = None
+        self.user_id: UUID | None = None
+
+    @property
+    def code(self) -> str:
+        """``sso_not_configured`` (no such tenant, or no SSO there), ``sso_misconfigured`` or ``sso_refused``."""
+        return {404: "sso_not_configured", 500: "sso_misconfigured"}.get(self.status, "sso_refused")
 
 
 @dataclass(frozen=True)
@@ -196,9 +207,23 @@ async def _join(user: User, role: Role) -> Membership:
 
 
 async def finish_login(settings: Settings, sso_settings: SsoSettings, tenant_slug: str, params: dict[str, str],
-                       cookie_state: str | None) -> User:
-    """Check the identity provider's answer and return the member to log in; :class:`LoginFailed` otherwise."""
+                       cookie_state: str | None) -> tuple[User, Tenant]:
+    """Check the identity provider's answer and return the member to log in and the tenant they log in through;
+    :class:`LoginFailed` otherwise."""
     tenant, configuration = await tenant_configuration(tenant_slug)
+    known: list[User] = []
+    try:
+        return await _finish_login(settings, sso_settings, tenant, configuration, params, cookie_state, known), tenant
+    except LoginFailed as failure:
+        failure.tenant_id = tenant.id
+        failure.user_id = known[0].id if known else None
+        raise
+
+
+async def _finish_login(settings: Settings, sso_settings: SsoSettings, tenant: Tenant,
+                        configuration: SsoConfiguration, params: dict[str, str], cookie_state: str | None,
+                        known: list[User]) -> User:
+    """:func:`finish_login` once the tenant is known; the account goes into ``known`` as soon as it is."""
     with tenant_scope(tenant.id):
         attempt = await _take_attempt(params.get("state", ""), cookie_state)
         if "error" in params:
@@ -226,6 +251,7 @@ async def finish_login(settings: Settings, sso_settings: SsoSettings, tenant_slu
         email = _allowed_email(claims, configuration)
         subject = _subject(claims)
         user, unbound = await _bound_account(configuration.issuer, subject, email, claims)
+        known.append(user)
         await _only_here(user, tenant)
         await _join(user, Role(configuration.default_role))
         if unbound:

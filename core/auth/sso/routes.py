@@ -3,6 +3,7 @@
 Served at the app's root by the built-in plugin ``sso`` (:mod:`pejling.plugins.sso`). A refused login gets a short
 page that says why, no session, and the state cookie cleared. A successful one ends the browser's old session,
 if any, and opens a new one (a new secret, so a session planted before the login is worth nothing afterwards).
+Every callback, login or refusal, is recorded in the audit log (:mod:`pejling.core.audit.recording`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from pejling.core.audit.models import AuditKind
+from pejling.core.audit.recording import Record, Subject, record, record_login_failure
+from pejling.core.auth.forwarded import client_address
 from pejling.core.auth.middleware import cookies_secure
 from pejling.core.auth.sessions import end_session, set_session_cookies, start_session
 from pejling.core.auth.sso.login import STATE_COOKIE, LoginFailed, begin_login, finish_login
@@ -91,11 +95,16 @@ async def callback(request: Request) -> Response:
     if (refused := await _over_limit(request, "callback", slug)) is not None:
         return refused
     params = {key: value for key, value in request.query_params.items() if key in ("state", "code", "error")}
+    address = client_address(request.scope, settings.trusted_proxies)
     try:
-        user = await finish_login(settings, get_sso_settings(), slug, params, request.cookies.get(STATE_COOKIE))
+        user, tenant = await finish_login(settings, get_sso_settings(), slug, params, request.cookies.get(STATE_COOKIE))
     except LoginFailed as failure:
         log.info("single sign-on refused for %s: %s", slug, failure.message)
+        await record_login_failure(settings, operation="ssoLogin", codes=[failure.code], address=address,
+                                   user_id=failure.user_id, tenant_id=failure.tenant_id)
         return refusal_page(request, slug, failure)
+    await record(settings, tenant.id, Record(kind=AuditKind.CHANGE, subject=Subject.user(user.id),
+                                             field_names=["ssoLogin"], address=address))
     old = request.scope.get("state", {}).get("session")
     if old is not None:
         await end_session(old.id)

@@ -6,7 +6,7 @@ import { mergeMessages, pickLanguage, resources } from './i18n';
 import { safeNext } from './pages/Login';
 import { slugFrom } from './pages/Signup';
 import { zoneNames } from './pages/Stores';
-import { cookie } from './graphql/client';
+import { cookie, csrfCookieName } from './graphql/client';
 
 describe('numbers in the four languages', () => {
   it('writes decimals the way each language does', () => {
@@ -64,6 +64,12 @@ describe('small rules of the pages', () => {
   it('reads the CSRF cookie', () => {
     expect(cookie('csrf_token', 'a=1; csrf_token=abc%3D; b=2')).toBe('abc=');
     expect(cookie('csrf_token', 'a=1')).toBe('');
+    expect(cookie('__Host-csrf_token', 'csrf_token=plain; __Host-csrf_token=tls')).toBe('tls');
+  });
+
+  it('names the CSRF cookie by the scheme, __Host- over HTTPS only', () => {
+    expect(csrfCookieName('https:')).toBe('__Host-csrf_token');
+    expect(csrfCookieName('http:')).toBe('csrf_token');
   });
 
   it('picks a supported language', () => {

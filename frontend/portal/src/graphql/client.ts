@@ -1,6 +1,9 @@
 // The portal's GraphQL client: the public /graphql endpoint, the session cookie (same origin only) and, on every
-// request, the CSRF token from the csrf_token cookie in X-CSRF-Token (core/auth/csrf.py). The tenant the portal
-// works in goes in X-Pejling-Tenant once chosen.
+// request, the CSRF token from the CSRF cookie in X-CSRF-Token (core/auth/csrf.py): __Host-csrf_token over HTTPS,
+// csrf_token over plain HTTP (local development). The tenant the portal
+// works in goes in X-Pejling-Tenant once chosen, and the portal's language in Accept-Language (the server words a
+// few refusals in it, such as a common password).
+import i18next from 'i18next';
 import { Client, cacheExchange, fetchExchange } from 'urql';
 
 export const ENDPOINT = '/graphql';
@@ -15,6 +18,11 @@ export function cookie(name: string, source: string = document.cookie): string {
     }
   }
   return '';
+}
+
+/** The CSRF cookie's name: the server sets the __Host- prefixed one over HTTPS only (core/auth/csrf.py). */
+export function csrfCookieName(protocol: string = window.location.protocol): string {
+  return protocol === 'https:' ? '__Host-csrf_token' : 'csrf_token';
 }
 
 /** The tenant slug the portal works in ('' until one is chosen). */
@@ -33,13 +41,16 @@ export function chooseTenant(slug: string): void {
 /** The headers of every API request from the portal. */
 export function apiHeaders(): Record<string, string> {
   const headers: Record<string, string> = {};
-  const token = cookie('csrf_token');
+  const token = cookie(csrfCookieName());
   if (token) {
     headers['X-CSRF-Token'] = token;
   }
   const tenant = currentTenant();
   if (tenant) {
     headers['X-Pejling-Tenant'] = tenant;
+  }
+  if (i18next.language) {
+    headers['Accept-Language'] = i18next.language;
   }
   return headers;
 }
