@@ -8,9 +8,11 @@ import { BillingPage } from './pages/Billing';
 import { ConfirmSignupPage } from './pages/ConfirmSignup';
 import { DashboardPage } from './pages/Dashboard';
 import { FollowUpPage } from './pages/FollowUp';
+import { FollowUpsPage } from './pages/FollowUps';
 import { LoginPage } from './pages/Login';
 import { NotFoundPage } from './pages/NotFound';
 import { PrivacyPage } from './pages/Privacy';
+import { ResponsesPage } from './pages/Responses';
 import { ResetPasswordPage } from './pages/ResetPassword';
 import { SignupPage } from './pages/Signup';
 import { StorePage } from './pages/Store';
@@ -42,6 +44,8 @@ export function PortalRoutes() {
       <Route path="/portal" element={member(<StoresPage />)} />
       <Route path="/portal/stores/:storeId" element={member(<StorePage />)} />
       <Route path="/portal/stores/:storeId/dashboard" element={member(<DashboardPage />)} />
+      <Route path="/portal/responses" element={member(<ResponsesPage />)} />
+      <Route path="/portal/follow-ups" element={member(<FollowUpsPage />)} />
       <Route path="/portal/follow-ups/:followUpId" element={member(<FollowUpPage />)} />
       <Route path="/portal/team" element={member(<TeamPage />)} />
       <Route path="/portal/api-tokens" element={member(<ApiTokensPage />)} />
