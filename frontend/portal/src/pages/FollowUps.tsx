@@ -20,6 +20,18 @@ export function shownStatus(param: string | null): Shown {
   return upper === 'ALL' || STATUSES.includes(upper as FollowUpStatus) ? (upper as Shown) : 'OPEN';
 }
 
+/** The page of a follow-up by the bare UUID in its global id, as the alert emails link to it. */
+export function followUpPath(id: string): string {
+  let decoded = '';
+  try {
+    decoded = atob(id);
+  } catch {
+    decoded = '';
+  }
+  const [type, uuid] = decoded.split(':');
+  return `/portal/follow-ups/${type === 'FollowUp' && uuid ? uuid : encodeURIComponent(id)}`;
+}
+
 function Inbox({ shown }: { shown: Shown }) {
   const { t, i18n } = useTranslation();
   const pages = useCursorPages();
@@ -45,7 +57,7 @@ function Inbox({ shown }: { shown: Shown }) {
       <ul className="inbox" data-testid="follow-ups">
         {items.map((f) => (
           <li key={f.id} className="card">
-            <h2 className="inbox-title"><Link to={`/portal/follow-ups/${encodeURIComponent(f.id)}`}>{f.title}</Link></h2>
+            <h2 className="inbox-title"><Link to={followUpPath(f.id)}>{f.title}</Link></h2>
             <p className="inbox-facts">
               <span className={`status status-${f.status.toLowerCase()}`}>{t(`followUp.${f.status}`)}</span>
               {f.store && <span>{f.store.name}</span>}

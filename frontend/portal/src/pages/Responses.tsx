@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import { useEffect, useId, useMemo, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
 import { useMutation, useQuery } from 'urql';
@@ -66,11 +66,12 @@ export function apiFilter(filters: Filters, today: Date): ResponseFilterInput {
 function Select({ label, value, onChange, children }: {
   label: string; value: string; onChange: (value: string) => void; children: ReactNode;
 }) {
+  const id = useId();
   return (
-    <label className="field">
-      <span>{label}</span>
-      <select value={value} onChange={(event) => onChange(event.target.value)}>{children}</select>
-    </label>
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} value={value} onChange={(event) => onChange(event.target.value)}>{children}</select>
+    </div>
   );
 }
 
