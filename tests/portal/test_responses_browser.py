@@ -129,7 +129,7 @@ async def test_responses_filtered_and_exported_the_inbox_and_a_store_managers_vi
     link = page.get_by_role("link", name="Download the CSV file")
     await expect(link).to_be_visible(timeout=10_000)
     await expect(bar).to_have_attribute("aria-valuenow", "100")
-    await expect(page.get_by_test_id("export-rows")).to_have_text("1 of 1 responses")
+    await expect(page.get_by_test_id("export-rows")).to_have_text("1 of 1 response")
     await check_page(page, "responses-export-ready", refused)
     async with page.expect_download() as download_info:
         await link.click()

@@ -63,14 +63,17 @@ export function apiFilter(filters: Filters, today: Date): ResponseFilterInput {
   return filter;
 }
 
-function Select({ label, value, onChange, children }: {
-  label: string; value: string; onChange: (value: string) => void; children: ReactNode;
+function Select({ label, value, onChange, children, disabled, hint }: {
+  label: string; value: string; onChange: (value: string) => void; children: ReactNode; disabled?: boolean;
+  hint?: string;
 }) {
   const id = useId();
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      <select id={id} value={value} onChange={(event) => onChange(event.target.value)}>{children}</select>
+      <select id={id} value={value} disabled={disabled} aria-describedby={hint ? `${id}-hint` : undefined}
+        onChange={(event) => onChange(event.target.value)}>{children}</select>
+      {hint && <p className="hint" id={`${id}-hint`}>{hint}</p>}
     </div>
   );
 }
@@ -86,8 +89,9 @@ function FilterForm({ filters, onChange }: { filters: Filters; onChange: (change
         <option value="">{t('responses.allStores')}</option>
         {stores.map((s) => <option key={s.id} value={s.id}>{s.name}</option>)}
       </Select>
-      <Select label={t('responses.zone')} value={filters.zone} onChange={(zone) => onChange({ zone })}>
-        <option value="">{filters.store ? t('responses.allZones') : t('responses.chooseStoreFirst')}</option>
+      <Select label={t('responses.zone')} value={filters.zone} disabled={!filters.store}
+        onChange={(zone) => onChange({ zone })}>
+        <option value="">{t('responses.allZones')}</option>
         {zones.map((z) => <option key={z.id} value={z.id}>{z.name}</option>)}
       </Select>
       <Select label={t('responses.period')} value={filters.period}
@@ -98,13 +102,22 @@ function FilterForm({ filters, onChange }: { filters: Filters; onChange: (change
         onChange={(comment) => onChange({ comment: comment as Tristate })}>
         {TRISTATE.map((v) => <option key={v} value={v}>{t(`responses.comment_${v}`)}</option>)}
       </Select>
-      <Select label={t('responses.quality')} value={filters.quality}
+      <Select label={t('responses.quality')} value={filters.quality} hint={t('responses.qualityHint')}
         onChange={(quality) => onChange({ quality: quality as Tristate })}>
         {TRISTATE.map((v) => <option key={v} value={v}>{t(`responses.quality_${v}`)}</option>)}
       </Select>
       {error && <p className="field-error">{t('responses.storesFailed')}</p>}
     </form>
   );
+}
+
+/** A language code as the portal's language names it (sv: "Swedish"); the code when it is not one. */
+function languageName(names: Intl.DisplayNames, code: string): string {
+  try {
+    return names.of(code) ?? code;
+  } catch {
+    return code;
+  }
 }
 
 function ResponseList({ filter, filtered }: { filter: ResponseFilterInput; filtered: boolean }) {
@@ -114,6 +127,7 @@ function ResponseList({ filter, filtered }: { filter: ResponseFilterInput; filte
     query: ResponsesQuery, variables: { filter, first: PAGE_SIZE, after: pages.after },
   });
   const when = new Intl.DateTimeFormat(locale(i18n.language), { dateStyle: 'medium', timeStyle: 'short' });
+  const languages = new Intl.DisplayNames([locale(i18n.language)], { type: 'language' });
   if (fetching && !data) {
     return <Loading />;
   }
@@ -147,7 +161,7 @@ function ResponseList({ filter, filtered }: { filter: ResponseFilterInput; filte
                 <td>{r.store?.name ?? '—'}{r.zone && <><br /><span className="hint">{r.zone.name}</span></>}</td>
                 <td>{r.outcome === null || r.outcome === undefined ? '—' : t('responses.outcome', { value: r.outcome })}</td>
                 <td className="comment-cell">{r.comment || <span className="hint">{t('responses.noComment')}</span>}</td>
-                <td>{r.language}</td>
+                <td>{languageName(languages, r.language)}</td>
                 <td>
                   {r.qualityFlags.length === 0 ? <span className="hint">{t('responses.noFlags')}</span>
                     : r.qualityFlags.map((f) => KNOWN_FLAGS.includes(f) ? t(`responses.flag_${f}`) : f).join(', ')}
@@ -210,7 +224,7 @@ function ResponseExport({ filter }: { filter: ResponseFilterInput }) {
           </div>
           <p className="hint" aria-live="polite" data-testid="export-rows">
             {current?.rowsTotal !== null && current?.rowsTotal !== undefined
-              ? t('responses.exportRows', { done: current.rowsDone, total: current.rowsTotal })
+              ? t('responses.exportRows', { done: current.rowsDone, count: current.rowsTotal })
               : !done ? t('responses.exportQueued') : ''}
           </p>
         </div>
