@@ -196,5 +196,6 @@ async def test_someone_with_an_account_logs_in_from_the_invitation_and_accepts(
     await page.wait_for_url("**/portal")
     await expect(page.locator(".tenant")).to_have_text(inviting.tenant.name)
     await expect(page.locator(".store-list h2")).to_have_text([inviting.stores[0].name])
-    await expect(page.get_by_role("navigation", name="Main").get_by_role("link")).to_have_text(["Stores", "Responses", "Follow-ups"])
+    await expect(page.get_by_role("navigation", name="Main").get_by_role("link")).to_have_text(
+        ["Stores", "Responses", "Follow-ups"])
     await context.close()
