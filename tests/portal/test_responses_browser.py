@@ -2,7 +2,7 @@
 
 Three shoppers answer through the survey endpoint (two at the first store, one with a comment; one at the second
 store) and an alert rule's follow-up is open → the owner opens Responses from the navigation and sees all three →
-filters to those with a comment, then to the second store → exports the filtered list as CSV (the job run by a
+filters to those with a comment, to the Swedish ones, then to the second store → exports the filtered list as CSV (the job run by a
 worker) with a progress bar to a download link, and the file holds exactly the filtered responses → opens the
 follow-up inbox, sees the follow-up, opens it from its link → a store manager of the first store sees only its two
 responses and only that store in the filter. On each page axe-core finds no serious or critical violation, the
@@ -106,6 +106,11 @@ async def test_responses_filtered_and_exported_the_inbox_and_a_store_managers_vi
     await expect(rows).to_have_count(2)
     await expect(page.get_by_test_id("responses")).not_to_contain_text(quiet)
     await expect(page.get_by_test_id("responses")).to_contain_text("2 of 10")
+    await page.get_by_label("Shopper's language").select_option(label="Swedish")
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_contain_text(praise)
+    await page.get_by_label("Shopper's language").select_option(label="All languages")
+    await expect(rows).to_have_count(2)
     await page.get_by_label("Store").select_option(label=second.name)
     await expect(rows).to_have_count(1)
     await expect(rows.first).to_contain_text(praise)

@@ -73,19 +73,23 @@ describe('the responses page', () => {
     fireEvent.change(screen.getByLabelText('Zone'), { target: { value: 'Wm9uZTox' } });
     fireEvent.change(screen.getByLabelText('Comment'), { target: { value: 'yes' } });
     fireEvent.change(screen.getByLabelText('Quality'), { target: { value: 'no' } });
+    fireEvent.change(screen.getByLabelText("Shopper's language"), { target: { value: 'sv' } });
     fireEvent.change(screen.getByLabelText('Period'), { target: { value: 'all' } });
     await waitFor(() => expect(lastFilter(sent)).toEqual(
-      { storeIds: [AARHUS.id], zoneIds: ['Wm9uZTox'], hasComment: true, flagged: false }));
+      { storeIds: [AARHUS.id], zoneIds: ['Wm9uZTox'], languages: ['sv'], hasComment: true, flagged: false }));
     // Another store forgets the zone of the first.
     fireEvent.change(screen.getByLabelText('Store'), { target: { value: ODENSE.id } });
-    await waitFor(() => expect(lastFilter(sent)).toEqual({ storeIds: [ODENSE.id], hasComment: true, flagged: false }));
+    await waitFor(() => expect(lastFilter(sent)).toEqual(
+      { storeIds: [ODENSE.id], languages: ['sv'], hasComment: true, flagged: false }));
   });
 
   it('reads the filters from the address, so a link opens them', () => {
     const sent: Sent = [];
-    renderResponses(clientAnswering(answers(), sent), `/portal/responses?store=${AARHUS.id}&period=all&quality=yes`);
+    renderResponses(clientAnswering(answers(), sent),
+      `/portal/responses?store=${AARHUS.id}&period=all&quality=yes&language=nb`);
     expect((screen.getByLabelText('Quality') as HTMLSelectElement).value).toBe('yes');
-    expect(lastFilter(sent)).toEqual({ storeIds: [AARHUS.id], flagged: true });
+    expect((screen.getByLabelText("Shopper's language") as HTMLSelectElement).value).toBe('nb');
+    expect(lastFilter(sent)).toEqual({ storeIds: [AARHUS.id], languages: ['nb'], flagged: true });
   });
 
   it('pages forwards with the end cursor and back to the first page', async () => {
@@ -194,7 +198,7 @@ describe('the responses filter', () => {
   });
 
   it('falls back to the defaults for values it does not know', () => {
-    expect(filtersFrom(new URLSearchParams('period=5y&comment=maybe&quality=')))
-      .toEqual({ store: '', zone: '', period: '30d', comment: 'any', quality: 'any' });
+    expect(filtersFrom(new URLSearchParams('period=5y&comment=maybe&quality=&language=fi')))
+      .toEqual({ store: '', zone: '', language: '', period: '30d', comment: 'any', quality: 'any' });
   });
 });

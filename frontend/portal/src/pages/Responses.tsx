@@ -9,6 +9,7 @@ import { Empty, ErrorNotice, Loading } from '../components/States';
 import { locale, periodDates } from '../format';
 import type { ResponseFilterInput } from '../gql/graphql';
 import { StoresQuery } from '../graphql/operations';
+import { LANGUAGES } from '../i18n';
 import { ResponseExportQuery, ResponsesQuery, StartResponseExportMutation } from '../graphql/responses';
 import { EXPORT_POLL_MS, samePath } from './Privacy';
 
@@ -21,8 +22,11 @@ type Tristate = (typeof TRISTATE)[number];
 /** The quality flags the API sets; another (a plugin's) is shown as its code. */
 const KNOWN_FLAGS = ['fast_taps', 'straight_line', 'impossible_duration', 'clock_adjusted'];
 
-/** What the filter form holds; kept in the address (?store=&zone=&period=&comment=&quality=) so it can be shared. */
-export type Filters = { store: string; zone: string; period: Period; comment: Tristate; quality: Tristate };
+/** What the filter form holds; kept in the address (?store=&zone=&language=&period=&comment=&quality=) so it can
+ * be shared. */
+export type Filters = {
+  store: string; zone: string; language: string; period: Period; comment: Tristate; quality: Tristate;
+};
 
 function oneOf<T extends string>(value: string | null, allowed: readonly T[], fallback: T): T {
   return allowed.includes(value as T) ? (value as T) : fallback;
@@ -31,6 +35,7 @@ function oneOf<T extends string>(value: string | null, allowed: readonly T[], fa
 export function filtersFrom(params: URLSearchParams): Filters {
   return {
     store: params.get('store') ?? '', zone: params.get('zone') ?? '',
+    language: oneOf(params.get('language'), ['', ...LANGUAGES], ''),
     period: oneOf(params.get('period'), RESPONSE_PERIODS, '30d'),
     comment: oneOf(params.get('comment'), TRISTATE, 'any'), quality: oneOf(params.get('quality'), TRISTATE, 'any'),
   };
@@ -46,6 +51,9 @@ export function apiFilter(filters: Filters, today: Date): ResponseFilterInput {
   }
   if (filters.zone) {
     filter.zoneIds = [filters.zone];
+  }
+  if (filters.language) {
+    filter.languages = [filters.language];
   }
   if (filters.period !== 'all') {
     const { from } = periodDates(filters.period, today);
@@ -79,7 +87,8 @@ function Select({ label, value, onChange, children, disabled, hint }: {
 }
 
 function FilterForm({ filters, onChange }: { filters: Filters; onChange: (changed: Partial<Filters>) => void }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
+  const names = new Intl.DisplayNames([locale(i18n.language)], { type: 'language' });
   const [{ data, error }] = useQuery({ query: StoresQuery });
   const stores = data?.stores.edges.map((e) => e.node) ?? [];
   const zones = stores.find((s) => s.id === filters.store)?.zones ?? [];
@@ -93,6 +102,10 @@ function FilterForm({ filters, onChange }: { filters: Filters; onChange: (change
         onChange={(zone) => onChange({ zone })}>
         <option value="">{t('responses.allZones')}</option>
         {zones.map((z) => <option key={z.id} value={z.id}>{z.name}</option>)}
+      </Select>
+      <Select label={t('responses.filterLanguage')} value={filters.language} onChange={(language) => onChange({ language })}>
+        <option value="">{t('responses.allLanguages')}</option>
+        {LANGUAGES.map((code) => <option key={code} value={code}>{languageName(names, code)}</option>)}
       </Select>
       <Select label={t('responses.period')} value={filters.period}
         onChange={(period) => onChange({ period: period as Period })}>
@@ -248,7 +261,7 @@ export function ResponsesPage() {
   const key = JSON.stringify(filters);
   // The period's start is worked out once per filter choice, so a re-render never asks for a new list.
   const filter = useMemo(() => apiFilter(filters, new Date()), [key]);
-  const filtered = Boolean(filters.store || filters.zone || filters.period !== 'all' || filters.comment !== 'any'
+  const filtered = Boolean(filters.store || filters.zone || filters.language || filters.period !== 'all' || filters.comment !== 'any'
     || filters.quality !== 'any');
   const onChange = (changed: Partial<Filters>) => {
     const next = { ...filters, ...changed };
