@@ -1,4 +1,5 @@
-"""Which responses a list or an export covers: store, zone, channel, period, outcome range, flags, comment."""
+"""Which responses a list or an export covers: store, zone, channel, language, period, outcome range, flags,
+comment."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from pejling.core.followups.refusals import FollowUpRefused
+from pejling.core.languages import LANGUAGES
 from pejling.core.surveys.models import Response
 
 
@@ -26,6 +28,7 @@ class ResponseFilter:
     store_ids: frozenset[UUID] = field(default_factory=frozenset)
     zone_ids: frozenset[UUID] = field(default_factory=frozenset)
     channels: frozenset[str] = field(default_factory=frozenset)
+    languages: frozenset[str] = field(default_factory=frozenset)
     since: datetime | None = None
     until: datetime | None = None
     outcome_min: int | None = None
@@ -47,6 +50,10 @@ class ResponseFilter:
                 raise FollowUpRefused("invalid", "Give times with a time zone.", name)
         if self.since is not None and self.until is not None and self.since >= self.until:
             raise FollowUpRefused("invalid", "The period ends before it starts.", "until")
+        unknown = self.languages - set(LANGUAGES)
+        if unknown:
+            raise FollowUpRefused("invalid", f"Unknown language {sorted(unknown)[0]!r}; use {', '.join(LANGUAGES)}.",
+                                  "languages")
         if len(self.store_ids) > 500 or len(self.zone_ids) > 500:
             raise FollowUpRefused("invalid", "At most 500 stores or zones.", "storeIds")
 
@@ -67,6 +74,8 @@ class ResponseFilter:
             query = query.filter(zone_id__in=list(self.zone_ids))
         if self.channels:
             query = query.filter(channel__in=sorted(self.channels))
+        if self.languages:
+            query = query.filter(language__in=sorted(self.languages))
         if self.since is not None:
             query = query.filter(submitted_at__gte=self.since)
         if self.until is not None:
@@ -93,6 +102,7 @@ class ResponseFilter:
             "store_ids": sorted(str(s) for s in self.store_ids),
             "zone_ids": sorted(str(z) for z in self.zone_ids),
             "channels": sorted(self.channels),
+            "languages": sorted(self.languages),
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
             "outcome_min": self.outcome_min,
@@ -109,6 +119,7 @@ class ResponseFilter:
             store_ids=frozenset(UUID(s) for s in data.get("store_ids") or ()),
             zone_ids=frozenset(UUID(z) for z in data.get("zone_ids") or ()),
             channels=frozenset(data.get("channels") or ()),
+            languages=frozenset(data.get("languages") or ()),
             since=datetime.fromisoformat(data["since"]) if data.get("since") else None,
             until=datetime.fromisoformat(data["until"]) if data.get("until") else None,
             outcome_min=data.get("outcome_min"),

@@ -41,6 +41,8 @@ class ResponseFilterInput:
     store_ids: list[strawberry.ID] | None = None
     zone_ids: list[strawberry.ID] | None = None
     channels: list[str] | None = None
+    languages: list[str] | None = strawberry.field(
+        default=None, description="The response language: any of da, nb, sv, en.")
     since: datetime | None = strawberry.field(default=None, description="Submitted at or after (with time zone).")
     until: datetime | None = strawberry.field(default=None, description="Submitted before (with time zone).")
     outcome_min: int | None = None
@@ -67,9 +69,12 @@ def response_filter(info: Info, given: ResponseFilterInput | None) -> ResponseFi
     given = given or ResponseFilterInput()
     if given.channels is not None and len(given.channels) > 20:
         raise FollowUpRefused("invalid", "At most 20 channels.", "channels")
+    if given.languages is not None and len(given.languages) > 20:
+        raise FollowUpRefused("invalid", "At most 20 languages.", "languages")
     filters = ResponseFilter(
         store_ids=_ids(given.store_ids, "Store", "storeIds"), zone_ids=_ids(given.zone_ids, "Zone", "zoneIds"),
         channels=check_channels(given.channels or (), channel_registry(info.context.plugins).keys),
+        languages=frozenset(given.languages or ()),
         since=given.since, until=given.until,
         outcome_min=given.outcome_min, outcome_max=given.outcome_max, flagged=given.flagged,
         has_comment=given.has_comment, verified_visit=given.verified_visit,

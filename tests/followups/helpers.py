@@ -16,13 +16,14 @@ from .conftest import Chain
 
 async def stored_response(chain: Chain, *, submitted_at: datetime, outcome: int | None = 7, comment: str = "",
                           store: Store | None = None, zone: Zone | None = None, channel: str = "qr",
-                          flags: list[str] | None = None, consent_email: str | None = None) -> Response:
+                          flags: list[str] | None = None, consent_email: str | None = None,
+                          language: str = "da") -> Response:
     """A response written straight to the database (history older than ingest accepts, or many rows for paging)."""
     store = store or chain.store
     with tenant_scope(chain.tenant.id):
         response = await Response.create(
             id=uuid.uuid4(), store=store, zone=zone, survey_version_id=chain.version_id, channel=channel,
-            language="da", started_at=submitted_at - timedelta(seconds=40), submitted_at=submitted_at,
+            language=language, started_at=submitted_at - timedelta(seconds=40), submitted_at=submitted_at,
             duration_ms=40_000, outcome=outcome, comment=comment, consent_contact=consent_email is not None,
             contact_email=consent_email, quality_flags=flags or [], receipt_code=_receipt(),
         )

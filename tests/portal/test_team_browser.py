@@ -110,7 +110,7 @@ async def test_invite_a_store_manager_and_connect_an_integration(
     await expect(invitee.locator(".store-list h2")).to_have_text([kept])
     await expect(invitee.get_by_text(other)).to_have_count(0)
     navigation = invitee.get_by_role("navigation", name="Main")
-    await expect(navigation.get_by_role("link")).to_have_text(["Stores"])
+    await expect(navigation.get_by_role("link")).to_have_text(["Stores", "Responses", "Follow-ups"])
     await invitee.goto(f"{server}/portal/team")
     await expect(invitee.get_by_test_id("admin-only")).to_have_text(re.compile("^Only owners and admins"))
     await check_page(invitee, "team-not-an-admin", refused)
@@ -196,5 +196,6 @@ async def test_someone_with_an_account_logs_in_from_the_invitation_and_accepts(
     await page.wait_for_url("**/portal")
     await expect(page.locator(".tenant")).to_have_text(inviting.tenant.name)
     await expect(page.locator(".store-list h2")).to_have_text([inviting.stores[0].name])
-    await expect(page.get_by_role("navigation", name="Main").get_by_role("link")).to_have_text(["Stores"])
+    await expect(page.get_by_role("navigation", name="Main").get_by_role("link")).to_have_text(
+        ["Stores", "Responses", "Follow-ups"])
     await context.close()

@@ -9,9 +9,11 @@ import { ChannelsPage } from './pages/Channels';
 import { ConfirmSignupPage } from './pages/ConfirmSignup';
 import { DashboardPage } from './pages/Dashboard';
 import { FollowUpPage } from './pages/FollowUp';
+import { FollowUpsPage } from './pages/FollowUps';
 import { LoginPage } from './pages/Login';
 import { NotFoundPage } from './pages/NotFound';
 import { PrivacyPage } from './pages/Privacy';
+import { ResponsesPage } from './pages/Responses';
 import { ResetPasswordPage } from './pages/ResetPassword';
 import { SignupPage } from './pages/Signup';
 import { StorePage } from './pages/Store';
@@ -44,6 +46,8 @@ export function PortalRoutes() {
       <Route path="/portal/channels" element={member(<ChannelsPage />)} />
       <Route path="/portal/stores/:storeId" element={member(<StorePage />)} />
       <Route path="/portal/stores/:storeId/dashboard" element={member(<DashboardPage />)} />
+      <Route path="/portal/responses" element={member(<ResponsesPage />)} />
+      <Route path="/portal/follow-ups" element={member(<FollowUpsPage />)} />
       <Route path="/portal/follow-ups/:followUpId" element={member(<FollowUpPage />)} />
       <Route path="/portal/team" element={member(<TeamPage />)} />
       <Route path="/portal/api-tokens" element={member(<ApiTokensPage />)} />
