@@ -18,7 +18,8 @@ from pejling.core.auth.middleware import cookies_secure
 from pejling.core.auth.password_reset import ResetRefused, request_password_reset, reset_password
 from pejling.core.auth.sessions import clear_session_cookies, end_session, set_session_cookies, start_session
 from pejling.core.auth.throttle import Throttled, reserve_signup_attempt
-from pejling.graphql.accounts.types import ApiTokenNode, ApiTokenScope, Me
+from pejling.core.auth.two_step import has_two_step, issue_challenge
+from pejling.graphql.accounts.types import ApiTokenNode, ApiTokenScope, Me, SecondFactorChallenge
 from pejling.graphql.context import Info
 from pejling.graphql.errors import UserError, forbidden, invalid, not_found
 from pejling.graphql.permissions import mutation_guard
@@ -61,9 +62,11 @@ class SignupPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
+@strawberry.type(description="me: logged in. secondFactor: the password was right, and the account needs a code "
+                 "from its authenticator app: send it with the challenge to completeLogin.")
 class LoginPayload:
     me: Me | None = None
+    second_factor: SecondFactorChallenge | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -147,7 +150,8 @@ class AccountMutation:
             me = await _open_session(info, user)
         return SignupPayload(me=me, tenant=TenantType.from_model(tenant))
 
-    @strawberry.mutation(description="Log in with email and password; sets the session cookie.")
+    @strawberry.mutation(description="Log in with email and password; sets the session cookie, or, for an account "
+                         "with two-step login, answers secondFactor for completeLogin.")
     async def login(self, info: Info, email: str, password: str) -> LoginPayload:
         context = info.context
         if _too_long(email, password):
@@ -159,6 +163,9 @@ class AccountMutation:
             if exc.retry_after is not None:
                 context.response.headers["Retry-After"] = str(exc.retry_after)
             return LoginPayload(errors=[UserError(code=exc.code, message=exc.message)])
+        if await has_two_step(user.id):  # no session yet: the code comes with completeLogin (accounts/two_step.py)
+            challenge, expires_at = issue_challenge(context.settings, user.id)
+            return LoginPayload(second_factor=SecondFactorChallenge(challenge=challenge, expires_at=expires_at))
         return LoginPayload(me=await _open_session(info, user))
 
     @strawberry.mutation(description="Log this browser out: the session ends on the server and the cookie is cleared.")
