@@ -9,7 +9,6 @@ extension would not see it).
 
 from __future__ import annotations
 
-
 import strawberry
 
 from pejling.core.audit.models import AuditKind, AuditOutcome
