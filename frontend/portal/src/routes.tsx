@@ -12,6 +12,7 @@ import { LoginPage } from './pages/Login';
 import { NotFoundPage } from './pages/NotFound';
 import { PrivacyPage } from './pages/Privacy';
 import { ResetPasswordPage } from './pages/ResetPassword';
+import { SecurityPage } from './pages/Security';
 import { SignupPage } from './pages/Signup';
 import { StorePage } from './pages/Store';
 import { StoresPage } from './pages/Stores';
@@ -47,6 +48,7 @@ export function PortalRoutes() {
       <Route path="/portal/api-tokens" element={member(<ApiTokensPage />)} />
       <Route path="/portal/privacy" element={member(<PrivacyPage />)} />
       <Route path="/portal/billing" element={member(<BillingPage />)} />
+      <Route path="/portal/security" element={member(<SecurityPage />)} />
       <Route path="*" element={<NotFoundPage />} />
     </Routes>
   );
