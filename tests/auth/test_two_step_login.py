@@ -245,3 +245,12 @@ async def test_the_core_rules_with_a_fixed_clock(database: Settings) -> None:
         await log_in(database, owner.email, PASSWORD, address=fresh_address())
     assert needs_code.value.code == "second_factor_required"
     assert not await Session.exists(user_id=owner.id)
+
+
+def test_the_sealed_secret_is_resealed_by_key_rotation_and_left_out_of_exports() -> None:
+    from pejling.core.key_rotation import sealed_models
+    from pejling.tenants.scope import TenantModel
+
+    assert TotpCredential in sealed_models() and TotpCredential.SEALED_FIELDS == ("secret_sealed",)
+    # A person's, not a tenant's: the tenant export (tenant models only) never holds it.
+    assert not issubclass(TotpCredential, TenantModel) and not issubclass(RecoveryCode, TenantModel)
