@@ -24,6 +24,7 @@ from pejling.core.graphiql import graphiql_page
 from pejling.graphql.accounts.mutations import AccountMutation
 from pejling.graphql.accounts.queries import AccountQuery
 from pejling.graphql.accounts.sessions import SessionMutation
+from pejling.graphql.accounts.two_step import TwoStepMutation
 from pejling.graphql.audit.queries import AuditQuery
 from pejling.graphql.audit.recording import audit_extension, note_mutation_payloads
 from pejling.graphql.billing.mutations import BillingMutation
@@ -59,7 +60,7 @@ QUERIES: tuple[type, ...] = (TenantQuery, AccountQuery, FollowUpQuery, InsightsQ
 MUTATIONS: tuple[type, ...] = (TenantMutation, AccountMutation, FollowUpMutation, InsightsMutation, SurveyMutation,
                                DeviceMutation, SurveyCodeMutation, KioskMutation, SubmissionLimitMutation,
                                ImportMutation, PluginMutation, SsoMutation, BillingMutation, WebhookMutation,
-                               RetentionMutation, TenantDeletionMutation, SessionMutation)
+                               RetentionMutation, TenantDeletionMutation, SessionMutation, TwoStepMutation)
 
 
 class PejlingSchema(strawberry.Schema):

@@ -97,6 +97,10 @@ async def log_in(
 ) -> tuple[User, Session, str]:
     """Authenticate and open a session. Returns the user, the session and the secret for its cookie."""
     user = await authenticate(settings, email, password, address)
+    from pejling.core.auth.two_step import has_two_step
+
+    if await has_two_step(user.id):  # the code comes through complete_login (core/auth/two_step.py)
+        raise LoginRefused("second_factor_required", "This account needs a code from its authenticator app.")
     session, secret = await start_session(settings, user.id, user_agent)
     return user, session, secret
 

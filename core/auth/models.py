@@ -1,7 +1,8 @@
-"""Accounts: login sessions, integrator API tokens, password-reset tokens and failed-login records.
+"""Accounts: login sessions, integrator API tokens, password-reset tokens, failed-login records and two-step login.
 
 Secrets are never stored: each table keeps only the SHA-256 of a high-entropy random value, so a
-copy of the database does not let anyone log in or call the API.
+copy of the database does not let anyone log in or call the API. The one exception is the TOTP secret of two-step
+login, which the server must read to check a code: it is sealed at rest (:mod:`pejling.core.secrets_at_rest`).
 """
 
 from __future__ import annotations
@@ -75,6 +76,41 @@ class LoginFailure(Model):
 
     class Meta:
         table = "auth_login_failure"
+
+
+class TotpCredential(Model):
+    """A person's authenticator app (TOTP, RFC 6238): one per user, pending until a first code confirms it.
+
+    ``last_used_step`` is the time step of the last accepted code: a code is accepted only for a later step, so
+    each code logs in once.
+    """
+
+    SEALED_FIELDS = ("secret_sealed",)
+
+    id = fields.UUIDField(primary_key=True)
+    user: Any = fields.OneToOneField("tenants.User", related_name="totp_credential", on_delete=fields.CASCADE)
+    user_id: UUID
+    secret_sealed = fields.TextField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+    confirmed_at = fields.DatetimeField(null=True)
+    last_used_step = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "auth_totp_credential"
+
+
+class RecoveryCode(Model):
+    """A single-use code that stands in for the authenticator app, only its SHA-256 is kept."""
+
+    id = fields.UUIDField(primary_key=True)
+    user: Any = fields.ForeignKeyField("tenants.User", related_name="recovery_codes", on_delete=fields.CASCADE)
+    user_id: UUID
+    code_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "auth_recovery_code"
 
 
 def secret_digest(secret: str) -> str:

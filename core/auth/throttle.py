@@ -5,6 +5,9 @@ app process sees the same counts. Emails and addresses are filed under keyed has
 The limit per email is ``login_max_failures``; one address (an office behind NAT, a shop Wi-Fi) may
 fail :data:`ADDRESS_FACTOR` times as often before it is paused.
 
+Second-factor codes (two-step login, :mod:`pejling.core.auth.two_step`) are counted the same way, per person
+(rows under a ``code:`` key) and against the address's login allowance.
+
 Sign-up attempts are counted the same way (rows under a ``signup:`` key): at most :data:`SIGNUPS_PER_ADDRESS`
 attempts per client address per :data:`SIGNUP_WINDOW`, refused and accepted ones alike.
 """
@@ -85,16 +88,42 @@ async def reserve_login_attempt(
     a failed login leaves them as its record, a successful one gives them back
     (:func:`release_login_attempt`).
     """
+    return await _reserve(settings, _limits(settings, email, address), now)
+
+
+async def _reserve(settings: Settings, limits: list[tuple[str, int]], now: datetime | None) -> list[UUID]:
     now = now or datetime.now(UTC)
     window = timedelta(seconds=settings.login_failure_window_seconds)
     reserved: list[UUID] = []
-    for key, limit in _limits(settings, email, address):
+    for key, limit in limits:
         await LoginFailure.filter(key=key, failed_at__lte=now - window).delete()
         reserved.append((await LoginFailure.create(key=key, failed_at=now)).id)
         if await LoginFailure.filter(key=key, failed_at__gt=now - window).count() > limit:
             await LoginFailure.filter(id__in=reserved).delete()
             raise Throttled(max(1, await _retry_after(key, limit, window, now)))
     return reserved
+
+
+def code_key(settings: Settings, user_id: UUID) -> str:
+    """The key of a person's second-factor (two-step login) failures."""
+    return _key(settings, "code", str(user_id))
+
+
+async def reserve_code_attempt(
+    settings: Settings, user_id: UUID, address: str | None, now: datetime | None = None
+) -> list[UUID]:
+    """Take one second-factor try (a TOTP or recovery code) from the person's allowance (``login_max_failures``)
+    and the address's login allowance, as :func:`reserve_login_attempt` does for passwords. Give it back with
+    :func:`release_login_attempt` when the code is accepted."""
+    limits = [(code_key(settings, user_id), settings.login_max_failures)]
+    if address:
+        limits.append((address_key(settings, address), settings.login_max_failures * ADDRESS_FACTOR))
+    return await _reserve(settings, limits, now)
+
+
+async def clear_code_failures(settings: Settings, user_id: UUID) -> None:
+    """Forget a person's second-factor failures after an accepted code."""
+    await LoginFailure.filter(key=code_key(settings, user_id)).delete()
 
 
 async def release_login_attempt(reserved: list[UUID]) -> None:

@@ -19,8 +19,9 @@ from pejling.core.auth.password_reset import ResetRefused, request_password_rese
 from pejling.core.auth.passwords import COMMON_PASSWORD, common_password_message
 from pejling.core.auth.sessions import clear_session_cookies, end_session, set_session_cookies, start_session
 from pejling.core.auth.throttle import Throttled, reserve_signup_attempt
+from pejling.core.auth.two_step import has_two_step, issue_challenge
 from pejling.frontend.language import negotiate_language
-from pejling.graphql.accounts.types import ApiTokenNode, ApiTokenScope, Me
+from pejling.graphql.accounts.types import ApiTokenNode, ApiTokenScope, Me, SecondFactorChallenge
 from pejling.graphql.audit.recording import note_login_failure
 from pejling.graphql.context import Info
 from pejling.graphql.errors import UserError, forbidden, invalid, not_found
@@ -64,9 +65,11 @@ class SignupPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
+@strawberry.type(description="me: logged in. secondFactor: the password was right, and the account needs a code "
+                 "from its authenticator app: send it with the challenge to completeLogin.")
 class LoginPayload:
     me: Me | None = None
+    second_factor: SecondFactorChallenge | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -158,7 +161,8 @@ class AccountMutation:
             me = await _open_session(info, user)
         return SignupPayload(me=me, tenant=TenantType.from_model(tenant))
 
-    @strawberry.mutation(description="Log in with email and password; sets the session cookie.")
+    @strawberry.mutation(description="Log in with email and password; sets the session cookie, or, for an account "
+                         "with two-step login, answers secondFactor for completeLogin.")
     async def login(self, info: Info, email: str, password: str) -> LoginPayload:
         context = info.context
         if _too_long(email, password):
@@ -173,6 +177,9 @@ class AccountMutation:
             else:
                 note_login_failure(info, email=email, user_id=exc.user_id, code=exc.code)
             return LoginPayload(errors=[UserError(code=exc.code, message=exc.message)])
+        if await has_two_step(user.id):  # no session yet: the code comes with completeLogin (accounts/two_step.py)
+            challenge, expires_at = issue_challenge(context.settings, user.id)
+            return LoginPayload(second_factor=SecondFactorChallenge(challenge=challenge, expires_at=expires_at))
         return LoginPayload(me=await _open_session(info, user))
 
     @strawberry.mutation(description="Log this browser out: the session ends on the server and the cookie is cleared.")

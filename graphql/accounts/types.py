@@ -1,4 +1,4 @@
-"""GraphQL types of the accounts domain: Me, AccountMembership, ApiToken."""
+"""GraphQL types of the accounts domain: Me, AccountMembership, ApiToken, and two-step login's status and challenge."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from strawberry import relay
 from pejling.core.auth import models
 from pejling.core.auth.actor import READ, WRITE
 from pejling.core.auth.csrf import csrf_token_for
+from pejling.core.auth.two_step import has_two_step, recovery_codes_left
 from pejling.graphql.accounts.sessions import LoginSession, own_sessions
 from pejling.graphql.context import Info
 from pejling.graphql.relay_ids import encode_id
@@ -33,6 +34,18 @@ class ApiTokenScope(enum.Enum):
 class AccountMembership:
     tenant: TenantType
     role: Role
+
+
+@strawberry.type(description="The second step of a login: send the challenge with a code to completeLogin.")
+class SecondFactorChallenge:
+    challenge: str = strawberry.field(description="Signed proof that the password was right, for completeLogin.")
+    expires_at: datetime = strawberry.field(description="After this, log in again with the password.")
+
+
+@strawberry.type(description="Your two-step login: a code from an authenticator app after the password.")
+class TwoStepStatus:
+    enabled: bool
+    recovery_codes_left: int = strawberry.field(description="Unused recovery codes (each works once).")
 
 
 @strawberry.type(name="Me", description="The person behind this request (for an API token: the member who made it).")
@@ -68,6 +81,12 @@ class Me:
                       "(empty when this request uses an API token).")
     async def sessions(self, info: Info) -> list[LoginSession]:
         return await own_sessions(info, self.user_id)
+
+    @strawberry.field(description="Your two-step login (a code from an authenticator app after the password).")
+    async def two_step(self, info: Info) -> TwoStepStatus:
+        enabled = await has_two_step(self.user_id)
+        return TwoStepStatus(enabled=enabled, recovery_codes_left=await recovery_codes_left(self.user_id) if enabled
+                             else 0)
 
     @classmethod
     def of(cls, info: Info, user: User, *, session_id: UUID | None, via_token: bool) -> Me:

@@ -53,7 +53,7 @@ from tests.support.tenancy import TenantFixture, make_tenant, member, token_for
 
 #: Root fields anyone may call: they name what they act on in their input and are tested on their own.
 PUBLIC = frozenset({"login", "signup", "requestPasswordReset", "resetPassword", "submitResponse",
-                    "acceptInvitation", "confirmSignup"})
+                    "acceptInvitation", "confirmSignup", "completeLogin"})
 #: Public fields that write tenant data by design (a shopper's response): left out of the "nothing changed" check.
 WRITES_BY_DESIGN = frozenset({"submitResponse"})
 #: Columns that change by merely using a credential, not by changing data.

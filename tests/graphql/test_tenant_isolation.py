@@ -254,6 +254,11 @@ NOT_TENANT_DATA = {
     "changePassword": "changes the caller's own password; covered in tests/auth",
     "endSession": "ends one of the caller's own browser sessions, never another person's: "
                   "tests/auth/test_own_sessions.py",
+    "startTotpEnrolment": "the caller's own two-step login (a person, no tenant): tests/auth/test_two_step_login.py",
+    "confirmTotpEnrolment": "the caller's own two-step login: tests/auth/test_two_step_login.py",
+    "disableTotp": "the caller's own two-step login, with their password: tests/auth/test_two_step_login.py",
+    "completeLogin": "the second step of login, for the person its signed challenge names: "
+                     "tests/auth/test_two_step_login.py",
 }
 
 

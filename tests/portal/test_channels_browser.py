@@ -79,7 +79,7 @@ async def test_set_up_a_stores_channels(server: str, browser: Browser) -> None:
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Log in").click()
     await page.wait_for_url("**/portal")
-    await expect(page.locator(".tenant")).to_have_text(shop.tenant.name)
+    await expect(page.get_by_label("Business")).to_have_value(shop.tenant.slug)
     navigation = page.get_by_role("navigation", name="Main").get_by_role("link")
     await expect(navigation.nth(1)).to_have_text("Channels")
     await navigation.nth(1).click()

@@ -18,7 +18,7 @@ from tests.survey_page.conftest import make_shop
 
 PORTAL_URLS = ["/", "/login", "/signup", "/confirm-signup?token=abc", "/reset-password?token=abc",
                "/accept-invitation?token=abc", "/portal", "/portal/team", "/portal/api-tokens", "/portal/privacy",
-               "/portal/billing",
+               "/portal/billing", "/portal/security",
                "/portal/stores/U3RvcmU6eA==/dashboard", "/portal/follow-ups/3f2504e0-4f89-11d3-9a0c-0305e82c3301"]
 #: The most JavaScript the portal's first page may make a browser download, compressed (issue 12).
 INITIAL_JS_BUDGET = 250_000

@@ -110,7 +110,7 @@ async def test_invite_a_store_manager_and_connect_an_integration(
     await expect(invitee.locator(".store-list h2")).to_have_text([kept])
     await expect(invitee.get_by_text(other)).to_have_count(0)
     navigation = invitee.get_by_role("navigation", name="Main")
-    await expect(navigation.get_by_role("link")).to_have_text(["Stores", "Responses", "Follow-ups"])
+    await expect(navigation.get_by_role("link")).to_have_text(["Stores", "Responses", "Follow-ups", "Security"])
     await invitee.goto(f"{server}/portal/team")
     await expect(invitee.get_by_test_id("admin-only")).to_have_text(re.compile("^Only owners and admins"))
     await check_page(invitee, "team-not-an-admin", refused)
@@ -194,8 +194,9 @@ async def test_someone_with_an_account_logs_in_from_the_invitation_and_accepts(
     # One button joins; the portal then works in the business joined, where an analyst reads every store.
     await page.get_by_role("button", name="Accept the invitation").click()
     await page.wait_for_url("**/portal")
-    await expect(page.locator(".tenant")).to_have_text(inviting.tenant.name)
+    # In two businesses now: the header offers both, the one joined chosen.
+    await expect(page.get_by_label("Business")).to_have_value(inviting.tenant.slug)
     await expect(page.locator(".store-list h2")).to_have_text([inviting.stores[0].name])
     await expect(page.get_by_role("navigation", name="Main").get_by_role("link")).to_have_text(
-        ["Stores", "Responses", "Follow-ups"])
+        ["Stores", "Responses", "Follow-ups", "Security"])
     await context.close()

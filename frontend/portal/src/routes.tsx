@@ -15,6 +15,7 @@ import { NotFoundPage } from './pages/NotFound';
 import { PrivacyPage } from './pages/Privacy';
 import { ResponsesPage } from './pages/Responses';
 import { ResetPasswordPage } from './pages/ResetPassword';
+import { SecurityPage } from './pages/Security';
 import { SignupPage } from './pages/Signup';
 import { StorePage } from './pages/Store';
 import { StoresPage } from './pages/Stores';
@@ -53,6 +54,7 @@ export function PortalRoutes() {
       <Route path="/portal/api-tokens" element={member(<ApiTokensPage />)} />
       <Route path="/portal/privacy" element={member(<PrivacyPage />)} />
       <Route path="/portal/billing" element={member(<BillingPage />)} />
+      <Route path="/portal/security" element={member(<SecurityPage />)} />
       <Route path="*" element={<NotFoundPage />} />
     </Routes>
   );

@@ -79,6 +79,7 @@ export function Layout({ title, children }: { title: string; children: ReactNode
             {admin && <Link to="/portal/api-tokens">{t('tokens.nav')}</Link>}
             {admin && <Link to="/portal/privacy">{t('privacy.nav')}</Link>}
             {admin && <Link to="/portal/billing">{t('billing.nav')}</Link>}
+            <Link to="/portal/security">{t('security.nav')}</Link>
           </nav>
         )}
         <div className="top-end">

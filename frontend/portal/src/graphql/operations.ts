@@ -16,6 +16,16 @@ export const LoginMutation = graphql(`
   mutation Login($email: String!, $password: String!) {
     login(email: $email, password: $password) {
       me { id email }
+      secondFactor { challenge expiresAt }
+      errors { code message field }
+    }
+  }
+`);
+
+export const CompleteLoginMutation = graphql(`
+  mutation CompleteLogin($challenge: String!, $code: String!) {
+    completeLogin(challenge: $challenge, code: $code) {
+      me { id email }
       errors { code message field }
     }
   }

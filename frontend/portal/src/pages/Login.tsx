@@ -6,11 +6,57 @@ import { useMutation } from 'urql';
 import { Field } from '../components/Field';
 import { Layout } from '../components/Layout';
 import { ErrorNotice, firstError } from '../components/States';
-import { LoginMutation } from '../graphql/operations';
+import { CompleteLoginMutation, LoginMutation } from '../graphql/operations';
 
 /** Only paths of this site (no other origin, no protocol-relative //host) are followed after logging in. */
 export function safeNext(next: string | null): string {
   return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/portal';
+}
+
+/** The second step of a login for an account with two-step login: a code from the authenticator app, or a
+ * recovery code. */
+function CodeStep({ challenge, onDone, onRestart }: { challenge: string; onDone: () => void; onRestart: () => void }) {
+  const { t } = useTranslation();
+  const [code, setCode] = useState('');
+  const [recovery, setRecovery] = useState(false);
+  const [state, complete] = useMutation(CompleteLoginMutation);
+  const [message, setMessage] = useState<string | null>(null);
+  const [expired, setExpired] = useState(false);
+  const onSubmit = async (event: FormEvent) => {
+    event.preventDefault();
+    setMessage(null);
+    const result = await complete({ challenge, code: code.trim() });
+    const errors = result.data?.completeLogin.errors;
+    if (result.error) {
+      setMessage(t('state.error'));
+    } else if (errors && errors.length) {
+      setExpired(errors[0].code === 'invalid_challenge');
+      setMessage(firstError(errors));
+    } else {
+      onDone();
+    }
+  };
+  return (
+    <form className="card narrow" onSubmit={onSubmit} aria-labelledby="code-step">
+      <h2 id="code-step">{t('security.loginStepTitle')}</h2>
+      {message && <ErrorNotice message={message} />}
+      <p>{recovery ? t('security.loginRecoveryIntro') : t('security.loginCodeIntro')}</p>
+      {recovery ? (
+        <Field key="recovery" label={t('security.recoveryCode')} name="code" autoComplete="off" required
+          autoFocus value={code} onChange={(e) => setCode(e.target.value)} />
+      ) : (
+        <Field key="totp" label={t('security.code')} name="code" autoComplete="one-time-code" inputMode="numeric"
+          pattern="[0-9 ]*" maxLength={8} required autoFocus value={code} onChange={(e) => setCode(e.target.value)} />
+      )}
+      <button type="submit" disabled={state.fetching || expired}>{t('security.loginVerify')}</button>
+      <p>
+        <button type="button" className="link-button" onClick={() => { setRecovery(!recovery); setCode(''); }}>
+          {recovery ? t('security.useApp') : t('security.useRecovery')}
+        </button>
+      </p>
+      {expired && <p><button type="button" onClick={onRestart}>{t('security.loginAgain')}</button></p>}
+    </form>
+  );
 }
 
 export function LoginPage() {
@@ -20,6 +66,8 @@ export function LoginPage() {
   const [password, setPassword] = useState('');
   const [state, login] = useMutation(LoginMutation);
   const [message, setMessage] = useState<string | null>(null);
+  const [challenge, setChallenge] = useState<string | null>(null);
+  const enter = () => window.location.assign(safeNext(params.get('next')));
   const onSubmit = async (event: FormEvent) => {
     event.preventDefault();
     setMessage(null);
@@ -29,10 +77,20 @@ export function LoginPage() {
       setMessage(t('state.error'));
     } else if (errors && errors.length) {
       setMessage(firstError(errors));
+    } else if (result.data?.login.secondFactor) {
+      setPassword('');
+      setChallenge(result.data.login.secondFactor.challenge);
     } else {
-      window.location.assign(safeNext(params.get('next')));
+      enter();
     }
   };
+  if (challenge) {
+    return (
+      <Layout title={t('login.title')}>
+        <CodeStep challenge={challenge} onDone={enter} onRestart={() => setChallenge(null)} />
+      </Layout>
+    );
+  }
   return (
     <Layout title={t('login.title')}>
       <form className="card narrow" onSubmit={onSubmit}>

@@ -184,7 +184,7 @@ describe('the responses page', () => {
   it('shows a store manager the same page (the API narrows it to their stores)', () => {
     renderResponses(clientAnswering(answers({ Me: meAs('STORE_MANAGER') }), []));
     const nav = screen.getByRole('navigation', { name: 'Main' });
-    expect(within(nav).getAllByRole('link').map((a) => a.textContent)).toEqual(['Stores', 'Responses', 'Follow-ups']);
+    expect(within(nav).getAllByRole('link').map((a) => a.textContent)).toEqual(['Stores', 'Responses', 'Follow-ups', 'Security']);
     expect(screen.getByTestId('responses')).toBeTruthy();
   });
 });
