@@ -12,7 +12,8 @@ from graphql import GraphQLError
 @strawberry.type(description="Why a mutation did not do what was asked. Nothing was changed.")
 class UserError:
     code: str = strawberry.field(
-        description="Machine-readable: invalid, not_found, forbidden, unauthenticated, conflict, throttled."
+        description="Machine-readable: invalid, not_found, forbidden, unauthenticated, conflict, throttled, "
+        "service_refused (a service a plugin calls refused the change)."
     )
     message: str = strawberry.field(description="Readable explanation for a person.")
     field: str | None = strawberry.field(default=None, description="The input field at fault, when one is.")
