@@ -69,7 +69,8 @@ class VippsSettings(BaseModel):
         None, min_length=1, max_length=200,
         description="The client_id of the sales units' API keys: with them Pejling registers its webhook itself.")
     api_client_secret: str | None = Field(None, min_length=8, max_length=1000)
-    api_subscription_key: str | None = Field(None, min_length=8, max_length=1000)
+    api_subscription_key: str | None = Field(None, min_length=8, max_length=1000,
+                                             json_schema_extra={"writeOnly": True})
     api_test: bool = Field(False, description="Use the Vipps MobilePay test environment (apitest.vipps.no).")
 
     login_issuer: HttpUrl | None = Field(
