@@ -87,8 +87,10 @@ class VippsWebhookRegistration(TenantModel):
     """The webhook Pejling registered with the Vipps Webhooks API for one sales unit of the tenant.
 
     ``secret`` is the one Vipps returned, sealed (purpose :func:`~.settings.registration_secret_purpose`); incoming
-    webhooks of that sales unit are verified with it.
+    webhooks of that sales unit are verified with it. ``pejling rotate-keys`` reseals it (``SEALED_FIELDS``).
     """
+
+    SEALED_FIELDS = ("secret",)
 
     id = fields.UUIDField(primary_key=True)
     msn = fields.CharField(max_length=10)
