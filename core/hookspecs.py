@@ -113,6 +113,38 @@ def register_plugin_settings(settings: Settings) -> type[BaseModel] | None:
     """
 
 
+@hookspec
+def plugin_configuring(
+    settings: Settings, tenant_id: UUID, plugin_settings: BaseModel, previous: BaseModel | None
+) -> Mapping[str, Any] | None:
+    """A tenant is enabling or reconfiguring this plugin: its configuration passed the schema and is not stored yet.
+
+    Called only on the plugin being configured (as ``register_plugin_settings``), e.g. to register something with
+    the service the plugin talks to. Raise :class:`~pejling.core.plugin_errors.PluginConfigInvalid` or
+    :class:`~pejling.core.plugin_errors.PluginServiceRefused` to refuse: nothing is stored and the error reaches the
+    caller. May be a coroutine.
+
+    :param settings: the process settings.
+    :param tenant_id: the tenant (its scope is set during the call).
+    :param plugin_settings: the configuration as the plugin's schema parsed it.
+    :param previous: the configuration enabled before, parsed, or ``None`` (off, or never configured).
+    :returns: a configuration to store instead (it is validated again), or ``None`` to store the one given.
+    """
+
+
+@hookspec
+def plugin_disabling(settings: Settings, tenant_id: UUID, plugin_settings: BaseModel | None) -> None:
+    """A tenant is switching this plugin off (called only on that plugin, before the change is stored).
+
+    Raise :class:`~pejling.core.plugin_errors.PluginServiceRefused` to refuse: the plugin stays on. May be a
+    coroutine.
+
+    :param settings: the process settings.
+    :param tenant_id: the tenant (its scope is set during the call).
+    :param plugin_settings: the configuration enabled until now, parsed, or ``None``.
+    """
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # Web: called once at start-up; the results are served for tenants that enabled the plugin
 # ---------------------------------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from starlette.routing import Mount, Router
 from pejling.core import plugin_calls
 from pejling.core.contracts import Channel, Integration, ScoringModel, ScoringSettings, SummaryOptions
 from pejling.core.plugin_catalogue import LoadedPlugin
-from pejling.core.plugin_enablement import EnabledPlugin, Enablement
+from pejling.core.plugin_enablement import EnabledPlugin, Enablement, validate_config
 from pejling.core.plugin_errors import UnknownPlugin
 from pejling.core.settings import Settings
 from pejling.tenants.scope import tenant_scope
@@ -85,11 +85,32 @@ class Plugins:
         return TenantPlugins(self, tenant_id, await self.enabled_plugins(tenant_id))
 
     async def enable_plugin(self, tenant_id: UUID, name: str, config: Mapping[str, Any] | None = None) -> EnabledPlugin:
-        """Enable plugin ``name`` for a tenant with ``config`` (validated first; when invalid nothing is stored)."""
+        """Enable plugin ``name`` for a tenant with ``config`` (validated first; when invalid nothing is stored).
+
+        The plugin's ``plugin_configuring`` hook runs on the validated configuration before it is stored: it may
+        refuse it (nothing is stored) or return the configuration to store instead."""
+        plugin = self.plugin(name)
+        wanted = validate_config(plugin, config or {})
+        if wanted.settings is not None:
+            previous = (await self.enabled_plugins(tenant_id)).get(name)
+            with tenant_scope(tenant_id):
+                replaced = await self.first_result(
+                    "plugin_configuring", only=[name], settings=self.settings, tenant_id=tenant_id,
+                    plugin_settings=wanted.settings, previous=previous.settings if previous is not None else None)
+            if replaced is not None:
+                config = dict(replaced)
         return await self.enablement.enable(tenant_id, name, config)
 
     async def disable_plugin(self, tenant_id: UUID, name: str) -> None:
-        """Disable plugin ``name`` for a tenant (built-in ones too); its configuration is kept."""
+        """Disable plugin ``name`` for a tenant (built-in ones too); its configuration is kept.
+
+        The plugin's ``plugin_disabling`` hook runs first and may refuse (the plugin stays on)."""
+        self.enablement.check_can_disable(name)
+        current = (await self.enabled_plugins(tenant_id)).get(name)
+        if current is not None:
+            with tenant_scope(tenant_id):
+                await self.call_hook("plugin_disabling", only=[name], settings=self.settings, tenant_id=tenant_id,
+                                     plugin_settings=current.settings)
         await self.enablement.disable(tenant_id, name)
 
     def invalidate(self, tenant_id: UUID | None = None) -> None:

@@ -116,14 +116,18 @@ class Enablement:
 
         Raises :class:`PluginAlwaysOn` for a plugin of :data:`ALWAYS_ON` or one that declares
         ``TENANTS_CANNOT_DISABLE`` (the operator's to switch off, for the whole install)."""
+        self.check_can_disable(name)
+        with tenant_scope(tenant_id):
+            await PluginSetting.update_or_create(defaults={"enabled": False}, plugin=name)
+        self.invalidate(tenant_id)
+
+    def check_can_disable(self, name: str) -> None:
+        """Raise :class:`UnknownPlugin` or :class:`PluginAlwaysOn` when no tenant may switch ``name`` off."""
         plugin = self.plugin(name)
         if name in ALWAYS_ON:
             raise PluginAlwaysOn(name, ALWAYS_ON[name])
         if plugin.operator_only is not None:
             raise PluginAlwaysOn(name, plugin.operator_only)
-        with tenant_scope(tenant_id):
-            await PluginSetting.update_or_create(defaults={"enabled": False}, plugin=name)
-        self.invalidate(tenant_id)
 
     def invalidate(self, tenant_id: UUID | None = None) -> None:
         """Forget the cached enabled set of one tenant (or of all tenants)."""

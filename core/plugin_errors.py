@@ -51,3 +51,16 @@ class PluginConfigInvalid(PluginError, ValueError):
         super().__init__(f"invalid configuration for plugin {plugin!r}: {listed}")
         self.plugin = plugin
         self.problems = tuple(problems)
+
+
+class PluginServiceRefused(PluginError):
+    """A service the plugin calls for the tenant (a payment provider's API) refused or failed; nothing was stored.
+
+    ``message`` is for the tenant (never a secret); ``field`` names the configuration field at fault, when one is.
+    """
+
+    def __init__(self, plugin: str, message: str, field: str | None = None) -> None:
+        super().__init__(f"plugin {plugin!r}: {message}")
+        self.plugin = plugin
+        self.message = message
+        self.field = field

@@ -13,7 +13,8 @@ from graphql import GraphQLError
 class UserError:
     code: str = strawberry.field(
         description="Machine-readable: invalid, not_found, forbidden, unauthenticated, conflict, throttled, "
-        "common_password (a new password that is common or easy to guess)."
+        "common_password (a new password that is common or easy to guess), service_refused (a service a plugin calls "
+        "refused the change)."
     )
     message: str = strawberry.field(description="Readable explanation for a person.")
     field: str | None = strawberry.field(default=None, description="The input field at fault, when one is.")

@@ -7,7 +7,7 @@ from typing import Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from pejling.core.plugin_errors import PluginAlwaysOn, PluginConfigInvalid, UnknownPlugin
+from pejling.core.plugin_errors import PluginAlwaysOn, PluginConfigInvalid, PluginServiceRefused, UnknownPlugin
 from pejling.core.stored_text import first_unstorable
 from pejling.graphql.billing.entitlements import plugin_refused
 from pejling.graphql.context import Info
@@ -23,11 +23,17 @@ def _unknown(name: str) -> UserError:
     return not_found("name", f"No plugin named {name!r} is installed.")
 
 
+def service_refused(exc: PluginServiceRefused) -> UserError:
+    """The error of a plugin whose service (a payment provider's API) refused the change: nothing changed."""
+    return UserError(code="service_refused", message=exc.message, field=f"config.{exc.field}" if exc.field else None)
+
+
 @strawberry.type
 class PluginMutation:
     @strawberry.mutation(description="Switch a plugin on for this tenant with its configuration (owners and admins). "
-                         "The configuration is checked against the plugin's settingsSchema first; when it is "
-                         "refused nothing changes. A secret field left out keeps the value stored before.")
+                         "The configuration is checked against the plugin's settingsSchema first, then by the plugin "
+                         "(which may register it with the service it talks to, e.g. Vipps). When either refuses "
+                         "nothing changes. A secret field left out keeps the value stored before.")
     async def enable_plugin(self, info: Info, name: str, config: JSON | None = None) -> PluginPayload:
         tenant, error = mutation_guard(info)
         if error or tenant is None:
@@ -55,6 +61,8 @@ class PluginMutation:
         except PluginConfigInvalid as exc:
             return PluginPayload(errors=[invalid(f"config.{p.field}" if p.field else "config", p.message)
                                          for p in exc.problems])
+        except PluginServiceRefused as exc:
+            return PluginPayload(errors=[service_refused(exc)])
         return PluginPayload(plugin=PluginType.of(plugin, enabled, enabled.config, admin=True))
 
     @strawberry.mutation(description="Switch a plugin off for this tenant (owners and admins); its configuration is "
@@ -71,6 +79,8 @@ class PluginMutation:
         except PluginAlwaysOn as exc:
             return PluginPayload(errors=[UserError(code="conflict", message=f"This plugin is always on: {exc.reason}",
                                                    field="name")])
+        except PluginServiceRefused as exc:
+            return PluginPayload(errors=[service_refused(exc)])
         plugin = plugins.plugin(name)
         with tenant_scope(tenant.id):
             row = await PluginSetting.get_or_none(plugin=name)

@@ -3,7 +3,8 @@
 A built-in plugin (docs/vipps.md): the ePayment webhook (:mod:`.webhooks`), its events applied in order per payment on
 the job queue (:mod:`.payments`), the ``vipps`` receipt channel that marks a response as a verified visit
 (:mod:`.channel`) and the survey link for the retailer's receipt integration (:mod:`.receipt_links`). A tenant
-configures it with :class:`~.settings.VippsSettings`.
+configures it with :class:`~.settings.VippsSettings`; with the sales units' API keys in them, Pejling registers the
+webhook with the Vipps Webhooks API itself (:mod:`.registration`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pejling.plugins.vipps import (
     webhooks,
 )
 from pejling.plugins.vipps.channel import VippsReceipt
+from pejling.plugins.vipps.registration import plugin_configuring, plugin_disabling
 from pejling.plugins.vipps.settings import VippsSettings
 
 
@@ -48,3 +50,6 @@ def register_app_routes() -> list[BaseRoute]:
 @hookimpl
 def register_routes() -> list[BaseRoute]:
     return list(receipt_links.ROUTES)
+
+
+__all__ = ["plugin_configuring", "plugin_disabling"]

@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from pejling.core.outbound_addresses import UrlRefused, public_address
+from pejling.core.outbound_addresses import UrlRefused, check_url
 from pejling.core.secrets_at_rest import SealedSecretError, seal, unseal
 from pejling.core.surveys.models import Response as ShopperResponse
 from pejling.plugins.vipps.settings import VippsSettings
@@ -81,14 +81,23 @@ async def _settings(request: Request, tenant_id: UUID) -> VippsSettings | None:
 ALLOW_PRIVATE = "PEJLING_VIPPS_ALLOW_PRIVATE_ISSUER"
 
 
+def private_allowed() -> bool:
+    """Whether the tests' opt-in (:data:`ALLOW_PRIVATE`) lifts the internal-address check."""
+    return os.environ.get(ALLOW_PRIVATE, "").lower() in ("1", "true", "yes")
+
+
 async def _public(url: str) -> None:
-    """Refuse a URL whose host resolves to an internal address: the issuer is a tenant setting (SSRF)."""
-    if os.environ.get(ALLOW_PRIVATE, "").lower() in ("1", "true", "yes"):
-        return
+    """Refuse a URL that is not https or whose host resolves to an internal address: the issuer is a tenant setting
+    (SSRF). The check of outbound webhooks and SSO (:mod:`pejling.core.outbound_addresses`)."""
     try:
-        await public_address(httpx.URL(url))
-    except (UrlRefused, httpx.InvalidURL):
-        raise LoginFailed("the issuer or one of its endpoints is not at a public address") from None
+        await check_url(url, allow_private=private_allowed())
+    except UrlRefused as refused:
+        raise LoginFailed(f"the issuer or one of its endpoints is refused: {refused}") from None
+
+
+async def check_issuer(issuer: str) -> None:
+    """Raise :class:`LoginFailed` (its message for the retailer) unless ``issuer`` may be called: https, public."""
+    await _public(issuer)
 
 
 async def _discovery(http: httpx.AsyncClient, issuer: str) -> dict[str, Any]:

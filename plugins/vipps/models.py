@@ -81,3 +81,26 @@ class VippsEvent(TenantModel):
     class Meta:
         table = "vipps_event"
         unique_together = (("tenant", "key"),)
+
+
+class VippsWebhookRegistration(TenantModel):
+    """The webhook Pejling registered with the Vipps Webhooks API for one sales unit of the tenant.
+
+    ``secret`` is the one Vipps returned, sealed (purpose :func:`~.settings.registration_secret_purpose`); incoming
+    webhooks of that sales unit are verified with it. ``pejling rotate-keys`` reseals it (``SEALED_FIELDS``).
+    """
+
+    SEALED_FIELDS = ("secret",)
+
+    id = fields.UUIDField(primary_key=True)
+    msn = fields.CharField(max_length=10)
+    vipps_id = fields.CharField(max_length=100)
+    """The webhook's id at Vipps (what ``DELETE /webhooks/v1/webhooks/<id>`` takes)."""
+    url = fields.CharField(max_length=2000)
+    events: Any = fields.JSONField(default=list)
+    secret = fields.TextField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "vipps_webhook_registration"
+        unique_together = (("tenant", "msn"),)

@@ -25,6 +25,16 @@ def login_secret_purpose(client_id: str) -> str:
     return f"vipps.login_client_secret:{client_id}"
 
 
+def api_secret_purpose(client_id: str, field: str) -> str:
+    """What a Vipps API key (``api_client_secret``, ``api_subscription_key``) is sealed for: that client, that field."""
+    return f"vipps.{field}:{client_id}"
+
+
+def registration_secret_purpose(vipps_id: str) -> str:
+    """What the secret of a webhook Pejling registered is sealed for: that webhook at Vipps."""
+    return f"vipps.registered_webhook_secret:{vipps_id}"
+
+
 def _sealed(value: str, purpose: str, field: str) -> str:
     """``value`` sealed for ``purpose``; a value sealed before is kept when it opens for that purpose."""
     if value.startswith(_SEALED_PREFIX):
@@ -39,9 +49,11 @@ def _sealed(value: str, purpose: str, field: str) -> str:
 class VippsSettings(BaseModel):
     """Per-tenant settings of the ``vipps`` plugin.
 
-    ``webhook_secret`` is the secret Vipps returned when the webhook was registered. It is sealed when the settings
-    are validated (:mod:`pejling.core.secrets_at_rest`, bound to ``webhook_id``), so only the sealed value is stored;
-    the API treats it as write-only.
+    ``webhook_secret`` is the secret Vipps returned when the retailer registered the webhook themselves. With the API
+    keys (``api_client_id``, ``api_client_secret``, ``api_subscription_key``) Pejling registers it for each sales unit
+    instead (:mod:`.registration`) and keeps the secrets Vipps returns in its own table. Every secret is sealed when
+    the settings are validated (:mod:`pejling.core.secrets_at_rest`), so only sealed values are stored; the API
+    treats them as write-only.
     """
 
     model_config = {"extra": "forbid"}
@@ -52,6 +64,14 @@ class VippsSettings(BaseModel):
     webhook_secret: str | None = Field(None, min_length=16, max_length=1000)
     sales_units: dict[MSN, STORE_SLUG] = Field(
         default_factory=dict, max_length=500, description="Vipps sales unit (MSN) → the slug of the store it is in.")
+
+    api_client_id: str | None = Field(
+        None, min_length=1, max_length=200,
+        description="The client_id of the sales units' API keys: with them Pejling registers its webhook itself.")
+    api_client_secret: str | None = Field(None, min_length=8, max_length=1000)
+    api_subscription_key: str | None = Field(None, min_length=8, max_length=1000,
+                                             json_schema_extra={"writeOnly": True})
+    api_test: bool = Field(False, description="Use the Vipps MobilePay test environment (apitest.vipps.no).")
 
     login_issuer: HttpUrl | None = Field(
         None, description="Vipps Login (OpenID Connect) issuer, e.g. https://api.vipps.no/access-management-1.0/access/")
@@ -64,12 +84,32 @@ class VippsSettings(BaseModel):
             if self.webhook_id is None:
                 raise ValueError("webhook_secret needs a webhook_id")
             self.webhook_secret = _sealed(self.webhook_secret, secret_purpose(self.webhook_id), "webhook_secret")
+        api = (self.api_client_id, self.api_client_secret, self.api_subscription_key)
+        if any(value is not None for value in api) and None in api:
+            raise ValueError("api_client_id, api_client_secret and api_subscription_key go together")
+        if self.api_client_id is not None:
+            for field in ("api_client_secret", "api_subscription_key"):
+                purpose = api_secret_purpose(self.api_client_id, field)
+                setattr(self, field, _sealed(getattr(self, field), purpose, field))
         if self.login_client_secret is not None:
             if self.login_client_id is None or self.login_issuer is None:
                 raise ValueError("login_client_secret needs login_client_id and login_issuer")
             self.login_client_secret = _sealed(
                 self.login_client_secret, login_secret_purpose(self.login_client_id), "login_client_secret")
         return self
+
+    @property
+    def api_configured(self) -> bool:
+        """Whether Pejling holds the API keys to register the tenant's webhook with Vipps itself."""
+        return self.api_client_id is not None
+
+    def api_keys(self) -> tuple[str, str, str]:
+        """``client_id``, ``client_secret`` and the subscription key, unsealed (never logged, never returned)."""
+        assert self.api_client_id is not None and self.api_client_secret and self.api_subscription_key
+        return (self.api_client_id,
+                unseal(self.api_client_secret, purpose=api_secret_purpose(self.api_client_id, "api_client_secret")),
+                unseal(self.api_subscription_key,
+                       purpose=api_secret_purpose(self.api_client_id, "api_subscription_key")))
 
     @property
     def login_configured(self) -> bool:
