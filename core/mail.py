@@ -30,8 +30,9 @@ from pejling.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-EMAIL_ADDRESS = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-"""What we accept as an email address (at most 254 characters in all, checked apart): local@domain.tld."""
+EMAIL_ADDRESS = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}\Z")
+"""What we accept as an email address (at most 254 characters in all, checked apart): local@domain.tld, with no
+white space anywhere (``\\Z``, not ``$``, which would let a final line break through)."""
 
 TRUE = {"1", "true", "yes", "on"}
 
@@ -111,11 +112,16 @@ def parse_smtp_url(url: str) -> SmtpServer:
 
 
 def build_mail(settings: Settings, *, to: str, subject: str, text: str, html: str | None = None) -> EmailMessage:
-    """A complete message from ``settings.mail_from``: plain text, with an HTML alternative when given."""
+    """A complete message from ``settings.mail_from``: plain text, with an HTML alternative when given.
+
+    The subject is made one line (runs of white space, line breaks too, become one space): it often carries a
+    tenant's or a store's name. A line break in ``to`` is refused with ``ValueError`` (by ``EmailMessage``), so no
+    input can add a header.
+    """
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = to
-    message["Subject"] = subject
+    message["Subject"] = " ".join(subject.split())
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = make_msgid(domain=_domain(settings.mail_from))
     message["Auto-Submitted"] = "auto-generated"

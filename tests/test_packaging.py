@@ -1,4 +1,4 @@
-"""The built wheel contains every module and every file the app serves."""
+"""The built wheel contains every module and every file the app serves, and no source-control data (ASVS V13.4.1)."""
 
 from __future__ import annotations
 
@@ -23,11 +23,17 @@ def _tracked(folder: str) -> list[str]:
     return files + untracked
 
 
-@pytest.mark.once
-def test_wheel_contains_every_module_and_served_file(tmp_path: Path) -> None:
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path), str(ROOT)],
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel built from this checkout (once for the module)."""
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(ROOT)],
                    check=True, capture_output=True)
-    wheel = next(tmp_path.glob("pejling-*.whl"))
+    return next(out.glob("pejling-*.whl"))
+
+
+@pytest.mark.once
+def test_wheel_contains_every_module_and_served_file(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = []
     for folder, target in PACKAGES.items():
@@ -44,3 +50,13 @@ def test_wheel_contains_every_module_and_served_file(tmp_path: Path) -> None:
         assert f"pejling/{top}/__init__.py" not in names, "a top-level __init__.py would hide graphql-core"
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "pejling = pejling.core.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+
+
+@pytest.mark.once
+def test_wheel_holds_no_source_control_data_or_tests(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "pejling/frontend/static/survey.js" in names  # the served files are there
+    for name in names:
+        parts = name.split("/")
+        assert not any(part in {".git", ".hg", ".svn"} or part.startswith((".git", ".env")) for part in parts), name
+        assert "node_modules" not in parts and parts[0] != "tests", name

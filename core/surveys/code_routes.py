@@ -27,7 +27,7 @@ from pejling.frontend.language import messages, pick_language
 from pejling.tenants.models import Store, Tenant
 
 DOWNLOADS: dict[str, tuple[str, str]] = {
-    "qr.svg": ("image/svg+xml", "svg"),
+    "qr.svg": ("image/svg+xml; charset=utf-8", "svg"),  # XML is text: its charset is named (ASVS V4.1.1)
     "qr.png": ("image/png", "png"),
     "poster-a4.pdf": ("application/pdf", "A4"),
     "poster-a5.pdf": ("application/pdf", "A5"),

@@ -11,7 +11,7 @@ from pejling.core.surveys.submission_fields import clean_text, read_whole_number
 
 MAX_COMMENT_CHARS = 280
 OUTCOME_MIN, OUTCOME_MAX = 0, 10
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}\Z")
 
 
 def check_outcome(outcome: Any) -> int | None:

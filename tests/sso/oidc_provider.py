@@ -45,8 +45,10 @@ class OidcProvider:
     person: dict[str, Any] = field(default_factory=dict)
     tamper: dict[str, Any] = field(default_factory=dict)
     """Claims to override in the next ID token (a value of ``None`` removes the claim); ``"signing_key"`` signs it
-    with another key, ``"unsigned"`` makes it an ``alg: none`` token."""
+    with another key, ``"unsigned"`` makes it an ``alg: none`` token, ``"no_id_token"`` sends only an access token."""
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    access_tokens: list[str] = field(default_factory=list)
+    """The access tokens the token endpoint handed out, newest last."""
     token_requests: int = 0
 
     # -- endpoints -----------------------------------------------------------------------------------------------
@@ -90,8 +92,11 @@ class OidcProvider:
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
         if not hmac.compare_digest(challenge, grant["challenge"]) or form.get("redirect_uri") != grant["redirect_uri"]:
             return JSONResponse({"error": "invalid_grant"}, status_code=400)
-        return JSONResponse({"access_token": secrets.token_urlsafe(16), "token_type": "Bearer", "expires_in": 300,
-                             "id_token": self._id_token(grant)})
+        self.access_tokens.append(secrets.token_urlsafe(16))
+        body = {"access_token": self.access_tokens[-1], "token_type": "Bearer", "expires_in": 300}
+        if not self.tamper.get("no_id_token"):
+            body["id_token"] = self._id_token(grant)
+        return JSONResponse(body)
 
     # -- helpers -------------------------------------------------------------------------------------------------
     def _client_authenticated(self, authorization: str) -> bool:
