@@ -70,17 +70,16 @@ class TenantRowSecurity(ops.RunPython):
             await disable_row_security(state_editor.client, table)
 
 
-#: The column of ``tenant`` that :class:`ContentStampTriggers` count up (``pejling.tenants.models.Tenant``).
-CONTENT_STAMP_COLUMN = "content_stamp"
-
-_STAMP_FUNCTION = f"""
+#: The trigger function of :class:`ContentStampTriggers`: counts up ``tenant.content_stamp`` of the changed row's
+#: tenant (both tenants when a row moved between them, which the application never does).
+_STAMP_FUNCTION = """
 CREATE OR REPLACE FUNCTION pejling_content_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP <> 'INSERT' THEN
-        UPDATE tenant SET {CONTENT_STAMP_COLUMN} = {CONTENT_STAMP_COLUMN} + 1 WHERE id = OLD.tenant_id;
+        UPDATE tenant SET content_stamp = content_stamp + 1 WHERE id = OLD.tenant_id;
     END IF;
     IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.tenant_id IS DISTINCT FROM OLD.tenant_id) THEN
-        UPDATE tenant SET {CONTENT_STAMP_COLUMN} = {CONTENT_STAMP_COLUMN} + 1 WHERE id = NEW.tenant_id;
+        UPDATE tenant SET content_stamp = content_stamp + 1 WHERE id = NEW.tenant_id;
     END IF;
     RETURN NULL;
 END $$;
@@ -89,10 +88,10 @@ END $$;
 
 #: Any other change of a tenant row counts the stamp up too, and a save of the row with a stale stamp (the ORM writes
 #: every column) can never take it back: the stamp only grows.
-_TENANT_FUNCTION = f"""
+_TENANT_FUNCTION = """
 CREATE OR REPLACE FUNCTION pejling_content_stamp_tenant() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    NEW.{CONTENT_STAMP_COLUMN} := GREATEST(NEW.{CONTENT_STAMP_COLUMN}, OLD.{CONTENT_STAMP_COLUMN} + 1);
+    NEW.content_stamp := GREATEST(NEW.content_stamp, OLD.content_stamp + 1);
     RETURN NEW;
 END $$;
 DROP TRIGGER IF EXISTS pejling_content_stamp_tenant ON tenant;
@@ -101,8 +100,8 @@ CREATE TRIGGER pejling_content_stamp_tenant BEFORE UPDATE ON tenant
 """
 _TENANT_SQLITE = (
     "CREATE TRIGGER IF NOT EXISTS pejling_content_stamp_tenant AFTER UPDATE ON tenant "
-    f"WHEN NEW.{CONTENT_STAMP_COLUMN} <= OLD.{CONTENT_STAMP_COLUMN} "
-    f"BEGIN UPDATE tenant SET {CONTENT_STAMP_COLUMN} = OLD.{CONTENT_STAMP_COLUMN} + 1 WHERE id = NEW.id; END;"
+    "WHEN NEW.content_stamp <= OLD.content_stamp "
+    "BEGIN UPDATE tenant SET content_stamp = OLD.content_stamp + 1 WHERE id = NEW.id; END;"
 )
 
 
@@ -130,7 +129,7 @@ class ContentStampTriggers(ops.RunPython):
 
     @staticmethod
     def _sqlite_triggers(table: str) -> str:
-        bump = f"UPDATE tenant SET {CONTENT_STAMP_COLUMN} = {CONTENT_STAMP_COLUMN} + 1 WHERE id"
+        bump = "UPDATE tenant SET content_stamp = content_stamp + 1 WHERE id"
         name = _stamp_trigger(table)
         return (
             f'CREATE TRIGGER IF NOT EXISTS {name}_insert AFTER INSERT ON "{table}" BEGIN {bump} = NEW.tenant_id; END;'

@@ -1,5 +1,6 @@
 """The tenant's content stamp (``tenant.content_stamp``), counted up by database triggers on every change of a store,
-a zone or a plugin setting of the tenant and of the tenant row itself (name, branding, logo): the survey page cache's per-request check (core/surveys/page_cache.py)."""
+a zone or a plugin setting of the tenant and of the tenant row itself (name, branding, logo): what the survey page
+cache checks on each request (core/surveys/page_cache.py)."""
 
 from tortoise import fields, migrations
 

@@ -38,7 +38,8 @@ async def _with_own_statement(shop: Shop, app: Any) -> str:
     """The shop's survey asking a statement of the tenant's own (returns its id)."""
     with tenant_scope(shop.tenant.id):
         own = await add_tenant_statement(goal="ease", slug="till", texts={
-            "en": "The till was quick", "da": "Kassen gik hurtigt", "nb": "Kassen gikk raskt", "sv": "Kassan gick fort"})
+            "en": "The till was quick", "da": "Kassen gik hurtigt", "nb": "Kassen gikk raskt",
+            "sv": "Kassan gick fort"})
         current = await active_survey()
         assert current is not None
         chosen = [own.id, *list(current.version.statement_ids)[:2]]
