@@ -45,7 +45,7 @@ BEFORE_REF = os.environ.get("BENCH_BEFORE_REF", "")
 def _before_tree(ref: str, folder: Path) -> Path:
     """``ref``'s source as an importable ``pejling`` package under ``folder`` (which goes first on PYTHONPATH)."""
     package = folder / "pejling"
-    package.mkdir()
+    package.mkdir(parents=True)
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(package)], input=archive, check=True)
     (package / "__init__.py").touch()  # a regular package, so it wins over this tree's editable install
