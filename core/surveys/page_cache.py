@@ -26,13 +26,15 @@ and its copy are kept too, keyed by the tenant's **content stamp** (``tenant.con
 triggers count up on every insert, update or delete of the tenant's row, stores, zones, plugin settings, surveys,
 survey versions and own statements, whoever writes them (``pejling.core.migration_ops.ContentStampTriggers``). Each
 request reads the stamp with one query of the tenant's unique slug (the ``tenant`` table is global, so no tenant
-scope is needed for it); a stamp this process has not seen for the tenant misses, forgets the tenant's older
+scope is needed for it), which concurrent requests of the tenant share when it was sent after they all arrived
+(:class:`StampReads`); a stamp this process has not seen for the tenant misses, forgets the tenant's older
 entries and its plugins' cached enabled set, and loads the page afresh. A write committed in another process is
 seen at the next request here, as the stamp is the database's.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 import struct
@@ -221,6 +223,52 @@ async def content_stamp(tenant_slug: str) -> tuple[UUID, int] | None:
     return (tenant_id if isinstance(tenant_id, UUID) else UUID(str(tenant_id))), int(rows[0]["content_stamp"])
 
 
+class StampReads:
+    """Concurrent requests of one tenant share a read of its stamp, but only a read **sent after each of them
+    arrived**: a request that finds a read already on its way waits for the next one, which starts when that read
+    is back and serves every request that came meanwhile. So no request gets a stamp older than its own arrival (a
+    change committed before a shopper's request is on that shopper's page), while a busy process sends about one
+    read per tenant per round trip instead of one per request. ``reads`` counts the reads sent."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+        self._waiting: dict[str, asyncio.Future[tuple[UUID, int] | None]] = {}  # the next read, not sent yet
+        self._running: set[str] = set()  # slugs with a read on its way
+
+    async def stamp(self, tenant_slug: str) -> tuple[UUID, int] | None:
+        """The tenant's id and stamp as the database has them now, or later (None: no such tenant)."""
+        future = self._waiting.get(tenant_slug)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._waiting[tenant_slug] = future
+            if tenant_slug not in self._running:
+                self._send(tenant_slug)
+        return await asyncio.shield(future)
+
+    def _send(self, tenant_slug: str) -> None:
+        future = self._waiting.pop(tenant_slug)
+        self._running.add(tenant_slug)
+        self.reads += 1
+        asyncio.ensure_future(self._read(tenant_slug, future))
+
+    async def _read(self, tenant_slug: str, future: asyncio.Future[tuple[UUID, int] | None]) -> None:
+        try:
+            result = await content_stamp(tenant_slug)
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception as exc:  # noqa: BLE001 - every request waiting for this read gets its error, whatever it is
+            if not future.done():
+                future.set_exception(exc)
+        else:
+            if not future.done():
+                future.set_result(result)
+        finally:
+            self._running.discard(tenant_slug)
+            if tenant_slug in self._waiting:  # requests came while this read was on its way: their own read now
+                self._send(tenant_slug)
+
+
 @dataclasses.dataclass(frozen=True)
 class _StorePage:
     """A loaded store page (statements as loaded, the shuffled run in a canonical order) and its copy."""
@@ -242,6 +290,7 @@ class StorePages:
         self.loads = 0  # pages loaded from the database so far: how the tests see a hit from a miss
         self._pages: OrderedDict[Any, _StorePage] = OrderedDict()
         self._stamps: dict[UUID, int] = {}
+        self.reads = StampReads()
 
     def clear(self) -> None:
         """Forget every page (the next request of each loads it again)."""
@@ -269,7 +318,7 @@ class StorePages:
         from pejling.core.surveys.bank import current_bank
         from pejling.core.surveys.page_data import shopper_order
 
-        found = await content_stamp(tenant_slug)
+        found = await self.reads.stamp(tenant_slug)
         if found is None:
             return None
         tenant_id, stamp = found

@@ -4,6 +4,7 @@ request while nothing changed, and every change of what the page shows there at 
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -11,7 +12,7 @@ import httpx
 
 from pejling.core.surveys.model_items import tenant_items
 from pejling.core.surveys.models import Statement
-from pejling.core.surveys.page_cache import content_stamp, store_pages
+from pejling.core.surveys.page_cache import StampReads, content_stamp, store_pages
 from pejling.core.surveys.survey import active_survey, add_tenant_statement, choose_statements
 from pejling.tenants.models import Store, Tenant, Zone
 from pejling.tenants.plugin_settings import PluginSetting
@@ -176,3 +177,29 @@ async def test_unknown_addresses_are_the_not_found_page(client: httpx.AsyncClien
     async with counting_queries() as sql:
         assert (await client.get(f"/s/{'x' * 200}/aarhus")).status_code == 404
     assert len(sql) == 0
+
+
+async def test_concurrent_shoppers_share_a_read_sent_after_they_came(client: httpx.AsyncClient, shop: Shop) -> None:
+    await _page(client, shop.url)
+    await _page(client, shop.url)
+    reads = store_pages.reads.reads
+    pages = await asyncio.gather(*(_page(client, shop.url) for _ in range(12)))
+    assert all("Nordlys Aarhus" in html for html in pages)
+    assert len({_field(html, "id") for html in pages}) == 12
+    assert 1 <= store_pages.reads.reads - reads < 12
+
+
+async def test_a_read_on_its_way_is_not_shared_with_a_later_request(shop: Shop) -> None:
+    """A change committed after one read was sent and before the next request came: that request waits for a read
+    of its own, so it never gets the stamp from before the change."""
+    reads = StampReads()
+    first = asyncio.ensure_future(reads.stamp(shop.tenant.slug))
+    await asyncio.sleep(0)  # the first read is on its way
+    with tenant_scope(shop.tenant.id):
+        await Store.filter(id=shop.store.id).update(name="Nordlys Aarhus N")
+    now = await content_stamp(shop.tenant.slug)
+    later = await reads.stamp(shop.tenant.slug)
+    assert later == now
+    found = await first
+    assert found is not None and now is not None and found[1] <= now[1]
+    assert reads.reads == 2
