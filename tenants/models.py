@@ -44,6 +44,10 @@ class Tenant(Model):
     # or deleted as retention_mode says.
     retention_months = fields.IntField(null=True)
     retention_mode = fields.CharField(max_length=16, default="anonymise")
+    # Counted up by database triggers on every change of what the tenant's survey pages show (stores, zones, plugin
+    # settings, surveys, their versions and statements; tenants/migrations/0008_content_stamp.py): the survey page
+    # cache checks it on each request (core/surveys/page_cache.py). Never written by the application.
+    content_stamp = fields.BigIntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -19,17 +19,30 @@ done once per *page copy* and kept in this process:
   byte for byte the page a fresh render would give for the same response id, start time, nonce and order.
 
 The copies live in a bounded least-recently-used map (:data:`MAX_COPIES`), as the key holds the query string.
+
+**A store's page without loading it** (:class:`StorePages`, ``GET /s/<tenant>/<store>``): loading the page takes
+about seven queries (tenant, store, plugins, zone, survey, statements), more than rendering cost. So the loaded page
+and its copy are kept too, keyed by the tenant's **content stamp** (``tenant.content_stamp``), which database
+triggers count up on every insert, update or delete of the tenant's row, stores, zones, plugin settings, surveys,
+survey versions and own statements, whoever writes them (``pejling.core.migration_ops.ContentStampTriggers``). Each
+request reads the stamp with one query of the tenant's unique slug (the ``tenant`` table is global, so no tenant
+scope is needed for it), which concurrent requests of the tenant share when it was sent after they all arrived
+(:class:`StampReads`); a stamp this process has not seen for the tenant misses, forgets the tenant's older
+entries and its plugins' cached enabled set, and loads the page afresh. A write committed in another process is
+seen at the next request here, as the stamp is the database's.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 import struct
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
+from uuid import UUID
 
 from markupsafe import escape
 from starlette.requests import Request
@@ -189,6 +202,160 @@ class PageCopies:
 page_copies = PageCopies()
 
 
+_STAMP_SQL = "SELECT id, content_stamp FROM tenant WHERE slug = ?"
+
+
+async def content_stamp(tenant_slug: str) -> tuple[UUID, int] | None:
+    """The tenant's id and content stamp, by its slug (one query of the unique index); None for no such tenant.
+
+    The ``tenant`` table is not a tenant table (no row-level security), so this runs in whatever scope the caller
+    has, and outside any it costs PostgreSQL no ``set_config`` first."""
+    from tortoise import connections
+
+    from pejling.core.database import prepare_sql
+
+    client = connections.get("default")
+    query, params = prepare_sql(client, _STAMP_SQL, [tenant_slug])
+    rows = await client.execute_query_dict(query, params)
+    if not rows:
+        return None
+    tenant_id = rows[0]["id"]
+    return (tenant_id if isinstance(tenant_id, UUID) else UUID(str(tenant_id))), int(rows[0]["content_stamp"])
+
+
+class StampReads:
+    """Concurrent requests of one tenant share a read of its stamp, but only a read **sent after each of them
+    arrived**: a request that finds a read already on its way waits for the next one, which starts when that read
+    is back and serves every request that came meanwhile. So no request gets a stamp older than its own arrival (a
+    change committed before a shopper's request is on that shopper's page), while a busy process sends about one
+    read per tenant per round trip instead of one per request. ``reads`` counts the reads sent."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+        self._waiting: dict[str, asyncio.Future[tuple[UUID, int] | None]] = {}  # the next read, not sent yet
+        self._running: set[str] = set()  # slugs with a read on its way
+
+    async def stamp(self, tenant_slug: str) -> tuple[UUID, int] | None:
+        """The tenant's id and stamp as the database has them now, or later (None: no such tenant)."""
+        future = self._waiting.get(tenant_slug)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._waiting[tenant_slug] = future
+            if tenant_slug not in self._running:
+                self._send(tenant_slug)
+        return await asyncio.shield(future)
+
+    def _send(self, tenant_slug: str) -> None:
+        future = self._waiting.pop(tenant_slug)
+        self._running.add(tenant_slug)
+        self.reads += 1
+        asyncio.ensure_future(self._read(tenant_slug, future))
+
+    async def _read(self, tenant_slug: str, future: asyncio.Future[tuple[UUID, int] | None]) -> None:
+        try:
+            result = await content_stamp(tenant_slug)
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception as exc:  # noqa: BLE001 - every request waiting for this read gets its error, whatever it is
+            if not future.done():
+                future.set_exception(exc)
+        else:
+            if not future.done():
+                future.set_result(result)
+        finally:
+            self._running.discard(tenant_slug)
+            if tenant_slug in self._waiting:  # requests came while this read was on its way: their own read now
+                self._send(tenant_slug)
+
+
+@dataclasses.dataclass(frozen=True)
+class _StorePage:
+    """A loaded store page (statements as loaded, the shuffled run in a canonical order) and its copy."""
+
+    page: Any
+    copy: PageCopy
+
+
+class StorePages:
+    """The loaded store pages of this process and their copies, by tenant, content stamp and request (see the module).
+
+    The key is the tenant's id and stamp, the template, the path and query (store, zone, channel, ``lang``, the
+    channel's parameters) and the language the request asks for (None: the store's default), so an entry is never
+    shared between tenants, and every ``Accept-Language`` header that picks the same language shares one entry.
+    """
+
+    def __init__(self, limit: int = MAX_COPIES) -> None:
+        self.limit = limit
+        self.loads = 0  # pages loaded from the database so far: how the tests see a hit from a miss
+        self._pages: OrderedDict[Any, _StorePage] = OrderedDict()
+        self._stamps: dict[UUID, int] = {}
+        self.reads = StampReads()
+
+    def clear(self) -> None:
+        """Forget every page (the next request of each loads it again)."""
+        self._pages.clear()
+        self._stamps.clear()
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+    def _new_stamp(self, tenant_id: UUID, stamp: int, plugins: Any | None) -> None:
+        """A stamp of ``tenant_id`` this process has not served: drop its older entries and its cached plugins."""
+        for key in [key for key in self._pages if key[0] == tenant_id and key[1] != stamp]:
+            del self._pages[key]
+        self._stamps[tenant_id] = stamp
+        if plugins is not None and hasattr(plugins, "invalidate"):
+            plugins.invalidate(tenant_id)  # another process may have changed them: read the set the stamp vouches for
+
+    async def page_for(
+        self, request: Request, tenant_slug: str, language: str | None, load: Callable[[], Awaitable[Any]],
+        *, template: str = "survey.html", plugins: Any | None = None,
+    ) -> tuple[Any, PageCopy] | None:
+        """The page (statements in a fresh order for this shopper) and its copy, loaded with ``load`` only when
+        this process has none for the tenant's current stamp; None for an unknown tenant. ``load`` raises what
+        :func:`~pejling.core.surveys.page_data.load_survey_page` raises (nothing is kept then)."""
+        from pejling.core.surveys.bank import current_bank
+        from pejling.core.surveys.page_data import shopper_order
+
+        found = await self.reads.stamp(tenant_slug)
+        if found is None:
+            return None
+        tenant_id, stamp = found
+        key = (tenant_id, stamp, template, request.url.path, tuple(request.query_params.multi_items()), language,
+               id(current_bank()))
+        entry = self._pages.get(key)
+        if entry is None:
+            if self._stamps.get(tenant_id) != stamp:
+                self._new_stamp(tenant_id, stamp, plugins)
+            loaded = await load()
+            self.loads += 1
+            canonical = dataclasses.replace(loaded, statements=_canonical(loaded.statements, loaded.shuffled_ids))
+            entry = _StorePage(canonical, page_copies.copy_for(request, canonical, template))
+            self._pages[key] = entry
+            while len(self._pages) > self.limit:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(key)
+        page = entry.page
+        return dataclasses.replace(page, statements=shopper_order(page.statements, page.shuffled_ids)), entry.copy
+
+
+def _canonical(statements: Sequence[Any], shuffled_ids: Sequence[str]) -> list[Any]:
+    """The loaded statements with the shuffled run put back in the order of its ids (what every shopper reshuffles)."""
+    shuffled = set(shuffled_ids)
+    positions = [index for index, statement in enumerate(statements) if statement.id in shuffled]
+    run = sorted((statements[index] for index in positions), key=lambda statement: statement.id)
+    ordered = list(statements)
+    for index, statement in zip(positions, run, strict=True):
+        ordered[index] = statement
+    return ordered
+
+
+#: This process's loaded store pages.
+store_pages = StorePages()
+
+
 def accepts_gzip(request: Request) -> bool:
     """Whether the client takes gzip (the same test as the application's gzip middleware)."""
     return "gzip" in request.headers.get("accept-encoding", "")
@@ -202,15 +369,16 @@ def cached_survey(
     started_at: str,
     nonce: str,
     template: str = "survey.html",
+    copy: PageCopy | None = None,
 ) -> Response:
     """The survey page from this process's copy, with this request's response id, start time, nonce and order.
 
     ``page.statements`` is in the order this shopper gets (:func:`~pejling.core.surveys.page_data.load_survey_page`
-    shuffled it).
+    shuffled it). ``copy``: the page's copy when the caller has it (:class:`StorePages`), else found or rendered now.
     """
     from pejling.core.surveys.pages import page_headers, page_language
 
-    copy = page_copies.copy_for(request, page, template)
+    copy = copy if copy is not None else page_copies.copy_for(request, page, template)
     order = [s.id for s in page.statements]
     texts = {"response_id": response_id, "started_at": started_at, "nonce": nonce, "order": ",".join(order)}
     values = {name: str(escape(text)).encode("utf-8") for name, text in texts.items()}  # as the template escapes

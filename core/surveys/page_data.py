@@ -123,10 +123,30 @@ class SurveyPage:
     channel_params: tuple[tuple[str, str], ...] = ()
     """The page channel's parameters of the shopper's link (an NFC tag's id and SUN message), sent back with the
     response."""
+    shuffled_ids: tuple[str, ...] = ()
+    """The statements each shopper gets in an order of their own (the scored ones, between the warm-ups and the
+    scoring models' questions), sorted: what :func:`shopper_order` shuffles again for a page served from a copy."""
 
 
-def negotiate_language(requested: str | None, accept_language: str | None, default: str) -> str:
-    """The page language: an explicit choice, else the best Accept-Language match, else the store default."""
+def shopper_order(statements: list[PageStatement], shuffled_ids: tuple[str, ...]) -> list[PageStatement]:
+    """``statements`` in a fresh order for one shopper: the ``shuffled_ids`` among them (one run of the list: the
+    scored statements) shuffled, the others (warm-ups before, scoring models' questions after) where they are."""
+    shuffled = set(shuffled_ids)
+    positions = [index for index, statement in enumerate(statements) if statement.id in shuffled]
+    if len(positions) < 2:
+        return list(statements)
+    picked = [statements[index] for index in positions]
+    random.shuffle(picked)
+    ordered = list(statements)
+    for index, statement in zip(positions, picked, strict=True):
+        ordered[index] = statement
+    return ordered
+
+
+def requested_language(requested: str | None, accept_language: str | None) -> str | None:
+    """The page language the shopper's request asks for (an explicit choice, else the best Accept-Language match), or
+    None when it asks for none of ours: then the store's default language is the page's (:func:`negotiate_language`).
+    """
     if requested in LANGUAGES:
         return str(requested)
     preferred: list[tuple[float, int, str]] = []
@@ -145,8 +165,14 @@ def negotiate_language(requested: str | None, accept_language: str | None, defau
         preferred.append((-quality, index, _ALIASES.get(primary, tag)))
     ordered = [tag for quality, _, tag in sorted(preferred) if quality < 0]
     chosen = negotiate_locale(ordered, list(LANGUAGES), sep="_") if ordered else None
-    if chosen in LANGUAGES:
-        return str(chosen)
+    return str(chosen) if chosen in LANGUAGES else None
+
+
+def negotiate_language(requested: str | None, accept_language: str | None, default: str) -> str:
+    """The page language: an explicit choice, else the best Accept-Language match, else the store default."""
+    chosen = requested_language(requested, accept_language)
+    if chosen is not None:
+        return chosen
     return default if default in LANGUAGES else "en"
 
 
@@ -246,6 +272,7 @@ async def load_survey_page(
         form_url=f"/s/{tenant.slug}/{store.slug}/form",
         brand_colour=tenant.brand_colour or DEFAULT_BRAND_COLOUR,
         logo_url=logo_path(tenant),
+        shuffled_ids=tuple(sorted(s.id for s in scored)),
     )
 
 

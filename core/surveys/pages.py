@@ -268,8 +268,7 @@ async def _load(request: Request, **kwargs: Any) -> Any:
     return await load_survey_page(language=language, accept_language=accept, plugins=plugins, **kwargs)
 
 
-async def _page_or_problem(request: Request, *, cached: bool = False, **kwargs: Any) -> Response:
-    from pejling.core.surveys.page_cache import cached_survey
+async def _page_or_problem(request: Request, **kwargs: Any) -> Response:
     from pejling.core.surveys.page_data import InvitationUnusable, SurveyNotFound
 
     language = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
@@ -279,9 +278,36 @@ async def _page_or_problem(request: Request, *, cached: bool = False, **kwargs: 
         return render_problem(language, "not_found", 404)
     except InvitationUnusable:
         return render_problem(language, "gone", 410)
-    if cached:  # a store's page, the same for every shopper but for the per-request parts (core/surveys/page_cache.py)
-        return cached_survey(request, page, response_id=str(uuid.uuid4()), started_at=_now(), nonce=new_nonce())
     return render_survey(request, page)
+
+
+async def _store_page(request: Request, **kwargs: Any) -> Response:
+    """A store's page, the same for every shopper but for the per-request parts: from this process's copy while the
+    tenant's content stamp is the one it was loaded at (``core/surveys/page_cache.py``)."""
+    from pejling.core.surveys.ingest import is_slug
+    from pejling.core.surveys.page_cache import cached_survey, store_pages
+    from pejling.core.surveys.page_data import InvitationUnusable, SurveyNotFound, requested_language
+
+    requested = request.query_params.get("lang")
+    accept = request.headers.get("accept-language")
+    language = pick_language(requested, accept)
+    if not (is_slug(kwargs["tenant_slug"]) and is_slug(kwargs["store_slug"])):
+        return render_problem(language, "not_found", 404)  # no query for an address that cannot exist
+    asked = requested if requested in LANGUAGES else negotiate_language(accept)  # as _load asks the page for
+    try:
+        found = await store_pages.page_for(
+            request, kwargs["tenant_slug"], requested_language(asked, accept), lambda: _load(request, **kwargs),
+            plugins=getattr(request.app.state, "plugins", None),
+        )
+    except SurveyNotFound:
+        return render_problem(language, "not_found", 404)
+    except InvitationUnusable:
+        return render_problem(language, "gone", 410)
+    if found is None:
+        return render_problem(language, "not_found", 404)
+    page, copy = found
+    return cached_survey(request, page, response_id=str(uuid.uuid4()), started_at=_now(), nonce=new_nonce(),
+                         copy=copy)
 
 
 def _now() -> str:
@@ -295,9 +321,8 @@ async def survey_page(request: Request) -> Response:
 
         return to_kiosk_screen(request)  # a kiosk's page with its token: its screen is /k/<token>
     zone = request.query_params.get("zone") or None
-    return await _page_or_problem(
+    return await _store_page(
         request,
-        cached=True,
         tenant_slug=request.path_params["tenant"],
         store_slug=request.path_params["store"],
         zone_id=zone,
