@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { SessionProvider } from '../session';
 import { clientAnswering, meAs, type Answers, type Sent } from '../test-client';
-import { away, PrivacyPage, samePath, validMonths } from './Privacy';
+import { samePath } from '../downloads';
+import { away, PrivacyPage, validMonths } from './Privacy';
 
 const NO_RETENTION = { retention: { __typename: 'Retention', months: null, mode: 'ANONYMISE', cutoff: null, due: 0 } };
 const TWELVE = { __typename: 'Retention', months: 12, mode: 'ANONYMISE', cutoff: '2025-12-02T10:00:00Z', due: 3 };

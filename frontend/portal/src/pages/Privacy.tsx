@@ -4,6 +4,7 @@ import { useMutation, useQuery } from 'urql';
 
 import { AdminOnly, useTenantRole } from '../components/AdminOnly';
 import { errorOn, Field } from '../components/Field';
+import { ExportJob, type ExportStart } from '../components/ExportJob';
 import { Layout } from '../components/Layout';
 import { Empty, ErrorNotice, Loading } from '../components/States';
 import { locale } from '../format';
@@ -19,8 +20,6 @@ import { useSession } from '../session';
 type Errors = readonly { code: string; message: string; field?: string | null }[];
 
 const MODES: RetentionMode[] = ['ANONYMISE', 'DELETE'];
-/** How often a running export is asked for its progress. */
-export const EXPORT_POLL_MS = 1000;
 
 /** Where the page sends the browser once the business is gone (a full load: the session is over). */
 export const away = { to: (path: string) => window.location.assign(path) };
@@ -32,11 +31,6 @@ export function validMonths(typed: string): number | null {
 }
 
 /** The path (and query) of a download URL: the portal and the API share one origin. */
-export function samePath(url: string): string {
-  const parsed = new URL(url, window.location.origin);
-  return parsed.pathname + parsed.search;
-}
-
 function useDateTime() {
   const { i18n } = useTranslation();
   return new Intl.DateTimeFormat(locale(i18n.language), { dateStyle: 'medium', timeStyle: 'short' });
@@ -257,57 +251,20 @@ function ShopperRequest() {
 
 function TenantExport() {
   const { t } = useTranslation();
-  const [exportId, setExportId] = useState<string | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
   const [started, start] = useMutation(StartTenantExportMutation);
-  const [{ data }, refetch] = useQuery({ query: TenantExportQuery, variables: { id: exportId ?? '' }, pause: !exportId,
-    requestPolicy: 'network-only' });
-  const current = exportId ? data?.export : undefined;
-  const done = current?.status === 'SUCCEEDED' || current?.status === 'FAILED';
-  useEffect(() => {
-    if (!exportId || done) {
-      return undefined;
-    }
-    const timer = window.setTimeout(() => refetch({ requestPolicy: 'network-only' }), EXPORT_POLL_MS);
-    return () => window.clearTimeout(timer);
-  }, [exportId, done, data, refetch]);
-  const onStart = async () => {
-    setMessage(null);
+  const begin = async (): Promise<ExportStart> => {
     const result = await start({});
     const payload = result.data?.startTenantExport;
-    if (result.error || !payload) {
-      setMessage(t('state.error'));
-    } else if (payload.errors.length > 0 || !payload.export) {
-      setMessage(payload.errors[0]?.message ?? t('state.error'));
-    } else {
-      setExportId(payload.export.id);
-    }
+    return { failed: Boolean(result.error) || !payload, export: payload?.export, errors: payload?.errors };
   };
-  const percent = Math.round((current?.progress ?? 0) * 100);
-  const running = Boolean(exportId) && !done;
   return (
     <>
       <p>{t('privacy.exportIntro')}</p>
-      {message && <ErrorNotice message={message} />}
-      <button type="button" onClick={onStart} disabled={started.fetching || running}>{t('privacy.startExport')}</button>
-      {exportId && (
-        <div className="export-progress">
-          <div role="progressbar" className="progress" aria-label={t('privacy.exportProgress')} aria-valuemin={0}
-            aria-valuemax={100} aria-valuenow={percent} aria-valuetext={`${percent} %`}>
-            <span className="progress-done" style={{ width: `${percent}%` }} />
-          </div>
-          <p className="hint" aria-live="polite">
-            {current?.rowsTotal ? t('privacy.exportRows', { done: current.rowsDone, total: current.rowsTotal })
-              : !done ? t('privacy.exportQueued') : ''}
-          </p>
-        </div>
-      )}
-      {current?.status === 'FAILED' && <ErrorNotice message={t('privacy.exportFailed')} />}
-      {current?.status === 'SUCCEEDED' && current.downloadUrl && (
-        <p role="status">
-          {t('privacy.exportReady')} <a href={samePath(current.downloadUrl)} download>{t('privacy.download')}</a>
-        </p>
-      )}
+      <ExportJob start={begin} starting={started.fetching} progressQuery={TenantExportQuery} texts={{
+        start: t('privacy.startExport'), progress: t('privacy.exportProgress'), queued: t('privacy.exportQueued'),
+        failed: t('privacy.exportFailed'), ready: t('privacy.exportReady'), download: t('privacy.download'),
+        rows: (done, total) => t('privacy.exportRows', { done, total }),
+      }} />
     </>
   );
 }

@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
 import { useMutation, useQuery } from 'urql';
 
+import { ExportJob, type ExportStart } from '../components/ExportJob';
 import { Layout } from '../components/Layout';
 import { Pager, useCursorPages } from '../components/Pager';
 import { Empty, ErrorNotice, Loading } from '../components/States';
@@ -11,7 +12,6 @@ import type { ResponseFilterInput } from '../gql/graphql';
 import { StoresQuery } from '../graphql/operations';
 import { LANGUAGES } from '../i18n';
 import { ResponseExportQuery, ResponsesQuery, StartResponseExportMutation } from '../graphql/responses';
-import { EXPORT_POLL_MS, samePath } from './Privacy';
 
 /** Responses on one page of the list. */
 export const PAGE_SIZE = 25;
@@ -194,60 +194,21 @@ function ResponseList({ filter, filtered }: { filter: ResponseFilterInput; filte
 /** A CSV export of the responses the filter covers: started as a job, its progress polled to a download link. */
 function ResponseExport({ filter }: { filter: ResponseFilterInput }) {
   const { t } = useTranslation();
-  const [exportId, setExportId] = useState<string | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
   const [started, start] = useMutation(StartResponseExportMutation);
-  const [{ data }, refetch] = useQuery({ query: ResponseExportQuery, variables: { id: exportId ?? '' },
-    pause: !exportId, requestPolicy: 'network-only' });
-  const current = exportId ? data?.export : undefined;
-  const done = current?.status === 'SUCCEEDED' || current?.status === 'FAILED';
-  useEffect(() => {
-    if (!exportId || done) {
-      return undefined;
-    }
-    const timer = window.setTimeout(() => refetch({ requestPolicy: 'network-only' }), EXPORT_POLL_MS);
-    return () => window.clearTimeout(timer);
-  }, [exportId, done, data, refetch]);
-  const onStart = async () => {
-    setMessage(null);
-    setExportId(null);
+  const begin = async (): Promise<ExportStart> => {
     const result = await start({ filter });
     const payload = result.data?.startExport;
-    if (result.error || !payload) {
-      setMessage(t('state.error'));
-    } else if (payload.errors.length > 0 || !payload.export) {
-      setMessage(payload.errors[0]?.message ?? t('state.error'));
-    } else {
-      setExportId(payload.export.id);
-    }
+    return { failed: Boolean(result.error) || !payload, export: payload?.export, errors: payload?.errors };
   };
-  const percent = Math.round((current?.progress ?? 0) * 100);
-  const running = Boolean(exportId) && !done;
   return (
     <section className="card" aria-labelledby="export-title">
       <h2 id="export-title">{t('responses.exportTitle')}</h2>
       <p>{t('responses.exportIntro')}</p>
-      {message && <ErrorNotice message={message} />}
-      <button type="button" onClick={onStart} disabled={started.fetching || running}>{t('responses.startExport')}</button>
-      {exportId && (
-        <div className="export-progress">
-          <div role="progressbar" className="progress" aria-label={t('responses.exportProgress')} aria-valuemin={0}
-            aria-valuemax={100} aria-valuenow={percent} aria-valuetext={`${percent} %`}>
-            <span className="progress-done" style={{ width: `${percent}%` }} />
-          </div>
-          <p className="hint" aria-live="polite" data-testid="export-rows">
-            {current?.rowsTotal !== null && current?.rowsTotal !== undefined
-              ? t('responses.exportRows', { done: current.rowsDone, count: current.rowsTotal })
-              : !done ? t('responses.exportQueued') : ''}
-          </p>
-        </div>
-      )}
-      {current?.status === 'FAILED' && <ErrorNotice message={t('responses.exportFailed')} />}
-      {current?.status === 'SUCCEEDED' && current.downloadUrl && (
-        <p role="status">
-          {t('responses.exportReady')} <a href={samePath(current.downloadUrl)} download>{t('responses.download')}</a>
-        </p>
-      )}
+      <ExportJob start={begin} starting={started.fetching} progressQuery={ResponseExportQuery} texts={{
+        start: t('responses.startExport'), progress: t('responses.exportProgress'),
+        queued: t('responses.exportQueued'), failed: t('responses.exportFailed'), ready: t('responses.exportReady'),
+        download: t('responses.download'), rows: (done, count) => t('responses.exportRows', { done, count }),
+      }} />
     </section>
   );
 }
