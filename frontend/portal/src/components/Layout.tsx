@@ -49,6 +49,7 @@ export function Layout({ title, children }: { title: string; children: ReactNode
           <nav aria-label={t('layout.navigation')}>
             <Link to="/portal">{t('layout.stores')}</Link>
             {admin && <Link to="/portal/channels">{t('channels.nav')}</Link>}
+            {admin && <Link to="/portal/survey">{t('survey.nav')}</Link>}
             {admin && <Link to="/portal/team">{t('team.nav')}</Link>}
             {admin && <Link to="/portal/api-tokens">{t('tokens.nav')}</Link>}
             {admin && <Link to="/portal/privacy">{t('privacy.nav')}</Link>}
