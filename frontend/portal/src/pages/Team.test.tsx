@@ -127,7 +127,7 @@ describe('the team page', () => {
     renderTeam(clientAnswering(answers('ADMIN'), []));
     const nav = screen.getByRole('navigation', { name: 'Main' });
     expect(within(nav).getAllByRole('link').map((link) => link.textContent))
-      .toEqual(['Stores', 'Channels', 'Team', 'API tokens', 'Privacy', 'Billing']);
+      .toEqual(['Stores', 'Channels', 'Survey', 'Team', 'API tokens', 'Privacy', 'Billing']);
   });
 
   it('offers to try again when the lists cannot be read', () => {

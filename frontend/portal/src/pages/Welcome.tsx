@@ -2,7 +2,7 @@
 // with the preview → the QR poster and the NFC payload → the first response, live. The step and store are in the
 // address (?store=…&step=…), and what is done is read from the API (the store, its QR code) or remembered in this
 // browser (the survey step, which changes nothing when the defaults are kept): leaving and coming back resumes.
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { useMutation, useQuery } from 'urql';
@@ -247,20 +247,30 @@ function Onboarding() {
   const stores = data?.stores.edges.map((edge) => edge.node) ?? [];
   const store = stores.find((s) => s.id === storeParam) ?? stores[0];
   const channels = useChannels(store?.id);
+  const done = [Boolean(store), Boolean(store && surveyStepDone(tenantSlug, store.id)), Boolean(channels.code), false];
+  const reachable = stepToShow(done, null);
+  const step = stepToShow(done, Number(params.get('step')) || null);
+  const go = (n: number, storeId = store?.id, replace = false) => {
+    setParams(storeId ? { store: storeId, step: String(n) } : { step: String(n) }, { replace });
+    if (!replace) {
+      document.getElementById('main')?.focus();
+    }
+  };
+  // The step opened is written into the address, so finishing it (e.g. making the QR code) does not skip ahead;
+  // only once what is done is known (a store just made may not be in the list yet).
+  const settled = Boolean(data) && !fetching && !channels.fetching && (!storeParam || store?.id === storeParam);
+  const pinned = params.get('step') === String(step);
+  useEffect(() => {
+    if (settled && !pinned) {
+      go(step, store?.id, true);
+    }
+  });
   if (fetching && !data) {
     return <Loading />;
   }
   if (error && !data) {
     return <ErrorNotice onRetry={() => refetch({ requestPolicy: 'network-only' })} />;
   }
-  const hasCode = Boolean(channels.code);
-  const done = [Boolean(store), Boolean(store && surveyStepDone(tenantSlug, store.id)), hasCode, false];
-  const reachable = stepToShow(done, null);
-  const step = stepToShow(done, Number(params.get('step')) || null);
-  const go = (n: number, storeId = store?.id) => {
-    setParams(storeId ? { store: storeId, step: String(n) } : { step: String(n) });
-    document.getElementById('main')?.focus();
-  };
   return (
     <>
       <p>{t('welcome.intro')}</p>
@@ -268,7 +278,7 @@ function Onboarding() {
       <h2 className="step-title" data-testid="welcome-step">{t('welcome.stepN', { n: step, count: STEPS.length })}: {t(`welcome.${STEPS[step - 1]}.title`)}</h2>
       <p className="hint">{t(`welcome.${STEPS[step - 1]}.intro`)}</p>
       {step === 1 && !store && (
-        <CreateStore onCreated={(id) => { refetch({ requestPolicy: 'network-only' }); go(2, id); }} />
+        <CreateStore onCreated={(id) => { go(2, id); refetch({ requestPolicy: 'network-only' }); }} />
       )}
       {step === 1 && store && (
         <>
