@@ -35,10 +35,12 @@ DEFAULT_DIR = FRONTEND_DIR / "build" / "portal"
 PAGES = ("/", "/login", "/signup", "/confirm-signup", "/reset-password", "/accept-invitation", "/portal",
          "/portal/{rest:path}")
 
-#: Scripts, styles, images and requests of this origin only; no inline script or style sheet; no framing.
+#: Scripts, styles, images and requests of this origin only; no inline script or style sheet; no framing of the
+#: portal. It may frame pages of this origin (the survey editor's phone-frame preview, ``/s/…?preview=1``).
 PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-    "connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    "connect-src 'self'; manifest-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
 )
 MISSING_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"

@@ -94,13 +94,17 @@ def render_text(template: str, context: dict[str, Any]) -> str:
     return _env.get_template(template).render(context)
 
 
-def page_headers(nonce: str, language: str) -> dict[str, str]:
-    """The headers of a shopper page: its own Content-Security-Policy with the page's nonce, never stored."""
-    return {
+def page_headers(nonce: str, language: str, *, preview: bool = False) -> dict[str, str]:
+    """The headers of a shopper page: its own Content-Security-Policy with the page's nonce, never stored.
+
+    A ``preview`` (the portal's phone frame, :data:`PREVIEW_PARAM`) may be framed by pages of this origin only.
+    """
+    ancestors = "'self'" if preview else "'none'"
+    headers = {
         # Only our own inline script and style run; the page talks only to its own origin.
         "Content-Security-Policy": (
             f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; img-src 'self' https: data:; "
-            "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+            f"connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors {ancestors}"
         ),
         "Cache-Control": "no-store",
         "Vary": "Accept-Language",
@@ -108,6 +112,20 @@ def page_headers(nonce: str, language: str) -> dict[str, str]:
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
     }
+    if preview:
+        headers["X-Frame-Options"] = "SAMEORIGIN"  # else core/security_headers.py adds DENY
+    return headers
+
+
+#: ``?preview=1`` on a store's survey page: the page as a shopper sees it, for the portal's phone frame. It records
+#: nothing: the script sends no response (and keeps no outbox or progress), the plain form is refused by the server
+#: (:func:`form_submission`), and only pages of this origin may frame it.
+PREVIEW_PARAM = "preview"
+
+
+def is_preview(request: Request) -> bool:
+    """True for the survey page's preview (``?preview=1``)."""
+    return request.query_params.get(PREVIEW_PARAM) == "1"
 
 
 def new_nonce() -> str:
@@ -119,7 +137,7 @@ def _html(template: str, context: dict[str, Any], status: int = 200, nonce: str 
     nonce = nonce or new_nonce()
     context["nonce"] = nonce
     response = HTMLResponse(render_text(template, context), status_code=status)
-    response.headers.update(page_headers(nonce, context["language"]))
+    response.headers.update(page_headers(nonce, context["language"], preview=bool(context.get("preview"))))
     return response
 
 
@@ -135,15 +153,20 @@ def render_survey(
     template: str = "survey.html",
     extra: dict[str, Any] | None = None,
     nonce: str | None = None,
+    preview: bool = False,
 ) -> HTMLResponse:
     """The survey page for a :class:`~pejling.core.surveys.page_data.SurveyPage` (any object with its attributes).
 
     A variant of the page (the kiosk screen, :mod:`pejling.core.surveys.kiosk_page`) names its own ``template`` and
     ``extra`` context, which replaces the page's own. ``nonce`` is the page's CSP nonce (a fresh one when None).
+    A ``preview`` page records nothing (:data:`PREVIEW_PARAM`).
     """
     context = survey_context(request, page, response_id=response_id, started_at=started_at, previous=previous,
                              error=error)
     context.update(extra or {})
+    if preview:
+        context["preview"] = True
+        context["client_data"]["preview"] = True
     return _html(template, context, status, nonce)
 
 
@@ -190,6 +213,7 @@ def survey_context(
                 for key in (
                     "progress", "sending", "submit", "thanks_headline", "thanks_body", "queued_headline",
                     "queued_body", "sent_later", "error_generic", "error_email", "error_answers", "statement_legend",
+                    "preview_done",
                 )
             },
         },
@@ -268,7 +292,7 @@ async def _load(request: Request, **kwargs: Any) -> Any:
     return await load_survey_page(language=language, accept_language=accept, plugins=plugins, **kwargs)
 
 
-async def _page_or_problem(request: Request, **kwargs: Any) -> Response:
+async def _page_or_problem(request: Request, *, preview: bool = False, **kwargs: Any) -> Response:
     from pejling.core.surveys.page_data import InvitationUnusable, SurveyNotFound
 
     language = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
@@ -278,7 +302,7 @@ async def _page_or_problem(request: Request, **kwargs: Any) -> Response:
         return render_problem(language, "not_found", 404)
     except InvitationUnusable:
         return render_problem(language, "gone", 410)
-    return render_survey(request, page)
+    return render_survey(request, page, preview=preview)
 
 
 async def _store_page(request: Request, **kwargs: Any) -> Response:
@@ -321,8 +345,14 @@ async def survey_page(request: Request) -> Response:
 
         return to_kiosk_screen(request)  # a kiosk's page with its token: its screen is /k/<token>
     zone = request.query_params.get("zone") or None
-    return await _store_page(
-        request,
+    args = _store_page_args(request, zone)
+    if is_preview(request):  # rendered afresh: the page cache keeps the shoppers' page only
+        return await _page_or_problem(request, preview=True, **args)
+    return await _store_page(request, **args)
+
+
+def _store_page_args(request: Request, zone: str | None) -> dict[str, Any]:
+    return dict(
         tenant_slug=request.path_params["tenant"],
         store_slug=request.path_params["store"],
         zone_id=zone,
@@ -431,6 +461,9 @@ async def form_submission(request: Request) -> Response:
     form = dict(pairs)
     requested = form.get("language", "")
     language = requested if requested in LANGUAGES else fallback
+    if form.get(PREVIEW_PARAM) == "1":  # the portal's preview: answered to the end, stored nowhere
+        t = messages(language)
+        return render_page("problem.html", language, title=t["preview_title"], body=t["preview_done"], preview=True)
     payload = form_payload(form)
     error: tuple[int, str] | None = None
     started_at = form.get("started_at")

@@ -13,6 +13,8 @@
   var KEY = "pejling.outbox";
   /* Answers in progress survive a language switch, a reload and the phone's Back button (this tab only). */
   var PROGRESS = "pejling.progress:" + D.submit_url + ":" + D.survey_version_id + ":" + (D.invitation || "");
+  /* The portal's preview (?preview=1): the survey as a shopper sees it, but nothing is sent, queued or remembered. */
+  var PREVIEW = D.preview === true;
   var SETTLE_MS = 300; // a tap this soon after a screen appears is not a reading of it (a double tap's echo)
   var SEND_TIMEOUT_MS = 15000; // a connection that never answers: keep the response on the phone and say so
   var current = 0, shownAt = 0, hiddenAt = 0, paused = 0, startedAt = null, lastKey = "", answers = {}, moving = false;
@@ -172,7 +174,7 @@
 
   var flushing = false, retryTimer = null;
   function flush() {
-    if (flushing) return;
+    if (flushing || PREVIEW) return;
     var box = outbox(), ids = Object.keys(box);
     if (!ids.length) return;
     flushing = true;
@@ -242,6 +244,7 @@
       return;
     }
     sendError.hidden = true;
+    if (PREVIEW) { thank({ thank_you: { body: D.t.preview_done } }, false); return; }
     sendButton.disabled = true;
     sendButton.textContent = D.t.sending;
     var entry = { url: D.submit_url, payload: payload() };
@@ -258,7 +261,7 @@
 
   /* Progress in this tab (sessionStorage): the response id, the answers with their reaction times, the screen. */
   function save() {
-    if (form.hasAttribute("data-state")) return;
+    if (PREVIEW || form.hasAttribute("data-state")) return;
     var outcome = form.querySelector("input[name=outcome]:checked");
     var state = { id: responseId, started_at: startedAt, answers: answers, step: current, order: ids(),
                   outcome: outcome ? outcome.value : null, comment: document.getElementById("comment").value,
@@ -286,7 +289,7 @@
   function forget() { try { sessionStorage.removeItem(PROGRESS); } catch (e) { /* nothing kept */ } }
   function restore() {
     var state;
-    try { state = JSON.parse(sessionStorage.getItem(PROGRESS) || "null"); } catch (e) { state = null; }
+    try { state = PREVIEW ? null : JSON.parse(sessionStorage.getItem(PROGRESS) || "null"); } catch (e) { state = null; }
     if (!state || !state.id || outbox()[state.id]) return 0; // nothing kept, or already on its way
     reorder(state.order);
     responseId = state.id; startedAt = state.started_at || null; answers = state.answers || {};

@@ -19,7 +19,9 @@ import { SecurityPage } from './pages/Security';
 import { SignupPage } from './pages/Signup';
 import { StorePage } from './pages/Store';
 import { StoresPage } from './pages/Stores';
+import { SurveyEditorPage } from './pages/SurveyEditor';
 import { TeamPage } from './pages/Team';
+import { WelcomePage } from './pages/Welcome';
 import { Loading } from './components/States';
 
 function Home() {
@@ -50,6 +52,8 @@ export function PortalRoutes() {
       <Route path="/portal/responses" element={member(<ResponsesPage />)} />
       <Route path="/portal/follow-ups" element={member(<FollowUpsPage />)} />
       <Route path="/portal/follow-ups/:followUpId" element={member(<FollowUpPage />)} />
+      <Route path="/portal/survey" element={member(<SurveyEditorPage />)} />
+      <Route path="/portal/welcome" element={member(<WelcomePage />)} />
       <Route path="/portal/team" element={member(<TeamPage />)} />
       <Route path="/portal/api-tokens" element={member(<ApiTokensPage />)} />
       <Route path="/portal/privacy" element={member(<PrivacyPage />)} />

@@ -24,7 +24,8 @@ export function zoneNames(text: string): string[] {
   });
 }
 
-function CreateStore({ onCreated }: { onCreated: (id: string) => void }) {
+/** "Create a store" with its zones (also the onboarding's first step). */
+export function CreateStore({ onCreated }: { onCreated: (id: string) => void }) {
   const { t, i18n } = useTranslation();
   const [name, setName] = useState('');
   const [address, setAddress] = useState('');
@@ -85,7 +86,9 @@ export function StoresPage() {
     <Layout title={t('stores.title')}>
       {fetching && !data && <Loading />}
       {error && !data && <ErrorNotice onRetry={() => refetch({ requestPolicy: 'network-only' })} />}
-      {data && stores.length === 0 && <Empty><p>{t('stores.empty')}</p></Empty>}
+      {data && stores.length === 0 && (
+        <Empty><p>{t('stores.empty')}</p><p><Link to="/portal/welcome" className="button">{t('welcome.start')}</Link></p></Empty>
+      )}
       {stores.length > 0 && (
         <ul className="store-list">
           {stores.map((store) => (
