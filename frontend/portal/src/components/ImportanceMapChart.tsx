@@ -39,7 +39,11 @@ export default function ImportanceMapChart({ dots, title, importanceLine, perfor
           <Scatter data={dots} fill="#1f5fa8" isAnimationActive={false}>
             <ErrorBar dataKey="importanceError" direction="x" width={4} stroke="#111827" />
             <ErrorBar dataKey="performanceError" direction="y" width={4} stroke="#111827" />
-            <LabelList dataKey="label" position="right" fill="#111827" />
+          </Scatter>
+          {/* Names only for the goals that matter most: the others cluster near the left edge, where their names
+              would overlap (every goal is named in the table). */}
+          <Scatter data={dots.filter((d) => d.importance >= importanceLine)} fill="#1f5fa8" isAnimationActive={false}>
+            <LabelList dataKey="label" position="top" fill="#111827" />
           </Scatter>
         </ScatterChart>
       </ResponsiveContainer>

@@ -70,7 +70,7 @@ export function ImportanceMap({ insights }: { insights: MapInsights }) {
       {heading}
       <p className="hint">{t('dashboard.mapIntro')}</p>
       <p className="sentence" data-testid="map-fix-first">
-        {fixFirst.length > 0 ? t('dashboard.mapFixFirst', { goals: new Intl.ListFormat(language, { type: 'conjunction' })
+        {fixFirst.length > 0 ? t('dashboard.mapFixFirst', { count: fixFirst.length, goals: new Intl.ListFormat(language, { type: 'conjunction' })
           .format(fixFirst) }) : t('dashboard.mapNothingToFix')}
       </p>
       {insights.drivers.basis === 'chain' && <p className="hint" data-testid="map-chain">{t('dashboard.mapChainBasis')}</p>}

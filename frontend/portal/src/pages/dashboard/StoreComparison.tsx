@@ -10,6 +10,9 @@ import type { StoreComparisonQuery as ComparisonResult } from '../../gql/graphql
 
 type Chain = ComparisonResult['insights'];
 
+/** A gap that rounds to 0.0 on the 1-5 scale is no gap a manager can act on. */
+const SMALLEST_GAP = 0.05;
+
 /** The goal a store is furthest below the chain's level on, with the gap (null when it is below on none). */
 export function largestGap(store: Chain['stores'][number], chain: Chain): { goal: string; gap: number } | null {
   const level = new Map(chain.profile.items.map((item) => [item.goal, item.fulfilment.value]));
@@ -20,7 +23,7 @@ export function largestGap(store: Chain['stores'][number], chain: Chain): { goal
       continue;
     }
     const gap = goal.value - mean;
-    if (gap < 0 && (worst === null || gap < worst.gap)) {
+    if (gap <= -SMALLEST_GAP && (worst === null || gap < worst.gap)) {
       worst = { goal: goal.goal, gap };
     }
   }

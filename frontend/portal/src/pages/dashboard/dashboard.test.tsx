@@ -44,7 +44,7 @@ describe('the importance x performance map', () => {
   it('says what to fix first and lists every goal with its quadrant and ranges, fix-first on top', () => {
     render(<ImportanceMap insights={mapInsights()} />);
     expect(screen.getByTestId('map-fix-first').textContent).toBe(
-      'Fix first: ease. These matter a lot to your shoppers and are below your store\'s usual level.');
+      'Fix first: ease. It matters a lot to your shoppers and is below your store\'s usual level.');
     const rows = within(screen.getByTestId('map-table')).getAllByRole('row').slice(1).map((row) => row.textContent);
     expect(rows).toEqual([
       'easeFix first50 % (likely between 25–75)2.8 (likely between 2.6–3.2)',
