@@ -44,13 +44,21 @@ describe('the importance x performance map', () => {
   it('says what to fix first and lists every goal with its quadrant and ranges, fix-first on top', () => {
     render(<ImportanceMap insights={mapInsights()} />);
     expect(screen.getByTestId('map-fix-first').textContent).toBe(
-      'Fix first: ease. It matters a lot to your shoppers and is below your store\'s usual level.');
+      'Fix first: ease. It matters a lot to your shoppers and is met less well than your other goals.');
     const rows = within(screen.getByTestId('map-table')).getAllByRole('row').slice(1).map((row) => row.textContent);
     expect(rows).toEqual([
       'easeFix first50 % (likely between 25–75)2.8 (likely between 2.6–3.2)',
       'discoveryImprove when you can13 % (likely between 0–30) – no clear effect yet3.0 (likely between 2.7–3.3)',
       'value for moneyKeep it up38 % (likely between 13–63)4.1 (likely between 3.9–4.3)',
     ]);
+  });
+
+  it('names every goal to fix first in one sentence', () => {
+    const insights = mapInsights();
+    render(<ImportanceMap insights={{ ...insights, map: insights.map.map((p) => p.goal === 'discovery'
+      ? { ...p, quadrant: 'priority' } : p) }} />);
+    expect(screen.getByTestId('map-fix-first').textContent).toBe(
+      'Fix first: ease and discovery. These matter a lot to your shoppers and are met less well than your other goals.');
   });
 
   it('says so when there are too few complete responses, and when the weights are the chain\'s', () => {
