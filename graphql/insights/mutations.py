@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from pejling.core.insights.models import StoreChange
+from pejling.core.insights.rollups import bump_version
 from pejling.graphql.context import Info
 from pejling.graphql.errors import forbidden, invalid, not_found
 from pejling.graphql.insights.types import LogStoreChangeInput, StoreChangePayload, StoreChangeType
@@ -45,4 +46,6 @@ class InsightsMutation:
             )
         change = await StoreChange.create(store=store, zone=zone, date=input.date, description=description,
                                           created_by=actor.user_id)
+        # The change's before/after is part of the cached insights: a new version makes the next answer include it.
+        await bump_version(tenant.id)
         return StoreChangePayload(store_change=StoreChangeType.from_model(change))

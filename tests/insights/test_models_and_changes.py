@@ -140,3 +140,26 @@ async def test_store_change_difference_in_differences_recovers_an_injected_effec
     listed = await client.post("/graphql", headers={"Authorization": f"Bearer {token}"}, json={
         "query": "{ storeChanges { description date store { name } } }"})
     assert listed.json()["data"]["storeChanges"][0]["store"]["name"] == treated.name
+
+
+async def test_a_logged_change_is_in_the_next_insights_answer(database: Settings, client: httpx.AsyncClient) -> None:
+    """The insights are cached by rollup version: logging a change raises it, so the change is not missed until the
+    next response arrives (the portal's change log reads its before/after right after logging it)."""
+    world = await make_world(n_stores=2)
+    rng = np.random.default_rng(5)
+    for store in world.stores:
+        await add_responses(world, store, default_model(), 40, rng=rng, start=START, days=14)
+    await recompute(world)
+    token = await token_for(world.tenant.id, world.owner_id)
+    scope = {"kind": "STORE", "ids": [encode_id("Store", world.stores[0].id)]}
+    period = {"from": START.isoformat(), "to": (START + timedelta(days=13)).isoformat()}
+    before = await gql(client, token, INSIGHTS, scope=scope, period=period)
+    assert before["data"]["insights"]["storeChanges"] == []
+    logged = await client.post("/graphql", headers={"Authorization": f"Bearer {token}"}, json={
+        "query": "mutation($i: LogStoreChangeInput!) { logStoreChange(input: $i) { errors { code } } }",
+        "variables": {"i": {"storeId": scope["ids"][0], "date": (START + timedelta(days=7)).isoformat(),
+                            "description": "Extra till"}}})
+    assert logged.json()["data"]["logStoreChange"]["errors"] == []
+    after = await gql(client, token, INSIGHTS, scope=scope, period=period)
+    (effect,) = after["data"]["insights"]["storeChanges"]
+    assert effect["description"] == "Extra till"

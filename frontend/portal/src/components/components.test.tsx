@@ -13,6 +13,8 @@ function insights(overrides: Partial<Insights>): Insights {
     n: 0, nFlagged: 0, periodFrom: '2026-11-03', periodTo: '2026-12-02', optimise: [],
     nps: { value: null, low: null, high: null, n: 0, promoters: 0, passives: 0, detractors: 0, sufficient: false, note: null },
     profile: { n: 0, sufficient: false, note: null, items: [] },
+    drivers: { n: 0, sufficient: false, basis: 'scope', note: null, drivers: [] },
+    map: [], models: [], trends: { weekly: [] }, storeChanges: [],
     ...overrides,
   };
 }

@@ -111,7 +111,7 @@ export const CreateSurveyCodeMutation = graphql(`
 
 export const DashboardQuery = graphql(`
   query Dashboard($storeId: ID!, $from: Date!, $to: Date!, $language: String) {
-    store(id: $storeId) { id name }
+    store(id: $storeId) { id name zones { id name } }
     insights(scope: { kind: STORE, ids: [$storeId] }, period: { from: $from, to: $to }, language: $language) {
       n
       nFlagged
@@ -125,6 +125,14 @@ export const DashboardQuery = graphql(`
       profile {
         n sufficient note
         items { goal fulfilment { value low high n sufficient } conviction { value low high n sufficient } }
+      }
+      drivers { n sufficient basis note drivers { goal importance low high indistinguishableFromNone } }
+      map { goal importance performance quadrant }
+      models { modelId key sufficient note figures }
+      trends { weekly { start n nps note } }
+      storeChanges {
+        changeId date description windowDays
+        outcome { effect low high treatedChange controlChange n sufficient note }
       }
     }
   }

@@ -8,6 +8,11 @@ import { Empty, ErrorNotice, Loading } from '../components/States';
 import { formatChange, formatInterval, formatNumber, PERIODS, periodDates, type PeriodKey } from '../format';
 import type { DashboardQuery as DashboardResult } from '../gql/graphql';
 import { DashboardQuery } from '../graphql/operations';
+import { ImportanceMap } from './dashboard/ImportanceMap';
+import { OutcomeCard } from './dashboard/OutcomeCards';
+import { StoreChangeLog } from './dashboard/StoreChangeLog';
+import { StoreComparison } from './dashboard/StoreComparison';
+import { Trends } from './dashboard/Trends';
 
 const GoalProfileChart = lazy(() => import('../components/GoalProfileChart'));
 
@@ -147,7 +152,14 @@ export function DashboardPage() {
           <div className="grid">
             <FirstChange insights={data.insights} />
             <NpsCard nps={data.insights.nps} />
+            <OutcomeCard kind="csat" models={data.insights.models} />
+            <OutcomeCard kind="ces" models={data.insights.models} />
+            <ImportanceMap insights={data.insights} />
+            <Trends weeks={data.insights.trends.weekly} />
             <Profile profile={data.insights.profile} />
+            <StoreComparison storeId={storeId} from={dates.from} to={dates.to} />
+            <StoreChangeLog storeId={storeId} zones={data.store.zones} effects={data.insights.storeChanges}
+              onLogged={() => refetch({ requestPolicy: 'network-only' })} />
           </div>
         </>
       )}
