@@ -4,10 +4,12 @@ import { Link, useParams } from 'react-router';
 import { useQuery } from 'urql';
 
 import { Layout } from '../components/Layout';
+import { LiveCounter } from '../components/LiveCounter';
 import { Empty, ErrorNotice, Loading } from '../components/States';
 import { formatChange, formatInterval, formatNumber, PERIODS, periodDates, type PeriodKey } from '../format';
 import type { DashboardQuery as DashboardResult } from '../gql/graphql';
 import { DashboardQuery } from '../graphql/operations';
+import { useSession } from '../session';
 import { ImportanceMap } from './dashboard/ImportanceMap';
 import { OutcomeCard } from './dashboard/OutcomeCards';
 import { StoreChangeLog } from './dashboard/StoreChangeLog';
@@ -125,6 +127,7 @@ export function Profile({ profile }: { profile: Insights['profile'] }) {
 export function DashboardPage() {
   const { t, i18n } = useTranslation();
   const { storeId = '' } = useParams();
+  const { tenantSlug } = useSession();
   const [period, setPeriod] = useState<PeriodKey>('30d');
   const dates = useMemo(() => periodDates(period, new Date()), [period]);
   const [{ data, fetching, error }, refetch] = useQuery({
@@ -150,6 +153,7 @@ export function DashboardPage() {
         <>
           <p className="summary" data-testid="response-total">{t('dash.responses', { count: data.insights.n })}</p>
           <div className="grid">
+            <LiveCounter storeId={storeId} tenantSlug={tenantSlug} zones={data.store.zones} />
             <FirstChange insights={data.insights} />
             <NpsCard nps={data.insights.nps} />
             <OutcomeCard kind="csat" models={data.insights.models} />
