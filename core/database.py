@@ -109,7 +109,7 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         if path != ":memory:":
             private_sqlite_files(Path(path))
         connection: dict[str, Any] | str = {
-            "engine": "tortoise.backends.sqlite",
+            "engine": "pejling.core.sqlite_engine",
             "credentials": {"file_path": path, "journal_mode": "WAL", "foreign_keys": "ON"},
         }
     else:

@@ -260,6 +260,9 @@ RAW_SQL_HOMES = {
     "tenants/scope.py": "the helper itself (Statement, copy_tenant_rows)",
     "core/database.py": "the readiness probe's and still_committable's SELECT 1, which read no table",
     "core/row_security.py": "the connection's own set_config, and the owner's policies and grants (DDL, no rows)",
+    "core/migration_ops.py": "the migrations' operations: row-security policies and content-stamp triggers (DDL)",
+    "core/sqlite_engine.py": "the SQLite engine itself, which runs every statement",
+    "core/surveys/page_cache.py": "the survey page's content stamp, read from the global tenant table (no tenant rows)",
 }
 
 #: Modules that run cross-tenant raw SQL (all_tenants_sql), and why.
