@@ -77,7 +77,8 @@ async def test_a_person_of_several_businesses_chooses_one_and_the_shop_is_instal
     nonce = re.search(r"script-src 'nonce-([^']+)'", policy)
     assert nonce and f'nonce="{nonce[1]}"' in page.text
     assert "object-src 'none'" in policy and "base-uri 'none'" in policy and "default-src 'none'" in policy
-    assert "frame-ancestors 'none'" in policy
+    assert "frame-ancestors 'none'" in policy and page.headers["x-frame-options"] == "DENY"
+    assert page.headers["referrer-policy"] == "no-referrer"  # the signed query is not passed on
     assert "Vælg virksomhed" in page.text and domain in page.text
     # The businesses where the person is an owner or admin, by name; not the one where they are an analyst.
     links = _choices(page)
