@@ -102,5 +102,7 @@ def choice_page(request: Request, shop: str, choices: list[AdminTenant]) -> HTML
         "shopify_tenant_choice.html", language, title=texts["title"], body=texts["body"].replace("{shop}", shop),
         options=options, t={**messages(language), "footer": texts["footer"]},
     )
-    response.headers["Content-Security-Policy"] += "; object-src 'none'"
+    policy = response.headers["Content-Security-Policy"]
+    if "object-src" not in policy:  # core's page policy may name it already: never twice
+        response.headers["Content-Security-Policy"] = f"{policy}; object-src 'none'"
     return response
