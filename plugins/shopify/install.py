@@ -3,7 +3,10 @@
 ``GET /integrations/shopify/install?shop=…&hmac=…&timestamp=…`` is where Shopify sends a retailer who adds the app.
 The query's HMAC, the shop domain and the timestamp are checked; the retailer must be logged in to Pejling as an owner
 or admin of the tenant the shop is to be linked to (a browser that is not logged in is sent to the portal's login,
-which brings it back to the same signed install request). The authorisation URL carries a ``state`` signed with the
+which brings it back to the same signed install request). The tenant is the ``X-Pejling-Tenant`` header's, the
+``pejling_tenant`` parameter's, the person's only membership, or the only one where they are an owner or admin; a
+person who is an owner or admin of several and named none is shown a page to choose one
+(:mod:`pejling.plugins.shopify.tenant_choice`). The authorisation URL carries a ``state`` signed with the
 app's secret key that names that tenant, user and shop and expires after ten minutes. The callback checks the
 query's HMAC and the state again (the same tenant and user must be logged in), exchanges the code for the shop's
 offline access token at ``https://{shop}/admin/oauth/access_token`` and keeps the token sealed (purpose bound
@@ -37,6 +40,7 @@ from pejling.core.settings import Settings
 from pejling.plugins.shopify.app_settings import ShopifyAppSettings, app_settings
 from pejling.plugins.shopify.models import ShopifyShop
 from pejling.plugins.shopify.signatures import query_signed, valid_shop
+from pejling.plugins.shopify.tenant_choice import TENANT_PARAM, AdminTenant, admin_tenants, choice_page, shopify_pairs
 from pejling.tenants.middleware import TENANT_HEADER, TenantNotFound, resolve_tenant
 from pejling.tenants.models import Tenant
 from pejling.tenants.scope import all_tenants, tenant_scope
@@ -49,6 +53,7 @@ log = logging.getLogger(__name__)
 INSTALL_PATH = "/integrations/shopify/install"
 CALLBACK_PATH = "/integrations/shopify/callback"
 STATE_SECONDS = 600
+INVALID_STATE = "This sign-in with Shopify was not started here; install the app again."
 
 
 def token_purpose(tenant_id: UUID, shop: str) -> str:
@@ -99,12 +104,15 @@ def _oauth_client(app: ShopifyAppSettings, settings: Settings) -> AsyncOAuth2Cli
     )
 
 
-async def _signed_request(request: Request, app: ShopifyAppSettings) -> tuple[str, JSONResponse | None]:
-    """The shop of a request Shopify signed (``hmac`` over the query), or the refusal to send."""
+async def _signed_request(request: Request, app: ShopifyAppSettings,
+                          signed: list[tuple[str, str]] | None = None) -> tuple[str, JSONResponse | None]:
+    """The shop of a request Shopify signed (``hmac`` over ``signed``, by default the whole query), or the refusal
+    to send."""
     shop = request.query_params.get("shop", "")
     if not valid_shop(shop):
         return shop, _refuse(400, "invalid_shop", "The shop must be a ….myshopify.com domain.")
-    if not query_signed(app.client_secret.get_secret_value(), list(request.query_params.multi_items())):
+    pairs = list(request.query_params.multi_items()) if signed is None else signed
+    if not query_signed(app.client_secret.get_secret_value(), pairs):
         return shop, _refuse(401, "invalid_signature", "The request is not signed by Shopify.")
     timestamp = request.query_params.get("timestamp", "")
     if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > app.install_max_age_seconds:
@@ -112,20 +120,40 @@ async def _signed_request(request: Request, app: ShopifyAppSettings) -> tuple[st
     return shop, None
 
 
-async def _retailer(request: Request) -> tuple[Tenant | None, Actor, JSONResponse | None]:
-    """The logged-in owner or admin and their tenant, or the refusal to send."""
+async def _retailer(request: Request, named: str | None = None,
+                    ) -> tuple[Tenant | None, Actor, JSONResponse | None, list[AdminTenant]]:
+    """The logged-in owner or admin and their tenant, or the refusal to send, or the tenants to choose from.
+
+    The tenant is the one the ``X-Pejling-Tenant`` header or ``named`` (the install's ``pejling_tenant``) names, as
+    for the API (a tenant the person is not a member of is not found); else the person's only membership; else,
+    for a person logged in with several memberships, the only one where they are an owner or admin. With several
+    such, none is picked: they are returned (by name) for the person to choose from.
+    """
+    forbidden = _refuse(403, "forbidden", "Only an owner or admin can connect a Shopify shop.")
     actor: Actor = getattr(request.state, "actor", ANONYMOUS)
     if not actor.authenticated:
-        return None, actor, _refuse(401, "unauthenticated", "Log in to Pejling, then install the app again.")
+        return None, actor, _refuse(401, "unauthenticated", "Log in to Pejling, then install the app again."), []
+    header = request.headers.get(TENANT_HEADER.decode()) or None
+    if header is not None and named is not None and header != named:
+        return None, actor, _refuse(400, "tenant_conflict", "The request names two different tenants."), []
+    slug = header if header is not None else named
     try:
-        tenant, actor = await resolve_tenant(actor, request.headers.get(TENANT_HEADER.decode()) or None)
+        tenant, actor = await resolve_tenant(actor, slug)
     except TenantNotFound:
         tenant = None
+    if tenant is None and slug is None and actor.user_id is not None and actor.token_id is None:
+        admin, member = await admin_tenants(actor.user_id)
+        if len(admin) > 1:
+            return None, actor, None, admin
+        if len(admin) == 1:
+            tenant, actor = admin[0].tenant, actor.in_tenant(admin[0].tenant.id, admin[0].role, None)
+        elif member:
+            return None, actor, forbidden, []
     if tenant is None:
-        return None, actor, _refuse(404, "tenant_not_found", "No such tenant.")
+        return None, actor, _refuse(404, "tenant_not_found", "No such tenant."), []
     if actor.role not in ADMIN_ROLES:
-        return None, actor, _refuse(403, "forbidden", "Only an owner or admin can connect a Shopify shop.")
-    return tenant, actor, None
+        return None, actor, forbidden, []
+    return tenant, actor, None, []
 
 
 def _to_login(request: Request) -> Response:
@@ -136,16 +164,27 @@ def _to_login(request: Request) -> Response:
 
 
 async def install(request: Request) -> Response:
-    """Shopify's install request → the shop's authorisation page."""
+    """Shopify's install request → the shop's authorisation page (or first the choice of tenant).
+
+    Shopify's ``hmac`` is checked over every parameter but our own ``pejling_tenant``, which the choice page adds
+    (:mod:`pejling.plugins.shopify.tenant_choice`): the shop and timestamp stay Shopify's, and the tenant named
+    there is checked against the logged-in person's memberships and role like the header, then carried in the
+    signed state.
+    """
     app = app_settings()
     if not app.configured:
         return _refuse(404, "not_found", "Not found.")
-    shop, refusal = await _signed_request(request, app)
+    named = request.query_params.getlist(TENANT_PARAM)
+    if len(named) > 1:
+        return _refuse(400, "tenant_conflict", "The request names more than one tenant.")
+    shop, refusal = await _signed_request(request, app, shopify_pairs(request))
     if refusal is not None:
         return refusal
-    tenant, actor, refusal = await _retailer(request)
+    tenant, actor, refusal, choices = await _retailer(request, named[0] if named else None)
     if not actor.authenticated and "text/html" in request.headers.get("accept", ""):
         return _to_login(request)
+    if choices:
+        return choice_page(request, shop, choices)
     if refusal is not None or tenant is None:
         return refusal or _refuse(404, "tenant_not_found", "No such tenant.")
     settings: Settings = request.app.state.settings
@@ -165,12 +204,19 @@ async def callback(request: Request) -> Response:
         return refusal
     settings: Settings = request.app.state.settings
     claims = read_state(settings, request.query_params.get("state", ""), now=time.time())
-    tenant, actor, refusal = await _retailer(request)
+    tenant, actor, refusal, choices = await _retailer(request)
+    if choices:
+        # Several tenants to choose from: the one chosen at the install is the state's, if the person still
+        # administers it (else the state is not theirs to use).
+        chosen = next((c for c in choices if claims is not None and c.tenant.id.hex == claims.get("t")), None)
+        if chosen is None:
+            return _refuse(400, "invalid_state", INVALID_STATE)
+        tenant, actor = chosen.tenant, actor.in_tenant(chosen.tenant.id, chosen.role, None)
     if refusal is not None or tenant is None:
         return refusal or _refuse(404, "tenant_not_found", "No such tenant.")
     user = actor.user_id.hex if actor.user_id else None
     if claims is None or claims.get("s") != shop or claims.get("t") != tenant.id.hex or claims.get("u") != user:
-        return _refuse(400, "invalid_state", "This sign-in with Shopify was not started here; install the app again.")
+        return _refuse(400, "invalid_state", INVALID_STATE)
     code = request.query_params.get("code", "")
     if not code or len(code) > 200:
         return _refuse(400, "invalid_code", "Shopify sent no authorisation code.")
