@@ -1,4 +1,5 @@
-// The operations of the Team page and of the invitation link: members (change, remove, log out), invitations, invite, revoke, accept.
+// The operations of the Team page and of the invitation link: members (change role, remove, log out everywhere),
+// invitations, invite, revoke, accept.
 import { graphql } from '../gql';
 
 export const TeamQuery = graphql(`

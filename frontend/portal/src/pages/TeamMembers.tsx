@@ -170,6 +170,7 @@ function MemberRow({ member, stores, owners, onChanged, onRemoved }: {
       setMessage({ error: true, text: t('state.error') });
     } else if (payload.errors[0]) {
       setMessage({ error: true, text: refusal(payload.errors[0]) });
+      onChanged(); // a member gone meanwhile disappears from the list
     } else {
       setMessage({ error: false, text: t(self ? 'team.endedSelf' : 'team.ended', { who, count: payload.ended }) });
     }
