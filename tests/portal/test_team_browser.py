@@ -20,16 +20,18 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from pejling.core.settings import Settings
+from pejling.tenants.models import Role
 from tests.portal.conftest import built_portal, check_page
 from tests.support.smtp import SmtpSink, smtp_server  # noqa: F401 - the fixture is used by name
 from tests.support.tenancy import PASSWORD as OWNER_PASSWORD
-from tests.support.tenancy import make_tenant
+from tests.support.tenancy import make_tenant, member
 from tests.survey_page.phone import serve_app
 
 pytestmark = pytest.mark.once
 
 INVITEE_PASSWORD = "quiet lantern orchard 7 tides"
 STORES_QUERY = "{ stores(first: 10) { edges { node { name } } } }"
+MEMBERS_QUERY = "{ members(first: 100) { edges { node { email role stores { name } } } } }"
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +131,8 @@ async def test_invite_a_store_manager_and_connect_an_integration(
     # The owner's team now lists the store manager with the one store, and no pending invitation.
     await owner.reload()
     manager = owner.get_by_role("region", name="Members").get_by_role("row").filter(has_text=address)
-    await expect(manager).to_have_text(f"Sofie Manager{address}Store manager{kept}")
+    await expect(manager.get_by_role("cell")).to_have_text(
+        ["Sofie Manager", address, "Store manager", kept, re.compile("^Change role")])
     await expect(owner.get_by_text("No invitations are waiting for an answer.")).to_be_visible()
 
     # 5. An API token: the secret is shown once with a warning; the copy button puts it on the clipboard.
@@ -163,6 +166,70 @@ async def test_invite_a_store_manager_and_connect_an_integration(
     refused_answer = await _stores_with(server, secret)
     assert refused_answer.status_code == 401
     await owner_context.close()
+
+
+async def _members(server: str, headers: dict[str, str]) -> dict[str, tuple[str, list[str]]]:
+    """The tenant's members as the API lists them: email → (role, store names)."""
+    async with httpx.AsyncClient(base_url=server, headers=headers) as api:
+        answer = await api.post("/graphql", json={"query": MEMBERS_QUERY})
+    assert answer.status_code == 200, answer.text
+    return {e["node"]["email"]: (e["node"]["role"], [s["name"] for s in e["node"]["stores"]])
+            for e in answer.json()["data"]["members"]["edges"]}
+
+
+async def test_an_owner_makes_an_analyst_store_manager_then_removes_them(server: str, browser: Browser) -> None:
+    shop = await make_tenant(stores=2)
+    kept, other = (store.name for store in shop.stores)
+    analyst = await member(shop.tenant, Role.ANALYST)
+    refused: list[str] = []
+    context, owner = await _context(browser, refused)
+    await owner.goto(f"{server}/login")
+    await owner.get_by_label("Email").fill(shop.owner.email)
+    await owner.get_by_label("Password").fill(OWNER_PASSWORD)
+    await owner.get_by_role("button", name="Log in").click()
+    await owner.wait_for_url("**/portal")
+    await owner.goto(f"{server}/portal/team")
+    members = owner.get_by_role("region", name="Members")
+    row = members.get_by_role("row").filter(has_text=analyst.email)
+    await expect(row.get_by_role("cell").nth(2)).to_have_text("Analyst")
+    # The only owner can be neither demoted nor removed; the page says why.
+    mine = members.get_by_role("row").filter(has_text=shop.owner.email)
+    await expect(mine.get_by_role("button", name=re.compile("^Remove"))).to_be_disabled()
+    await expect(mine).to_contain_text("The only owner")
+
+    # 1. Change role, by keyboard: the editor opens under the row; store manager of one of the two stores.
+    change = row.get_by_role("button", name=f"Change role of {analyst.email}")
+    await change.focus()
+    await owner.keyboard.press("Enter")
+    editor = owner.get_by_role("form", name=f"Change the role of {analyst.email}")
+    await editor.get_by_label("New role").select_option(label="Store manager")
+    await editor.get_by_role("group", name="Stores they manage").get_by_label(kept).check()
+    await check_page(owner, "team-change-role", refused)
+    await editor.get_by_role("button", name="Save").click()
+    await expect(owner.get_by_role("status")).to_have_text(f"The role of {analyst.email} is now Store manager.")
+    await expect(row.get_by_role("cell").nth(2)).to_have_text("Store manager")
+    await expect(row.get_by_role("cell").nth(3)).to_have_text(kept)
+    await expect(change).to_be_focused()
+    await check_page(owner, "team-role-changed", refused)
+    assert (await _members(server, shop.headers))[analyst.email] == ("STORE_MANAGER", [kept])
+    assert other not in (await _members(server, shop.headers))[analyst.email][1]
+
+    # 2. Remove: nothing happens until the dialog is confirmed.
+    await row.get_by_role("button", name=f"Remove {analyst.email}").click()
+    dialog = owner.get_by_role("dialog", name=f"Remove {analyst.email} from the team?")
+    await expect(dialog).to_be_visible()
+    await check_page(owner, "team-remove-dialog", refused)
+    await dialog.get_by_role("button", name="Cancel").click()
+    await expect(dialog).to_have_count(0)
+    assert analyst.email in await _members(server, shop.headers)
+    await row.get_by_role("button", name=f"Remove {analyst.email}").click()
+    await dialog.get_by_role("button", name="Yes, remove").click()
+    await expect(owner.get_by_role("status")).to_have_text(f"{analyst.email} was removed from the team.")
+    await expect(row).to_have_count(0)
+    await expect(owner.get_by_role("heading", name="Members")).to_be_focused()
+    await check_page(owner, "team-member-removed", refused)
+    assert sorted(await _members(server, shop.headers)) == [shop.owner.email]
+    await context.close()
 
 
 async def test_someone_with_an_account_logs_in_from_the_invitation_and_accepts(

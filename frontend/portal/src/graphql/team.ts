@@ -1,4 +1,5 @@
-// The operations of the Team page and of the invitation link: members, invitations, invite, revoke, accept.
+// The operations of the Team page and of the invitation link: members (change role, remove, log out everywhere),
+// invitations, invite, revoke, accept.
 import { graphql } from '../gql';
 
 export const TeamQuery = graphql(`
@@ -32,5 +33,26 @@ export const AcceptInvitationMutation = graphql(`
       role
       errors { code message field }
     }
+  }
+`);
+
+export const UpdateMemberMutation = graphql(`
+  mutation UpdateMember($id: ID!, $role: Role!, $storeIds: [ID!]) {
+    updateMember(id: $id, role: $role, storeIds: $storeIds) {
+      member { id role stores { id name } }
+      errors { code message field }
+    }
+  }
+`);
+
+export const RemoveMemberMutation = graphql(`
+  mutation RemoveMember($id: ID!) {
+    removeMember(id: $id) { deletedId errors { code message field } }
+  }
+`);
+
+export const EndMemberSessionsMutation = graphql(`
+  mutation EndMemberSessions($memberId: ID!) {
+    endMemberSessions(memberId: $memberId) { ended errors { code message field } }
   }
 `);

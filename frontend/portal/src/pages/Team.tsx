@@ -9,20 +9,13 @@ import { Empty, ErrorNotice, Loading } from '../components/States';
 import { locale } from '../format';
 import type { Role, TeamQuery as TeamResult } from '../gql/graphql';
 import { InviteMemberMutation, RevokeInvitationMutation, TeamQuery } from '../graphql/team';
+import { Members, StoreNames } from './TeamMembers';
 
 type Errors = readonly { code: string; message: string; field?: string | null }[];
 type Store = TeamResult['stores']['edges'][number]['node'];
 type Invitation = TeamResult['invitations']['edges'][number]['node'];
 
 const ROLES: Role[] = ['ANALYST', 'STORE_MANAGER', 'ADMIN', 'OWNER'];
-
-function StoreNames({ role, stores }: { role: Role; stores: readonly { id: string; name: string }[] }) {
-  const { t } = useTranslation();
-  if (role !== 'STORE_MANAGER') {
-    return <>{t('team.allStores')}</>;
-  }
-  return <>{stores.length ? stores.map((store) => store.name).join(', ') : t('team.noStores')}</>;
-}
 
 function InviteForm({ stores, onInvited }: { stores: readonly Store[]; onInvited: () => void }) {
   const { t } = useTranslation();
@@ -163,34 +156,15 @@ function Team() {
   const stores = data?.stores.edges.map((edge) => edge.node) ?? [];
   return (
     <>
-      <section className="card" aria-labelledby="members-title">
-        <h2 id="members-title">{t('team.members')}</h2>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('team.name')}</th><th scope="col">{t('team.email')}</th>
-              <th scope="col">{t('team.role')}</th><th scope="col">{t('team.stores')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {members.map((member) => (
-              <tr key={member.id}>
-                <td>{member.name || '—'}</td>
-                <td>{member.email}</td>
-                <td>{t(`team.role_${member.role}`)}</td>
-                <td><StoreNames role={member.role} stores={member.stores} /></td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </section>
+      <Members members={members} stores={stores} onChanged={again} />
       <Invitations invitations={invitations} onChanged={again} />
       <InviteForm stores={stores} onInvited={again} />
     </>
   );
 }
 
-/** The tenant's people (owners and admins): members and their roles, pending invitations, and "invite someone". */
+/** The tenant's people (owners and admins): members (change role, remove, log out everywhere), pending invitations,
+ * and "invite someone". */
 export function TeamPage() {
   const { t } = useTranslation();
   return (
