@@ -36,8 +36,9 @@ PRODUCT_WORDS = ("pejling",)
 COMMON_PASSWORD = "common_password"  # noqa: S105 - an error code, not a secret
 #: The refusal of a common or guessable password (the API answers it in the caller's language, as every message:
 #: graphql/error_languages.py and its catalogs).
-COMMON_PASSWORD_MESSAGE = ("This password is too common or too easy to guess. Choose a longer one, for example a few "
-                           "unrelated words.")
+COMMON_PASSWORD_MESSAGE = (
+    "This password is too common or too easy to guess. Choose a longer one, for example a few unrelated words."  # noqa: S105
+)
 
 
 class WeakPassword(ValueError):

@@ -10,8 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.auth.auth_helpers import PASSWORD, browser, graphql_login
-from tests.auth.auth_helpers import gql as browser_gql
 
 from pejling.core.auth.passwords import COMMON_PASSWORD_MESSAGE
 from pejling.core.settings import Settings
@@ -19,6 +17,8 @@ from pejling.graphql.error_languages import ENGLISH_ONLY, TRANSLATED, catalog, t
 from pejling.graphql.error_sources import ROOT, message_positions, messages, scan_file
 from pejling.tenants.models import Role
 from pejling.tenants.signup import SLUG_UNAVAILABLE
+from tests.auth.auth_helpers import PASSWORD, browser, graphql_login
+from tests.auth.auth_helpers import gql as browser_gql
 from tests.conftest import unique
 from tests.support.tenancy import gql, make_tenant, member, token_for
 
