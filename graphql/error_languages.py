@@ -74,7 +74,7 @@ def _templates(language: str) -> list[_Template]:
         parts = _parsed(source)
         if all(name is None for _, name in parts):
             continue
-        pattern = "".join(re.escape(literal) + (f"(?P<{name}>.+?)" if name else "") for literal, name in parts)
+        pattern = "".join(re.escape(literal) + (f"(?P<{name}>.*?)" if name else "") for literal, name in parts)
         found.append(_Template(re.compile(pattern + r"\Z", re.DOTALL), translation,
                                sum(len(literal) for literal, _ in parts)))
     return sorted(found, key=lambda template: -template.literal_length)

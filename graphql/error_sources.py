@@ -27,11 +27,48 @@ CONSTRUCTORS = {"UserError": None, "invalid": 1, "not_found": 1, "forbidden": 0,
 #: Exceptions (and refusal records) whose message a mutation or query passes on as its error's message: the argument
 #: is found by the position of ``message`` in the class's ``__init__`` (or its dataclass fields), or ``message=``.
 REFUSALS = frozenset({
-    "ApiTokenRefused", "BrandingRefused", "CodeRefused", "EndpointRefused", "FollowUpRefused", "ImportRefused",
+    "ApiTokenRefused", "BrandingRefused", "CodeRefused", "EndpointRefused", "FieldProblem", "FollowUpRefused",
+    "ImportRefused",
     "IngestRefused", "InsightsRefused", "InvitationRefused", "LoginRefused", "MemberChangeRefused",
     "PasswordChangeRefused", "PlanLimitReached", "ResetRefused", "SignupRefused", "SsoConfigRefused",
     "SurveyChangeRefused", "Throttled", "WeakPassword",
 })
+#: pydantic's messages (its ``message_template_python``) that a plugin's configuration schema can return through
+#: ``configurePlugin`` (core/plugin_enablement.py passes ``error["msg"]`` on), by pydantic error type. Other, rarer
+#: pydantic messages stay English. ``{expected_plural}`` is pydantic's English plural "s": translations leave it out.
+PYDANTIC_MESSAGES = {
+    "missing": "Field required",
+    "extra_forbidden": "Extra inputs are not permitted",
+    "int_type": "Input should be a valid integer",
+    "int_parsing": "Input should be a valid integer, unable to parse string as an integer",
+    "int_from_float": "Input should be a valid integer, got a number with a fractional part",
+    "float_type": "Input should be a valid number",
+    "float_parsing": "Input should be a valid number, unable to parse string as a number",
+    "finite_number": "Input should be a finite number",
+    "bool_type": "Input should be a valid boolean",
+    "bool_parsing": "Input should be a valid boolean, unable to interpret input",
+    "string_type": "Input should be a valid string",
+    "string_too_short": "String should have at least {min_length} character{expected_plural}",
+    "string_too_long": "String should have at most {max_length} character{expected_plural}",
+    "string_pattern_mismatch": "String should match pattern '{pattern}'",
+    "greater_than": "Input should be greater than {gt}",
+    "greater_than_equal": "Input should be greater than or equal to {ge}",
+    "less_than": "Input should be less than {lt}",
+    "less_than_equal": "Input should be less than or equal to {le}",
+    "literal_error": "Input should be {expected}",
+    "list_type": "Input should be a valid list",
+    "dict_type": "Input should be a valid dictionary",
+    "too_short": "{field_type} should have at least {min_length} item{expected_plural} after validation, not "
+                 "{actual_length}",
+    "too_long": "{field_type} should have at most {max_length} item{expected_plural} after validation, not "
+                "{actual_length}",
+    "url_type": "URL input should be a string or URL",
+    "url_parsing": "Input should be a valid URL, {error}",
+    "url_scheme": "URL scheme should be {expected_schemes}",
+    "value_error": "Value error, {error}",
+}
+#: Placeholders of a library's English grammar that a translation may leave out.
+DROPPABLE = frozenset({"expected_plural"})
 #: Modules whose refusals of those names never reach the API (the command line's invitation import).
 NOT_API = frozenset({"core/surveys/invitation_import.py", "core/cli.py"})
 
@@ -186,6 +223,7 @@ def scan() -> list[Source]:
     sources: list[Source] = []
     for path, tree in zip(paths, trees, strict=True):
         sources.extend(scan_file(path, tree, positions))
+    sources.extend(Source(template, f"pydantic:{kind}", 0) for kind, template in PYDANTIC_MESSAGES.items())
     return sources
 
 

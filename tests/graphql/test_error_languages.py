@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import ast
 from string import Formatter
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core._pydantic_core import list_all_errors
 
 from pejling.core.auth.passwords import COMMON_PASSWORD_MESSAGE
 from pejling.core.settings import Settings
 from pejling.graphql.error_languages import ENGLISH_ONLY, TRANSLATED, catalog, translate
-from pejling.graphql.error_sources import ROOT, message_positions, messages, scan_file
+from pejling.graphql.error_sources import DROPPABLE, PYDANTIC_MESSAGES, ROOT, message_positions, messages, scan_file
 from pejling.tenants.models import Role
 from pejling.tenants.signup import SLUG_UNAVAILABLE
 from tests.auth.auth_helpers import PASSWORD, browser, graphql_login
@@ -83,7 +85,9 @@ def test_the_catalogs_hold_only_messages_the_code_still_has() -> None:
 def test_translations_keep_every_value_and_differ_from_english() -> None:
     for language in TRANSLATED:
         for source, translation in catalog(language).items():
-            assert _placeholders(translation) == _placeholders(source), (language, source, translation)
+            kept = _placeholders(translation)
+            assert kept <= _placeholders(source) and _placeholders(source) - kept <= DROPPABLE, (
+                language, source, translation)
             assert translation.strip() == translation and translation, (language, source)
         assert not ENGLISH_ONLY & set(catalog(language))
     # the three languages are three: no catalog is a copy of another
@@ -108,6 +112,28 @@ def test_translate_reads_values_back_and_splits_sentences_only_when_it_must() ->
         assert translate("Not found.", language) == "Not found."
     assert translate("A sentence nobody wrote.", "da") == "A sentence nobody wrote."
     assert translate("PersistedQueryNotFound", "da") == "PersistedQueryNotFound"
+
+
+def test_pydantics_messages_of_a_plugin_configuration_are_translated_and_still_pydantics() -> None:
+    templates = {error["type"]: error["message_template_python"] for error in list_all_errors()}
+    assert {kind: templates.get(kind) for kind in PYDANTIC_MESSAGES} == PYDANTIC_MESSAGES  # pydantic reworded one
+
+    class ShopSettings(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        shop_id: int
+        label: str = Field(max_length=1)
+        days: int = Field(ge=1)
+        mode: Literal["live", "test"]
+
+    with pytest.raises(ValidationError) as refused:
+        ShopSettings.model_validate({"shop_id": "x", "label": "ab", "days": 0, "mode": "other", "colour": "red"})
+    danish = {".".join(map(str, error["loc"])): translate(error["msg"], "da") for error in refused.value.errors()}
+    assert danish == {"shop_id": "Skal være et helt tal, teksten kan ikke læses som et tal",
+                      "label": "Teksten må højst have 1 tegn", "days": "Skal være mindst 1",
+                      "mode": "Skal være 'live' or 'test'", "colour": "Ekstra felter er ikke tilladt"}
+    with pytest.raises(ValidationError) as missing:
+        ShopSettings.model_validate({})
+    assert {translate(error["msg"], "sv") for error in missing.value.errors()} == {"Måste fyllas i"}
 
 
 # ---------------------------------------------------------------------------------------------------------------------
