@@ -3,8 +3,9 @@
 The messages of :class:`~pejling.graphql.errors.UserError` and :class:`~pejling.graphql.errors.ApiError` are
 English in the code and translated when a response is written (:mod:`pejling.graphql.error_languages`). This
 module finds every such English text without running anything: string literals and f-strings passed to the error
-constructors of ``graphql/`` and to the refusals of ``core/``, ``tenants/`` and ``plugins/`` whose message the API
-passes on. An f-string becomes a template: ``f"Use at least {MIN_LENGTH} characters."`` is
+constructors of ``graphql/`` (and to the helpers that make its limit and rate-limit errors), to the refusals of
+``core/``, ``tenants/`` and ``plugins/`` whose message the API passes on, and pydantic's common messages (a plugin's
+configuration). An f-string becomes a template: ``f"Use at least {MIN_LENGTH} characters."`` is
 ``"Use at least {min_length} characters."``, the value's name lower-cased (an attribute's last part, ``value``
 for anything else). The catalogs are keyed by these texts; ``tests/graphql/test_error_languages.py`` fails when
 one has no translation, and ``python -m pejling.graphql.error_sources`` lists those (``--all`` lists every one).
@@ -24,6 +25,8 @@ FOLDERS = ("graphql", "core", "tenants", "plugins")
 
 #: Error constructors of graphql/errors.py and the position of their ``message`` argument.
 CONSTRUCTORS = {"UserError": None, "invalid": 1, "not_found": 1, "forbidden": 0, "ApiError": 0}
+#: Helpers of one module that make a deliberate ``GraphQLError`` (with ``extensions.code``) of their first argument.
+MODULE_CONSTRUCTORS = {"graphql/limits.py": {"_too_complex": 0}, "graphql/operation_limits.py": {"_refused": 0}}
 #: Exceptions (and refusal records) whose message a mutation or query passes on as its error's message: the argument
 #: is found by the position of ``message`` in the class's ``__init__`` (or its dataclass fields), or ``message=``.
 REFUSALS = frozenset({
@@ -193,12 +196,13 @@ def scan_file(path: Path, tree: ast.Module, positions: dict[str, int | None]) ->
                   and statement.value is not None}
     helpers = {statement.name: _returns(statement) for statement in tree.body
                if isinstance(statement, ast.FunctionDef)}
+    constructors = CONSTRUCTORS | MODULE_CONSTRUCTORS.get(relative, {})
     for node in ast.walk(tree):
         found: list[ast.expr | None] = []
         if isinstance(node, ast.Call):
             name = _name(node.func)
-            if name in CONSTRUCTORS:
-                found.append(_message_argument(node, CONSTRUCTORS[name]))
+            if name in constructors:
+                found.append(_message_argument(node, constructors[name]))
             elif name in REFUSALS and relative not in NOT_API:
                 found.append(_message_argument(node, positions.get(name)))
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in CONSTRUCTORS:

@@ -53,7 +53,9 @@ class ApiError(GraphQLError):
 
 
 class TranslatedApiErrors(SchemaExtension):
-    """Words the :class:`ApiError` messages of a result in the request's language (English stays the source)."""
+    """Words the deliberate errors of a result in the request's language: every :class:`ApiError` and any other error
+    with an ``extensions.code`` (the limits' and rate limits'). Unexpected errors are masked anyway; graphql-core's
+    syntax and validation errors stay English."""
 
     def on_operation(self) -> Iterator[None]:
         yield
@@ -65,5 +67,5 @@ class TranslatedApiErrors(SchemaExtension):
         if language is None:
             return
         for error in errors:
-            if isinstance(error.original_error, ApiError) or isinstance(error, ApiError):
+            if isinstance(error.original_error, ApiError) or (error.extensions or {}).get("code"):
                 error.message = translate(error.message, language)
