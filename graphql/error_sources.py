@@ -26,7 +26,11 @@ FOLDERS = ("graphql", "core", "tenants", "plugins")
 #: Error constructors of graphql/errors.py and the position of their ``message`` argument.
 CONSTRUCTORS = {"UserError": None, "invalid": 1, "not_found": 1, "forbidden": 0, "ApiError": 0}
 #: Helpers of one module that make a deliberate ``GraphQLError`` (with ``extensions.code``) of their first argument.
-MODULE_CONSTRUCTORS = {"graphql/limits.py": {"_too_complex": 0}, "graphql/operation_limits.py": {"_refused": 0}}
+MODULE_CONSTRUCTORS = {"graphql/limits.py": {"_too_complex": 0}, "graphql/operation_limits.py": {"_refused": 0},
+                       # a tenant statement's id: its ValueError becomes a SurveyChangeRefused
+                       "core/surveys/bank.py": {"ValueError": 0}}
+#: Variables of one module whose text becomes a message (the billing plugin's read-only reason, an ApiError's).
+MODULE_MESSAGES = {"plugins/billing/subscription_state.py": ("reason",)}
 #: Exceptions (and refusal records) whose message a mutation or query passes on as its error's message: the argument
 #: is found by the position of ``message`` in the class's ``__init__`` (or its dataclass fields), or ``message=``.
 REFUSALS = frozenset({
@@ -34,7 +38,7 @@ REFUSALS = frozenset({
     "ImportRefused",
     "IngestRefused", "InsightsRefused", "InvitationRefused", "LoginRefused", "MemberChangeRefused",
     "PasswordChangeRefused", "PlanLimitReached", "ResetRefused", "SignupRefused", "SsoConfigRefused",
-    "SurveyChangeRefused", "Throttled", "WeakPassword",
+    "SurveyChangeRefused", "Throttled", "UrlRefused", "WeakPassword",
 })
 #: pydantic's messages (its ``message_template_python``) that a plugin's configuration schema can return through
 #: ``configurePlugin`` (core/plugin_enablement.py passes ``error["msg"]`` on), by pydantic error type. Other, rarer
@@ -73,7 +77,7 @@ PYDANTIC_MESSAGES = {
 #: Placeholders of a library's English grammar that a translation may leave out.
 DROPPABLE = frozenset({"expected_plural"})
 #: Modules whose refusals of those names never reach the API (the command line's invitation import).
-NOT_API = frozenset({"core/surveys/invitation_import.py", "core/cli.py"})
+NOT_API = frozenset({"core/surveys/invitation_import.py", "core/surveys/response_csv.py", "core/cli.py"})
 
 
 @dataclass(frozen=True)
@@ -171,6 +175,7 @@ def _returns(function: ast.FunctionDef) -> list[ast.expr]:
 def message_positions(trees: list[ast.Module]) -> dict[str, int | None]:
     """Each refusal's position of ``message`` among its constructor's arguments (None: keyword only or none)."""
     positions: dict[str, int | None] = {}
+    fallback: dict[str, int | None] = {}
     for tree in trees:
         for node in ast.walk(tree):
             if not isinstance(node, ast.ClassDef) or node.name not in REFUSALS:
@@ -182,18 +187,43 @@ def message_positions(trees: list[ast.Module]) -> dict[str, int | None]:
             else:  # a dataclass: its fields in order
                 names = [item.target.id for item in node.body
                          if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)]
-            positions.setdefault(node.name, names.index("message") if "message" in names else None)
-    return positions
+            if names:
+                positions.setdefault(node.name, names.index("message") if "message" in names else None)
+            else:  # an Exception subclass with neither: its message is the first argument (unless one of the same
+                fallback.setdefault(node.name, 0)  # name elsewhere says otherwise)
+    return fallback | positions
 
 
-def scan_file(path: Path, tree: ast.Module, positions: dict[str, int | None]) -> Iterator[Source]:
-    """The messages written in one module."""
-    relative = path.relative_to(ROOT).as_posix()
+def module_constants(tree: ast.Module) -> dict[str, ast.expr]:
+    """A module's top-level assignments by name."""
     constants = {target.id: statement.value for statement in tree.body if isinstance(statement, ast.Assign)
                  for target in statement.targets if isinstance(target, ast.Name)}
     constants |= {statement.target.id: statement.value for statement in tree.body
                   if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)
                   and statement.value is not None}
+    return constants
+
+
+def _names_in_scope(tree: ast.Module, relative: str, known: dict[str, dict[str, ast.expr]]) -> dict[str, ast.expr]:
+    """What a name given as a message can be: a constant imported from another scanned module, a text assigned to it
+    anywhere in this module (``message = f"..."`` in a function), a constant of this module (which wins)."""
+    names: dict[str, ast.expr] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("pejling."):
+            source = "/".join(node.module.split(".")[1:]) + ".py"
+            for alias in node.names:
+                if alias.name in known.get(source, {}):
+                    names[alias.asname or alias.name] = known[source][alias.name]
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant | ast.JoinedStr | ast.BinOp):
+            names.update({target.id: node.value for target in node.targets if isinstance(target, ast.Name)})
+    return names | module_constants(tree)
+
+
+def scan_file(path: Path, tree: ast.Module, positions: dict[str, int | None],
+              known: dict[str, dict[str, ast.expr]] | None = None) -> Iterator[Source]:
+    """The messages written in one module (``known``: every scanned module's constants, for imported ones)."""
+    relative = path.relative_to(ROOT).as_posix()
+    constants = _names_in_scope(tree, relative, known or {})
     helpers = {statement.name: _returns(statement) for statement in tree.body
                if isinstance(statement, ast.FunctionDef)}
     constructors = CONSTRUCTORS | MODULE_CONSTRUCTORS.get(relative, {})
@@ -213,6 +243,9 @@ def scan_file(path: Path, tree: ast.Module, positions: dict[str, int | None]) ->
                     found.extend(_defaults(item))
                 elif isinstance(item, ast.FunctionDef) and item.name == "message":  # a message worked out
                     found.extend(_returns(item))
+        if isinstance(node, ast.Assign) and any(isinstance(target, ast.Name) and target.id in
+                                                MODULE_MESSAGES.get(relative, ()) for target in node.targets):
+            found.append(node.value)
         for argument in found:
             for text in _texts(argument, constants, helpers):
                 yield Source(text, relative, getattr(argument, "lineno", node.lineno))
@@ -224,9 +257,10 @@ def scan() -> list[Source]:
              if "migrations" not in path.parts]
     trees = [ast.parse(path.read_text(encoding="utf-8"), filename=str(path)) for path in paths]
     positions = message_positions(trees)
+    known = {path.relative_to(ROOT).as_posix(): module_constants(tree) for path, tree in zip(paths, trees, strict=True)}
     sources: list[Source] = []
     for path, tree in zip(paths, trees, strict=True):
-        sources.extend(scan_file(path, tree, positions))
+        sources.extend(scan_file(path, tree, positions, known))
     sources.extend(Source(template, f"pydantic:{kind}", 0) for kind, template in PYDANTIC_MESSAGES.items())
     return sources
 
