@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core._pydantic_core import list_all_errors
 
 from pejling.core.auth.passwords import COMMON_PASSWORD_MESSAGE
+from pejling.core.auth.sso.login import SSO_REQUIRED
 from pejling.core.settings import Settings
 from pejling.graphql.error_languages import ENGLISH_ONLY, TRANSLATED, catalog, translate
 from pejling.graphql.error_sources import DROPPABLE, PYDANTIC_MESSAGES, ROOT, message_positions, messages, scan_file
@@ -54,9 +55,16 @@ def test_the_scan_finds_literals_templates_constants_defaults_and_helpers() -> N
                     "The {name} plan allows it.",  # what a helper of the module returns, added to a message
                     "Too many attempts, try again in {retry_after} s.",  # a refusal's message property
                     "Only an owner can remove an owner.",  # a refusal whose message is the second argument
-                    "Log in or send an API token."):  # an ApiError
+                    "Log in or send an API token.",  # an ApiError
+                    SSO_REQUIRED,  # a constant imported from another module
+                    "This store is beyond the {name} plan's {stores} store(s): it is kept and read-only. Upgrade, or "
+                    "delete a store, to change it.",  # a local variable given to ApiError
+                    "The URL must use https.",  # an exception without __init__: the first argument
+                    "The subscription is unpaid: update the card in the billing portal."):  # a billing reason
         assert message in found, message
     assert "tenantSlug" not in found and "forbidden" not in found  # fields and codes are not messages
+    assert "invalid" not in found and "too_many" not in found
+    assert not any(place.path == "core/surveys/response_csv.py" for places in found.values() for place in places)
 
 
 def test_a_new_english_message_is_found_so_it_cannot_ship_untranslated() -> None:
