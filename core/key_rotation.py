@@ -61,7 +61,7 @@ async def pages_by_id(model: Any, columns: Sequence[str], size: int = PAGE) -> A
     keyset-paged by ``id``: memory does not grow with the table."""
     after = None
     while True:
-        query = model.all().order_by("id").limit(size)
+        query = model.all().order_by("id").limit(size)  # a model or a queryset of it
         if after is not None:
             query = query.filter(id__gt=after)
         rows = await query.values(*dict.fromkeys(("id", *columns)))
@@ -71,10 +71,12 @@ async def pages_by_id(model: Any, columns: Sequence[str], size: int = PAGE) -> A
         after = rows[-1]["id"]
 
 
-async def _reseal_columns(model: Any, settings: Settings, report: RotationReport) -> None:
+async def _reseal_columns(model: Any, settings: Settings, report: RotationReport,
+                          user_ids: Sequence[UUID] | None = None) -> None:
     columns = tuple(model.SEALED_FIELDS)
     table = model._meta.db_table
-    async for rows in pages_by_id(model, columns):
+    rows_of = model if user_ids is None else model.filter(user_id__in=list(user_ids))
+    async for rows in pages_by_id(rows_of, columns):
         for row in rows:
             changes: dict[str, str] = {}
             for column in columns:
@@ -144,14 +146,27 @@ async def _reseal_devices(settings: Settings, report: RotationReport) -> None:
 async def rotate_keys(settings: Settings, tenant_ids: Sequence[UUID] | None = None) -> RotationReport:
     """Reseal every stored secret under the newest key (see the module's description); the database is open.
 
-    ``tenant_ids`` limits the rotation to those tenants (a large install may go tenant by tenant); ``None``: all.
+    ``tenant_ids`` limits the rotation to those tenants and their members' own secrets (a large install may go tenant
+    by tenant); ``None``: all.
     """
+    from pejling.tenants.models import Membership
+    from pejling.tenants.scope import TenantModel
+
     report = RotationReport()
+    tenant_models = [model for model in sealed_models() if issubclass(model, TenantModel)]
     scopes = [all_tenants()] if tenant_ids is None else [tenant_scope(tenant_id) for tenant_id in tenant_ids]
     for scope in scopes:
         with scope:
-            for model in sealed_models():
+            for model in tenant_models:
                 await _reseal_columns(model, settings, report)
             await _reseal_plugin_settings(settings, report)
             await _reseal_devices(settings, report)
+    # A person's own secrets (an authenticator app's) belong to no tenant: all of them in a full run, else those of
+    # the members of the tenants rotated (each once).
+    with all_tenants():
+        members = None if tenant_ids is None else await Membership.filter(
+            tenant_id__in=list(tenant_ids)).distinct().values_list("user_id", flat=True)
+        for model in sealed_models():
+            if not issubclass(model, TenantModel):
+                await _reseal_columns(model, settings, report, user_ids=members)
     return report

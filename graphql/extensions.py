@@ -19,6 +19,7 @@ from graphql import GraphQLError
 from pejling.core.auth.actor import ANONYMOUS
 from pejling.core.settings import Settings, get_settings
 from pejling.graphql.document_cache import CachedParsing, DocumentCache
+from pejling.graphql.errors import TranslatedApiErrors
 from pejling.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_SELECTIONS, MAX_TOKENS, DocumentLimits
 from pejling.graphql.operation_limits import OperationRateLimits
 from pejling.graphql.persisted_queries import PersistedQueries
@@ -106,6 +107,7 @@ def security_extensions() -> list[Callable[[], SchemaExtension] | type[SchemaExt
     cache = DocumentCache()
     policies = PersistedQueryPolicies()
     return [
+        TranslatedApiErrors,
         lambda: PersistedQueryLookup(policies),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         IntrospectionForMembersOnly,

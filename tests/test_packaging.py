@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).parents[1]
 PACKAGES = {"core": "pejling/core", "graphql": "pejling/graphql", "plugins": "pejling/plugins",
             "tenants": "pejling/tenants", "frontend": "pejling/frontend"}
-SERVED = (".html", ".css", ".js", ".toml", ".svg", ".png", ".ico", ".json", ".txt")
+SERVED = (".html", ".css", ".js", ".toml", ".svg", ".png", ".ico", ".json", ".txt", ".po")
 
 
 def _tracked(folder: str) -> list[str]:

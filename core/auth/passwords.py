@@ -34,16 +34,11 @@ RATED_LENGTH = 72
 PRODUCT_WORDS = ("pejling",)
 
 COMMON_PASSWORD = "common_password"  # noqa: S105 - an error code, not a secret
-#: The refusal of a common or guessable password in each language Pejling speaks (English for any other).
-COMMON_PASSWORD_MESSAGES = {
-    "en": "This password is too common or too easy to guess. Choose a longer one, for example a few unrelated words.",
-    "da": "Adgangskoden er for almindelig eller for let at gætte. Vælg en længere, for eksempel nogle ord, der ikke "
-          "hænger sammen.",
-    "nb": "Passordet er for vanlig eller for lett å gjette. Velg et lengre, for eksempel noen ord som ikke henger "
-          "sammen.",
-    "sv": "Lösenordet är för vanligt eller för lätt att gissa. Välj ett längre, till exempel några ord som inte hör "
-          "ihop.",
-}
+#: The refusal of a common or guessable password (the API answers it in the caller's language, as every message:
+#: graphql/error_languages.py and its catalogs).
+COMMON_PASSWORD_MESSAGE = (
+    "This password is too common or too easy to guess. Choose a longer one, for example a few unrelated words."  # noqa: S105
+)
 
 
 class WeakPassword(ValueError):
@@ -52,11 +47,6 @@ class WeakPassword(ValueError):
     def __init__(self, message: str, code: str = "invalid") -> None:
         super().__init__(message)
         self.code = code
-
-
-def common_password_message(language: str | None) -> str:
-    """The refusal of a common password in ``language`` (``da``, ``nb``, ``sv``, ``en``; English otherwise)."""
-    return COMMON_PASSWORD_MESSAGES.get(language or "en", COMMON_PASSWORD_MESSAGES["en"])
 
 
 def _known_words(context: Iterable[str]) -> list[str]:
@@ -85,7 +75,7 @@ def check_strength(password: str, context: Iterable[str] = ()) -> None:
     if len(set(password)) < 4:
         raise WeakPassword("Use more different characters.")
     if zxcvbn(password[:RATED_LENGTH], user_inputs=_known_words(context))["score"] < MIN_SCORE:
-        raise WeakPassword(COMMON_PASSWORD_MESSAGES["en"], COMMON_PASSWORD)
+        raise WeakPassword(COMMON_PASSWORD_MESSAGE, COMMON_PASSWORD)
 
 
 def hash_password(password: str) -> str:

@@ -16,11 +16,9 @@ from pejling.core.auth.api_tokens import ApiTokenRefused, create_api_token, revo
 from pejling.core.auth.forwarded import client_address
 from pejling.core.auth.middleware import cookies_secure
 from pejling.core.auth.password_reset import ResetRefused, request_password_reset, reset_password
-from pejling.core.auth.passwords import COMMON_PASSWORD, common_password_message
 from pejling.core.auth.sessions import clear_session_cookies, end_session, set_session_cookies, start_session
 from pejling.core.auth.throttle import Throttled, reserve_signup_attempt
 from pejling.core.auth.two_step import has_two_step, issue_challenge
-from pejling.frontend.language import negotiate_language
 from pejling.graphql.accounts.types import ApiTokenNode, ApiTokenScope, Me, SecondFactorChallenge
 from pejling.graphql.audit.recording import note_login_failure
 from pejling.graphql.context import Info
@@ -106,14 +104,6 @@ async def _open_session(info: Info, user: User) -> Me:
     return Me.of(info, user, session_id=session.id, via_token=False)
 
 
-def refusal(info: Info, code: str, field: str | None, message: str) -> UserError:
-    """A typed error; a refused common password is worded in the caller's language (``Accept-Language``: da, nb,
-    sv, else English)."""
-    if code == COMMON_PASSWORD:
-        message = common_password_message(negotiate_language(info.context.request.headers.get("accept-language")))
-    return UserError(code=code, field=field, message=message)
-
-
 def _too_long(*values: str) -> bool:
     return any(len(value) > MAX_INPUT for value in values)
 
@@ -154,7 +144,7 @@ class AccountMutation:
         try:
             tenant, user = await confirm_signup(token=token, session_user=session_user, password=password, name=name)
         except SignupRefused as exc:
-            return SignupPayload(errors=[refusal(info, exc.code, exc.field, exc.message)])
+            return SignupPayload(errors=[UserError(code=exc.code, field=exc.field, message=exc.message)])
         if session_user is not None and session_user.id == user.id:
             me = Me.of(info, user, session_id=actor.session_id, via_token=False)
         else:
@@ -206,7 +196,7 @@ class AccountMutation:
         try:
             await reset_password(info.context.settings, token, new_password)
         except ResetRefused as exc:
-            return DonePayload(errors=[refusal(info, exc.code, exc.field, exc.message)])
+            return DonePayload(errors=[UserError(code=exc.code, field=exc.field, message=exc.message)])
         if info.context.actor.session_id is not None:
             clear_session_cookies(
                 info.context.response, secure=cookies_secure(info.context.request.scope, info.context.settings)
@@ -223,7 +213,7 @@ class AccountMutation:
         try:
             await change_password(actor.user_id, current_password, new_password, keep_session=actor.session_id)
         except PasswordChangeRefused as exc:
-            return DonePayload(errors=[refusal(info, exc.code, exc.field, exc.message)])
+            return DonePayload(errors=[UserError(code=exc.code, field=exc.field, message=exc.message)])
         return DonePayload(ok=True)
 
     @strawberry.mutation(

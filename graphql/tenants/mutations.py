@@ -8,7 +8,7 @@ import strawberry
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from pejling.graphql.accounts.mutations import MAX_INPUT, _open_session, refusal
+from pejling.graphql.accounts.mutations import MAX_INPUT, _open_session
 from pejling.graphql.accounts.types import Me
 from pejling.graphql.billing.entitlements import seat_refused, store_refused
 from pejling.graphql.context import Info
@@ -339,7 +339,7 @@ class TenantMutation:
             tenant, membership, user = await accept_invitation(token=token, session_user=session_user,
                                                                password=password, name=name or "")
         except SignupRefused as exc:
-            return AcceptInvitationPayload(errors=[refusal(info, exc.code, exc.field, exc.message)])
+            return AcceptInvitationPayload(errors=[UserError(code=exc.code, field=exc.field, message=exc.message)])
         if session_user is not None and session_user.id == user.id:
             me = Me.of(info, user, session_id=actor.session_id, via_token=False)
         else:
