@@ -10,6 +10,7 @@ import { ConfirmSignupPage } from './pages/ConfirmSignup';
 import { DashboardPage } from './pages/Dashboard';
 import { FollowUpPage } from './pages/FollowUp';
 import { FollowUpsPage } from './pages/FollowUps';
+import { IntegrationsPage } from './pages/Integrations';
 import { LoginPage } from './pages/Login';
 import { NotFoundPage } from './pages/NotFound';
 import { PrivacyPage } from './pages/Privacy';
@@ -50,6 +51,7 @@ export function PortalRoutes() {
       <Route path="/portal/responses" element={member(<ResponsesPage />)} />
       <Route path="/portal/follow-ups" element={member(<FollowUpsPage />)} />
       <Route path="/portal/follow-ups/:followUpId" element={member(<FollowUpPage />)} />
+      <Route path="/portal/integrations" element={member(<IntegrationsPage />)} />
       <Route path="/portal/team" element={member(<TeamPage />)} />
       <Route path="/portal/api-tokens" element={member(<ApiTokensPage />)} />
       <Route path="/portal/privacy" element={member(<PrivacyPage />)} />
