@@ -699,8 +699,8 @@ function EndpointRow({ endpoint, onChanged, onSecret }: {
       {problem && <ErrorNotice message={problem} />}
       <div className="actions">
         <button type="button" className="secondary" onClick={onToggle}>
-          {endpoint.enabled ? t('integrations.webhookDisable') : t('integrations.webhookEnable')}
-          <span className="visually-hidden"> {endpoint.url}</span>
+          {endpoint.enabled ? t('integrations.webhookDisable') : t('integrations.webhookEnable')}{' '}
+          <span className="visually-hidden">{endpoint.url}</span>
         </button>
         <ConfirmAction label={t('integrations.rotate')} target={endpoint.url}
           question={t('integrations.confirmRotate', { url: endpoint.url })} confirmLabel={t('integrations.yesRotate')}
