@@ -6,6 +6,7 @@ export const IntegrationPluginsQuery = graphql(`
   query IntegrationPlugins {
     plugins { name enabled alwaysOnReason config secretFields }
     stores(first: 100) { edges { node { id name slug } } }
+    shopifyShops { shop connected tokenFingerprint installedAt uninstalledAt }
   }
 `);
 

@@ -49,7 +49,7 @@ function renderPage(client: Client) {
 
 function answers(role = 'OWNER', extra: Answers = {}): Answers {
   return {
-    Me: meAs(role), IntegrationPlugins: { plugins: [SHOPIFY, VIPPS], stores: STORES },
+    Me: meAs(role), IntegrationPlugins: { plugins: [SHOPIFY, VIPPS], stores: STORES, shopifyShops: [] },
     SsoConfiguration: { ssoConfiguration: null }, WebhookEndpoints: { webhookEndpoints: [] }, ...extra,
   };
 }
@@ -89,7 +89,7 @@ describe('the Integrations page', () => {
     const sent: Sent = [];
     let calls = 0;
     renderPage(clientAnswering(answers('OWNER', {
-      IntegrationPlugins: () => (calls++ === 0 ? { error: true } : { plugins: [SHOPIFY], stores: STORES }),
+      IntegrationPlugins: () => (calls++ === 0 ? { error: true } : { plugins: [SHOPIFY], stores: STORES, shopifyShops: [] }),
     }), sent));
     fireEvent.click(within(screen.getAllByRole('alert')[0]).getByRole('button', { name: 'Try again' }));
     expect(await screen.findByRole('region', { name: 'Shopify' })).toBeTruthy();
@@ -104,6 +104,22 @@ describe('the Shopify section', () => {
     expect((within(shopify).getByLabelText('Shopify location id') as HTMLInputElement).value).toBe('12345');
     expect((within(shopify).getByLabelText('Store') as HTMLSelectElement).value).toBe('grunerlokka');
     expect((within(shopify).getByLabelText('Store for online orders') as HTMLSelectElement).value).toBe('');
+  });
+
+  it('says when no shop is connected, and shows connected and uninstalled shops', () => {
+    const { unmount } = renderPage(clientAnswering(answers(), []));
+    expect(section('Shopify').textContent).toContain('No shop is connected yet.');
+    unmount();
+    renderPage(clientAnswering(answers('OWNER', { IntegrationPlugins: { plugins: [SHOPIFY], stores: STORES, shopifyShops: [
+      { __typename: 'ShopifyShop', shop: 'nordlys.myshopify.com', connected: true, tokenFingerprint: '9f8e7d',
+        installedAt: '2026-11-02T08:00:00Z', uninstalledAt: null },
+      { __typename: 'ShopifyShop', shop: 'old.myshopify.com', connected: false, tokenFingerprint: null,
+        installedAt: '2026-01-02T08:00:00Z', uninstalledAt: '2026-03-02T08:00:00Z' },
+    ] } }), []));
+    const shops = within(section('Shopify')).getByRole('list', { name: 'Connected shops' });
+    const [connected, gone] = within(shops).getAllByRole('listitem');
+    expect(connected.textContent).toMatch(/^nordlys\.myshopify\.com connected since .+ \(access token 9f8e7d\)\.$/);
+    expect(gone.textContent).toMatch(/^old\.myshopify\.com not connected: the app was uninstalled /);
   });
 
   it('saves the settings through enablePlugin', async () => {

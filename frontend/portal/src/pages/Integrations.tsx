@@ -21,6 +21,8 @@ import {
 type Errors = readonly { code: string; message: string; field?: string | null }[];
 type Config = Record<string, unknown>;
 type Store = { id: string; name: string; slug: string };
+type Shop = { shop: string; connected: boolean; tokenFingerprint?: string | null; installedAt: string;
+  uninstalledAt?: string | null };
 type PluginState = { name: string; enabled: boolean; alwaysOnReason?: string | null; config?: unknown; secretFields: string[] };
 /** One row of a mapping (a Shopify location or a Vipps sales unit → a store slug). */
 type Pair = { key: string; store: string };
@@ -154,8 +156,28 @@ function numberOrNull(text: string): number | null {
   return text.trim() === '' ? null : Number(text);
 }
 
-export function ShopifySection({ plugin, stores, onSaved }: {
-  plugin: PluginState | undefined; stores: readonly Store[]; onSaved: () => void;
+/** The shops connected to this business, or that Shopify has not connected any yet. */
+function ConnectedShops({ shops }: { shops: readonly Shop[] }) {
+  const { t } = useTranslation();
+  const when = useWhen();
+  if (shops.length === 0) {
+    return <Empty><p>{t('integrations.shopifyNoShop')}</p></Empty>;
+  }
+  return (
+    <ul aria-label={t('integrations.shopifyShops')}>
+      {shops.map((s) => (
+        <li key={s.shop}>
+          <strong>{s.shop}</strong>{' '}
+          {s.connected ? t('integrations.shopConnected', { date: when(s.installedAt), fingerprint: s.tokenFingerprint })
+            : t('integrations.shopUninstalled', { date: when(s.uninstalledAt) })}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function ShopifySection({ plugin, stores, shops, onSaved }: {
+  plugin: PluginState | undefined; stores: readonly Store[]; shops: readonly Shop[]; onSaved: () => void;
 }) {
   const { t } = useTranslation();
   const config = (plugin?.config ?? {}) as Config;
@@ -183,6 +205,8 @@ export function ShopifySection({ plugin, stores, onSaved }: {
     <section className="card wide" aria-labelledby="shopify-title">
       <h2 id="shopify-title">{t('integrations.shopifyTitle')}</h2>
       <p>{t('integrations.shopifyIntro')}</p>
+      <h3>{t('integrations.shopifyShops')}</h3>
+      <ConnectedShops shops={shops} />
       <h3>{t('integrations.shopifyConnectTitle')}</h3>
       <ol>
         <li>{t('integrations.shopifyStep1')}</li>
@@ -776,7 +800,7 @@ function Integrations() {
     plugins = (
       <>
         {!byName('shopify') && !byName('vipps') && <Empty><p>{t('integrations.noPlugins')}</p></Empty>}
-        <ShopifySection plugin={byName('shopify')} stores={stores} onSaved={reload} />
+        <ShopifySection plugin={byName('shopify')} stores={stores} shops={data?.shopifyShops ?? []} onSaved={reload} />
         <VippsSection plugin={byName('vipps')} stores={stores} onSaved={reload} />
       </>
     );
