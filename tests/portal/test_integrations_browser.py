@@ -62,6 +62,7 @@ async def test_shopify_settings_and_a_webhook_endpoint(server: str, browser: Bro
     await expect(page.get_by_role("heading", level=1, name="Integrations")).to_be_visible()
     shopify = page.get_by_role("region", name="Shopify")
     await expect(shopify).to_contain_text("the install always starts from Shopify")
+    await expect(shopify.get_by_text("No shop is connected yet.")).to_be_visible()
     await expect(page.get_by_text("No webhook endpoints yet.")).to_be_visible()
     await check_page(page, "integrations", refused)
 
