@@ -38,6 +38,7 @@ from pejling.graphql.insights.mutations import InsightsMutation
 from pejling.graphql.insights.queries import InsightsQuery
 from pejling.graphql.plugins.mutations import PluginMutation
 from pejling.graphql.plugins.queries import PluginQuery
+from pejling.graphql.plugins.shopify_shops import ShopifyQuery
 from pejling.graphql.relay_ids import guard_list_connections, resolve_global_id
 from pejling.graphql.sso.mutations import SsoMutation
 from pejling.graphql.sso.queries import SsoQuery
@@ -55,7 +56,7 @@ from pejling.graphql.webhooks.mutations import WebhookMutation
 from pejling.graphql.webhooks.queries import WebhookQuery
 
 QUERIES: tuple[type, ...] = (TenantQuery, AccountQuery, FollowUpQuery, InsightsQuery, SurveyQuery, DeviceQuery,
-                             SurveyCodeQuery, KioskQuery, SubmissionLimitQuery, PluginQuery, SsoQuery,
+                             SurveyCodeQuery, KioskQuery, SubmissionLimitQuery, PluginQuery, ShopifyQuery, SsoQuery,
                              BillingQuery, WebhookQuery, RetentionQuery, AuditQuery)
 MUTATIONS: tuple[type, ...] = (TenantMutation, AccountMutation, FollowUpMutation, InsightsMutation, SurveyMutation,
                                DeviceMutation, SurveyCodeMutation, KioskMutation, SubmissionLimitMutation,

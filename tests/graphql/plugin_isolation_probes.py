@@ -4,8 +4,11 @@ A switches the sms channel on with a secret; whatever ``w.b`` reads or switches,
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
+from pejling.core.secrets_at_rest import seal
+from pejling.plugins.shopify.models import ShopifyShop
 from pejling.tenants.plugin_settings import PluginSetting
 from pejling.tenants.scope import tenant_scope
 from tests.support.tenancy import gql
@@ -49,5 +52,17 @@ async def _disable_plugin(w: Any) -> None:
     await _a_still_uses_sms(w)
 
 
+async def _shopify_shops(w: Any) -> None:
+    shop = f"only-a-{w.a.tenant.slug}.myshopify.com"
+    with tenant_scope(w.a.tenant.id):
+        if not await ShopifyShop.exists(shop=shop):
+            await ShopifyShop.create(shop=shop, sealed_token=seal("shpat_a", purpose=f"shopify-access-token:a:{shop}"),
+                                     installed_at=datetime.now(UTC))
+    mine = await gql(w.client, "{ shopifyShops { shop connected } }", {}, w.a.headers)
+    assert mine["data"]["shopifyShops"] == [{"shop": shop, "connected": True}], mine
+    seen = await w.as_b("{ shopifyShops { shop connected tokenFingerprint } }")
+    assert seen["data"]["shopifyShops"] == [], seen
+
+
 PLUGIN_PROBES: dict[str, Probe] = {"plugins": _plugins, "enablePlugin": _enable_plugin,
-                                   "disablePlugin": _disable_plugin}
+                                   "disablePlugin": _disable_plugin, "shopifyShops": _shopify_shops}

@@ -10,6 +10,7 @@ import { ConfirmSignupPage } from './pages/ConfirmSignup';
 import { DashboardPage } from './pages/Dashboard';
 import { FollowUpPage } from './pages/FollowUp';
 import { FollowUpsPage } from './pages/FollowUps';
+import { IntegrationsPage } from './pages/Integrations';
 import { LoginPage } from './pages/Login';
 import { NotFoundPage } from './pages/NotFound';
 import { PrivacyPage } from './pages/Privacy';
@@ -54,6 +55,7 @@ export function PortalRoutes() {
       <Route path="/portal/follow-ups/:followUpId" element={member(<FollowUpPage />)} />
       <Route path="/portal/survey" element={member(<SurveyEditorPage />)} />
       <Route path="/portal/welcome" element={member(<WelcomePage />)} />
+      <Route path="/portal/integrations" element={member(<IntegrationsPage />)} />
       <Route path="/portal/team" element={member(<TeamPage />)} />
       <Route path="/portal/api-tokens" element={member(<ApiTokensPage />)} />
       <Route path="/portal/privacy" element={member(<PrivacyPage />)} />

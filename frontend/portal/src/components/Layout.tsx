@@ -76,6 +76,7 @@ export function Layout({ title, children }: { title: string; children: ReactNode
             <Link to="/portal/responses">{t('responses.nav')}</Link>
             <Link to="/portal/follow-ups">{t('followUps.nav')}</Link>
             {admin && <Link to="/portal/survey">{t('survey.nav')}</Link>}
+            {admin && <Link to="/portal/integrations">{t('integrations.nav')}</Link>}
             {admin && <Link to="/portal/team">{t('team.nav')}</Link>}
             {admin && <Link to="/portal/api-tokens">{t('tokens.nav')}</Link>}
             {admin && <Link to="/portal/privacy">{t('privacy.nav')}</Link>}

@@ -175,8 +175,8 @@ describe('the responses page', () => {
   it('offers Responses and Follow-ups in the navigation to every member, before Team', () => {
     renderResponses(clientAnswering(answers(), []));
     const nav = screen.getByRole('navigation', { name: 'Main' });
-    expect(within(nav).getAllByRole('link').map((a) => a.textContent).slice(0, 6))
-      .toEqual(['Stores', 'Channels', 'Responses', 'Follow-ups', 'Survey', 'Team']);
+    expect(within(nav).getAllByRole('link').map((a) => a.textContent).slice(0, 7))
+      .toEqual(['Stores', 'Channels', 'Responses', 'Follow-ups', 'Survey', 'Integrations', 'Team']);
     expect(within(nav).getByRole('link', { name: 'Responses' }).getAttribute('href')).toBe('/portal/responses');
     expect(within(nav).getByRole('link', { name: 'Follow-ups' }).getAttribute('href')).toBe('/portal/follow-ups');
   });

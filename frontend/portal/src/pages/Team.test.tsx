@@ -128,8 +128,8 @@ describe('the team page', () => {
     renderTeam(clientAnswering(answers('ADMIN'), []));
     const nav = screen.getByRole('navigation', { name: 'Main' });
     expect(within(nav).getAllByRole('link').map((link) => link.textContent))
-      .toEqual(['Stores', 'Channels', 'Responses', 'Follow-ups', 'Survey', 'Team', 'API tokens', 'Privacy', 'Billing',
-        'Security']);
+      .toEqual(['Stores', 'Channels', 'Responses', 'Follow-ups', 'Survey', 'Integrations', 'Team', 'API tokens', 'Privacy',
+        'Billing', 'Security']);
   });
 
   it('offers to try again when the lists cannot be read', () => {
