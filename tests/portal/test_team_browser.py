@@ -79,8 +79,8 @@ async def test_invite_a_store_manager_and_connect_an_integration(
     await owner.get_by_role("button", name="Log in").click()
     await owner.wait_for_url("**/portal")
     await expect(owner.get_by_role("navigation", name="Main").get_by_role("link")).to_have_text(
-        ["Stores", "Channels", "Responses", "Follow-ups", "Survey", "Integrations", "Team", "API tokens", "Privacy", "Billing",
-         "Security"])
+        ["Stores", "Channels", "Responses", "Follow-ups", "Survey", "Integrations", "Team", "API tokens", "Privacy",
+         "Billing", "Security"])
     await owner.get_by_role("navigation", name="Main").get_by_role("link", name="Team").click()
     members = owner.get_by_role("region", name="Members").get_by_role("row")
     await expect(members.nth(1)).to_contain_text(shop.owner.email)
