@@ -4,9 +4,9 @@ Three shoppers answer through the survey endpoint (two at the first store, one w
 store) and an alert rule's follow-up is open → the owner opens Responses from the navigation and sees all three →
 filters to those with a comment, to the Swedish ones, then to the second store → exports the filtered list as CSV
 (the job run by a worker) with a progress bar to a download link, and the file holds exactly the filtered responses
-→ opens the follow-up inbox, sees the follow-up, opens it from its link → a store manager of the first store sees only its two
-responses and only that store in the filter. On each page axe-core finds no serious or critical violation, the
-page's Content-Security-Policy refuses nothing, and a screenshot is kept under build/artifacts/portal/.
+→ opens the follow-up inbox, sees the follow-up, opens it from its link → a store manager of the first store sees
+only its two responses and only that store in the filter. On each page axe-core finds no serious or critical
+violation, the page's Content-Security-Policy refuses nothing, and a screenshot is kept under build/artifacts/portal/.
 """
 
 from __future__ import annotations
