@@ -164,8 +164,8 @@ async def rotate_keys(settings: Settings, tenant_ids: Sequence[UUID] | None = No
     # A person's own secrets (an authenticator app's) belong to no tenant: all of them in a full run, else those of
     # the members of the tenants rotated (each once).
     with all_tenants():
-        members = None if tenant_ids is None else await Membership.filter(
-            tenant_id__in=list(tenant_ids)).distinct().values_list("user_id", flat=True)
+        members: list[UUID] | None = None if tenant_ids is None else list(await Membership.filter(
+            tenant_id__in=list(tenant_ids)).distinct().values_list("user_id", flat=True))  # type: ignore[arg-type]
         for model in sealed_models():
             if not issubclass(model, TenantModel):
                 await _reseal_columns(model, settings, report, user_ids=members)

@@ -163,9 +163,9 @@ def _defaults(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.
                                  strict=True):
         if argument.arg == "message":
             yield default
-    for argument, default in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True):
-        if argument.arg == "message" and default is not None:
-            yield default
+    for argument, keyword_default in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True):
+        if argument.arg == "message" and keyword_default is not None:
+            yield keyword_default
 
 
 def _returns(function: ast.FunctionDef) -> list[ast.expr]:
@@ -248,7 +248,7 @@ def scan_file(path: Path, tree: ast.Module, positions: dict[str, int | None],
             found.append(node.value)
         for argument in found:
             for text in _texts(argument, constants, helpers):
-                yield Source(text, relative, getattr(argument, "lineno", node.lineno))
+                yield Source(text, relative, getattr(argument, "lineno", getattr(node, "lineno", 0)))
 
 
 def scan() -> list[Source]:
