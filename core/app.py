@@ -32,6 +32,7 @@ from pejling.core.pubsub import close_brokers, use_settings
 from pejling.core.security_headers import SecurityHeadersMiddleware
 from pejling.core.settings import Settings, get_settings
 from pejling.core.surveys.code_routes import survey_code_routes
+from pejling.core.insights.weekly_routes import weekly_report_routes
 from pejling.core.surveys.hooks import response_events_delivered
 from pejling.core.surveys.import_routes import import_routes
 from pejling.core.surveys.pages import routes as survey_page_routes
@@ -54,6 +55,7 @@ def _routes(settings: Settings, plugins: PluginRegistry) -> list[BaseRoute]:
         *branding_routes(),
         *survey_page_routes,
         *survey_code_routes(),
+        *weekly_report_routes(),
         *import_routes(),
         *unsubscribe_routes,
         *receipt_routes(),
