@@ -21,6 +21,7 @@ from pejling.core.followups.downloads import export_routes
 from pejling.core.graphiql import ASSETS_PATH, GraphiQLAssets
 from pejling.core.health import healthz, readyz
 from pejling.core.insights.scores import start_insights
+from pejling.core.insights.weekly_routes import weekly_report_routes
 from pejling.core.live_routes import live_routes
 from pejling.core.logs import AccessLogMiddleware, configure_logging
 from pejling.core.mail import check_mail_settings
@@ -32,7 +33,6 @@ from pejling.core.pubsub import close_brokers, use_settings
 from pejling.core.security_headers import SecurityHeadersMiddleware
 from pejling.core.settings import Settings, get_settings
 from pejling.core.surveys.code_routes import survey_code_routes
-from pejling.core.insights.weekly_routes import weekly_report_routes
 from pejling.core.surveys.hooks import response_events_delivered
 from pejling.core.surveys.import_routes import import_routes
 from pejling.core.surveys.pages import routes as survey_page_routes

@@ -21,10 +21,10 @@ from uuid import UUID
 from fpdf import FPDF
 
 from pejling.core.insights import engine
+from pejling.core.insights.models import StoreChange
 from pejling.core.insights.sections import Difference, NpsScore, OptimiseItem
 from pejling.core.insights.statistics.minimum_n import MIN_N
 from pejling.core.insights.store_changes import CHANGE_WINDOW_DAYS
-from pejling.core.insights.models import StoreChange
 from pejling.core.surveys.models import Response
 from pejling.core.surveys.poster import _latin1
 from pejling.tenants.models import Store

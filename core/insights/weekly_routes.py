@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from pejling.core.auth.actor import ANONYMOUS, READ, Actor
-from pejling.core.insights.weekly_report import parse_week, report_filename, report_pdf, weekly_report, week_of
+from pejling.core.insights.weekly_report import parse_week, report_filename, report_pdf, week_of, weekly_report
 from pejling.tenants.models import Store, Tenant
 
 
