@@ -21,6 +21,7 @@ from pejling.core.followups.downloads import export_routes
 from pejling.core.graphiql import ASSETS_PATH, GraphiQLAssets
 from pejling.core.health import healthz, readyz
 from pejling.core.insights.scores import start_insights
+from pejling.core.insights.weekly_routes import weekly_report_routes
 from pejling.core.live_routes import live_routes
 from pejling.core.logs import AccessLogMiddleware, configure_logging
 from pejling.core.mail import check_mail_settings
@@ -54,6 +55,7 @@ def _routes(settings: Settings, plugins: PluginRegistry) -> list[BaseRoute]:
         *branding_routes(),
         *survey_page_routes,
         *survey_code_routes(),
+        *weekly_report_routes(),
         *import_routes(),
         *unsubscribe_routes,
         *receipt_routes(),

@@ -30,6 +30,7 @@ JOB_MODULES: list[str] = [
     "pejling.core.auth.housekeeping",
     "pejling.core.followups.jobs",
     "pejling.core.insights.scores",
+    "pejling.core.insights.weekly_mail",
     "pejling.core.surveys.invitation_mail",
     "pejling.core.surveys.retention",
     "pejling.core.followups.tenant_export",

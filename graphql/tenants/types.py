@@ -133,6 +133,21 @@ class StoreNode(relay.Node):
         zones = await visible(info).zones_by_store.load(UUID(self.id))
         return [ZoneNode.from_model(zone) for zone in zones]
 
+    @strawberry.field(description="The one-page weekly report PDF of an ISO week (2026-W48), the last complete week "
+                      "when none is given. Members who may see the store. Send your credentials, and ?tenant=<slug> "
+                      "when you are in several tenants.")
+    def weekly_report_url(self, info: Info, week: str | None = None) -> str:
+        from pejling.core.insights.weekly_report import parse_week
+        from pejling.core.insights.weekly_routes import last_week, report_path
+        from pejling.graphql.errors import ApiError
+
+        chosen = week or last_week()
+        try:
+            parse_week(chosen)
+        except ValueError:
+            raise ApiError("week must look like 2026-W48.", "INVALID", field="week") from None
+        return info.context.settings.base_url.rstrip("/") + report_path(UUID(self.id), chosen)
+
     @classmethod
     def from_model(cls, store: models.Store) -> StoreNode:
         return cls(id=str(store.id), name=store.name, slug=store.slug, address=store.address,

@@ -15,6 +15,10 @@ const CODE = { __typename: 'SurveyCode', id: 'c1', code: 'K7QM4ZPX', url: 'https
   zoneId: null, campaign: '', scans: 0, svgUrl: `${FILES}/qr.svg`, pngUrl: `${FILES}/qr.png`,
   posterA4Url: `${FILES}/poster-a4.pdf`, posterA5Url: `${FILES}/poster-a5.pdf` };
 
+const REPORTS = 'https://api.example.com/api/stores/a/weekly-report.pdf';
+const WEEKLY = { __typename: 'Store', id: STORE.id, w0: `${REPORTS}?week=2026-W48`, w1: `${REPORTS}?week=2026-W47`,
+  w2: `${REPORTS}?week=2026-W46`, w3: `${REPORTS}?week=2026-W45` };
+
 /** The live counter's feed: jsdom has no EventSource, and this test does not listen. */
 class QuietEventSource {
   onerror: (() => void) | null = null;
@@ -41,7 +45,8 @@ describe('the store page', () => {
 
   it('names the tenant in the QR code and poster links (a click cannot send the tenant header)', () => {
     render(
-      <Provider value={clientAnswering({ Me: twoTenants(), Store: { store: STORE, surveyCodes: [CODE] } }, [])}>
+      <Provider value={clientAnswering({ Me: twoTenants(), Store: { store: STORE, surveyCodes: [CODE] },
+        WeeklyReports: { store: WEEKLY } }, [])}>
         <SessionProvider>
           <MemoryRouter initialEntries={[`/portal/stores/${STORE.id}`]}>
             <Routes><Route path="/portal/stores/:storeId" element={<StorePage />} /></Routes>
@@ -54,6 +59,9 @@ describe('the store page', () => {
       '/api/survey-codes/c1/poster-a4.pdf?tenant=nordlys', '/api/survey-codes/c1/poster-a5.pdf?tenant=nordlys',
       '/api/survey-codes/c1/qr.png?tenant=nordlys']);
     expect(within(poster).getByRole('img').getAttribute('src')).toBe('/api/survey-codes/c1/qr.svg?tenant=nordlys');
+    const weekly = screen.getByRole('region', { name: 'Weekly report' });
+    expect(within(weekly).getAllByRole('link').map((a) => a.getAttribute('href'))[0])
+      .toBe('/api/stores/a/weekly-report.pdf?week=2026-W48&tenant=nordlys');
   });
 });
 

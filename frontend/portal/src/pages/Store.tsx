@@ -6,6 +6,7 @@ import { useMutation, useQuery } from 'urql';
 import { errorOn, Field } from '../components/Field';
 import { Layout } from '../components/Layout';
 import { LiveCounter } from '../components/LiveCounter';
+import { WeeklyReports } from '../components/WeeklyReports';
 import { Empty, ErrorNotice, Loading } from '../components/States';
 import { CreateSurveyCodeMutation, CreateZoneMutation, StoreQuery } from '../graphql/operations';
 import { samePath, tenantDownload } from '../downloads';
@@ -102,6 +103,7 @@ export function StorePage() {
       <div className="grid">
         <LiveCounter storeId={store.id} tenantSlug={tenantSlug} />
         <Poster storeId={store.id} tenantSlug={tenantSlug} code={code} onMade={reload} />
+        <WeeklyReports storeId={store.id} tenantSlug={tenantSlug} />
         <section className="card" aria-labelledby="zones-title">
           <h2 id="zones-title">{t('store.zones')}</h2>
           {store.zones.length === 0 ? <p>{t('store.noZones')}</p> : (
