@@ -140,7 +140,7 @@ def cmd_create_tenant(settings: Settings, args: argparse.Namespace) -> int:
     password = args.password or (getpass.getpass("Owner password: ") if sys.stdin.isatty() else "")
     generated = not password
     if generated:
-        password = secrets.token_urlsafe(14)
+        password = secrets.token_urlsafe(16)
 
     async def work() -> int:
         try:

@@ -43,7 +43,7 @@ async def seed_demo(var_dir: Path) -> tuple[Tenant, list[DemoLogin], bool]:
         return tenant, [DemoLogin(**row) for row in saved], False
 
     logins = [
-        DemoLogin(role.value, f"{role.value.replace('_', '-')}@demo-retail.example", secrets.token_urlsafe(12))
+        DemoLogin(role.value, f"{role.value.replace('_', '-')}@demo-retail.example", secrets.token_urlsafe(16))
         for role in Role
     ]
     async with in_transaction():
