@@ -92,7 +92,7 @@ def _built_portal_files() -> list[Path]:
 @pytest.mark.parametrize("files", [_front_end_sources, _built_portal_files], ids=["sources", "built portal"])
 def test_no_page_loads_plug_in_content(files: object) -> None:
     paths = files()  # type: ignore[operator]
-    assert len(paths) > 5
+    assert any(p.suffix == ".html" for p in paths) and any(p.suffix in {".js", ".ts", ".tsx"} for p in paths)
     found = [f"{p.relative_to(ROOT)}: {m.group(0)}" for p in paths
              for m in PLUGIN_CONTENT.finditer(p.read_text(encoding="utf-8", errors="replace"))]
     assert found == []
