@@ -100,7 +100,7 @@ def page_headers(nonce: str, language: str) -> dict[str, str]:
         # Only our own inline script and style run; the page talks only to its own origin.
         "Content-Security-Policy": (
             f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; img-src 'self' https: data:; "
-            "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+            "connect-src 'self'; form-action 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
         ),
         "Cache-Control": "no-store",
         "Vary": "Accept-Language",
