@@ -35,8 +35,11 @@ def session_cookie_name(secure: bool) -> str:
     return SECURE_SESSION_COOKIE if secure else SESSION_COOKIE
 
 
-async def start_session(settings: Settings, user_id: UUID, user_agent: str = "") -> tuple[Session, str]:
+async def start_session(settings: Settings, user_id: UUID, user_agent: str = "", *, via_sso: bool = False
+                        ) -> tuple[Session, str]:
     """Create a session for the user. Returns the row and the secret for the cookie (never stored).
+
+    ``via_sso`` marks a session opened by single sign-on (a tenant's two-step rule does not apply to it).
 
     At most :data:`MAX_SESSIONS_PER_PERSON` sessions stay: the ones started longest ago end.
     """
@@ -48,6 +51,7 @@ async def start_session(settings: Settings, user_id: UUID, user_agent: str = "")
         expires_at=now + timedelta(seconds=settings.session_max_age_seconds),
         last_seen_at=now,
         user_agent=user_agent[:USER_AGENT_LENGTH],
+        via_sso=via_sso,
     )
     await _end_sessions_over_the_limit(user_id, session.id)
     return session, secret
