@@ -11,19 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from strawberry.extensions import SchemaExtension
+
 from graphql import (
     DocumentNode,
     ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLError,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
 )
-from strawberry.extensions import SchemaExtension
-
-from graphql import GraphQLError
 
 #: What a person may still do while their tenant waits for their two-step login.
 OPEN_FIELDS = frozenset({
