@@ -46,6 +46,8 @@ async def test_members_without_two_step_can_only_enrol_until_they_have_it(app: A
             assert (await Tenant.get(id=tenant.id)).name == tenant.name
         download = await laptop.get("/api/audit-log.csv", params={"tenant": tenant.slug})
         assert download.status_code == 403 and download.json()["error"] == "two_step_required"
+        plugin = await laptop.get("/plugins/vipps/payments/order-1", headers=headers)
+        assert plugin.status_code == 403 and plugin.json()["error"] == "two_step_required"
 
         # Who they are and enrolment stay open.
         me = (await gql(laptop, "{ me { email } }", headers=headers)).json()
