@@ -19,16 +19,18 @@ from tortoise import connections
 
 from pejling.core.audit.models import InstanceAuditEntry
 from pejling.core.database import is_postgres
+from pejling.tenants.scope import all_tenants, all_tenants_sql
 
 INSTANCE_RETENTION = timedelta(days=90)
 """Failed logins of no tenant older than this are deleted (the PostgreSQL function holds the same 90 days)."""
+_PURGE = all_tenants_sql("SELECT pejling_purge_audit_instance_entries(?) AS gone")
 
 
 async def purge_old_instance_entries(now: datetime | None = None) -> int:
     """Delete the entries of no tenant older than :data:`INSTANCE_RETENTION`; returns how many went."""
     cutoff = (now or datetime.now(UTC)) - INSTANCE_RETENTION
-    client = connections.get("default")
-    if is_postgres(client):
-        rows = await client.execute_query_dict("SELECT pejling_purge_audit_instance_entries($1) AS gone", [cutoff])
+    if is_postgres(connections.get("default")):
+        with all_tenants():  # the table has no tenant; the function names none
+            rows = await _PURGE.rows([cutoff])
         return int(rows[0]["gone"])
     return int(await InstanceAuditEntry.filter(at__lt=cutoff).delete())
