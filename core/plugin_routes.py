@@ -23,7 +23,8 @@ from pejling.tenants.scope import tenant_scope
 
 
 class RouteRefused(Exception):
-    """The actor may not use this plugin route; ``status`` is 401 (not logged in) or 404."""
+    """The actor may not use this plugin route; ``status`` is 401 (not logged in), 403 (the tenant requires
+    two-step login the person does not have yet) or 404."""
 
     def __init__(self, status: int) -> None:
         super().__init__(status)
@@ -49,6 +50,8 @@ async def admit(plugins: Plugins, name: str, actor: Actor, tenant_slug: str | No
         raise RouteRefused(404) from None
     if tenant is None:
         raise RouteRefused(404)
+    if actor.two_step_missing:
+        raise RouteRefused(403)
     enabled = (await plugins.enabled_plugins(tenant.id)).get(name)
     if enabled is None:
         raise RouteRefused(404)
@@ -57,6 +60,7 @@ async def admit(plugins: Plugins, name: str, actor: Actor, tenant_slug: str | No
 
 _REFUSALS = {
     401: {"error": "unauthenticated", "message": "Log in or use an API token."},
+    403: {"error": "two_step_required", "message": "This business requires two-step login."},
     404: {"error": "not_found", "message": "Not found."},
 }
 

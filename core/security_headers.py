@@ -5,8 +5,10 @@
 * ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: same-origin``, ``X-Frame-Options: DENY``.
 * ``Content-Security-Policy``: a page's own policy is kept as it is (the survey pages send one with a per-page
   nonce, GraphiQL a strict one); when it has no ``frame-ancestors``, a second policy ``frame-ancestors 'none'``
-  is added (browsers enforce both). A response without a policy gets ``frame-ancestors 'none'``, and, unless it
-  is HTML, ``default-src 'none'`` as well.
+  is added (browsers enforce both). A response without a policy gets ``frame-ancestors 'none'``; HTML also gets
+  ``object-src 'none'`` and ``base-uri 'none'`` (no plug-ins, no ``<base>`` that moves relative links), anything
+  else ``default-src 'none'``. An HTML page whose own policy lacks ``object-src`` or ``base-uri`` gets the
+  missing ones in one more policy beside it.
 
 A header the response already sets is never overwritten.
 """
@@ -20,6 +22,7 @@ from pejling.core.auth.forwarded import is_https
 from pejling.core.settings import Settings
 
 FRAME_ANCESTORS = "frame-ancestors 'none'"
+HTML_POLICY = f"object-src 'none'; base-uri 'none'; {FRAME_ANCESTORS}"
 DEFAULTS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -36,15 +39,34 @@ def hsts_value(settings: Settings) -> str | None:
 
 
 def default_policy(content_type: str) -> str:
-    """The policy of a response that brings none: no framing; for anything but HTML, no content at all."""
-    if content_type.split(";")[0].strip().lower() == "text/html":
-        return FRAME_ANCESTORS
+    """The policy of a response that brings none: no framing; for HTML no plug-ins and no ``<base>``; for
+    anything else, no content at all."""
+    if _is_html(content_type):
+        return HTML_POLICY
     return f"default-src 'none'; {FRAME_ANCESTORS}"
+
+
+def _is_html(content_type: str) -> bool:
+    return content_type.split(";")[0].strip().lower() == "text/html"
+
+
+def _has_directive(policy: str, directive: str) -> bool:
+    return any(part.split()[:1] == [directive] for part in policy.lower().split(";"))
+
+
+def missing_html_directives(policies: list[str]) -> list[str]:
+    """The ``object-src 'none'`` / ``base-uri 'none'`` directives none of an HTML page's ``policies`` has.
+
+    ``default-src`` does not stand in for ``base-uri`` (it is not a fetch directive), but does for
+    ``object-src``; only a page's explicit choice counts here, so ``object-src`` is added unless named.
+    """
+    return [f"{directive} 'none'" for directive in ("object-src", "base-uri")
+            if not any(_has_directive(policy, directive) for policy in policies)]
 
 
 def forbids_framing(policy: str) -> bool:
     """True when ``policy`` has a ``frame-ancestors`` directive (of any value: the page chose it)."""
-    return any(part.split()[:1] == ["frame-ancestors"] for part in policy.lower().split(";"))
+    return _has_directive(policy, "frame-ancestors")
 
 
 def add_policy(headers: MutableHeaders) -> None:
@@ -55,13 +77,16 @@ def add_policy(headers: MutableHeaders) -> None:
     policies = headers.getlist("content-security-policy")
     if not policies:
         headers["Content-Security-Policy"] = default_policy(headers.get("content-type", ""))
-    elif not any(forbids_framing(policy) for policy in policies):
-        headers.append("Content-Security-Policy", FRAME_ANCESTORS)
+        return
+    extra = missing_html_directives(policies) if _is_html(headers.get("content-type", "")) else []
+    if not any(forbids_framing(policy) for policy in policies):
+        extra.append(FRAME_ANCESTORS)
+    if extra:
+        headers.append("Content-Security-Policy", "; ".join(extra))
 
 
 _RAW_DEFAULTS = tuple((name.lower().encode(), value.encode()) for name, value in DEFAULTS.items())
 _CSP = b"content-security-policy"
-_FRAME_ANCESTORS = FRAME_ANCESTORS.encode()
 _HTML_POLICY = default_policy("text/html").encode()
 _OTHER_POLICY = default_policy("").encode()
 
@@ -80,11 +105,16 @@ def added_headers(raw: list[tuple[bytes, bytes]], hsts: bytes | None) -> list[tu
         elif lowered == b"content-type" and not content_type:
             content_type = value
     extra = [(name, value) for name, value in _RAW_DEFAULTS if name not in names]
+    html = content_type.split(b";")[0].strip().lower() == b"text/html"
     if not policies:
-        html = content_type.split(b";")[0].strip().lower() == b"text/html"
         extra.append((_CSP, _HTML_POLICY if html else _OTHER_POLICY))
-    elif not any(forbids_framing(policy.decode("latin-1")) for policy in policies):
-        extra.append((_CSP, _FRAME_ANCESTORS))
+    else:
+        texts = [policy.decode("latin-1") for policy in policies]
+        directives = missing_html_directives(texts) if html else []
+        if not any(forbids_framing(text) for text in texts):
+            directives.append(FRAME_ANCESTORS)
+        if directives:
+            extra.append((_CSP, "; ".join(directives).encode()))
     if hsts is not None and b"strict-transport-security" not in names:
         extra.append((b"strict-transport-security", hsts))
     return extra

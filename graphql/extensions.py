@@ -23,6 +23,7 @@ from pejling.graphql.errors import TranslatedApiErrors
 from pejling.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_SELECTIONS, MAX_TOKENS, DocumentLimits
 from pejling.graphql.operation_limits import OperationRateLimits
 from pejling.graphql.persisted_queries import PersistedQueries
+from pejling.graphql.two_step_rule import TwoStepRequired
 
 __all__ = ["MAX_ALIASES", "MAX_DEPTH", "MAX_SELECTIONS", "MAX_TOKENS", "security_extensions"]
 
@@ -115,4 +116,5 @@ def security_extensions() -> list[Callable[[], SchemaExtension] | type[SchemaExt
         lambda: CachedParsing(cache),
         lambda: DocumentLimits(cache),
         lambda: OperationRateLimits(cache),
+        TwoStepRequired,
     ]

@@ -14,6 +14,7 @@ scope themselves, for that one submission.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import parse_qs
 from uuid import UUID
 
@@ -78,7 +79,14 @@ async def _session_tenant(actor: Actor, user_id: UUID, slug: str | None) -> tupl
     if len(memberships) != 1:
         return None, actor
     role, stores = _rights(memberships[0])
-    return memberships[0].tenant, actor.in_tenant(memberships[0].tenant_id, role, stores)
+    tenant = memberships[0].tenant
+    completed = actor.in_tenant(memberships[0].tenant_id, role, stores)
+    if tenant.require_two_step and completed.via_session and not completed.via_sso:
+        from pejling.core.auth.two_step import has_two_step
+
+        if not await has_two_step(user_id):
+            completed = replace(completed, two_step_missing=True)
+    return tenant, completed
 
 
 def _rights(membership: Membership) -> tuple[Role, frozenset[UUID] | None]:
@@ -129,6 +137,14 @@ class TenantMiddleware:
             return
         state["actor"] = actor
         state["tenant"] = tenant
+        if actor.two_step_missing and not scope["path"].startswith("/graphql"):
+            # Downloads and other tenant routes: nothing until the person has two-step login (GraphQL keeps
+            # enrolment open, pejling.graphql.two_step_rule).
+            await JSONResponse({"error": "two_step_required",
+                                "message": "This business requires two-step login."}, status_code=403)(
+                scope, receive, send
+            )
+            return
         if tenant is None:
             await self.app(scope, receive, send)
             return

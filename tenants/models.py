@@ -44,6 +44,8 @@ class Tenant(Model):
     # or deleted as retention_mode says.
     retention_months = fields.IntField(null=True)
     retention_mode = fields.CharField(max_length=16, default="anonymise")
+    #: Members who log in with a password must have two-step login before they may work in this tenant.
+    require_two_step = fields.BooleanField(default=False)
     # Counted up by database triggers on every change of what the tenant's survey pages show (stores, zones, plugin
     # settings, surveys, their versions and statements; tenants/migrations/0008_content_stamp.py): the survey page
     # cache checks it on each request (core/surveys/page_cache.py). Never written by the application.

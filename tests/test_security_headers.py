@@ -105,8 +105,66 @@ async def test_a_policy_without_frame_ancestors_gets_framing_forbidden_beside_it
         assert (await http.get("/image")).headers.get_list("content-security-policy") == [
             "default-src 'none'", "frame-ancestors 'none'",
         ]
-        # An HTML page without a policy of its own is not broken by default-src, only kept out of frames.
-        assert (await http.get("/page")).headers.get_list("content-security-policy") == ["frame-ancestors 'none'"]
+        # An HTML page without a policy of its own is not broken by default-src: no framing, plug-ins or <base>.
+        assert (await http.get("/page")).headers.get_list("content-security-policy") == [
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+        ]
+
+
+async def test_an_html_policy_without_object_src_or_base_uri_gets_them_beside_it(database: Settings) -> None:
+    async def loose(request: object) -> PlainTextResponse:
+        return PlainTextResponse("<p>hi</p>", media_type="text/html",
+                                 headers={"Content-Security-Policy": "script-src 'self'; frame-ancestors 'self'"})
+
+    async def half(request: object) -> PlainTextResponse:
+        return PlainTextResponse("<p>hi</p>", media_type="text/html",
+                                 headers={"Content-Security-Policy": "object-src 'self'; frame-ancestors 'none'"})
+
+    app = SecurityHeadersMiddleware(Starlette(routes=[Route("/loose", loose), Route("/half", half)]), database)
+    async with _client(app) as http:
+        assert (await http.get("/loose")).headers.get_list("content-security-policy") == [
+            "script-src 'self'; frame-ancestors 'self'", "object-src 'none'; base-uri 'none'",
+        ]
+        # The page's own object-src choice stands; only base-uri is added.
+        assert (await http.get("/half")).headers.get_list("content-security-policy") == [
+            "object-src 'self'; frame-ancestors 'none'", "base-uri 'none'",
+        ]
+
+
+def _route_paths(routes: list[object], prefix: str = "") -> Iterator[str]:
+    """Every path of the app's routes, mounts walked, path parameters filled with a plain value."""
+    for route in routes:
+        path = prefix + re.sub(r"\{[^}]+\}", "x", getattr(route, "path", ""))
+        children = getattr(route, "routes", None)
+        if children:
+            yield from _route_paths(list(children), path)
+        else:
+            yield path or "/"
+
+
+def _directives(policies: list[str]) -> set[str]:
+    return {part.strip() for policy in policies for part in policy.split(";")}
+
+
+async def test_every_html_route_forbids_plugins_and_base_urls(
+    client: httpx.AsyncClient, app_with: Callable[..., Starlette],
+) -> None:
+    paths = set(_route_paths(list(app_with().routes)))  # the same routes as the app behind ``client``
+    # Pages reached only through a flow: the SSO answer pages and the Vipps Login pages answer their errors as HTML.
+    paths |= {"/sso/no-such-tenant/start", "/sso/no-such-tenant/callback?state=x&code=y",
+              "/vipps/login?response=x&receipt=y", "/vipps/login/callback?state=x&code=y", "/login", "/portal/security"}
+    html_paths = []
+    for path in sorted(paths):
+        response = await client.get(path, headers={"Accept": "text/html"})
+        if response.headers.get("content-type", "").startswith("text/html"):
+            html_paths.append(path)
+            directives = _directives(response.headers.get_list("content-security-policy"))
+            assert "object-src 'none'" in directives and "base-uri 'none'" in directives, (path, directives)
+    # The walk really reached the kinds of HTML pages there are (a walk that found none would prove nothing).
+    # The portal, GraphiQL and a kiosk page:
+    assert "/" in html_paths and "/graphql" in html_paths and "/k/x" in html_paths, html_paths
+    assert any(path.startswith("/sso/") for path in html_paths), html_paths
+    assert any(path.startswith("/vipps/") for path in html_paths), html_paths
 
 
 def _fake_bundle(directory: Path) -> None:

@@ -31,6 +31,10 @@ class Actor:
     role: Role | None = None
     store_ids: frozenset[UUID] | None = None
     """For a store manager: the only stores they may see. ``None`` means every store."""
+    via_sso: bool = False
+    """The session was opened by single sign-on."""
+    two_step_missing: bool = False
+    """The tenant requires two-step login and this password session's person has none: only enrolment is open."""
 
     @property
     def authenticated(self) -> bool:

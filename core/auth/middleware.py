@@ -105,7 +105,7 @@ class ActorMiddleware:
         if session is None:
             await self.app(scope, receive, send)
             return
-        state["actor"] = Actor(user_id=session.user_id, session_id=session.id)
+        state["actor"] = Actor(user_id=session.user_id, session_id=session.id, via_sso=session.via_sso)
         state["session"] = session
         if scope["method"] in UNSAFE_METHODS:
             refusal = _csrf_refusal(scope, body, headers, settings, session.id)

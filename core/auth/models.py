@@ -28,6 +28,8 @@ class Session(Model):
     expires_at = fields.DatetimeField(db_index=True)
     last_seen_at = fields.DatetimeField()
     user_agent = fields.CharField(max_length=120, default="")
+    #: Opened by single sign-on (the identity provider handled the second factor), not by a password.
+    via_sso = fields.BooleanField(default=False)
 
     class Meta:
         table = "auth_session"

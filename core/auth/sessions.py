@@ -26,6 +26,8 @@ SECURE_SESSION_COOKIE = "__Host-pejling_session"
 #: ``last_seen_at`` is written at most this often, so a busy session does not write on every request.
 TOUCH_INTERVAL = timedelta(minutes=1)
 USER_AGENT_LENGTH = 120
+#: A person has at most this many live sessions (browsers); a new login beyond it ends the oldest ones.
+MAX_SESSIONS_PER_PERSON = 20
 
 
 def session_cookie_name(secure: bool) -> str:
@@ -33,8 +35,14 @@ def session_cookie_name(secure: bool) -> str:
     return SECURE_SESSION_COOKIE if secure else SESSION_COOKIE
 
 
-async def start_session(settings: Settings, user_id: UUID, user_agent: str = "") -> tuple[Session, str]:
-    """Create a session for the user. Returns the row and the secret for the cookie (never stored)."""
+async def start_session(settings: Settings, user_id: UUID, user_agent: str = "", *, via_sso: bool = False
+                        ) -> tuple[Session, str]:
+    """Create a session for the user. Returns the row and the secret for the cookie (never stored).
+
+    ``via_sso`` marks a session opened by single sign-on (a tenant's two-step rule does not apply to it).
+
+    At most :data:`MAX_SESSIONS_PER_PERSON` sessions stay: the ones started longest ago end.
+    """
     secret = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     session = await Session.create(
@@ -43,8 +51,17 @@ async def start_session(settings: Settings, user_id: UUID, user_agent: str = "")
         expires_at=now + timedelta(seconds=settings.session_max_age_seconds),
         last_seen_at=now,
         user_agent=user_agent[:USER_AGENT_LENGTH],
+        via_sso=via_sso,
     )
+    await _end_sessions_over_the_limit(user_id, session.id)
     return session, secret
+
+
+async def _end_sessions_over_the_limit(user_id: UUID, newest: UUID) -> None:
+    # The most recently started ones stay, and the new session always does.
+    kept = await (Session.filter(user_id=user_id).exclude(id=newest).order_by("-created_at", "-id")
+                  .limit(MAX_SESSIONS_PER_PERSON - 1).values_list("id", flat=True))
+    await Session.filter(user_id=user_id).exclude(id__in=[newest, *kept]).delete()
 
 
 async def session_from_cookie(secret: str, now: datetime | None = None, idle: timedelta | None = None

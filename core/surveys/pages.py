@@ -104,7 +104,7 @@ def page_headers(nonce: str, language: str, *, preview: bool = False) -> dict[st
         # Only our own inline script and style run; the page talks only to its own origin.
         "Content-Security-Policy": (
             f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; img-src 'self' https: data:; "
-            f"connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors {ancestors}"
+            f"connect-src 'self'; form-action 'self'; object-src 'none'; base-uri 'none'; frame-ancestors {ancestors}"
         ),
         "Cache-Control": "no-store",
         "Vary": "Accept-Language",

@@ -152,6 +152,19 @@ async def _zone(id: str) -> models.Zone | None:
 
 @strawberry.type
 class TenantMutation:
+    @strawberry.mutation(description="Owners only: require two-step login of every member who logs in with a "
+                                     "password (single sign-on logins are left to the identity provider). "
+                                     "Members without it can then only set it up, on the Security page.")
+    async def set_require_two_step(self, info: Info, required: bool) -> TenantPayload:
+        tenant, error = mutation_guard(info)
+        if error or tenant is None:
+            return TenantPayload(errors=[error] if error else [])
+        if info.context.actor.role is not models.Role.OWNER:
+            return TenantPayload(errors=[forbidden("Only an owner can change the two-step rule.")])
+        tenant.require_two_step = required
+        await tenant.save(update_fields=["require_two_step"])
+        return TenantPayload(tenant=TenantType.from_model(tenant))
+
     @strawberry.mutation(description="Change the tenant's name, default language or brand colour.")
     async def update_tenant(self, info: Info, input: TenantChanges) -> TenantPayload:
         tenant, error = mutation_guard(info)

@@ -88,12 +88,15 @@ class TenantType:
     default_language: str
     brand_colour: str = strawberry.field(description="Colour of buttons on the shopper pages (contrast is kept AA).")
     logo_url: str | None = strawberry.field(description="Where the shopper pages load the logo from; null: none.")
+    require_two_step: bool = strawberry.field(
+        default=False, description="Members who log in with a password must use two-step login (setRequireTwoStep).")
 
     @classmethod
     def from_model(cls, tenant: models.Tenant) -> TenantType:
         logo = f"/s/{tenant.slug}/logo?v={tenant.logo_version}" if tenant.logo_type else None
         return cls(id=strawberry.ID(encode_id("Tenant", tenant.id)), name=tenant.name, slug=tenant.slug,
-                   default_language=tenant.default_language, brand_colour=tenant.brand_colour, logo_url=logo)
+                   default_language=tenant.default_language, brand_colour=tenant.brand_colour, logo_url=logo,
+                   require_two_step=tenant.require_two_step)
 
 
 @strawberry.type(name="Zone", description="A place inside a store: entrance, checkout, fitting room…")

@@ -205,6 +205,17 @@ async def _set_tenant_logo(w: Walk) -> None:
     assert result["data"]["setTenantLogo"]["tenant"]["slug"] == w.b.tenant.slug
 
 
+async def _set_require_two_step(w: Walk) -> None:
+    switch = ("mutation($r: Boolean!) { setRequireTwoStep(required: $r) "
+              "{ tenant { slug requireTwoStep } errors { code } } }")
+    result = await w.as_b(switch, r=True)
+    assert result["data"]["setRequireTwoStep"]["tenant"] == {"slug": w.b.tenant.slug, "requireTwoStep": True}
+    hijack = await gql(w.client, switch, {"r": True}, {**w.b.headers, "X-Pejling-Tenant": w.a.tenant.slug})
+    assert hijack["_status"] == 404
+    assert not (await Tenant.get(id=w.a.tenant.id)).require_two_step
+    await w.as_b(switch, r=False)  # B's token is not held back by the rule, but leave B as it was
+
+
 async def _invite_shoppers(w: Walk) -> None:
     invite = ("mutation($s: ID!, $z: ID) { inviteShoppers(storeId: $s, zoneId: $z, recipients: [\"x@example.com\"]) "
               "{ sent errors { code field } } }")
@@ -220,6 +231,7 @@ async def _invite_shoppers(w: Walk) -> None:
 
 PROBES: dict[str, Callable[[Walk], Awaitable[None]]] = {
     "updateTenant": _update_tenant, "setTenantLogo": _set_tenant_logo, "deleteTenant": _delete_tenant,
+    "setRequireTwoStep": _set_require_two_step,
     "survey": _survey, "statementBank": _statement_bank, "chooseSurveyStatements": _choose_survey_statements,
     "chooseSurveyGoals": _choose_survey_goals, "addSurveyStatement": _add_survey_statement,
     "shopperData": _shopper_data, "eraseShopperResponse": _erase_shopper_response, "inviteShoppers": _invite_shoppers,

@@ -268,6 +268,7 @@ RAW_SQL_HOMES = {
 #: Modules that run cross-tenant raw SQL (all_tenants_sql), and why.
 CROSS_TENANT_SQL = {
     "core/jobs/claims.py": "the job queue: workers claim and reclaim jobs of every tenant",
+    "core/audit/retention.py": "the purge of failed logins of no tenant (a SECURITY DEFINER function)",
     "plugins/billing/stripe_events.py": "a lock per Stripe subscription (pg_advisory_xact_lock), no table",
 }
 

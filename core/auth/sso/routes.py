@@ -108,7 +108,7 @@ async def callback(request: Request) -> Response:
     old = request.scope.get("state", {}).get("session")
     if old is not None:
         await end_session(old.id)
-    session, secret = await start_session(settings, user.id, request.headers.get("user-agent", ""))
+    session, secret = await start_session(settings, user.id, request.headers.get("user-agent", ""), via_sso=True)
     secure = cookies_secure(request.scope, settings)
     response = RedirectResponse(PORTAL_PATH, status_code=303, headers=NO_STORE)
     set_session_cookies(response, settings, session, secret, secure=secure)

@@ -4,7 +4,7 @@
 // works in goes in X-Pejling-Tenant once chosen, and the portal's language in Accept-Language (the server words a
 // few refusals in it, such as a common password).
 import i18next from 'i18next';
-import { Client, cacheExchange, fetchExchange } from 'urql';
+import { Client, cacheExchange, fetchExchange, mapExchange, type CombinedError } from 'urql';
 
 export const ENDPOINT = '/graphql';
 const TENANT_KEY = 'pejling.portal.tenant';
@@ -55,10 +55,25 @@ export function apiHeaders(): Record<string, string> {
   return headers;
 }
 
+/** Where the portal sends a person whose business requires two-step login they do not have yet. */
+export const TWO_STEP_PAGE = '/portal/security';
+
+/** True when the API refused the operation because the business requires two-step login (graphql/two_step_rule.py). */
+export function needsTwoStep(error: CombinedError | undefined): boolean {
+  return Boolean(error?.graphQLErrors.some((e) => e.extensions?.code === 'TWO_STEP_REQUIRED'));
+}
+
+/** On that refusal, go to the Security page, which explains why and offers the enrolment (once: not from there). */
+export function sendToTwoStep(error: CombinedError, location: Location = window.location): void {
+  if (needsTwoStep(error) && location.pathname !== TWO_STEP_PAGE) {
+    location.assign(`${TWO_STEP_PAGE}?required=1`);
+  }
+}
+
 export function makeClient(): Client {
   return new Client({
     url: ENDPOINT,
-    exchanges: [cacheExchange, fetchExchange],
+    exchanges: [cacheExchange, mapExchange({ onError: (error) => sendToTwoStep(error) }), fetchExchange],
     preferGetMethod: false,
     requestPolicy: 'cache-and-network',
     fetchOptions: () => ({ credentials: 'same-origin', headers: apiHeaders() }),

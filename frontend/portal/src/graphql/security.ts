@@ -27,3 +27,15 @@ export const DisableTotpMutation = graphql(`
     disableTotp(password: $password, code: $code) { ok errors { code message field } }
   }
 `);
+
+export const TwoStepRuleQuery = graphql(`
+  query TwoStepRule {
+    tenant { id requireTwoStep }
+  }
+`);
+
+export const SetRequireTwoStepMutation = graphql(`
+  mutation SetRequireTwoStep($required: Boolean!) {
+    setRequireTwoStep(required: $required) { tenant { id requireTwoStep } errors { code message field } }
+  }
+`);

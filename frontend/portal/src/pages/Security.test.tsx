@@ -1,8 +1,9 @@
 import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { MemoryRouter } from 'react-router';
-import { Provider, type Client } from 'urql';
+import { CombinedError, Provider, type Client } from 'urql';
 import { describe, expect, it } from 'vitest';
 
+import { sendToTwoStep } from '../graphql/client';
 import { SessionProvider } from '../session';
 import { clientAnswering, meAs, type Answers, type Sent } from '../test-client';
 import { groupedKey, SecurityPage, svgSource } from './Security';
@@ -15,11 +16,11 @@ function status(enabled: boolean, left = 0) {
   return { me: { __typename: 'Me', id: 'U1', twoStep: { __typename: 'TwoStepStatus', enabled, recoveryCodesLeft: left } } };
 }
 
-function renderSecurity(client: Client) {
+function renderSecurity(client: Client, path = '/portal/security') {
   return render(
     <Provider value={client}>
       <SessionProvider>
-        <MemoryRouter initialEntries={['/portal/security']}><SecurityPage /></MemoryRouter>
+        <MemoryRouter initialEntries={[path]}><SecurityPage /></MemoryRouter>
       </SessionProvider>
     </Provider>,
   );
@@ -78,5 +79,44 @@ describe('the security page', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Turn off' }));
     expect(await screen.findByText('Two-step login is off.')).toBeTruthy();
     expect(sent.find((s) => s.name === 'DisableTotp')?.variables).toEqual({ password: 'my password', code: '654321' });
+  });
+});
+
+describe('a business that requires two-step login', () => {
+  const rule = (required: boolean) => ({ tenant: { __typename: 'Tenant', id: 'T1', requireTwoStep: required } });
+
+  it('sends a refused member to the security page once, and never away from it', () => {
+    const refused = new CombinedError({ graphQLErrors: [{ message: 'x', extensions: { code: 'TWO_STEP_REQUIRED' } }] });
+    const other = new CombinedError({ graphQLErrors: [{ message: 'x', extensions: { code: 'FORBIDDEN' } }] });
+    const went: string[] = [];
+    const at = (pathname: string) => ({ pathname, assign: (to: string) => went.push(to) }) as unknown as Location;
+    sendToTwoStep(refused, at('/portal/responses'));
+    sendToTwoStep(other, at('/portal/responses'));
+    sendToTwoStep(refused, at('/portal/security'));
+    expect(went).toEqual(['/portal/security?required=1']);
+  });
+
+  it('explains why the member was sent here', async () => {
+    renderSecurity(clientAnswering(answers(), []), '/portal/security?required=1');
+    expect((await screen.findByTestId('two-step-required')).textContent).toMatch(/requires two-step login/);
+  });
+
+  it('lets an owner who uses two-step login require it, and nobody else', async () => {
+    const sent: Sent = [];
+    renderSecurity(clientAnswering({
+      Me: meAs('OWNER'), TwoStep: status(true, 8), TwoStepRule: rule(false),
+      SetRequireTwoStep: { setRequireTwoStep: { ...rule(true), errors: [] } },
+    }, sent));
+    const toggle = await screen.findByLabelText('Require two-step login of every member');
+    expect((toggle as HTMLInputElement).checked).toBe(false);
+    fireEvent.click(toggle);
+    await waitFor(() => expect(sent.find((s) => s.name === 'SetRequireTwoStep')?.variables).toEqual({ required: true }));
+    expect(screen.queryByTestId('two-step-required')).toBeNull();
+  });
+
+  it('shows no switch to an admin', async () => {
+    renderSecurity(clientAnswering({ Me: meAs('ADMIN'), TwoStep: status(true, 8), TwoStepRule: rule(false) }, []));
+    expect(await screen.findByText('Two-step login is on.')).toBeTruthy();
+    expect(screen.queryByLabelText('Require two-step login of every member')).toBeNull();
   });
 });

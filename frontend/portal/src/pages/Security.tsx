@@ -1,8 +1,13 @@
 // Your account's security: two-step login with an authenticator app (enrol with a QR code, confirm with a first
 // code, recovery codes shown once, switch off with the password and a code). Every member has it, for themselves.
+// Owners may require it of the business's password logins; the API then sends members without it here
+// (graphql/client.ts sendToTwoStep, with ?required=1), and this page says why.
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useLocation } from 'react-router';
 import { useMutation, useQuery } from 'urql';
+
+import { useTenantRole } from '../components/AdminOnly';
 
 import { Field, errorOn } from '../components/Field';
 import { Layout } from '../components/Layout';
@@ -10,8 +15,10 @@ import { ErrorNotice, Loading } from '../components/States';
 import {
   ConfirmTotpEnrolmentMutation,
   DisableTotpMutation,
+  SetRequireTwoStepMutation,
   StartTotpEnrolmentMutation,
   TwoStepQuery,
+  TwoStepRuleQuery,
 } from '../graphql/security';
 
 type Problem = { code: string; message: string; field?: string | null };
@@ -143,8 +150,37 @@ function Disable({ recoveryCodesLeft, onDisabled }: { recoveryCodesLeft: number;
   );
 }
 
+/** For owners who use two-step login themselves: require it of every member who logs in with a password. */
+export function TwoStepRule() {
+  const { t } = useTranslation();
+  const [{ data, error }, refetch] = useQuery({ query: TwoStepRuleQuery });
+  const [state, save] = useMutation(SetRequireTwoStepMutation);
+  const required = data?.tenant?.requireTwoStep;
+  const problem = state.data?.setRequireTwoStep.errors[0];
+  if (error && !data) {
+    return <ErrorNotice onRetry={() => refetch({ requestPolicy: 'network-only' })} />;
+  }
+  if (required === undefined) {
+    return <Loading />;
+  }
+  return (
+    <section className="card" aria-labelledby="two-step-rule-title">
+      <h2 id="two-step-rule-title">{t('security.ruleTitle')}</h2>
+      <p>{t('security.ruleIntro')}</p>
+      <label>
+        <input type="checkbox" checked={required} disabled={state.fetching}
+          onChange={(event) => { void save({ required: event.target.checked }); }} />
+        {' '}{t('security.ruleToggle')}
+      </label>
+      {problem && <p role="alert">{problem.message}</p>}
+    </section>
+  );
+}
+
 export function SecurityPage() {
   const { t } = useTranslation();
+  const required = new URLSearchParams(useLocation().search).has('required');
+  const owner = useTenantRole() === 'OWNER';
   const [{ data, fetching, error }, refetch] = useQuery({ query: TwoStepQuery });
   const [codes, setCodes] = useState<string[] | null>(null);
   const [disabled, setDisabled] = useState(false);
@@ -155,6 +191,7 @@ export function SecurityPage() {
       {codes && <RecoveryCodes codes={codes} onHide={() => { setCodes(null); reload(); }} />}
       <section className="card" aria-labelledby="two-step-title">
         <h2 id="two-step-title">{t('security.twoStepTitle')}</h2>
+        {required && !status?.enabled && <p role="alert" data-testid="two-step-required">{t('security.requiredNotice')}</p>}
         <p>{t('security.twoStepIntro')}</p>
         {disabled && <p role="status">{t('security.disabledNotice')}</p>}
         {fetching && !data && <Loading />}
@@ -163,6 +200,7 @@ export function SecurityPage() {
           ? <Disable recoveryCodesLeft={status.recoveryCodesLeft} onDisabled={() => { setDisabled(true); reload(); }} />
           : <Enrol onEnabled={(fresh) => { setDisabled(false); setCodes(fresh); }} />)}
       </section>
+      {owner && status?.enabled && !codes && <TwoStepRule />}
     </Layout>
   );
 }

@@ -1,0 +1,68 @@
+"""A tenant's rule "two-step login required" (``Tenant.require_two_step``), applied to whole GraphQL operations.
+
+When the tenant middleware marks the actor ``two_step_missing`` (a password session of a member without an
+authenticator, in a tenant that requires one: :func:`pejling.tenants.middleware.resolve_tenant`), an operation may
+only select the root fields of :data:`OPEN_FIELDS`: who they are, enrolling an authenticator, logging out. Any
+other root field refuses the whole operation before it runs, with one error of code ``TWO_STEP_REQUIRED``; nothing
+is read or changed. Single sign-on sessions and API tokens are not marked (see docs/security.md, "Two-step login").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from strawberry.extensions import SchemaExtension
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+)
+
+#: What a person may still do while their tenant waits for their two-step login.
+OPEN_FIELDS = frozenset({
+    "me", "startTotpEnrolment", "confirmTotpEnrolment", "logout", "__typename", "__schema", "__type",
+})
+CODE = "TWO_STEP_REQUIRED"
+MESSAGE = "This business requires two-step login: set up an authenticator app on the Security page first."
+
+
+def root_fields(document: DocumentNode) -> Iterator[str]:
+    """The names of every root field the document's operations select (fragments followed, each once)."""
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    seen: set[str] = set()
+
+    def walk(selection_set: SelectionSetNode) -> Iterator[str]:
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                yield selection.name.value
+            elif isinstance(selection, InlineFragmentNode):
+                yield from walk(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+                seen.add(selection.name.value)
+                fragment = fragments.get(selection.name.value)
+                if fragment is not None:
+                    yield from walk(fragment.selection_set)
+
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            yield from walk(definition.selection_set)
+
+
+class TwoStepRequired(SchemaExtension):
+    """Refuses an operation of a marked actor that reaches beyond :data:`OPEN_FIELDS`, before it runs."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        actor = getattr(context.context, "actor", None)
+        document = context.graphql_document
+        if actor is not None and actor.two_step_missing and document is not None:
+            if any(name not in OPEN_FIELDS for name in root_fields(document)):
+                context.result = ExecutionResult(data=None, errors=[GraphQLError(MESSAGE, extensions={"code": CODE})])
+        yield
