@@ -196,3 +196,24 @@ def test_asvs_points_at_the_policies_and_no_longer_lists_them_as_missing() -> No
                          re.MULTILINE), requirement
         assert f"**{requirement}" not in not_met and f", {requirement}" not in not_met.split("**Not verified")[0], \
             requirement
+
+
+def test_every_module_that_seals_is_in_the_key_inventory() -> None:
+    """Each module that calls ``seal`` of :mod:`pejling.core.secrets_at_rest` is named in the row of
+    ``PEJLING_ENCRYPTION_KEYS``: a new kind of sealed value is a new thing the key protects."""
+    row = next(line for line in section("Key management").splitlines()
+               if line.startswith("| `PEJLING_ENCRYPTION_KEYS`"))
+    sealers = set()
+    for _, path, tree in source_files():
+        imported = any(isinstance(node, ast.ImportFrom) and node.module == "pejling.core.secrets_at_rest" and
+                       any(alias.name == "seal" for alias in node.names) for node in ast.walk(tree))
+        calls = any(isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "seal"
+                    for node in ast.walk(tree))
+        if imported and calls:
+            sealers.add(path.relative_to(ROOT).as_posix())
+    assert "core/auth/two_step.py" in sealers
+    from pejling.plugins.vipps.login import FLOW_SECONDS
+
+    assert f"{FLOW_SECONDS // 60} minutes" in row, "the Vipps Login cookie's lifetime changed"
+    missing = sorted(sealer for sealer in sealers if f"`{sealer}`" not in row)
+    assert not missing, f"modules sealing under PEJLING_ENCRYPTION_KEYS that the inventory does not name: {missing}"
