@@ -1,9 +1,10 @@
 """The ASVS rows met by documentation point at documents that exist and say what the row claims.
 
-``docs/asvs.md`` rows whose control is a document (V2.1.1, V2.1.2, V2.1.3, V5.1.1, V6.1.1, V6.1.3, V8.1.1, V8.1.2,
-V13.1.1, V15.1.3) name documents and sections. For each, :data:`CLAIMS` lists (document, section heading, phrases):
-the section must exist and hold every phrase (case and line breaks ignored). Where a row names a limit the code
-enforces, the phrase is made from the code's constant, so changing the constant without the document fails.
+``docs/asvs.md`` rows whose control is a document (V2.1.1, V2.1.2, V2.1.3, V5.1.1, V6.1.1, V6.1.3, V7.1.3 with
+V7.6.1, V8.1.1, V8.1.2, V13.1.1, V15.1.3) name documents and sections. For each, :data:`CLAIMS` lists (document,
+section heading, phrases): the section must exist and hold every phrase (case and line breaks ignored). Where a row
+names a limit the code enforces, the phrase is made from the code's constant, so changing the constant without the
+document fails.
 """
 
 from __future__ import annotations
@@ -72,7 +73,15 @@ def _logo_types_match_the_code() -> list[str]:
 EXTRA = {"V2.1.3": [_budgets_match_the_code, _plans_match_the_code], "V5.1.1": [_logo_types_match_the_code]}
 _defaults = Settings.model_fields
 
+_IDLE_HOURS = Settings.model_fields["session_idle_seconds"].default // 3600
+_MAX_DAYS = Settings.model_fields["session_max_age_seconds"].default // 86400
+
 CLAIMS: dict[str, list[Claim]] = {
+    "V7.1.3, V7.6.1": [
+        ("security.md", "Sessions and cookies",
+         (f"({_IDLE_HOURS} hours)", f"({_MAX_DAYS} days)", "is **not** tied to the identity provider's",
+          "`endMemberSessions`")),
+    ],
     "V2.1.1": [
         ("graphql.md", "Conventions", ("`errors: [UserError!]!`", "`INVALID` error with `extensions.field`")),
         ("surveys.md", "Ingest (`ingest.py`, one code path)", ()),
