@@ -14,7 +14,8 @@ import { useSession } from '../session';
 
 type Errors = readonly { code: string; message: string; field?: string | null }[];
 
-function AddZone({ storeId, onAdded }: { storeId: string; onAdded: () => void }) {
+/** The form that adds a zone to a store (the store page and the onboarding's first step). */
+export function AddZone({ storeId, onAdded }: { storeId: string; onAdded: () => void }) {
   const { t } = useTranslation();
   const [name, setName] = useState('');
   const [errors, setErrors] = useState<Errors>([]);

@@ -2,28 +2,27 @@
 // with the preview → the QR poster and the NFC payload → the first response, live. The step and store are in the
 // address (?store=…&step=…), and what is done is read from the API (the store, its QR code) or remembered in this
 // browser (the survey step, which changes nothing when the defaults are kept): leaving and coming back resumes.
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { useMutation, useQuery } from 'urql';
 
 import { AdminOnly } from '../components/AdminOnly';
-import { errorOn, Field } from '../components/Field';
 import { Layout } from '../components/Layout';
 import { Empty, ErrorNotice, Loading } from '../components/States';
 import { samePath, tenantDownload } from '../downloads';
-import { CreateSurveyCodeMutation, CreateZoneMutation } from '../graphql/operations';
+import { CreateSurveyCodeMutation } from '../graphql/operations';
 import {
   SetStoreLanguageMutation, WelcomeChannelsQuery, WelcomeNfcTagMutation, WelcomeStoresQuery,
 } from '../graphql/survey';
 import { LANGUAGE_NAMES, LANGUAGES } from '../i18n';
 import { useLiveCount } from '../live';
 import { useSession } from '../session';
+import { AddZone } from './Store';
 import { CreateStore } from './Stores';
 import { SurveyChoice } from './SurveyEditor';
 
 export const STEPS = ['store', 'survey', 'poster', 'live'] as const;
-type Errors = readonly { code: string; message: string; field?: string | null }[];
 
 const surveyKey = (tenantSlug: string, storeId: string) => `pejling.welcome.survey:${tenantSlug}:${storeId}`;
 
@@ -75,29 +74,6 @@ function Progress({ step, done, reachable, onGo }: {
         })}
       </ol>
     </nav>
-  );
-}
-
-function AddZone({ storeId, onAdded }: { storeId: string; onAdded: () => void }) {
-  const { t } = useTranslation();
-  const [name, setName] = useState('');
-  const [errors, setErrors] = useState<Errors>([]);
-  const [state, createZone] = useMutation(CreateZoneMutation);
-  const onSubmit = async (event: FormEvent) => {
-    event.preventDefault();
-    const result = await createZone({ input: { storeId, name } });
-    setErrors(result.data?.createZone.errors ?? []);
-    if (result.data?.createZone.zone) {
-      setName('');
-      onAdded();
-    }
-  };
-  return (
-    <form className="inline-form" onSubmit={onSubmit}>
-      <Field label={t('store.zoneName')} name="zoneName" required value={name} error={errorOn(errors, 'name')}
-        onChange={(e) => setName(e.target.value)} />
-      <button type="submit" disabled={state.fetching}>{t('store.addZone')}</button>
-    </form>
   );
 }
 
