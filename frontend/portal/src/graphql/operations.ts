@@ -144,6 +144,28 @@ export const FollowUpQuery = graphql(`
       id status title reason createdAt acknowledgedAt resolvedAt
       store { id name }
       notes { id text createdAt authorName }
+      response { id outcome comment consentContact }
+      replies { id subject text createdAt }
+    }
+  }
+`);
+
+export const ReopenFollowUpMutation = graphql(`
+  mutation ReopenFollowUp($id: ID!) {
+    reopenFollowUp(id: $id) { followUp { id status } errors { code message field } }
+  }
+`);
+
+export const AddFollowUpNoteMutation = graphql(`
+  mutation AddFollowUpNote($id: ID!, $text: String!) {
+    addFollowUpNote(id: $id, text: $text) { note { id } errors { code message field } }
+  }
+`);
+
+export const ReplyToShopperMutation = graphql(`
+  mutation ReplyToShopper($responseId: ID!, $text: String!, $subject: String, $followUpId: ID) {
+    replyToShopper(responseId: $responseId, text: $text, subject: $subject, followUpId: $followUpId) {
+      reply { id } errors { code message field }
     }
   }
 `);
