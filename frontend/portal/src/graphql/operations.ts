@@ -110,9 +110,9 @@ export const CreateSurveyCodeMutation = graphql(`
 `);
 
 export const DashboardQuery = graphql(`
-  query Dashboard($storeId: ID!, $from: Date!, $to: Date!, $language: String) {
+  query Dashboard($storeId: ID!, $scope: InsightScopeInput!, $from: Date!, $to: Date!, $language: String) {
     store(id: $storeId) { id name zones { id name } }
-    insights(scope: { kind: STORE, ids: [$storeId] }, period: { from: $from, to: $to }, language: $language) {
+    insights(scope: $scope, period: { from: $from, to: $to }, language: $language) {
       n
       nFlagged
       periodFrom

@@ -1,6 +1,6 @@
 import { lazy, Suspense, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useParams } from 'react-router';
+import { Link, useParams, useSearchParams } from 'react-router';
 import { useQuery } from 'urql';
 
 import { Layout } from '../components/Layout';
@@ -129,10 +129,15 @@ export function DashboardPage() {
   const { storeId = '' } = useParams();
   const { tenantSlug } = useSession();
   const [period, setPeriod] = useState<PeriodKey>('30d');
+  const [params, setParams] = useSearchParams();
+  const zoneId = params.get('zone') ?? '';
   const dates = useMemo(() => periodDates(period, new Date()), [period]);
+  // The whole store, or one of its zones (?zone=<id>): the figures below are the scope's.
+  const scope = useMemo(() => (zoneId ? { kind: 'ZONE' as const, ids: [zoneId] } : { kind: 'STORE' as const, ids: [storeId] }),
+    [zoneId, storeId]);
   const [{ data, fetching, error }, refetch] = useQuery({
     query: DashboardQuery,
-    variables: { storeId, from: dates.from, to: dates.to, language: i18n.language },
+    variables: { storeId, scope, from: dates.from, to: dates.to, language: i18n.language },
     requestPolicy: 'network-only',
   });
   const title = data?.store ? t('dash.title', { store: data.store.name }) : t('dash.titlePlain');
@@ -146,6 +151,15 @@ export function DashboardPage() {
           </button>
         ))}
       </div>
+      {data?.store && data.store.zones.length > 0 && (
+        <label className="scope-picker">
+          <span>{t('dash.scope')}</span>
+          <select value={zoneId} onChange={(event) => setParams(event.target.value ? { zone: event.target.value } : {})}>
+            <option value="">{t('dash.wholeStore')}</option>
+            {data.store.zones.map((zone) => <option key={zone.id} value={zone.id}>{zone.name}</option>)}
+          </select>
+        </label>
+      )}
       {fetching && !data && <Loading />}
       {error && <ErrorNotice onRetry={() => refetch({ requestPolicy: 'network-only' })} />}
       {data && !data.store && <ErrorNotice message={t('store.notFound')} />}
