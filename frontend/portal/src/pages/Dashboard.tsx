@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { useQuery } from 'urql';
 
+import { useTenantRole } from '../components/AdminOnly';
 import { Layout } from '../components/Layout';
 import { LiveCounter } from '../components/LiveCounter';
 import { Empty, ErrorNotice, Loading } from '../components/States';
@@ -123,6 +124,8 @@ export function Profile({ profile }: { profile: Insights['profile'] }) {
   );
 }
 
+const CHAIN = 'chain';
+
 /** A store's dashboard for a period, written for the store manager. */
 export function DashboardPage() {
   const { t, i18n } = useTranslation();
@@ -131,10 +134,15 @@ export function DashboardPage() {
   const [period, setPeriod] = useState<PeriodKey>('30d');
   const [params, setParams] = useSearchParams();
   const zoneId = params.get('zone') ?? '';
+  const role = useTenantRole();
+  const manager = role === 'STORE_MANAGER';
+  const chain = params.get('scope') === 'chain' && role !== null && !manager;  // asked for only once the role is known
   const dates = useMemo(() => periodDates(period, new Date()), [period]);
-  // The whole store, or one of its zones (?zone=<id>): the figures below are the scope's.
-  const scope = useMemo(() => (zoneId ? { kind: 'ZONE' as const, ids: [zoneId] } : { kind: 'STORE' as const, ids: [storeId] }),
-    [zoneId, storeId]);
+  // The whole store, one of its zones (?zone=<id>) or the whole chain (?scope=chain; not for store managers, who
+  // see only their stores): the figures below are the scope's.
+  const scope = useMemo(() => (chain ? { kind: 'CHAIN' as const, ids: [] }
+    : zoneId ? { kind: 'ZONE' as const, ids: [zoneId] } : { kind: 'STORE' as const, ids: [storeId] }),
+  [chain, zoneId, storeId]);
   const [{ data, fetching, error }, refetch] = useQuery({
     query: DashboardQuery,
     variables: { storeId, scope, from: dates.from, to: dates.to, language: i18n.language },
@@ -151,12 +159,14 @@ export function DashboardPage() {
           </button>
         ))}
       </div>
-      {data?.store && data.store.zones.length > 0 && (
+      {data?.store && (data.store.zones.length > 0 || !manager) && (
         <label className="scope-picker">
           <span>{t('dash.scope')}</span>
-          <select value={zoneId} onChange={(event) => setParams(event.target.value ? { zone: event.target.value } : {})}>
+          <select value={chain ? CHAIN : zoneId} onChange={(event) => setParams(
+            event.target.value === CHAIN ? { scope: 'chain' } : event.target.value ? { zone: event.target.value } : {})}>
             <option value="">{t('dash.wholeStore')}</option>
             {data.store.zones.map((zone) => <option key={zone.id} value={zone.id}>{zone.name}</option>)}
+            {!manager && <option value={CHAIN}>{t('dash.wholeChain')}</option>}
           </select>
         </label>
       )}
