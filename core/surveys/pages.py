@@ -3,6 +3,11 @@
 Server-rendered with Jinja2 (templates in ``frontend/templates``); the page's CSS and script are inlined so the
 first load is one small compressed document. The data comes from :mod:`pejling.core.surveys.page_data`; the
 submission goes through the one ingest path, :func:`pejling.core.surveys.page_data.ingest_response`.
+
+Why one file of a little over 500 lines: it is one job, the survey page's request cycle (render the page, its
+preview, the form's answer and the thank-you), and its parts share the page's headers, nonce and template
+environment. The cache of the store page lives apart (:mod:`pejling.core.surveys.page_cache`), as do the kiosk,
+receipt and code pages. Splitting the form submission from the rendering is the next cut if it grows further.
 """
 
 from __future__ import annotations
