@@ -6,10 +6,10 @@ import { useMutation, useQuery } from 'urql';
 import { errorOn, Field } from '../components/Field';
 import { Layout } from '../components/Layout';
 import { LiveCounter } from '../components/LiveCounter';
+import { PosterCard, type PosterCode } from '../components/PosterCard';
 import { WeeklyReports } from '../components/WeeklyReports';
-import { Empty, ErrorNotice, Loading } from '../components/States';
+import { ErrorNotice, Loading } from '../components/States';
 import { CreateSurveyCodeMutation, CreateZoneMutation, StoreQuery } from '../graphql/operations';
-import { samePath, tenantDownload } from '../downloads';
 import { useSession } from '../session';
 
 type Errors = readonly { code: string; message: string; field?: string | null }[];
@@ -39,8 +39,7 @@ export function AddZone({ storeId, onAdded }: { storeId: string; onAdded: () => 
 }
 
 function Poster({ storeId, tenantSlug, code, onMade }: {
-  storeId: string; tenantSlug: string; onMade: () => void;
-  code?: { code: string; url: string; svgUrl: string; pngUrl: string; posterA4Url: string; posterA5Url: string };
+  storeId: string; tenantSlug: string; onMade: () => void; code?: PosterCode;
 }) {
   const { t } = useTranslation();
   const [state, createCode] = useMutation(CreateSurveyCodeMutation);
@@ -54,29 +53,11 @@ function Poster({ storeId, tenantSlug, code, onMade }: {
     }
   };
   return (
-    <section className="card" aria-labelledby="poster-title">
-      <h2 id="poster-title">{t('store.posterTitle')}</h2>
+    <>
       {message && <ErrorNotice message={message} />}
-      {!code ? (
-        <Empty>
-          <p>{t('store.noCode')}</p>
-          <button type="button" onClick={make} disabled={state.fetching}>{t('store.makeCode')}</button>
-        </Empty>
-      ) : (
-        <div className="poster">
-          <img src={tenantDownload(code.svgUrl, tenantSlug)} alt={t('store.qrAlt', { code: code.code })} width={160} height={160} />
-          <div>
-            <p>{t('store.posterIntro')}</p>
-            <ul className="downloads">
-              <li><a href={tenantDownload(code.posterA4Url, tenantSlug)} download>{t('store.posterA4')}</a></li>
-              <li><a href={tenantDownload(code.posterA5Url, tenantSlug)} download>{t('store.posterA5')}</a></li>
-              <li><a href={tenantDownload(code.pngUrl, tenantSlug)} download>{t('store.qrPng')}</a></li>
-            </ul>
-            <p>{t('store.surveyLink')} <a href={samePath(code.url)} target="_blank" rel="noopener" data-testid="survey-link">{code.url}</a></p>
-          </div>
-        </div>
-      )}
-    </section>
+      <PosterCard code={code} tenantSlug={tenantSlug} emptyText={t('store.noCode')} onMake={make}
+        making={state.fetching} showLink />
+    </>
   );
 }
 

@@ -9,8 +9,9 @@ import { useMutation, useQuery } from 'urql';
 
 import { AdminOnly } from '../components/AdminOnly';
 import { Layout } from '../components/Layout';
-import { Empty, ErrorNotice, Loading } from '../components/States';
-import { samePath, tenantDownload } from '../downloads';
+import { PosterCard } from '../components/PosterCard';
+import { ErrorNotice, Loading } from '../components/States';
+import { samePath } from '../downloads';
 import { CreateSurveyCodeMutation } from '../graphql/operations';
 import {
   SetStoreLanguageMutation, WelcomeChannelsQuery, WelcomeNfcTagMutation, WelcomeStoresQuery,
@@ -146,27 +147,8 @@ function PosterStep({ storeId, storeName, tenantSlug, channels, onNext }: {
     <>
       {message && <ErrorNotice message={message} />}
       <div className="grid">
-        <section className="card" aria-labelledby="poster-title">
-          <h2 id="poster-title">{t('store.posterTitle')}</h2>
-          {!code ? (
-            <Empty>
-              <p>{t('welcome.poster.noCode')}</p>
-              <button type="button" onClick={makeCode} disabled={codeState.fetching}>{t('store.makeCode')}</button>
-            </Empty>
-          ) : (
-            <div className="poster">
-              <img src={tenantDownload(code.svgUrl, tenantSlug)} alt={t('store.qrAlt', { code: code.code })} width={160} height={160} />
-              <div>
-                <p>{t('store.posterIntro')}</p>
-                <ul className="downloads">
-                  <li><a href={tenantDownload(code.posterA4Url, tenantSlug)} download>{t('store.posterA4')}</a></li>
-                  <li><a href={tenantDownload(code.posterA5Url, tenantSlug)} download>{t('store.posterA5')}</a></li>
-                  <li><a href={tenantDownload(code.pngUrl, tenantSlug)} download>{t('store.qrPng')}</a></li>
-                </ul>
-              </div>
-            </div>
-          )}
-        </section>
+        <PosterCard code={code} tenantSlug={tenantSlug} emptyText={t('welcome.poster.noCode')} onMake={makeCode}
+          making={codeState.fetching} />
         <section className="card" aria-labelledby="nfc-title">
           <h2 id="nfc-title">{t('welcome.poster.nfcTitle')}</h2>
           <p className="hint">{t('welcome.poster.nfcIntro')}</p>
