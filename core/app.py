@@ -30,6 +30,8 @@ from pejling.core.plugin_manager import PluginRegistry, register_plugins
 from pejling.core.plugin_routes import PluginRoutes
 from pejling.core.portal_routes import portal_routes
 from pejling.core.pubsub import close_brokers, use_settings
+from pejling.core.security_events import configure as configure_security_events
+from pejling.core.security_events import flushing as security_events_flushing
 from pejling.core.security_headers import SecurityHeadersMiddleware
 from pejling.core.settings import Settings, get_settings
 from pejling.core.surveys.code_routes import survey_code_routes
@@ -73,6 +75,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     """
     settings = settings or get_settings()
     configure_logging(settings)
+    configure_security_events(settings)
     check_mail_settings(settings)
     use_followup_settings(settings)
     registry = register_plugins(settings)
@@ -80,6 +83,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            # First in, last out: the refusals counted are written every interval and once more at shutdown.
+            await stack.enter_async_context(security_events_flushing(settings.security_event_seconds))
             use_settings(settings)  # the broker the ingest publishes to and the live feed listens on
             stack.push_async_callback(close_brokers)  # last out: ends the live feeds' subscriptions
             if manage_database:

@@ -71,19 +71,28 @@ class UtcFormatter(logging.Formatter):
         return utc_time(record)
 
 
+#: The fields of every JSON line (beside a record's own extra fields).
+JSON_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
 def configure_logging(settings: Settings) -> None:
-    """Send every log record to stderr, as JSON unless running in dev; no logger prints client addresses. Times are
-    UTC with their offset, whatever the machine's time zone."""
+    """Send every log record to stderr, as JSON unless running in dev, and with ``PEJLING_LOG_SYSLOG`` to a log
+    collector too (:mod:`pejling.core.log_shipping`); no logger prints client addresses. Times are UTC with their
+    offset, whatever the machine's time zone."""
+    from pejling.core.log_shipping import start_shipping, stop_shipping, syslog_target
+
     handler = logging.StreamHandler(sys.stderr)
     if settings.json_logs:
-        formatter = UtcJsonFormatter(
-            "%(asctime)s %(levelname)s %(name)s %(message)s", rename_fields={"levelname": "level"}
-        )
-        handler.setFormatter(formatter)
+        handler.setFormatter(UtcJsonFormatter(JSON_FORMAT, rename_fields={"levelname": "level"}))
     else:
         handler.setFormatter(UtcFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    handlers: list[logging.Handler] = [handler]
+    if settings.log_syslog:  # beside stderr, the same records as JSON (pejling.core.log_shipping)
+        handlers.append(start_shipping(syslog_target(settings.log_syslog), JSON_FORMAT))
+    else:
+        stop_shipping()
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = handlers
     root.setLevel(settings.log_level.upper())
     # Tortoise logs every SQL statement with its parameters at DEBUG; keep them out unless asked.
     logging.getLogger("tortoise").setLevel(max(logging.INFO, root.level))
@@ -128,6 +137,13 @@ def loggable_path(scope: Scope, routes: tuple[tuple[str, Route], ...] | None = N
                     path = "/".join("[redacted]" if part in {secret, quote(secret)} else part for part in parts)
             break
     return path + ("?[redacted]" if scope.get("query_string") else "")
+
+
+def client_hash(key: bytes, day: str, address: str) -> str:
+    """The client hash of the logs (16 hex characters): an HMAC of the address and the UTC day (ISO date) with
+    ``key`` (the secret key). The same address is recognisable within a day, in the access log and in security
+    events alike, and never shown."""
+    return hmac.new(key, f"access-log:{day}:{address}".encode(), hashlib.sha256).hexdigest()[:16]
 
 
 #: Client hashes kept per process (the same address asks many times a day).
@@ -215,6 +231,6 @@ class AccessLogMiddleware:
                 return None
             if len(self._hashes) >= CLIENT_HASHES_KEPT:
                 self._hashes.clear()
-            found = hmac.new(self._key, f"access-log:{self._day}:{address}".encode(), hashlib.sha256).hexdigest()[:16]
+            found = client_hash(self._key, self._day, address)
             self._hashes[key] = found
         return found

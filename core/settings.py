@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     log_json: bool | None = None
     """JSON logs; default: on unless ``environment`` is dev."""
     log_level: str = "INFO"
+    log_syslog: str = ""
+    """Ship every log line to a log collector as well as to stderr: ``udp://host:514`` or ``tcp://host:514``
+    (syslog, RFC 5424 with the JSON line as its message; :mod:`pejling.core.log_shipping`). Empty: stderr only."""
+    security_event_seconds: float = Field(default=60.0, gt=0)
+    """How often the counted refusals of the security controls are written as ``security_event`` lines
+    (:mod:`pejling.core.security_events`)."""
 
     login_max_failures: int = Field(default=5, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1)
@@ -179,6 +185,15 @@ class Settings(BaseSettings):
                                  "no path, no wildcard)")
             origins.append(origin)
         return origins
+
+    @field_validator("log_syslog")
+    @classmethod
+    def _syslog_target(cls, value: str) -> str:
+        from pejling.core.log_shipping import syslog_target
+
+        if value.strip():
+            syslog_target(value)  # raises ValueError naming what is wrong
+        return value.strip()
 
     @field_validator("database_url")
     @classmethod

@@ -56,6 +56,7 @@ from graphql import (
 )
 from pejling.core.request_limits import MAX_BODY_BYTES as MAX_BODY_BYTES  # the API's limits, enforced in core too
 from pejling.core.request_limits import MAX_TOKENS as MAX_TOKENS
+from pejling.core.security_events import refused
 from pejling.graphql.document_cache import DocumentCache
 
 #: Deepest nesting of fields with sub-selections in one operation (introspection fields not counted).
@@ -286,8 +287,9 @@ class DocumentLimits(SchemaExtension):
             measured = self.cache.derived(document, "measurement", lambda: measure(document))
             self.cost = operation_cost(measured, context.operation_name)
             schema, rules = context.schema._schema, tuple(context.validation_rules)
-            context.pre_execution_errors = self.cache.validate(document, rules,
-                                                               lambda: validate(schema, document, rules, measured))
+            errors = self.cache.validate(document, rules, lambda: validate(schema, document, rules, measured))
+            context.pre_execution_errors = errors
+            _count_refusal(errors, context.context)
         yield
 
     def get_results(self) -> dict[str, Any]:
@@ -295,6 +297,15 @@ class DocumentLimits(SchemaExtension):
         if self.cost is None:
             return {}
         return {"cost": {"requested": self.cost, "maximum": MAX_COST}}
+
+
+def _count_refusal(errors: list[GraphQLError], request: Any) -> None:
+    """Count a refused document as a security event (its first limit as the detail; never the document)."""
+    limit = next(((error.extensions or {}).get("limit") for error in errors
+                  if (error.extensions or {}).get("code") == TOO_COMPLEX), None)
+    if limit is not None:
+        scope = getattr(getattr(request, "request", None), "scope", None)
+        refused("graphql_too_complex", scope, str(limit))
 
 
 def operation_cost(measured: Measurement, operation_name: str | None) -> int:

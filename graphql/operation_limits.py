@@ -40,6 +40,7 @@ from graphql import (
     SelectionSetNode,
 )
 from pejling.core.auth.forwarded import client_address
+from pejling.core.security_events import refused
 from pejling.core.surveys.rate_limit import Limit, client_key, limiter_for
 from pejling.graphql.context import Context
 from pejling.graphql.document_cache import DocumentCache
@@ -121,6 +122,7 @@ class OperationRateLimits(SchemaExtension):
         if isinstance(request, Context) and document is not None and request.settings.api_rate_limits:
             refusal = await self._refusal(request, document, context.operation_name)
             if refusal is not None:
+                refused("rate_limited", request.request.scope, str((refusal.extensions or {}).get("field", "")))
                 request.response.status_code = 429
                 request.response.headers["Retry-After"] = str((refusal.extensions or {}).get("retryAfter", 1))
                 context.result = ExecutionResult(data=None, errors=[refusal])

@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pejling.core.auth.actor import ANONYMOUS, Actor
+from pejling.core.security_events import refused
 from pejling.tenants.models import Membership, Role, Tenant
 from pejling.tenants.scope import all_tenants, tenant_scope
 from pejling.tenants.signup import SLUG
@@ -131,6 +132,7 @@ class TenantMiddleware:
         try:
             tenant, actor = await resolve_tenant(actor, slug)
         except TenantNotFound:
+            refused("tenant_refused", scope)
             await JSONResponse({"error": "tenant_not_found", "message": "No such tenant."}, status_code=404)(
                 scope, receive, send
             )

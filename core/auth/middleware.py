@@ -18,11 +18,14 @@ browser) reaches every handler. Rules:
   :data:`~pejling.core.request_limits.MAX_BODY_BYTES`, before more than that is read. A document of at most
   ``MAX_TOKENS`` tokens and its variables fit well below; bigger bodies would only make the CSRF check
   (and strawberry) parse megabytes on the event loop.
+* Each of these refusals, and a session cookie that names no live session, is counted as a security event
+  (:mod:`pejling.core.security_events`).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -38,6 +41,7 @@ from pejling.core.auth.csrf import CSRF_HEADER, csrf_cookie_name, csrf_token_for
 from pejling.core.auth.forwarded import is_https, normalise_origin, request_origin
 from pejling.core.auth.sessions import session_cookie_name, session_from_cookie
 from pejling.core.request_limits import MAX_BODY_BYTES, MAX_TOKENS
+from pejling.core.security_events import refused
 from pejling.core.settings import Settings, get_settings
 
 API_PATHS = ("/graphql", "/api/")
@@ -82,6 +86,7 @@ class ActorMiddleware:
         if scope["method"] in UNSAFE_METHODS and scope["path"].rstrip("/") == GRAPHQL_PATH:
             body = await _read_body(receive, headers, MAX_BODY_BYTES)
             if body is None:
+                refused("body_too_large", scope)
                 await _too_large(MAX_BODY_BYTES)(scope, receive, send)
                 return
             receive = _replaying(body, receive)
@@ -91,6 +96,7 @@ class ActorMiddleware:
             secret = bearer_secret(authorization)
             actor = await actor_for_token(secret) if secret else None
             if actor is None:
+                refused("invalid_token", scope)
                 await _invalid_token()(scope, receive, send)
                 return
             state["actor"] = actor
@@ -103,6 +109,8 @@ class ActorMiddleware:
         secret = cookies.get(session_cookie_name(secure))
         session = await session_from_cookie(secret, idle=idle) if secret else None
         if session is None:
+            if secret:
+                refused("invalid_session", scope)  # answered as anonymous, but counted
             await self.app(scope, receive, send)
             return
         state["actor"] = Actor(user_id=session.user_id, session_id=session.id, via_sso=session.via_sso)
@@ -110,7 +118,8 @@ class ActorMiddleware:
         if scope["method"] in UNSAFE_METHODS:
             refusal = _csrf_refusal(scope, body, headers, settings, session.id)
             if refusal is not None:
-                await refusal(scope, receive, send)
+                refused(refusal.kind, scope)
+                await refusal.response(scope, receive, send)
                 return
         expected = csrf_token_for(settings, session.id)
         if cookies.get(csrf_cookie_name(secure)) != expected:
@@ -135,15 +144,24 @@ def _too_large(limit: int) -> Response:
                          "bytes."}, status_code=413)
 
 
+@dataclass(frozen=True)
+class _Refusal:
+    kind: str
+    """Its :mod:`security event <pejling.core.security_events>` kind."""
+    response: Response
+
+
 def _csrf_refusal(scope: Scope, body: bytes | None, headers: Headers, settings: Settings, session_id: Any
-                  ) -> Response | None:
+                  ) -> _Refusal | None:
     """The 403 to answer to an unsafe cookie request, or None. ``body`` is the (size-checked) GraphQL body."""
     if _cross_site(scope, headers, settings):
-        return _forbidden("cross_site_request", "Cross-site requests with the session cookie are refused.")
+        return _Refusal("cross_site", _forbidden("cross_site_request",
+                                                 "Cross-site requests with the session cookie are refused."))
     path = scope["path"]
     if csrf_token_valid(settings, session_id, headers.get(CSRF_HEADER)):
         return None
-    missing = _forbidden("csrf_failed", "Send the X-CSRF-Token header (the csrf_token cookie) with this request.")
+    missing = _Refusal("csrf_failed", _forbidden(
+        "csrf_failed", "Send the X-CSRF-Token header (the csrf_token cookie) with this request."))
     if path.startswith(CSRF_PATHS):
         return missing
     if path.rstrip("/") == GRAPHQL_PATH and (body is None or _may_change_data(body, headers.get("content-type", ""))):

@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from pejling.core.auth.models import LoginFailure
+from pejling.core.security_events import refused_address
 from pejling.core.settings import Settings
 
 ADDRESS_FACTOR = 5
@@ -88,10 +89,11 @@ async def reserve_login_attempt(
     a failed login leaves them as its record, a successful one gives them back
     (:func:`release_login_attempt`).
     """
-    return await _reserve(settings, _limits(settings, email, address), now)
+    return await _reserve(settings, _limits(settings, email, address), now, address, "login")
 
 
-async def _reserve(settings: Settings, limits: list[tuple[str, int]], now: datetime | None) -> list[UUID]:
+async def _reserve(settings: Settings, limits: list[tuple[str, int]], now: datetime | None, address: str | None,
+                   detail: str) -> list[UUID]:
     now = now or datetime.now(UTC)
     window = timedelta(seconds=settings.login_failure_window_seconds)
     reserved: list[UUID] = []
@@ -100,6 +102,7 @@ async def _reserve(settings: Settings, limits: list[tuple[str, int]], now: datet
         reserved.append((await LoginFailure.create(key=key, failed_at=now)).id)
         if await LoginFailure.filter(key=key, failed_at__gt=now - window).count() > limit:
             await LoginFailure.filter(id__in=reserved).delete()
+            refused_address("login_throttled", address, detail)
             raise Throttled(max(1, await _retry_after(key, limit, window, now)))
     return reserved
 
@@ -118,7 +121,7 @@ async def reserve_code_attempt(
     limits = [(code_key(settings, user_id), settings.login_max_failures)]
     if address:
         limits.append((address_key(settings, address), settings.login_max_failures * ADDRESS_FACTOR))
-    return await _reserve(settings, limits, now)
+    return await _reserve(settings, limits, now, address, "code")
 
 
 async def clear_code_failures(settings: Settings, user_id: UUID) -> None:
@@ -159,6 +162,7 @@ class _Verifications:
         if address:
             keys.append((address_key(settings, address), self.PER_ADDRESS))
         if any(self.in_flight[key] >= cap for key, cap in keys):
+            refused_address("login_throttled", address, "concurrent")
             raise Throttled(1)
         for key, _cap in keys:
             self.in_flight[key] += 1
@@ -192,6 +196,7 @@ async def check_signup_allowed(settings: Settings, address: str | None, now: dat
     wait = await _retry_after(_key(settings, "signup", address), SIGNUPS_PER_ADDRESS, SIGNUP_WINDOW,
                               now or datetime.now(UTC))
     if wait:
+        refused_address("login_throttled", address, "signup")
         raise Throttled(wait)
 
 
@@ -220,4 +225,5 @@ async def reserve_signup_attempt(settings: Settings, address: str | None, now: d
     row = await LoginFailure.create(key=key, failed_at=now)
     if await LoginFailure.filter(key=key, failed_at__gt=now - SIGNUP_WINDOW).count() > SIGNUPS_PER_ADDRESS:
         await LoginFailure.filter(id=row.id).delete()
+        refused_address("login_throttled", address, "signup")
         raise Throttled(max(1, await _retry_after(key, SIGNUPS_PER_ADDRESS, SIGNUP_WINDOW, now)))

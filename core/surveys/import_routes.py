@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from strawberry import relay
 
+from pejling.core import security_events
 from pejling.core.auth.actor import ANONYMOUS, WRITE, Actor
 from pejling.core.surveys import rate_limit
 from pejling.core.surveys.channels import channel_registry
@@ -135,6 +136,7 @@ async def import_endpoint(request: Request) -> JSONResponse:
     settings = request.app.state.settings
     retry_after = await rate_limit.limiter_for(settings).hit(caller_key(actor), rate_limit.IMPORT_LIMIT)
     if retry_after is not None:
+        security_events.refused("rate_limited", request.scope, "import")
         refusal = _refused(429, "throttled", "Too many imports; try again later.")
         refusal.headers["Retry-After"] = str(retry_after)
         return refusal

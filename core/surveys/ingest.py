@@ -185,7 +185,7 @@ async def ingest_response(
     with tenant_scope(tenant.id):
         key = rate_limit.client_key(settings, client_address or "")
         limit_key, limit = await _limit_of(settings, payload, tenant, store, key)
-        quota = rate_limit.SubmissionQuota.of(settings, limit_key, key, str(store.id), limit)
+        quota = rate_limit.SubmissionQuota.of(settings, limit_key, key, str(store.id), limit, address=client_address)
         await quota.check_room()
         canonical = canonical_submission(payload, via=via)
         existing = await stored_under(response_id)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
+from pejling.core.security_events import refused_address
 from pejling.core.settings import Settings
 from pejling.core.surveys.refusals import IngestRefused
 
@@ -207,17 +208,22 @@ class SubmissionQuota:
     refused_key: str
     limit: Limit
     reserved: bool = False
+    address: str | None = None
+    """The client address, only to count a refusal as a security event (hashed there)."""
 
     @classmethod
-    def of(cls, settings: Settings, limit_key: str, client: str, store_id: str, limit: Limit) -> SubmissionQuota:
+    def of(cls, settings: Settings, limit_key: str, client: str, store_id: str, limit: Limit,
+           address: str | None = None) -> SubmissionQuota:
         """The quota of a submission counted against ``limit_key`` (the client key, or a kiosk's) at a store; the
         "not stored" budget is always the client address's."""
-        return cls(limiter_for(settings), f"{limit_key}:{store_id}", f"refused:{client}:{store_id}", limit)
+        return cls(limiter_for(settings), f"{limit_key}:{store_id}", f"refused:{client}:{store_id}", limit,
+                   address=address)
 
     async def check_room(self) -> None:
         """Raises the 429 refusal (counting nothing) when the "not stored" budget is spent."""
         retry_after = await self.limiter.peek(self.refused_key, refused_limit(self.limit))
         if retry_after is not None:
+            refused_address("rate_limited", self.address, "submission")
             raise rate_limited(retry_after)
 
     async def reserve(self) -> None:
@@ -225,6 +231,7 @@ class SubmissionQuota:
         retry_after = await self.limiter.hit(self.stored_key, self.limit)
         if retry_after is not None:
             await self.limiter.refund(self.stored_key, self.limit)
+            refused_address("rate_limited", self.address, "submission")
             raise rate_limited(retry_after)
         self.reserved = True
 

@@ -34,6 +34,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from pejling.core import security_events
 from pejling.core.auth.forwarded import normalise_origin, request_origin
 from pejling.core.settings import Settings, get_settings
 from pejling.core.surveys import rate_limit
@@ -94,6 +95,7 @@ async def _count_lookup(request: Request) -> None:
     """Count one look-up of this address; refuse (429) when its allowance is used up."""
     retry_after = await rate_limit.limiter_for(_settings(request)).hit(_limit_key(request), LOOKUP_LIMIT)
     if retry_after is not None:
+        security_events.refused("rate_limited", request.scope, "receipt_lookup")
         language = _language(request)
         t = messages(language)
         page = render_page("receipt_problem.html", language, status=429, title=t["receipt_rate_title"],

@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from pejling.core import security_events
 from pejling.core.jobs.queue import enqueue
 from pejling.plugins.billing.models import StripeEvent
 from pejling.plugins.billing.stripe_events import JOB_KIND
@@ -52,6 +53,7 @@ async def stripe_webhook(request: Request) -> JSONResponse:
     try:
         stripe.WebhookSignature.verify_header(body.decode("utf-8"), header, secret, tolerance=TOLERANCE_SECONDS)
     except (stripe.SignatureVerificationError, UnicodeDecodeError):
+        security_events.refused("webhook_signature", request.scope, "stripe")
         return _refused("invalid signature")
     try:
         event = json.loads(body)

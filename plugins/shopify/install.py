@@ -34,6 +34,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from pejling.core import security_events
 from pejling.core.auth.actor import ADMIN_ROLES, ANONYMOUS, Actor
 from pejling.core.secrets_at_rest import seal
 from pejling.core.settings import Settings
@@ -113,6 +114,7 @@ async def _signed_request(request: Request, app: ShopifyAppSettings,
         return shop, _refuse(400, "invalid_shop", "The shop must be a ….myshopify.com domain.")
     pairs = list(request.query_params.multi_items()) if signed is None else signed
     if not query_signed(app.client_secret.get_secret_value(), pairs):
+        security_events.refused("webhook_signature", request.scope, "shopify_install")
         return shop, _refuse(401, "invalid_signature", "The request is not signed by Shopify.")
     timestamp = request.query_params.get("timestamp", "")
     if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > app.install_max_age_seconds:

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 from tortoise.exceptions import IntegrityError
 
+from pejling.core import security_events
 from pejling.core.settings import Settings
 from pejling.plugins.shopify import orders, privacy
 from pejling.plugins.shopify.app_settings import app_settings
@@ -87,6 +88,7 @@ async def receive_webhook(request: Request) -> JSONResponse:
     if len(body) > MAX_BODY_BYTES:
         return _answer(413, error="too_large", message="The webhook body is too large.")
     if not body_signed(app.client_secret.get_secret_value(), body, request.headers.get("x-shopify-hmac-sha256")):
+        security_events.refused("webhook_signature", request.scope, "shopify")
         return _answer(401, error="invalid_signature", message="The webhook is not signed by Shopify.")
     topic = request.headers.get("x-shopify-topic", "")
     shop_domain = request.headers.get("x-shopify-shop-domain", "")

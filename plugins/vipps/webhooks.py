@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from pejling.core import security_events
 from pejling.core.secrets_at_rest import SealedSecretError, unseal
 from pejling.plugins.vipps.models import VippsWebhookRegistration
 from pejling.plugins.vipps.payments import EventInvalid, PaymentEventIn, record_event
@@ -110,6 +111,7 @@ async def receive_webhook(request: Request) -> JSONResponse:
         break
     else:
         log.warning("vipps: webhook for tenant %s refused: %s", tenant_id, failure)
+        security_events.refused("webhook_signature", request.scope, "vipps")
         return _refused(401, "unauthorized")
     try:
         event = PaymentEventIn.read(json.loads(body))

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from pejling.core import security_events
 from pejling.core.audit.models import AuditKind
 from pejling.core.audit.recording import Record, Subject, record, record_login_failure
 from pejling.core.auth.forwarded import client_address
@@ -64,6 +65,7 @@ async def _over_limit(request: Request, step: str, slug: str) -> Response | None
     retry_after = await rate_limit.limiter_for(settings).hit(key, SSO_LIMIT)
     if retry_after is None:
         return None
+    security_events.refused("rate_limited", request.scope, "sso")
     body = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Too many sign-in attempts</title></head>'
         "<body><main><h1>Too many sign-in attempts</h1><p>Wait a few minutes, then try again.</p></main></body></html>"
