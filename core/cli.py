@@ -77,6 +77,17 @@ def _refuse_without_mail(settings: Settings) -> int | None:
     return None
 
 
+def _refuse_in_production(settings: Settings) -> int | None:
+    """Every command connects to the database (and may reach Redis and SMTP): in production, not in plain to another
+    machine, not with a default password, not with an example secret key (:mod:`pejling.core.start_checks`)."""
+    from pejling.core.start_checks import production_problems
+
+    problems = production_problems(settings)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    return 2 if problems else None
+
+
 APP_FACTORY = "pejling.core.app:create_app"
 
 
@@ -364,6 +375,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ValidationError, SettingsError) as error:
         print(f"The configuration is not valid:\n{settings_problem(error)}", file=sys.stderr)
         return 2
+    refused = _refuse_in_production(settings)
+    if refused is not None:
+        return refused
     configure_logging(settings)
     return int(args.run(settings, args))
 

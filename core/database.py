@@ -21,6 +21,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
 
+from pejling.core.database_tls import postgres_tls, without_tls_parameters
 from pejling.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -126,8 +127,11 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
 
 def postgres_connection(url: str, *, pgbouncer: bool = False) -> dict[str, Any]:
     """A PostgreSQL connection for Tortoise: asyncpg with :mod:`pejling.core.row_security`'s connections, which tell
-    the row-level security policies the tenant scope of each statement."""
+    the row-level security policies the tenant scope of each statement, and the TLS the URL asks for
+    (:mod:`pejling.core.database_tls`)."""
     url = url.replace("postgresql://", "postgres://", 1)
+    tls = postgres_tls(url)  # sslmode= / ssl= / sslrootcert=, given to asyncpg as its own ``ssl`` argument
+    url = without_tls_parameters(url)
     if pgbouncer and "statement_cache_size=" not in url:
         # PgBouncer in transaction pooling hands each transaction any server connection: a statement asyncpg
         # prepared on one is unknown on the next, so asyncpg must keep none (docs/deployment.md).
@@ -135,6 +139,8 @@ def postgres_connection(url: str, *, pgbouncer: bool = False) -> dict[str, Any]:
     connection = expand_db_url(url)
     connection["engine"] = "pejling.core.row_security"
     connection["credentials"]["per_transaction_only"] = pgbouncer
+    if tls.mode is not None:
+        connection["credentials"]["ssl"] = tls.asyncpg_ssl()
     return connection
 
 

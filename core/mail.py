@@ -1,8 +1,10 @@
 """Outgoing mail: build a message, send it over SMTP (``PEJLING_SMTP_URL``) or, without SMTP, keep it as a file.
 
 ``smtp://user:password@host:port`` sends in clear (``?starttls=1`` upgrades with STARTTLS);
-``smtps://…`` uses implicit TLS. Without an SMTP URL (development and tests), each mail is written to
-``<var_dir>/mail/<timestamp>-<id>.eml`` and the path is logged, so links in it can be opened.
+``smtps://…`` uses implicit TLS; either checks the server's certificate and host name (``?cafile=`` for a private
+authority). In production plain SMTP to another machine stops the start (:mod:`pejling.core.start_checks`).
+Without an SMTP URL (development and tests), each mail is written to ``<var_dir>/mail/<timestamp>-<id>.eml`` and
+the path is logged, so links in it can be opened.
 
 In production a password link must never end up silently in a folder: without ``PEJLING_SMTP_URL``,
 ``pejling serve`` and ``pejling worker`` refuse to start (:func:`check_mail_settings`) and :func:`send_mail`
@@ -84,10 +86,12 @@ class SmtpServer:
     use_tls: bool = False
     start_tls: bool = False
     timeout: float = 30.0
+    ca_file: str | None = None
+    """Certificate authorities to trust instead of the system's (``?cafile=``, a private mail relay's)."""
 
 
 def parse_smtp_url(url: str) -> SmtpServer:
-    """Read an ``smtp://`` or ``smtps://`` URL (``?starttls=1``, ``?timeout=10``)."""
+    """Read an ``smtp://`` or ``smtps://`` URL (``?starttls=1``, ``?timeout=10``, ``?cafile=/path/ca.pem``)."""
     parts = urlsplit(url)
     if parts.scheme not in {"smtp", "smtps"}:
         raise MailConfigError("PEJLING_SMTP_URL must start with smtp:// or smtps://")
@@ -107,7 +111,7 @@ def parse_smtp_url(url: str) -> SmtpServer:
         hostname=parts.hostname, port=port,
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
-        use_tls=use_tls, start_tls=start_tls, timeout=timeout,
+        use_tls=use_tls, start_tls=start_tls, timeout=timeout, ca_file=query.get("cafile") or None,
     )
 
 
@@ -146,9 +150,12 @@ async def send_mail(settings: Settings, message: EmailMessage) -> Path | None:
             raise MailConfigError(NO_SMTP_IN_PRODUCTION.format(mail_dir=settings.mail_dir))
         return await asyncio.to_thread(_write_eml, settings.mail_dir, message)
     server = parse_smtp_url(settings.smtp_url)
+    # TLS (smtps:// or STARTTLS) checks the certificate and the host name; ``start_tls=True`` fails when the server
+    # offers no STARTTLS (never a plain fallback), and ``False`` never upgrades a plain URL behind our back.
     await aiosmtplib.send(
         message, hostname=server.hostname, port=server.port, username=server.username, password=server.password,
-        use_tls=server.use_tls, start_tls=server.start_tls, timeout=server.timeout,
+        use_tls=server.use_tls, start_tls=server.start_tls, validate_certs=True, cert_bundle=server.ca_file,
+        timeout=server.timeout,
     )
     log.info("mail %r sent via %s:%s", message["Subject"], server.hostname, server.port)
     return None

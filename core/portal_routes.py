@@ -17,13 +17,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from pejling.core.settings import SettingsWithSecretFiles
 from pejling.frontend import FRONTEND_DIR
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ MISSING_CSP = (
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
-class PortalSettings(BaseSettings):
+class PortalSettings(SettingsWithSecretFiles):
     """Process-wide settings of the portal (``PEJLING_PORTAL_`` environment variables)."""
 
     model_config = SettingsConfigDict(env_prefix="PEJLING_PORTAL_", extra="ignore")

@@ -1,23 +1,65 @@
 """Pejling's one settings object.
 
 Every setting can come from the environment with the prefix ``PEJLING_`` (``PEJLING_DATABASE_URL``,
-``PEJLING_SMTP_URL`` …) or from a ``.env`` file in the working directory.
+``PEJLING_SMTP_URL`` …), from a ``.env`` file in the working directory, or from a file of its own name in the folder
+``PEJLING_SECRETS_DIR`` names (``/run/secrets``: where Docker and Kubernetes secrets and Vault Agent put them), for
+this class and every other settings class (:class:`SettingsWithSecretFiles`).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
 from pydantic_settings.exceptions import SettingsError
 
+#: The environment variable naming the folder of secret files (read by every settings class).
+SECRETS_DIR = "PEJLING_SECRETS_DIR"
 
-class Settings(BaseSettings):
+
+class SettingsWithSecretFiles(BaseSettings):
+    """Settings read, besides the environment (and ``.env``), from files in ``PEJLING_SECRETS_DIR``.
+
+    A file there named like the environment variable (``PEJLING_SECRET_KEY``, case ignored, so Docker's
+    ``pejling_secret_key`` too) holds that setting's value; surrounding white space and the final line break are
+    dropped. **A file wins over the environment**: an operator who mounts secrets from a secrets manager makes it the
+    one source, so a rotated secret takes effect at the next start even when an old value lingers in a unit file, a
+    compose file or ``.env``, and a value that was moved out of the environment (``/proc/<pid>/environ``, ``docker
+    inspect``, child processes) cannot come back through it unnoticed. Values passed to the constructor still win
+    over both (tests, embedding). A ``PEJLING_SECRETS_DIR`` that is not a folder stops the start.
+    """
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        folder = os.environ.get(SECRETS_DIR, "").strip()
+        if not folder:
+            return init_settings, env_settings, dotenv_settings
+        path = Path(folder)
+        if not path.is_dir():
+            raise SettingsError(f"{SECRETS_DIR}: {folder} is not a folder (it names where the secret files are)")
+        return init_settings, SecretsSettingsSource(settings_cls, secrets_dir=path), env_settings, dotenv_settings
+
+
+class Settings(SettingsWithSecretFiles):
     """Configuration of one Pejling process (web app, worker or CLI)."""
 
     model_config = SettingsConfigDict(env_prefix="PEJLING_", env_file=".env", extra="ignore")
@@ -25,8 +67,8 @@ class Settings(BaseSettings):
     environment: Literal["dev", "test", "production"] = "dev"
     var_dir: Path = Path("var")
     database_url: str = ""
-    """Tortoise URL, e.g. ``sqlite:///path/db.sqlite3`` or ``postgres://user@host:5432/db``.
-    Empty means the embedded SQLite database ``<var_dir>/pejling.sqlite3``."""
+    """Tortoise URL, e.g. ``sqlite:///path/db.sqlite3`` or ``postgres://user@host:5432/db?sslmode=verify-full``
+    (TLS: :mod:`pejling.core.database_tls`). Empty means the embedded SQLite database ``<var_dir>/pejling.sqlite3``."""
 
     database_owner_url: str = ""
     """PostgreSQL only: the URL migrations connect with, as the role that owns the tables. Set it when
@@ -48,7 +90,8 @@ class Settings(BaseSettings):
     port: int = 8000
 
     smtp_url: str = ""
-    """``smtp://user:password@host:port`` (``smtps://`` for implicit TLS, ``?starttls=1`` for STARTTLS).
+    """``smtp://user:password@host:port`` (``smtps://`` for implicit TLS, ``?starttls=1`` for STARTTLS, ``?cafile=``
+    for a private certificate authority).
     Empty: mails are written as ``.eml`` files under ``<var_dir>/mail/`` (in production only with
     ``mail_to_files``)."""
     mail_from: str = "Pejling <no-reply@pejling.localhost>"
@@ -59,7 +102,13 @@ class Settings(BaseSettings):
 
     redis_url: str = ""
     """Optional Redis for shared rate limits and pub/sub (the live feed) across processes; empty keeps both in
-    process memory."""
+    process memory. ``rediss://`` for TLS (certificate and host name checked), ``unix:///path`` for a socket."""
+
+    allow_plain_backends: bool = False
+    """In production, PostgreSQL, Redis and SMTP on another machine must be asked for TLS, or no process starts
+    (:mod:`pejling.core.start_checks`). Set true only on a private network that encrypts by itself (WireGuard, IPsec,
+    a service mesh's mTLS): the processes then start with plain connections. It never lifts the refusal of default
+    credentials."""
 
     api_rate_limits: bool = True
     """The GraphQL budgets per operation and per cost (:mod:`pejling.graphql.operation_limits`). Off only where one
@@ -109,8 +158,9 @@ class Settings(BaseSettings):
 
     hsts_max_age_seconds: int = Field(default=365 * 24 * 3600, ge=0)
     """``Strict-Transport-Security: max-age`` sent on every HTTPS response; 0 sends no HSTS header."""
-    hsts_include_subdomains: bool = False
-    """Add ``includeSubDomains`` to HSTS (only when every subdomain of the host is served over HTTPS)."""
+    hsts_include_subdomains: bool = True
+    """Add ``includeSubDomains`` to HSTS (ASVS V3.4.1, level 2). Set false only when a subdomain of the host must
+    stay reachable over plain http."""
 
     graphiql_dir: Path | None = None
     """The GraphiQL bundle (``manifest.json`` and hashed files); default ``frontend/build/graphiql`` of the
@@ -200,6 +250,8 @@ class Settings(BaseSettings):
     def _known_scheme(cls, value: str) -> str:
         if value and value.split("://", 1)[0] not in {"sqlite", "postgres", "asyncpg", "psycopg"}:
             raise ValueError("database_url must start with sqlite://, postgres:// or asyncpg://")
+        if value and not value.startswith("sqlite://"):
+            _readable_tls(value)
         return value
 
     @field_validator("database_owner_url")
@@ -207,6 +259,8 @@ class Settings(BaseSettings):
     def _postgres_owner(cls, value: str) -> str:
         if value and value.split("://", 1)[0] not in {"postgres", "postgresql", "asyncpg"}:
             raise ValueError("database_owner_url must be a PostgreSQL URL (postgres://owner@host:5432/db)")
+        if value:
+            _readable_tls(value)
         return value
 
     @property
@@ -246,6 +300,12 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip().encode()
+
+
+def _readable_tls(url: str) -> None:
+    from pejling.core.database_tls import postgres_tls
+
+    postgres_tls(url)  # its ValueError names the parameter, never the URL (it may hold a password)
 
 
 def settings_problem(error: ValidationError | SettingsError) -> str:

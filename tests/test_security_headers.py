@@ -62,13 +62,14 @@ async def test_graphql_answers_are_never_cached(client: httpx.AsyncClient) -> No
 
 async def test_hsts_is_sent_when_the_browser_talks_https(app: object, app_with: Callable[..., Starlette]) -> None:
     async with _client(app, base_url="https://testserver") as https:
-        assert (await https.get("/healthz")).headers["strict-transport-security"] == "max-age=31536000"
+        hsts = (await https.get("/healthz")).headers["strict-transport-security"]
+        assert hsts == "max-age=31536000; includeSubDomains"  # subdomains by default (ASVS V3.4.1, level 2)
     # X-Forwarded-Proto from a peer that is not a trusted proxy is not believed.
     async with _client(app, address="203.0.113.7") as anyone:
         spoofed = await anyone.get("/healthz", headers={"X-Forwarded-Proto": "https"})
         assert "strict-transport-security" not in spoofed.headers
 
-    behind_proxy = app_with(trusted_proxies=["10.9.0.0/16"], hsts_include_subdomains=True)
+    behind_proxy = app_with(trusted_proxies=["10.9.0.0/16"])
     async with _client(behind_proxy, address=PROXY) as proxy:
         forwarded = await proxy.get("/healthz", headers={"X-Forwarded-Proto": "https"})
         assert forwarded.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
@@ -78,6 +79,20 @@ async def test_hsts_is_sent_when_the_browser_talks_https(app: object, app_with: 
     without_hsts = app_with(hsts_max_age_seconds=0)
     async with _client(without_hsts, base_url="https://testserver") as https:
         assert "strict-transport-security" not in (await https.get("/healthz")).headers
+
+
+async def test_subdomains_leave_hsts_only_when_the_operator_says_so(
+    monkeypatch: pytest.MonkeyPatch, app_with: Callable[..., Starlette]
+) -> None:
+    """The opt-out, for a host with a subdomain that must stay on plain http: from the environment as operators set
+    it, and the default read the same way."""
+    monkeypatch.delenv("PEJLING_HSTS_INCLUDE_SUBDOMAINS", raising=False)
+    assert Settings().hsts_include_subdomains is True
+    monkeypatch.setenv("PEJLING_HSTS_INCLUDE_SUBDOMAINS", "false")
+    opted_out = Settings().hsts_include_subdomains
+    assert opted_out is False
+    async with _client(app_with(hsts_include_subdomains=opted_out), base_url="https://testserver") as https:
+        assert (await https.get("/healthz")).headers["strict-transport-security"] == "max-age=31536000"
 
 
 async def test_the_survey_page_keeps_its_own_nonce_policy(client: httpx.AsyncClient) -> None:

@@ -8,13 +8,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from pejling.core.settings import SettingsWithSecretFiles
 
 if TYPE_CHECKING:
     import stripe
 
 
-class StripeSettings(BaseSettings):
+class StripeSettings(SettingsWithSecretFiles):
     """``PEJLING_STRIPE_SECRET_KEY``, ``PEJLING_STRIPE_WEBHOOK_SECRET``, ``PEJLING_STRIPE_API_BASE`` and the grace."""
 
     model_config = SettingsConfigDict(env_prefix="PEJLING_STRIPE_", extra="ignore")

@@ -9,10 +9,12 @@ from __future__ import annotations
 from functools import lru_cache
 
 from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from pejling.core.settings import SettingsWithSecretFiles
 
 
-class ShopifyAppSettings(BaseSettings):
+class ShopifyAppSettings(SettingsWithSecretFiles):
     """The Shopify app of this deployment."""
 
     model_config = SettingsConfigDict(env_prefix="PEJLING_SHOPIFY_", extra="ignore")

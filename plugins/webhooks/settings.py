@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from pejling.core.settings import SettingsWithSecretFiles
 
 
-class WebhookSettings(BaseSettings):
+class WebhookSettings(SettingsWithSecretFiles):
     """How deliveries are sent and retried, and which addresses they may reach."""
 
     model_config = SettingsConfigDict(env_prefix="PEJLING_WEBHOOKS_", extra="ignore")

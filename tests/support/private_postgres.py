@@ -118,8 +118,9 @@ class PrivatePostgres:
         except OSError:
             return ""
 
-    def init(self) -> None:
-        """Create the cluster (``initdb``, trust authentication) and write its settings."""
+    def init(self, certificate: tuple[Path, Path] | None = None) -> None:
+        """Create the cluster (``initdb``, trust authentication) and write its settings; with ``certificate``
+        (certificate and key files) it also accepts TLS with that certificate."""
         done = subprocess.run(
             self._command("initdb", "-D", str(self.data_dir), "-U", SUPERUSER, "-A", "trust", "-E", "UTF8",
                           "--locale=C", "--no-sync", "--no-instructions"),
@@ -128,6 +129,16 @@ class PrivatePostgres:
         if done.returncode != 0:
             raise RuntimeError(f"initdb failed ({done.returncode}): {done.stderr or done.stdout}")
         settings = {**CLUSTER_SETTINGS, "port": str(self.port), "unix_socket_directories": f"'{self.folder}'"}
+        if certificate is not None:
+            for source, name in zip(certificate, ("server.crt", "server.key"), strict=True):
+                target = self.folder / name
+                shutil.copyfile(source, target)
+                target.chmod(0o600)  # PostgreSQL refuses a key others can read
+                if self.user is not None:
+                    entry = pwd.getpwnam(self.user)
+                    os.chown(target, entry.pw_uid, entry.pw_gid)
+            settings.update({"ssl": "on", "ssl_cert_file": f"'{self.folder / 'server.crt'}'",
+                             "ssl_key_file": f"'{self.folder / 'server.key'}'"})
         with (self.data_dir / "postgresql.conf").open("a") as conf:
             conf.write("\n# the private cluster of a Pejling fault test\n")
             conf.writelines(f"{name} = {value}\n" for name, value in settings.items())
@@ -152,8 +163,10 @@ class PrivatePostgres:
 
 
 @contextmanager
-def private_postgres(folder: Path | None = None) -> Iterator[PrivatePostgres]:
-    """A started private cluster for the block; stopped and removed after it.
+def private_postgres(folder: Path | None = None, certificate: tuple[Path, Path] | None = None,
+                     ) -> Iterator[PrivatePostgres]:
+    """A started private cluster for the block (accepting TLS with ``certificate``: certificate and key files);
+    stopped and removed after it.
 
     Raises :class:`RuntimeError` when :func:`unavailable` gives a reason (callers skip on that reason first).
     """
@@ -170,7 +183,7 @@ def private_postgres(folder: Path | None = None) -> Iterator[PrivatePostgres]:
     made.chmod(0o700)
     cluster = PrivatePostgres(folder=made, bin_dir=bin_dir, port=free_port(), user=user)
     try:
-        cluster.init()
+        cluster.init(certificate)
         for attempt in range(3):
             try:
                 cluster.start()

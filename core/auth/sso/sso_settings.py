@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from pejling.core.settings import SettingsWithSecretFiles
 
 
-class SsoSettings(BaseSettings):
+class SsoSettings(SettingsWithSecretFiles):
     """How Pejling talks to the retailers' identity providers."""
 
     model_config = SettingsConfigDict(env_prefix="PEJLING_SSO_", extra="ignore")
