@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 UV     := $(BIN)/uv
 export UV_PYTHON := $(BIN)/python
 
-.PHONY: run test test-sqlite test-postgres lint bench lock schema clean install
+.PHONY: run test test-sqlite test-postgres lint bench lock audit schema clean install
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -90,6 +90,14 @@ bench: $(VENV)/.test
 lock: $(UV)
 	$(UV) pip compile --quiet --universal --generate-hashes pyproject.toml -o requirements/app.lock
 	$(UV) pip compile --quiet --universal --generate-hashes pyproject.toml --extra test -o requirements/test.lock
+
+# Known vulnerabilities in the locked dependencies (ASVS V15.2.1, docs/security.md "Dependency updates"): pip-audit
+# on requirements/app.lock and requirements/test.lock against PyPI's advisories, npm audit on frontend/package-lock.json
+# (--omit=dev and the whole tree); reviewed exceptions in requirements/audit-ignore.toml. It asks PyPI and the npm
+# registry, so it is not part of `make test` or .ci/run (nothing downloads there): it runs on a schedule and before a
+# release (.ci/audit).
+audit: $(VENV)/.test
+	$(BIN)/python -m tests.support.dependency_audit --pip-audit $(BIN)/pip-audit --npm npm
 
 schema: $(VENV)/.app
 	$(BIN)/python -m pejling.graphql.export_schema > graphql/schema.graphql

@@ -16,6 +16,7 @@ from pejling.core.audit.downloads import audit_routes
 from pejling.core.auth.middleware import ActorMiddleware
 from pejling.core.cors import ApiCorsMiddleware
 from pejling.core.database import tortoise_config
+from pejling.core.dev_only import check_production
 from pejling.core.followups import use_settings as use_followup_settings
 from pejling.core.followups.downloads import export_routes
 from pejling.core.graphiql import ASSETS_PATH, GraphiQLAssets
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     check_mail_settings(settings)
     use_followup_settings(settings)
     registry = register_plugins(settings)
+    check_production(settings, registry.dev_switches())
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

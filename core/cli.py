@@ -88,6 +88,21 @@ def _refuse_in_production(settings: Settings) -> int | None:
     return 2 if problems else None
 
 
+def _refuse_dev_switches(settings: Settings) -> int | None:
+    """Exit status 2, with the one-line reason, when production would start with a dev- or test-only switch on."""
+    from pejling.core.dev_only import DevOnlyInProduction, check_production
+    from pejling.core.plugin_manager import PluginError, register_plugins
+
+    if settings.environment != "production" or settings.demo_instance:
+        return None  # nothing to refuse: the plugins are not imported for it
+    try:
+        check_production(settings, register_plugins(settings).dev_switches())
+    except (DevOnlyInProduction, PluginError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return None
+
+
 APP_FACTORY = "pejling.core.app:create_app"
 
 
@@ -99,7 +114,7 @@ def run_server(settings: Settings, args: argparse.Namespace, app_factory: str = 
     if workers is not None and workers < 1:
         print("error: --workers must be at least 1", file=sys.stderr)
         return 2
-    refused = _refuse_without_mail(settings)
+    refused = _refuse_without_mail(settings) or _refuse_dev_switches(settings)
     if refused is not None:
         return refused
     uvicorn.run(app_factory, **serve_options(settings, args))
@@ -122,7 +137,13 @@ def _describe(settings: Settings) -> str:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from pejling.core.dev_only import demo_refusal
     from pejling.tenants.demo import seed_demo
+
+    refused = demo_refusal(settings)
+    if refused is not None:  # before the database is touched: nothing is created or written
+        print(f"error: {refused}", file=sys.stderr)
+        return 2
 
     async def work() -> None:
         tenant, logins, created = await seed_demo(settings.var_dir)
@@ -176,7 +197,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     if args.concurrency < 1:
         print("error: --concurrency must be at least 1", file=sys.stderr)
         return 2
-    refused = _refuse_without_mail(settings)
+    refused = _refuse_without_mail(settings) or _refuse_dev_switches(settings)
     if refused is not None:
         return refused
     asyncio.run(run_worker_forever(settings, concurrency=args.concurrency))
@@ -324,7 +345,8 @@ def parser() -> argparse.ArgumentParser:
                        help="app processes on the port (production: one per core, see docs/deployment.md)")
     serve.set_defaults(run=cmd_serve)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
-    sub.add_parser("demo", help="create the demo tenant unless it exists").set_defaults(run=cmd_demo)
+    sub.add_parser("demo", help="create the demo tenant unless it exists (not in production, unless "
+                   "PEJLING_DEMO_INSTANCE=true)").set_defaults(run=cmd_demo)
     recompute = sub.add_parser("recompute-rollups", help="rebuild the insight rollups from the stored responses")
     recompute.add_argument("--tenant", help="only this tenant slug (default: every tenant)")
     recompute.set_defaults(run=cmd_recompute_rollups)

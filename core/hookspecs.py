@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from pejling.core.contracts import Channel, Integration, Reward, ScoringModel, ShopperResponse
+    from pejling.core.dev_only import DevSwitch
     from pejling.core.followups.notices import FollowUpNotice
     from pejling.core.loaded_plugins import Plugins
     from pejling.core.settings import Settings
@@ -110,6 +111,19 @@ def register_plugin_settings(settings: Settings) -> type[BaseModel] | None:
     :param settings: the process settings.
     :returns: a ``pydantic.BaseModel`` subclass, or ``None`` when the plugin takes no configuration
         (then only an empty configuration is accepted).
+    """
+
+
+@hookspec
+def register_dev_switches(settings: Settings) -> Iterable[DevSwitch] | None:
+    """Name this plugin's switches meant for development and tests only, and whether each is on now.
+
+    In production (``PEJLING_ENVIRONMENT=production``) ``pejling serve``, ``pejling worker`` and the app refuse to
+    start while one is on, naming its setting, unless ``PEJLING_DEMO_INSTANCE=true`` (``pejling.core.dev_only``).
+    Called before any event loop runs: return the switches themselves, not an awaitable.
+
+    :param settings: the process settings.
+    :returns: :class:`~pejling.core.dev_only.DevSwitch` instances, or ``None``.
     """
 
 

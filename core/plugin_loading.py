@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute
 
 from pejling.core import hookspecs
 from pejling.core.contracts import CONTRACT_ID, Channel, Integration, ScoringModel
+from pejling.core.dev_only import DevSwitch
 from pejling.core.loaded_plugins import Plugins
 from pejling.core.plugin_calls import resolve_all
 from pejling.core.plugin_catalogue import LoadedPlugin
@@ -114,6 +115,31 @@ class PluginRegistry:
                     apps[label] = _model_app(name, label, app, used)
                     used.add(label)
         return apps
+
+    def dev_switches(self) -> list[DevSwitch]:
+        """The dev- and test-only switches the plugins name (``register_dev_switches``), in registration order.
+
+        Called before any event loop runs (production refuses to start while one is on): the results must be
+        :class:`~pejling.core.dev_only.DevSwitch` instances, not awaitables.
+        """
+        switches: list[DevSwitch] = []
+        for name in self.origins:
+            plugin = self.pm.get_plugin(name)
+            others = [p for p in self.pm.get_plugins() if p is not plugin]
+            for result in self.pm.subset_hook_caller("register_dev_switches", remove_plugins=others)(
+                settings=self.settings
+            ):
+                if inspect.isawaitable(result):
+                    if inspect.iscoroutine(result):
+                        result.close()  # never awaited: no warning
+                    raise PluginLoadError(f"plugin {name!r}: register_dev_switches must return switches, not "
+                                          f"{result!r}")
+                for item in _as_items(result):
+                    if not isinstance(item, DevSwitch):
+                        raise PluginLoadError(f"plugin {name!r}: register_dev_switches returned {item!r}, "
+                                              "not a DevSwitch")
+                    switches.append(item)
+        return switches
 
     async def load(self) -> Plugins:
         """Run every plugin's registration hooks once and return the process's plugins.

@@ -65,6 +65,10 @@ class Settings(SettingsWithSecretFiles):
     model_config = SettingsConfigDict(env_prefix="PEJLING_", env_file=".env", extra="ignore")
 
     environment: Literal["dev", "test", "production"] = "dev"
+    demo_instance: bool = False
+    """A production instance that is a demo (or a benchmark) on purpose: ``pejling demo`` may seed it, and it may
+    start with switches meant for development and tests on. Off: production refuses both (:mod:`pejling.core.dev_only`,
+    docs/security.md "Dev-only features")."""
     var_dir: Path = Path("var")
     database_url: str = ""
     """Tortoise URL, e.g. ``sqlite:///path/db.sqlite3`` or ``postgres://user@host:5432/db?sslmode=verify-full``

@@ -1,10 +1,10 @@
 """The ASVS rows met by documentation point at documents that exist and say what the row claims.
 
 ``docs/asvs.md`` rows whose control is a document (V2.1.1, V2.1.2, V2.1.3, V5.1.1, V6.1.1, V6.1.3, V7.1.3 with
-V7.6.1, V8.1.1, V8.1.2, V13.1.1, V15.1.3) name documents and sections. For each, :data:`CLAIMS` lists (document,
-section heading, phrases): the section must exist and hold every phrase (case and line breaks ignored). Where a row
-names a limit the code enforces, the phrase is made from the code's constant, so changing the constant without the
-document fails.
+V7.6.1, V8.1.1, V8.1.2, V13.1.1, V15.1.1, V15.1.3) name documents and sections. For each, :data:`CLAIMS` lists
+(document, section heading, phrases): the section must exist and hold every phrase (case and line breaks ignored).
+Where a row names a limit the code enforces, the phrase is made from the code's constant, so changing the constant
+without the document fails.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pejling.core.surveys import import_routes, response_import
 from pejling.core.surveys.rate_limit import IMPORT_LIMIT
 from pejling.graphql.operation_limits import COST_BUDGET, FIELD_LIMITS
 from pejling.tenants.branding import LOGO_TYPES, MAX_LOGO_BYTES
+from tests.support.dependency_audit import MAX_REVIEW_DAYS
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -149,6 +150,12 @@ CLAIMS: dict[str, list[Claim]] = {
         ("vipps.md", None, ("Vipps",)),
         ("sso.md", "Configuring (owners only)", ("`<issuer>/.well-known/openid-configuration`",)),
         ("webhooks.md", "SSRF protection", ("Tenants choose the URLs", "only `https://` URLs")),
+    ],
+    "V15.1.1": [
+        ("security.md", "Dependency updates (ASVS V15.1.1, V15.2.1)",
+         ("fixed version in production within **48 hours**", "High (7.0–8.9) | within **7 days**",
+          "at the **next release**, at most **30 days**", f"at most {MAX_REVIEW_DAYS} days apart", "`make audit`",
+          "once a day")),
     ],
     "V15.1.3": [
         ("security.md", "GraphQL limits", ("Depth ≤ 10", "cost ≤ 20 000", "bodies ≤ 64 KiB")),

@@ -15,6 +15,7 @@ from uuid import UUID
 from starlette.routing import BaseRoute, Route
 
 from pejling.core.contracts import ShopperResponse
+from pejling.core.dev_only import DevSwitch
 from pejling.core.hookspecs import hookimpl
 from pejling.core.settings import Settings
 from pejling.plugins.billing import stripe_events  # noqa: F401 - registers the job kind
@@ -33,6 +34,12 @@ TENANTS_CANNOT_DISABLE = ("billing applies your plan's limits; the operator of t
 def register_model_apps() -> dict[str, dict[str, Any]]:
     return {"billing": {"models": ["pejling.plugins.billing.models"],
                         "migrations": "pejling.plugins.billing.migrations"}}
+
+
+@hookimpl
+def register_dev_switches() -> list[DevSwitch]:
+    return [DevSwitch("PEJLING_STRIPE_API_BASE=http://…", "Stripe over plain http (the tests' localstripe)",
+                      stripe_settings().api_base.startswith("http://"))]
 
 
 @hookimpl

@@ -16,9 +16,11 @@ from pydantic import BaseModel
 from starlette.routing import BaseRoute
 
 from pejling.core.contracts import Integration, Reward, ShopperResponse
+from pejling.core.dev_only import DevSwitch
 from pejling.core.hookspecs import hookimpl
 from pejling.core.settings import Settings
 from pejling.plugins.shopify import discounts
+from pejling.plugins.shopify.app_settings import app_settings
 from pejling.plugins.shopify.install import install_routes
 from pejling.plugins.shopify.retailer_routes import retailer_routes
 from pejling.plugins.shopify.tenant_settings import ShopifySettings
@@ -38,6 +40,12 @@ class Shopify(Integration):
 def register_integrations(settings: Settings) -> list[Integration]:
     discounts.use_settings(settings)
     return [Shopify()]
+
+
+@hookimpl
+def register_dev_switches() -> list[DevSwitch]:
+    return [DevSwitch("PEJLING_SHOPIFY_API_BASE=http://…", "shops over plain http (the tests' local shop)",
+                      app_settings().api_base.startswith("http://"))]
 
 
 @hookimpl

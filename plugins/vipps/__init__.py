@@ -15,11 +15,13 @@ from pydantic import BaseModel
 from starlette.routing import BaseRoute
 
 from pejling.core.contracts import Channel
+from pejling.core.dev_only import DevSwitch
 from pejling.core.hookspecs import hookimpl
 from pejling.plugins.vipps import (
     login,
     payments,  # noqa: F401 - registers the job kind
     receipt_links,
+    vipps_api,
     webhooks,
 )
 from pejling.plugins.vipps.channel import VippsReceipt
@@ -35,6 +37,15 @@ def register_model_apps() -> dict[str, dict[str, Any]]:
 @hookimpl
 def register_plugin_settings() -> type[BaseModel]:
     return VippsSettings
+
+
+@hookimpl
+def register_dev_switches() -> list[DevSwitch]:
+    return [
+        DevSwitch(f"{login.ALLOW_PRIVATE}=true", "Vipps Login issuers at internal addresses", login.private_allowed()),
+        DevSwitch(f"{vipps_api.BASE_URL_ENV}=http://…", "the Vipps APIs over plain http (the tests' local Vipps)",
+                  vipps_api.base_url(test=False).startswith("http://")),
+    ]
 
 
 @hookimpl

@@ -13,10 +13,12 @@ from typing import Any
 from uuid import UUID
 
 from pejling.core.contracts import ShopperResponse
+from pejling.core.dev_only import DevSwitch
 from pejling.core.followups.notices import FollowUpNotice
 from pejling.core.hookspecs import hookimpl
 from pejling.plugins.webhooks import deliveries  # noqa: F401 - registers the webhooks.deliver job kind
 from pejling.plugins.webhooks.events import EventType, follow_up_data, publish, response_data
+from pejling.plugins.webhooks.settings import webhook_settings
 from pejling.tenants.scope import tenant_scope
 
 
@@ -24,6 +26,12 @@ from pejling.tenants.scope import tenant_scope
 def register_model_apps() -> dict[str, dict[str, Any]]:
     return {"webhooks": {"models": ["pejling.plugins.webhooks.models"],
                          "migrations": "pejling.plugins.webhooks.migrations"}}
+
+
+@hookimpl
+def register_dev_switches() -> list[DevSwitch]:
+    return [DevSwitch("PEJLING_WEBHOOKS_ALLOW_PRIVATE=true", "webhooks to internal addresses and over plain http",
+                      webhook_settings().allow_private)]
 
 
 @hookimpl

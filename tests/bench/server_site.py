@@ -82,13 +82,16 @@ def server_environment(database_url: str, var_dir: Path, secret_key: str,
                        environment: str = "production") -> dict[str, str]:
     """The settings of every ``pejling`` command of a bench run: one database, loopback trusted as the proxy (so each
     client's ``X-Forwarded-For`` is its address), mail to files, no job worker in the web processes (``pejling
-    worker`` runs apart); production settings unless ``environment`` says otherwise (then only warnings logged)."""
+    worker`` runs apart); production settings unless ``environment`` says otherwise (then only warnings logged), as a
+    demo instance (``pejling demo`` and the GraphQL budgets off are refused in production otherwise)."""
     env = {
         **os.environ, "PEJLING_DATABASE_URL": database_url, "PEJLING_VAR_DIR": str(var_dir),
         "PEJLING_ENVIRONMENT": environment, "PEJLING_SECRET_KEY": secret_key, "PEJLING_MAIL_TO_FILES": "true",
         "PEJLING_RUN_WORKER_IN_APP": "false", "PEJLING_TRUSTED_PROXIES": '["127.0.0.1"]',
         # One bench session asks for more per minute than the per-caller GraphQL budgets allow anyone.
         "PEJLING_API_RATE_LIMITS": "false",
+        # A production instance with demo data and the budgets off on purpose (core/dev_only.py refuses it otherwise).
+        "PEJLING_DEMO_INSTANCE": "true",
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
     }
     if environment != "production":

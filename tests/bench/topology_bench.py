@@ -372,6 +372,7 @@ def main() -> None:
         secret = secrets.token_urlsafe(32)
         base_env = {
             **os.environ, "PEJLING_ENVIRONMENT": "production", "PEJLING_SECRET_KEY": secret,
+            "PEJLING_DEMO_INSTANCE": "true",  # demo data in production on purpose (core/dev_only.py)
             "PEJLING_MAIL_TO_FILES": "true", "PEJLING_VAR_DIR": str(folder / "var"), "PEJLING_REDIS_URL": REDIS_URL,
             "PEJLING_RUN_WORKER_IN_APP": "false", "PEJLING_TRUSTED_PROXIES": '["127.0.0.1"]',
             "PEJLING_LOG_LEVEL": "WARNING", "PEJLING_METRICS_TOKEN": METRICS_TOKEN,
