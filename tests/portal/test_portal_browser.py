@@ -151,3 +151,19 @@ async def test_sign_up_set_up_a_store_and_see_the_first_response_arrive(
     await page.wait_for_url("**/login?next=%2Fportal")
     await context.close()
 
+
+
+async def test_the_token_watch_sees_a_token_in_a_query_and_none_in_a_fragment(server: str, browser: Browser) -> None:
+    """The watch the link tests rely on can fail: a link of the old kind (``?token=``) sends its token (the request
+    line, and the ``Referer`` of what the page loads next); a fragment sends nothing, and the page still reads it."""
+    context = await browser.new_context(locale="en-GB")
+    page = await context.new_page()
+    in_query, in_fragment = token_watch(page, "old-kind-token-1"), token_watch(page, "fragment-token-2")
+    await page.goto(f"{server}/reset-password?token=old-kind-token-1")
+    await expect(page.get_by_label("New password")).to_be_visible()
+    await page.goto(f"{server}/confirm-signup#token=fragment-token-2")
+    await expect(page.get_by_label("New password")).to_be_visible()
+    await page.wait_for_url(f"{server}/confirm-signup")  # read, then taken out of the address
+    assert in_query.get("in the address or a header", 0) >= 1, in_query
+    assert in_fragment == {}, in_fragment
+    await context.close()
