@@ -27,6 +27,7 @@ from pejling.core.live_routes import live_routes
 from pejling.core.logs import AccessLogMiddleware, configure_logging
 from pejling.core.mail import check_mail_settings
 from pejling.core.metrics import MetricsMiddleware
+from pejling.core.outbound_addresses import use_allowed_hosts
 from pejling.core.plugin_manager import PluginRegistry, register_plugins
 from pejling.core.plugin_routes import PluginRoutes
 from pejling.core.portal_routes import portal_routes
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     configure_security_events(settings)
     check_mail_settings(settings)
     use_followup_settings(settings)
+    use_allowed_hosts(settings.outbound_allowed_hosts)  # every outbound call of this process checks them
     registry = register_plugins(settings)
     check_production(settings, registry.dev_switches())
 

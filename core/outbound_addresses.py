@@ -7,6 +7,11 @@ refused, also when hidden inside an IPv6 address (IPv4-mapped, 6to4, Teredo, NAT
 to exactly the address that was checked (DNS rebinding cannot swap it). Each user has its own opt-in that lifts the
 check, for tests only (``PEJLING_WEBHOOKS_ALLOW_PRIVATE``, ``PEJLING_SSO_ALLOW_PRIVATE_ISSUERS``,
 ``PEJLING_VIPPS_ALLOW_PRIVATE_ISSUER``).
+
+Above that, the operator may name the only hosts the server calls at all (``PEJLING_OUTBOUND_ALLOWED_HOSTS``, ASVS
+V13.2.4/V13.2.5): :func:`check_host` refuses any other, for the URLs tenants choose (when they are saved and again
+at every call) and for the fixed services (Stripe, Shopify, Vipps) alike; no opt-in lifts it. Every outbound request
+goes through it in :mod:`pejling.core.outbound_http`. Empty, the default: any host, as above.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -63,8 +69,50 @@ def is_public(address: IPAddress) -> bool:
                                       or address.is_link_local or address.is_private or address.is_unspecified)
 
 
+def host_allowed(host: str, patterns: Sequence[str]) -> bool:
+    """Whether ``host`` is one of ``patterns``: a host name or IP address, or ``*.example.com`` for every name under
+    ``example.com`` (not ``example.com`` itself). No patterns: every host. Case and a final dot do not count."""
+    if not patterns:
+        return True
+    name = host.lower().rstrip(".").strip("[]")
+    for pattern in patterns:
+        pattern = pattern.lower().rstrip(".")
+        if pattern.startswith("*."):
+            if name.endswith(pattern[1:]) and len(name) > len(pattern) - 1:
+                return True
+        elif name == pattern.strip("[]"):
+            return True
+    return False
+
+
+_allowed: list[str] | None = None
+
+
+def use_allowed_hosts(hosts: Sequence[str] | None) -> None:
+    """Use ``hosts`` as the allow-list of this process (the app's settings give theirs; ``None``: the environment's)."""
+    global _allowed
+    _allowed = None if hosts is None else list(hosts)
+
+
+def allowed_hosts() -> list[str]:
+    """The operator's list of the only hosts outbound calls may reach (``PEJLING_OUTBOUND_ALLOWED_HOSTS``); empty:
+    every host."""
+    if _allowed is not None:
+        return _allowed
+    from pejling.core.settings import get_settings
+
+    return get_settings().outbound_allowed_hosts
+
+
+def check_host(host: str) -> None:
+    """Refuse (:class:`UrlRefused`) a host that is not on the operator's list of outbound destinations."""
+    if not host_allowed(host, allowed_hosts()):
+        raise UrlRefused(f"This server may not call {host}: it is not one of the destinations its operator allows.")
+
+
 def parse_url(url: str, *, allow_private: bool = False) -> httpx.URL:
-    """``url`` parsed and checked for shape: absolute https (http only with ``allow_private``), a host, no user."""
+    """``url`` parsed and checked for shape: absolute https (http only with ``allow_private``), a host, no user; and
+    its host allowed by the operator (:func:`check_host`)."""
     if not isinstance(url, str) or not url.strip() or len(url) > MAX_URL_LENGTH:
         raise UrlRefused(f"Give an https URL of at most {MAX_URL_LENGTH} characters.")
     if any(ord(ch) < 33 or ord(ch) == 127 for ch in url):
@@ -82,6 +130,7 @@ def parse_url(url: str, *, allow_private: bool = False) -> httpx.URL:
         raise UrlRefused("Put no user name or password in the URL.")
     if parsed.fragment:
         raise UrlRefused("The URL may not have a #fragment.")
+    check_host(parsed.host)
     return parsed
 
 

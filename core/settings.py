@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -27,6 +28,9 @@ from pydantic_settings.exceptions import SettingsError
 
 #: The environment variable naming the folder of secret files (read by every settings class).
 SECRETS_DIR = "PEJLING_SECRETS_DIR"
+
+#: One label of a host name (letters, digits and inner hyphens; IDNA names in their ``xn--`` form).
+_HOST_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
 
 
 class SettingsWithSecretFiles(BaseSettings):
@@ -160,6 +164,13 @@ class Settings(SettingsWithSecretFiles):
     """Bearer secret Prometheus sends to ``/metrics``. Empty: ``/metrics`` answers only requests made directly
     from this machine (a loopback peer, no proxy in between); everyone else gets 404."""
 
+    outbound_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """The only hosts the server sends requests to (ASVS V13.2.4): comma-separated host names or IP addresses, a
+    leading ``*.`` for every subdomain (``api.stripe.com,*.myshopify.com,api.vipps.no,hooks.example.com``). It
+    binds every outbound call: tenants' webhook URLs and identity providers (refused when saved and when called)
+    and Stripe, Shopify and Vipps. Empty (the default): any host, still only public addresses for the URLs tenants
+    choose (:mod:`pejling.core.outbound_addresses`; docs/deployment.md, Outbound calls)."""
+
     hsts_max_age_seconds: int = Field(default=365 * 24 * 3600, ge=0)
     """``Strict-Transport-Security: max-age`` sent on every HTTPS response; 0 sends no HSTS header."""
     hsts_include_subdomains: bool = True
@@ -180,7 +191,8 @@ class Settings(SettingsWithSecretFiles):
     graphql_persisted_queries_manifest: Path | None = None
     """The portal build's persisted-query manifest (Apollo's ``apollo-persisted-query-manifest`` JSON)."""
 
-    @field_validator("trusted_proxies", "plugins_disabled", "cors_origins", "encryption_keys", mode="before")
+    @field_validator("trusted_proxies", "plugins_disabled", "cors_origins", "encryption_keys", "outbound_allowed_hosts",
+                     mode="before")
     @classmethod
     def _a_list(cls, value: Any) -> Any:
         """A comma-separated string (or a JSON list) from the environment, as a list of its non-empty items."""
@@ -248,6 +260,25 @@ class Settings(SettingsWithSecretFiles):
         if value.strip():
             syslog_target(value)  # raises ValueError naming what is wrong
         return value.strip()
+
+    @field_validator("outbound_allowed_hosts")
+    @classmethod
+    def _host_patterns(cls, value: list[str]) -> list[str]:
+        patterns = []
+        for item in value:
+            name = item.lower().rstrip(".")
+            try:
+                ipaddress.ip_address(name.strip("[]"))
+                patterns.append(name.strip("[]"))
+                continue
+            except ValueError:
+                pass
+            labels = name.removeprefix("*.").split(".")
+            if not all(_HOST_LABEL.fullmatch(label) for label in labels) or (name.startswith("*.") and len(labels) < 2):
+                raise ValueError(f"{item!r} is not a host name (api.stripe.com), an IP address or *. and a domain "
+                                 "(*.myshopify.com): no scheme, port, path or other wildcard")
+            patterns.append(name)
+        return patterns
 
     @field_validator("database_url")
     @classmethod

@@ -56,7 +56,9 @@ def status_of(invitation: Invitation, now: datetime | None = None) -> Invitation
 
 
 def accept_link(settings: Settings, token: str) -> str:
-    return f"{settings.base_url.rstrip('/')}{ACCEPT_PATH}?{urlencode({'token': token})}"
+    """The mailed link: the token in the fragment (``#token=…``), which browsers send neither to the server nor in a
+    ``Referer`` (ASVS V14.2.1); the portal page reads it there and posts it in the GraphQL body."""
+    return f"{settings.base_url.rstrip('/')}{ACCEPT_PATH}#{urlencode({'token': token})}"
 
 
 async def _is_member(email: str) -> bool:

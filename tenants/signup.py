@@ -126,7 +126,9 @@ async def create_tenant_with_owner(
 
 
 def confirm_link(settings: Settings, token: str) -> str:
-    return f"{settings.base_url.rstrip('/')}{CONFIRM_PATH}?{urlencode({'token': token})}"
+    """The mailed link: the token in the fragment (``#token=…``), which browsers send neither to the server nor in a
+    ``Referer`` (ASVS V14.2.1); the portal page reads it there and posts it in the GraphQL body."""
+    return f"{settings.base_url.rstrip('/')}{CONFIRM_PATH}#{urlencode({'token': token})}"
 
 
 async def request_signup(settings: Settings, *, tenant_name: str, tenant_slug: str, email: str, user_name: str = "",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -20,6 +20,7 @@ from asgi_lifespan import LifespanManager
 from tortoise import Tortoise
 
 from pejling.core.database import migrate, tortoise_config
+from pejling.core.outbound_addresses import use_allowed_hosts
 from pejling.core.settings import Settings
 
 BACKEND = os.environ.get("PEJLING_TEST_BACKEND", "sqlite")
@@ -126,6 +127,18 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+
+
+@pytest.fixture
+def outbound_hosts() -> Iterator[Callable[[str], None]]:
+    """Set the operator's allow-list of outbound hosts for this test (``"a.example,*.b.example"``, as
+    ``PEJLING_OUTBOUND_ALLOWED_HOSTS`` is written); afterwards every host again."""
+
+    def allow(hosts: str) -> None:
+        use_allowed_hosts(Settings(outbound_allowed_hosts=hosts).outbound_allowed_hosts)  # type: ignore[arg-type]
+
+    yield allow
+    use_allowed_hosts(None)
 
 
 def unique(prefix: str = "t") -> str:

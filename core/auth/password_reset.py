@@ -42,7 +42,9 @@ class ResetRefused(ValueError):
 
 
 def reset_link(settings: Settings, token: str) -> str:
-    return f"{settings.base_url.rstrip('/')}{RESET_PATH}?{urlencode({'token': token})}"
+    """The mailed link: the token in the fragment (``#token=…``), which browsers send neither to the server nor in a
+    ``Referer`` (ASVS V14.2.1); the portal page reads it there and posts it in the GraphQL body."""
+    return f"{settings.base_url.rstrip('/')}{RESET_PATH}#{urlencode({'token': token})}"
 
 
 async def _new_token(user: User, max_age: timedelta) -> str:

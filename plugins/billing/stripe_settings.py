@@ -5,11 +5,13 @@ Read on every use (cheap), so a process started without keys runs on the Pilot p
 
 from __future__ import annotations
 
+import ssl
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from pejling.core.outbound_http import outbound_client
 from pejling.core.settings import SettingsWithSecretFiles
 
 if TYPE_CHECKING:
@@ -47,4 +49,16 @@ def stripe_client(settings: StripeSettings | None = None) -> stripe.StripeClient
     if not key:
         raise RuntimeError("billing is not configured (PEJLING_STRIPE_SECRET_KEY)")
     return stripe.StripeClient(key, base_addresses={"api": settings.api_base.rstrip("/")},
-                               http_client=stripe.HTTPXClient(), max_network_retries=2)
+                               http_client=stripe_http_client(), max_network_retries=2)
+
+
+def stripe_http_client() -> stripe.HTTPXClient:
+    """stripe's httpx client, its requests sent through the checked client (:mod:`pejling.core.outbound_http`): a
+    host the operator does not allow (``PEJLING_OUTBOUND_ALLOWED_HOSTS``) is not called, and the call fails as Stripe
+    being unreachable does (``APIConnectionError``)."""
+    import stripe
+
+    http = stripe.HTTPXClient()
+    # stripe makes its own httpx.AsyncClient (not yet opened, so nothing to close) and offers no way to pass one.
+    http._client_async = outbound_client(verify=ssl.create_default_context(cafile=stripe.ca_bundle_path))
+    return http

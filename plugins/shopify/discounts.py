@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from pejling.core.contracts import Reward, ShopperResponse
+from pejling.core.outbound_http import outbound_client
 from pejling.core.secrets_at_rest import SealedSecretError, unseal
 from pejling.core.settings import Settings, get_settings
 from pejling.core.surveys.models import Response
@@ -78,7 +79,7 @@ async def create_discount_code(shop: str, access_token: str, variables: dict[str
     """Create the discount in the shop; returns its ``DiscountCodeNode`` id."""
     app = app_settings()
     url = app.shop_url(shop, f"/admin/api/{app.api_version}/graphql.json")
-    async with httpx.AsyncClient(timeout=15) as client:
+    async with outbound_client(timeout=15) as client:
         answer = await client.post(url, json={"query": DISCOUNT_CODE_BASIC_CREATE, "variables": variables},
                                    headers={"X-Shopify-Access-Token": access_token})
     if answer.status_code != 200:

@@ -36,6 +36,8 @@ from starlette.routing import BaseRoute, Route
 
 from pejling.core import security_events
 from pejling.core.auth.actor import ADMIN_ROLES, ANONYMOUS, Actor
+from pejling.core.outbound_addresses import UrlRefused
+from pejling.core.outbound_http import outbound_transport
 from pejling.core.secrets_at_rest import seal
 from pejling.core.settings import Settings
 from pejling.plugins.shopify.app_settings import ShopifyAppSettings, app_settings
@@ -101,7 +103,7 @@ def _oauth_client(app: ShopifyAppSettings, settings: Settings) -> AsyncOAuth2Cli
     return AsyncOAuth2Client(
         client_id=app.client_id, client_secret=app.client_secret.get_secret_value(), scope=app.scopes,
         redirect_uri=settings.base_url.rstrip("/") + CALLBACK_PATH, token_endpoint_auth_method="client_secret_post",  # noqa: S106 - a method name
-        timeout=15,
+        timeout=15, transport=outbound_transport(),
     )
 
 
@@ -229,6 +231,9 @@ async def callback(request: Request) -> Response:
     try:
         async with _oauth_client(app, settings) as client:
             token = await client.fetch_token(app.shop_url(shop, "/admin/oauth/access_token"), code=code)
+    except UrlRefused as refused:
+        log.warning("the Shopify token exchange for %s was not sent: %s", shop, refused)
+        return _refuse(502, "destination_refused", str(refused))
     except (OAuthError, HTTPError, ValueError) as exc:
         log.warning("the Shopify token exchange for %s failed: %s", shop, type(exc).__name__)
         return _refuse(502, "token_exchange_failed", "Shopify did not give an access token; install the app again.")

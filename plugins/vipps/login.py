@@ -29,6 +29,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from pejling.core.outbound_addresses import UrlRefused, check_url
+from pejling.core.outbound_http import outbound_client, outbound_transport
 from pejling.core.secrets_at_rest import SealedSecretError, seal, unseal
 from pejling.core.surveys.models import Response as ShopperResponse
 from pejling.plugins.vipps.settings import VippsSettings
@@ -87,8 +88,9 @@ def private_allowed() -> bool:
 
 
 async def _public(url: str) -> None:
-    """Refuse a URL that is not https or whose host resolves to an internal address: the issuer is a tenant setting
-    (SSRF). The check of outbound webhooks and SSO (:mod:`pejling.core.outbound_addresses`)."""
+    """Refuse a URL that is not https, whose host the operator does not allow or resolves to an internal address:
+    the issuer is a tenant setting (SSRF). The check of outbound webhooks and SSO
+    (:mod:`pejling.core.outbound_addresses`); each call is checked again (:func:`_http`)."""
     try:
         await check_url(url, allow_private=private_allowed())
     except UrlRefused as refused:
@@ -98,6 +100,11 @@ async def _public(url: str) -> None:
 async def check_issuer(issuer: str) -> None:
     """Raise :class:`LoginFailed` (its message for the retailer) unless ``issuer`` may be called: https, public."""
     await _public(issuer)
+
+
+def _http() -> httpx.AsyncClient:
+    """The client for the issuer's endpoints: every request checked and pinned to the checked address."""
+    return outbound_client(tenant_chosen=True, private_allowed=private_allowed(), timeout=10)
 
 
 async def _discovery(http: httpx.AsyncClient, issuer: str) -> dict[str, Any]:
@@ -118,7 +125,8 @@ def _client(settings: VippsSettings, redirect_uri: str) -> AsyncOAuth2Client:
 
     return AsyncOAuth2Client(client_id=settings.login_client_id, client_secret=settings.login_secret(),
                              scope="openid email", redirect_uri=redirect_uri, code_challenge_method="S256",
-                             timeout=10)
+                             timeout=10, transport=outbound_transport(tenant_chosen=True,
+                                                                      private_allowed=private_allowed()))
 
 
 async def start_login(request: Request) -> Response:
@@ -138,7 +146,7 @@ async def start_login(request: Request) -> Response:
     redirect_uri = request.app.state.settings.base_url.rstrip("/") + CALLBACK_PATH
     issuer = str(settings.login_issuer)
     try:
-        async with httpx.AsyncClient(timeout=10) as http:
+        async with _http() as http:
             document = await _discovery(http, issuer)
     except (LoginFailed, httpx.HTTPError, KeyError, ValueError) as failed:
         log.warning("vipps login for tenant %s not started: %s", response.tenant_id, type(failed).__name__)
@@ -196,7 +204,7 @@ async def finish_login(request: Request) -> Response:
     redirect_uri = request.app.state.settings.base_url.rstrip("/") + CALLBACK_PATH
     issuer = str(settings.login_issuer)
     try:
-        async with httpx.AsyncClient(timeout=10) as http:
+        async with _http() as http:
             document = await _discovery(http, issuer)
             jwks = (await http.get(document["jwks_uri"])).raise_for_status().json()
         async with _client(settings, redirect_uri) as client:

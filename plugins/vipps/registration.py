@@ -28,6 +28,7 @@ import httpx
 from pydantic import BaseModel
 
 from pejling.core.hookspecs import hookimpl
+from pejling.core.outbound_http import outbound_client
 from pejling.core.plugin_errors import FieldProblem, PluginConfigInvalid, PluginServiceRefused
 from pejling.core.secrets_at_rest import seal
 from pejling.core.settings import Settings
@@ -69,7 +70,7 @@ async def register_webhooks(settings: Settings, tenant_id: UUID, vipps: VippsSet
     with tenant_scope(tenant_id):
         held = {row.msn: row for row in await VippsWebhookRegistration.all()}
     created: list[tuple[VippsApi, str, str]] = []
-    async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False) as http:
+    async with outbound_client(timeout=TIMEOUT_SECONDS, follow_redirects=False) as http:
         apis = _apis(http, vipps)
         try:
             for msn, api in apis.items():
@@ -140,7 +141,7 @@ async def remove_webhooks(tenant_id: UUID, vipps: VippsSettings | None) -> None:
     if vipps is None or not vipps.api_configured:
         raise PluginServiceRefused(PLUGIN, "Pejling registered webhooks at Vipps MobilePay but holds no API keys to "
                                    "remove them: add the keys again, then switch Vipps off.", "api_client_id")
-    async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False) as http:
+    async with outbound_client(timeout=TIMEOUT_SECONDS, follow_redirects=False) as http:
         removed = await _delete_at_vipps(http, vipps, rows, tenant_id)
     with tenant_scope(tenant_id):
         await VippsWebhookRegistration.filter(id__in=[row.id for row in removed]).delete()

@@ -9,7 +9,8 @@ the Webhooks API takes that token with the subscription key and the MSN. ``POST 
 
 The API's address is not a tenant setting (so no tenant can point the server at its internal network): production,
 or the test environment when the tenant sets ``api_test``; the operator may override both with
-``PEJLING_VIPPS_API_BASE_URL`` (the tests' local Vipps).
+``PEJLING_VIPPS_API_BASE_URL`` (the tests' local Vipps). Calls go through the checked client
+(:mod:`pejling.core.outbound_http`): a host the operator does not allow is not called.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+
+from pejling.core.outbound_addresses import UrlRefused
 
 PRODUCTION = "https://api.vipps.no"
 TEST = "https://apitest.vipps.no"
@@ -82,6 +85,8 @@ class VippsApi:
     async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             return await self.http.request(method, self.base + path, **kwargs)
+        except UrlRefused as refused:
+            raise VippsApiError(f"Vipps MobilePay was not called: {refused}") from None
         except httpx.HTTPError:
             raise VippsApiError("Vipps MobilePay could not be reached; nothing was changed. Try again.") from None
 

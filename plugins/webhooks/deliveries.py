@@ -1,9 +1,10 @@
 """Sending a delivery: the ``webhooks.deliver`` job, one attempt per job, with retries and exponential back-off.
 
-Each attempt checks the endpoint's address again (:mod:`.addresses`), connects to the checked address, follows no
-redirect, waits at most ``PEJLING_WEBHOOKS_TIMEOUT_SECONDS`` and keeps at most :data:`EXCERPT_CHARS` of the answer.
-A 2xx answer delivers; anything else is recorded and the next attempt is queued after
-:func:`pejling.core.jobs.queue.retry_delay` of the attempts so far, until ``PEJLING_WEBHOOKS_MAX_ATTEMPTS``.
+Each attempt checks the endpoint's address again (:mod:`pejling.core.outbound_addresses`, the operator's allow-list
+included), connects to the checked address (:mod:`pejling.core.outbound_http`), follows no redirect, waits at most
+``PEJLING_WEBHOOKS_TIMEOUT_SECONDS`` and keeps at most :data:`EXCERPT_CHARS` of the answer. A 2xx answer delivers;
+anything else is recorded and the next attempt is queued after :func:`pejling.core.jobs.queue.retry_delay` of the
+attempts so far, until ``PEJLING_WEBHOOKS_MAX_ATTEMPTS``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from tortoise.transactions import in_transaction
 
 from pejling.core.jobs import PermanentJobError, register_job
 from pejling.core.jobs.queue import retry_delay
-from pejling.core.outbound_addresses import UrlRefused, check_url
+from pejling.core.outbound_addresses import UrlRefused, parse_url
+from pejling.core.outbound_http import outbound_client
 from pejling.core.secrets_at_rest import SealedSecretError, unseal
 from pejling.plugins.webhooks.events import DELIVER_JOB, queue_delivery_attempt
 from pejling.plugins.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -65,24 +67,21 @@ def _now() -> datetime:
 
 
 async def send(url: str, body: str, headers: dict[str, str], settings: WebhookSettings) -> Outcome:
-    """POST ``body`` to ``url`` once, after checking the address it resolves to now; never raises."""
+    """POST ``body`` to ``url`` once, to the address its host resolves to now once that is checked; never raises.
+
+    The shape and the operator's allow-list are checked here; the address by the client's transport, which connects
+    to the address it checked and verifies the certificate for the URL's host name (:mod:`pejling.core.outbound_http`).
+    """
     try:
-        target = await check_url(url, allow_private=settings.allow_private)
+        parse_url(url, allow_private=settings.allow_private)
     except UrlRefused as exc:
         return Outcome(error=f"refused: {exc}")
-    host = target.url.host
-    pinned = target.url.copy_with(host=str(target.address))
-    default_port = 443 if target.url.scheme == "https" else 80
-    named = f"[{host}]" if ":" in host else host
-    host_header = named if target.url.port in (None, default_port) else f"{named}:{target.url.port}"
-    extensions: dict[str, Any] = {"sni_hostname": host} if target.url.scheme == "https" else {}
     timeout = httpx.Timeout(settings.timeout_seconds)
     verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=settings.ca_file) if settings.ca_file else True
     try:
-        async with httpx.AsyncClient(follow_redirects=False, trust_env=False, timeout=timeout,
-                                     verify=verify) as client:
-            request = client.build_request("POST", pinned, content=body.encode(),
-                                           headers={**headers, "Host": host_header}, extensions=extensions)
+        async with outbound_client(tenant_chosen=True, private_allowed=settings.allow_private, verify=verify,
+                                   follow_redirects=False, timeout=timeout) as client:
+            request = client.build_request("POST", url, content=body.encode(), headers=headers)
             response = await client.send(request, stream=True)
             try:
                 read = b""
@@ -92,6 +91,8 @@ async def send(url: str, body: str, headers: dict[str, str], settings: WebhookSe
                         break
             finally:
                 await response.aclose()
+    except UrlRefused as exc:  # the transport's check: an internal address, or a host not allowed
+        return Outcome(error=f"refused: {exc}")
     except httpx.TimeoutException:
         return Outcome(error="timeout")
     except httpx.HTTPError as exc:

@@ -73,4 +73,5 @@ def token_in(text: str, settings: Settings) -> str:
     assert match, text
     link = urlsplit(match.group(1))
     assert f"{link.scheme}://{link.netloc}" == settings.base_url and link.path == RESET_PATH
-    return parse_qs(link.query)["token"][0]
+    assert link.query == ""  # the token is in the fragment, which browsers never send (ASVS V14.2.1)
+    return parse_qs(link.fragment)["token"][0]

@@ -4,7 +4,7 @@ read-only portal and over-quota responses."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -129,6 +129,20 @@ async def test_stripe_failing_is_a_typed_error(
     body = await gql(client, CHECKOUT, {"plan": "store"}, _headers(shop))
     assert body["data"]["startCheckout"]["url"] is None
     assert [e["code"] for e in body["data"]["startCheckout"]["errors"]] == ["unavailable"]
+
+
+async def test_stripe_off_the_operators_list_is_not_called_and_the_error_is_typed(
+        configured: None, stripe_api: respx.MockRouter, client: httpx.AsyncClient,
+        outbound_hosts: Callable[[str], None]) -> None:
+    """Stripe is a fixed destination, yet PEJLING_OUTBOUND_ALLOWED_HOSTS binds it: off the list (the tests' Stripe
+    is api.stripe.test), no request leaves and the caller gets the typed error of Stripe being unreachable."""
+    outbound_hosts("api.stripe.com")
+    shop = await make_tenant()
+    customers = stripe_api.post("/v1/customers").respond(200, json={"id": "cus_never", "object": "customer"})
+    body = await gql(client, CHECKOUT, {"plan": "store"}, _headers(shop))
+    assert body["data"]["startCheckout"]["url"] is None
+    assert [e["code"] for e in body["data"]["startCheckout"]["errors"]] == ["unavailable"]
+    assert not customers.called
 
 
 async def test_without_keys_billing_is_not_configured_and_nothing_is_enforced(

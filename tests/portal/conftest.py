@@ -7,9 +7,10 @@ import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, Page, Request
 
 from pejling.core.portal_routes import DEFAULT_DIR
 from tests.survey_page.phone import ROOT, headless_chromium
@@ -51,3 +52,21 @@ async def check_page(page: Page, name: str, refused: list[str]) -> None:
     assert not refused, f"{name}: the Content-Security-Policy refused {refused}"
     SHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def token_watch(page: Page, token: str) -> dict[str, int]:
+    """Where ``token`` leaves the browser in the requests ``page`` makes from now on, counted by place: ``"in the
+    body"`` (a GraphQL body), ``"in the address or a header"`` (a request's path or query, or a header such as
+    ``Referer``: what ASVS V14.2.1 forbids). The fragment of an address is not part of any request."""
+    seen: dict[str, int] = {}
+
+    async def note(request: Request) -> None:
+        parts = urlsplit(request.url)
+        headers = await request.all_headers()
+        if token in parts.path + parts.query or any(token in value for value in headers.values()):
+            seen["in the address or a header"] = seen.get("in the address or a header", 0) + 1
+        if token in (request.post_data or ""):
+            seen["in the body"] = seen.get("in the body", 0) + 1
+
+    page.on("request", note)
+    return seen

@@ -21,7 +21,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from pejling.core.settings import Settings
-from tests.portal.conftest import built_portal, check_page
+from tests.portal.conftest import built_portal, check_page, token_watch
 from tests.survey_page.phone import answer_outcome_and_comment, phone, serve_app
 
 pytestmark = pytest.mark.once
@@ -36,16 +36,17 @@ def server(database: Settings) -> Iterator[str]:
 
 
 def _signup_link(mail_dir: Path, address: str) -> str:
-    """The path and query of the link in the sign-up mail to ``address`` (the mail is kept as a .eml file)."""
+    """The path and fragment of the link in the sign-up mail to ``address`` (the mail is kept as a .eml file)."""
     for path in sorted(mail_dir.glob("*.eml")):
         message = message_from_bytes(path.read_bytes(), policy=policy.default)
         if address in str(message["To"]):
             body = message.get_body(("plain",))
             assert body is not None
-            found = re.search(r"https?://\S+/confirm-signup\?token=[\w\-%.~]+", body.get_content())
+            found = re.search(r"https?://\S+/confirm-signup#token=[\w\-%.~]+", body.get_content())
             assert found, body.get_content()
             link = urlsplit(found.group(0))
-            return f"{link.path}?{link.query}"
+            assert link.query == ""  # the token is in the fragment: the browser never sends it (ASVS V14.2.1)
+            return f"{link.path}#{link.fragment}"
     raise AssertionError(f"no sign-up mail to {address}")
 
 
@@ -86,13 +87,19 @@ async def test_sign_up_set_up_a_store_and_see_the_first_response_arrive(
     await page.get_by_role("button", name="Create account").click()
     await expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
 
-    # 2. The mail's link: choose a password; the business exists and its (empty) store list opens.
-    await page.goto(server + _signup_link(database.mail_dir, address))
+    # 2. The mail's link: choose a password; the business exists and its (empty) store list opens. Its token reaches
+    # the server only in the GraphQL body: in no request's path, query or header (Referer), nor left in the address.
+    link = _signup_link(database.mail_dir, address)
+    token = link.split("#token=", 1)[1]
+    sent = token_watch(page, token)
+    await page.goto(server + link)
     await page.get_by_label("New password").fill(PASSWORD)
+    assert token not in page.url
     await check_page(page, "confirm-signup", refused)
     await page.get_by_role("button", name="Create my business").click()
     await page.wait_for_url("**/portal")
     await expect(page.get_by_text("You have no stores yet")).to_be_visible()
+    assert set(sent) == {"in the body"}, sent
     await check_page(page, "stores-empty", refused)
 
     # 3. Create a store with two zones; its page opens.
@@ -144,3 +151,19 @@ async def test_sign_up_set_up_a_store_and_see_the_first_response_arrive(
     await page.wait_for_url("**/login?next=%2Fportal")
     await context.close()
 
+
+
+async def test_the_token_watch_sees_a_token_in_a_query_and_none_in_a_fragment(server: str, browser: Browser) -> None:
+    """The watch the link tests rely on can fail: a link of the old kind (``?token=``) sends its token (the request
+    line, and the ``Referer`` of what the page loads next); a fragment sends nothing, and the page still reads it."""
+    context = await browser.new_context(locale="en-GB")
+    page = await context.new_page()
+    in_query, in_fragment = token_watch(page, "old-kind-token-1"), token_watch(page, "fragment-token-2")
+    await page.goto(f"{server}/reset-password?token=old-kind-token-1")
+    await expect(page.get_by_label("New password")).to_be_visible()
+    await page.goto(f"{server}/confirm-signup#token=fragment-token-2")
+    await expect(page.get_by_label("New password")).to_be_visible()
+    await page.wait_for_url(f"{server}/confirm-signup")  # read, then taken out of the address
+    assert in_query.get("in the address or a header", 0) >= 1, in_query
+    assert in_fragment == {}, in_fragment
+    await context.close()

@@ -21,7 +21,7 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from pejling.core.settings import Settings
 from pejling.tenants.models import Role
-from tests.portal.conftest import built_portal, check_page
+from tests.portal.conftest import built_portal, check_page, token_watch
 from tests.support.smtp import SmtpSink, smtp_server  # noqa: F401 - the fixture is used by name
 from tests.support.tenancy import PASSWORD as OWNER_PASSWORD
 from tests.support.tenancy import make_tenant, member
@@ -48,15 +48,16 @@ async def _context(browser: Browser, refused: list[str], **options: object) -> t
 
 
 async def _invitation_link(smtp: SmtpSink, address: str) -> str:
-    """The path and query of the link in the invitation mail to ``address``."""
+    """The path and fragment of the link in the invitation mail to ``address``."""
     (message,) = await smtp.wait_for(address)
     assert message["Subject"].startswith("Join Shop ")
     body = message.get_body(("plain",))
     assert body is not None
-    found = re.search(r"https?://\S+/accept-invitation\?token=[\w\-%.~]+", body.get_content())
+    found = re.search(r"https?://\S+/accept-invitation#token=[\w\-%.~]+", body.get_content())
     assert found, body.get_content()
     link = urlsplit(found.group(0))
-    return f"{link.path}?{link.query}"
+    assert link.query == ""  # the token is in the fragment: the browser never sends it (ASVS V14.2.1)
+    return f"{link.path}#{link.fragment}"
 
 
 async def _stores_with(server: str, secret: str) -> httpx.Response:
@@ -250,13 +251,15 @@ async def test_someone_with_an_account_logs_in_from_the_invitation_and_accepts(
     refused: list[str] = []
     context, page = await _context(browser, refused)
 
-    # The link asks an address with an account to log in first, and logging in comes back to it.
+    # The link asks an address with an account to log in first, and logging in comes back to it; on the way the token
+    # reaches the server only in the GraphQL body, never in a path, a query or a header (Referer).
+    sent = token_watch(page, link.split("#token=", 1)[1])
     await page.goto(server + link)
     await page.get_by_role("link", name="Log in first").click()
     await page.get_by_label("Email").fill(elsewhere.owner.email)
     await page.get_by_label("Password").fill(OWNER_PASSWORD)
     await page.get_by_role("button", name="Log in").click()
-    await page.wait_for_url("**/accept-invitation?token=*")
+    await page.wait_for_url(f"{server}/accept-invitation")  # the token read, and taken out of the address bar
     await expect(page.get_by_text(f"You are logged in as {elsewhere.owner.email}.")).to_be_visible()
     await expect(page.get_by_label("New password")).to_have_count(0)
     await check_page(page, "accept-invitation-logged-in", refused)
@@ -264,6 +267,7 @@ async def test_someone_with_an_account_logs_in_from_the_invitation_and_accepts(
     # One button joins; the portal then works in the business joined, where an analyst reads every store.
     await page.get_by_role("button", name="Accept the invitation").click()
     await page.wait_for_url("**/portal")
+    assert set(sent) == {"in the body"}, sent
     # In two businesses now: the header offers both, the one joined chosen.
     await expect(page.get_by_label("Business")).to_have_value(inviting.tenant.slug)
     await expect(page.locator(".store-list h2")).to_have_text([inviting.stores[0].name])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -186,4 +187,19 @@ async def test_an_issuer_at_an_internal_address_is_refused_unless_the_process_op
                             issuer=provider.issuer, client_id="c", client_secret="s", allowed_domains=["example.com"],
                             default_role=Role.ANALYST, sso_only=False)
     assert refused.value.field == "issuer" and "internal address" in refused.value.message
+    assert await stored(shop.tenant.id) is None
+
+
+async def test_an_issuer_off_the_operators_list_is_refused_even_with_the_opt_ins(
+    provider: OidcProvider, database: Settings, outbound_hosts: Callable[[str], None]
+) -> None:
+    """PEJLING_OUTBOUND_ALLOWED_HOSTS binds above the tests' opt-ins: an issuer whose host is not on it is never
+    called, and nothing is stored."""
+    outbound_hosts("login.microsoftonline.com,*.okta.com")
+    shop = await make_tenant(stores=0)
+    with tenant_scope(shop.tenant.id), pytest.raises(SsoConfigRefused) as refused:
+        await configure_sso(database, SsoSettings(allow_http_issuers=True, allow_private_issuers=True),
+                            issuer=provider.issuer, client_id="c", client_secret="s", allowed_domains=["example.com"],
+                            default_role=Role.ANALYST, sso_only=False)
+    assert refused.value.field == "issuer" and "may not call 127.0.0.1" in refused.value.message
     assert await stored(shop.tenant.id) is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -302,3 +303,16 @@ async def test_sso_only_refuses_password_logins_of_members_but_not_of_owners(
     assert (await password_login(sso_tenant.fixture.owner.email))["errors"] == []  # the break-glass way in
     await set_sso_only("false")
     assert (await password_login(analyst.email))["errors"] == []
+
+
+async def test_a_provider_taken_off_the_operators_list_is_not_called_at_login(
+    app: Any, provider: OidcProvider, sso_tenant: SsoTenant, outbound_hosts: Callable[[str], None]
+) -> None:
+    """Configured while its host was allowed, then taken off PEJLING_OUTBOUND_ALLOWED_HOSTS: the login's calls to the
+    provider (token, keys) are refused, with a clear page and no session."""
+    provider.person = {"email": sso_tenant.email("ada"), "email_verified": True}
+    async with browser(app) as client:
+        authorization_url = await start(client, sso_tenant.slug)
+        outbound_hosts("login.microsoftonline.com")
+        answer = await client.get(await at_provider(authorization_url))
+    assert_refused(answer, 403, "may not call 127.0.0.1")

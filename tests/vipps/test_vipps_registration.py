@@ -5,7 +5,7 @@ from Vipps is a typed error and changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -186,4 +186,34 @@ async def test_a_login_issuer_at_an_internal_address_is_refused_when_saved(
                                                   "login_client_secret": "login-secret-1"}}, await owner(shop))
     [error] = reply["data"]["enablePlugin"]["errors"]
     assert error["code"] == "invalid" and error["field"] == "config.login_issuer", error
+    assert await stored(shop) == (None, [])
+
+
+async def test_a_vipps_api_off_the_operators_list_is_not_called(
+    client: httpx.AsyncClient, vipps_api: LocalVipps, database: Settings, outbound_hosts: Callable[[str], None]
+) -> None:
+    """The Vipps API's address is the operator's, yet PEJLING_OUTBOUND_ALLOWED_HOSTS binds it too: off the list, the
+    save is a typed error, Vipps hears nothing and nothing is stored."""
+    outbound_hosts("api.vipps.no,apitest.vipps.no")
+    shop = await make_shop()
+    reply = await gql(client, ENABLE, {"config": keys()}, await owner(shop))
+    [error] = reply["data"]["enablePlugin"]["errors"]
+    assert error["code"] == "service_refused", error
+    assert error["message"] == ("Vipps MobilePay was not called: This server may not call 127.0.0.1: it is not one "
+                                "of the destinations its operator allows.")
+    assert vipps_api.calls == [] and await stored(shop) == (None, [])
+
+
+async def test_a_login_issuer_off_the_operators_list_is_refused_when_saved(
+    client: httpx.AsyncClient, database: Settings, monkeypatch: pytest.MonkeyPatch,
+    outbound_hosts: Callable[[str], None],
+) -> None:
+    monkeypatch.setenv("PEJLING_VIPPS_ALLOW_PRIVATE_ISSUER", "1")  # the allow-list binds above the tests' opt-in
+    outbound_hosts("login.vipps.no")
+    shop = await make_shop()
+    reply = await gql(client, ENABLE, {"config": {"login_issuer": "http://127.0.0.1:9/", "login_client_id": "c",
+                                                  "login_client_secret": "login-secret-1"}}, await owner(shop))
+    [error] = reply["data"]["enablePlugin"]["errors"]
+    assert error["code"] == "invalid" and error["field"] == "config.login_issuer", error
+    assert "may not call 127.0.0.1" in error["message"]
     assert await stored(shop) == (None, [])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
@@ -87,5 +88,33 @@ async def test_the_address_is_checked_again_at_delivery(
         "variables": {"i": {"id": made["endpoint"]["id"], "url": "https://[::ffff:10.0.0.1]/x"}}})
     assert moved.json()["data"]["updateWebhookEndpoint"]["errors"] == [{"code": "invalid", "field": "url"}]
     monkeypatch.setenv("PEJLING_WEBHOOKS_ALLOW_PRIVATE", "1")
+    await deliveries.run(later=timedelta(hours=1))
+    assert len(receiver.requests) == 1
+
+
+async def test_a_host_off_the_operators_list_is_refused_at_registration_and_at_delivery(
+    api: httpx.AsyncClient, chain: Chain, receiver: Receiver, deliveries: Deliveries, monkeypatch: pytest.MonkeyPatch,
+    outbound_hosts: Callable[[str], None],
+) -> None:
+    """PEJLING_OUTBOUND_ALLOWED_HOSTS binds even where the tests' opt-in lets loopback through: a receiver not on it
+    cannot be registered, and one taken off it after registration is not called at delivery."""
+    monkeypatch.setenv("PEJLING_WEBHOOKS_ALLOW_PRIVATE", "1")
+    outbound_hosts("hooks.example.com,*.integrations.example")
+    refused = await create_endpoint(api, chain.owner.headers, receiver.url + "/hook")
+    [error] = refused["errors"]
+    assert (error["code"], error["field"]) == ("invalid", "url")
+    assert error["message"] == ("This server may not call 127.0.0.1: it is not one of the destinations its operator "
+                                "allows.")
+    outbound_hosts("hooks.example.com,127.0.0.1")
+    made = await create_endpoint(api, chain.owner.headers, receiver.url + "/hook")
+    assert made["errors"] == []
+    outbound_hosts("hooks.example.com")
+    await chain.submit()
+    await deliveries.run()
+    assert receiver.requests == []
+    [logged] = await delivery_log(api, chain.owner.headers, made["endpoint"]["id"])
+    assert logged["status"] == "RETRYING"
+    assert logged["attemptLog"][0]["error"].startswith("refused: This server may not call 127.0.0.1")
+    outbound_hosts("127.0.0.1")
     await deliveries.run(later=timedelta(hours=1))
     assert len(receiver.requests) == 1

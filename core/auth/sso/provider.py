@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from pejling.core.auth.sso.sso_settings import SsoSettings
-from pejling.core.outbound_addresses import UrlRefused, public_address
+from pejling.core.outbound_addresses import UrlRefused, check_host, public_address
+from pejling.core.outbound_http import outbound_client, outbound_transport
 
 if TYPE_CHECKING:
     from authlib.integrations.httpx_client import AsyncOAuth2Client
@@ -64,11 +65,12 @@ def check_url(url: str, settings: SsoSettings, what: str) -> str:
 
 
 async def check_public(url: str, settings: SsoSettings, what: str) -> None:
-    """Refuse ``url`` when its host resolves to an internal address (SSRF), unless the settings allow private ones."""
-    if settings.allow_private_issuers:
-        return
+    """Refuse ``url`` when its host is not one the operator allows, or resolves to an internal address (SSRF; unless
+    the settings allow private ones). Each call checks again (:mod:`pejling.core.outbound_http`)."""
     try:
-        await public_address(httpx.URL(url))
+        check_host(httpx.URL(url).host)
+        if not settings.allow_private_issuers:
+            await public_address(httpx.URL(url))
     except (UrlRefused, httpx.InvalidURL) as exc:
         raise ProviderRefused(f"The {what}: {exc}") from None
 
@@ -76,8 +78,11 @@ async def check_public(url: str, settings: SsoSettings, what: str) -> None:
 async def _get_json(url: str, settings: SsoSettings, what: str) -> dict[str, Any]:
     await check_public(url, settings, what)
     try:
-        async with httpx.AsyncClient(timeout=settings.timeout_seconds, follow_redirects=False) as http:
+        async with outbound_client(tenant_chosen=True, private_allowed=settings.allow_private_issuers,
+                                   timeout=settings.timeout_seconds, follow_redirects=False) as http:
             response = await http.get(url, headers={"Accept": "application/json"})
+    except UrlRefused as exc:
+        raise ProviderRefused(f"The {what}: {exc}") from None
     except (httpx.HTTPError, httpx.InvalidURL, ValueError):
         raise ProviderRefused(f"The identity provider's {what} could not be fetched.") from None
     if response.status_code != 200 or len(response.content) > MAX_DOCUMENT_BYTES:
@@ -118,6 +123,7 @@ def oauth_client(client_id: str, client_secret: str, redirect_uri: str, settings
         client_id=client_id, client_secret=client_secret, token_endpoint_auth_method="client_secret_basic",  # noqa: S106
         scope="openid email profile", redirect_uri=redirect_uri, code_challenge_method="S256",
         timeout=settings.timeout_seconds, follow_redirects=False,
+        transport=outbound_transport(tenant_chosen=True, private_allowed=settings.allow_private_issuers),
     )
 
 
@@ -128,6 +134,8 @@ async def exchange_code(client: AsyncOAuth2Client, token_endpoint: str, code: st
     try:
         token = await client.fetch_token(token_endpoint, code=code, code_verifier=code_verifier,
                                          grant_type="authorization_code")
+    except UrlRefused as exc:  # the checked client's refusal: a host not allowed, an internal address
+        raise ProviderRefused(f"The token endpoint: {exc}") from None
     except (AuthlibBaseError, httpx.HTTPError, ValueError):
         raise ProviderRefused("The identity provider did not accept the login code.") from None
     id_token = token.get("id_token") if isinstance(token, dict) else None

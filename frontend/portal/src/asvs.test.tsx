@@ -76,9 +76,9 @@ describe('V3.2.2: what shoppers and tenants wrote is shown as text', () => {
 describe('V6.2.6, V6.2.7: password fields', () => {
   const pages: [string, string, string][] = [
     ['/login', 'Password', 'current-password'],
-    ['/reset-password?token=abc', 'New password', 'new-password'],
-    ['/confirm-signup?token=abc', 'New password', 'new-password'],
-    ['/accept-invitation?token=abc', 'New password', 'new-password'],
+    ['/reset-password#token=abc', 'New password', 'new-password'],
+    ['/confirm-signup#token=abc', 'New password', 'new-password'],
+    ['/accept-invitation#token=abc', 'New password', 'new-password'],
   ];
   it.each(pages)('%s masks the password, names it for password managers and lets it be pasted',
     async (url, label, autocomplete) => {

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useLocation, useSearchParams } from 'react-router';
+import { Link } from 'react-router';
 import { useMutation } from 'urql';
 
 import { errorOn, Field } from '../components/Field';
@@ -8,6 +8,7 @@ import { Layout } from '../components/Layout';
 import { ErrorNotice, Loading } from '../components/States';
 import { chooseTenant } from '../graphql/client';
 import { AcceptInvitationMutation } from '../graphql/team';
+import { useLinkToken } from '../linkToken';
 import { useSession } from '../session';
 
 type Errors = readonly { code: string; message: string; field?: string | null }[];
@@ -15,13 +16,11 @@ type Errors = readonly { code: string; message: string; field?: string | null }[
 /** Refusals of acceptInvitation that the page words itself (the API's own message for the others). */
 const WORDED = ['login_required', 'wrong_account'];
 
-/** Where the invitation mail's link lands (/accept-invitation?token=…): a new person chooses a name and password,
+/** Where the invitation mail's link lands (/accept-invitation#token=…): a new person chooses a name and password,
  * someone logged in accepts with one button; either way they join the tenant and go to its stores. */
 export function AcceptInvitationPage() {
   const { t } = useTranslation();
-  const [params] = useSearchParams();
-  const location = useLocation();
-  const token = params.get('token') ?? '';
+  const token = useLinkToken();
   const { me, fetching } = useSession();
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
@@ -58,7 +57,8 @@ export function AcceptInvitationPage() {
   if (fetching) {
     return <Layout title={title}><Loading /></Layout>;
   }
-  const login = `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
+  // Back here after logging in, the token still in a fragment: the login page is loaded without it.
+  const login = `/login#${new URLSearchParams({ next: `/accept-invitation#${new URLSearchParams({ token })}` })}`;
   const worded = errors.find((e) => WORDED.includes(e.code));
   const general = errors.find((e) => !WORDED.includes(e.code) && e.field !== 'password' && e.field !== 'name');
   return (

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useSearchParams } from 'react-router';
+import { Link } from 'react-router';
 import { useMutation } from 'urql';
 
 import { errorOn, Field } from '../components/Field';
@@ -8,14 +8,14 @@ import { Layout } from '../components/Layout';
 import { ErrorNotice } from '../components/States';
 import { chooseTenant } from '../graphql/client';
 import { ConfirmSignupMutation } from '../graphql/operations';
+import { useLinkToken } from '../linkToken';
 
 type Errors = readonly { code: string; message: string; field?: string | null }[];
 
-/** Where the sign-up mail's link lands: choose a password, and the business is created on the Pilot plan. */
+/** Where the sign-up mail's link lands (/confirm-signup#token=…): choose a password, and the business is created on the Pilot plan. */
 export function ConfirmSignupPage() {
   const { t } = useTranslation();
-  const [params] = useSearchParams();
-  const token = params.get('token') ?? '';
+  const token = useLinkToken();
   const [password, setPassword] = useState('');
   const [errors, setErrors] = useState<Errors>([]);
   const [failed, setFailed] = useState(false);

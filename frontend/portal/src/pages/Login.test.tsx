@@ -7,11 +7,11 @@ import { SessionProvider } from '../session';
 import { clientAnswering, type Answers, type Sent } from '../test-client';
 import { LoginPage } from './Login';
 
-function renderLogin(client: Client) {
+function renderLogin(client: Client, url = '/login?next=/portal/team') {
   return render(
     <Provider value={client}>
       <SessionProvider>
-        <MemoryRouter initialEntries={['/login?next=/portal/team']}><LoginPage /></MemoryRouter>
+        <MemoryRouter initialEntries={[url]}><LoginPage /></MemoryRouter>
       </SessionProvider>
     </Provider>,
   );
@@ -68,5 +68,17 @@ describe('the login page with two-step login', () => {
     expect(await screen.findByText('The login has expired. Log in again.')).toBeTruthy();
     fireEvent.click(screen.getByRole('button', { name: 'Log in again' }));
     expect(await screen.findByLabelText('Email')).toBeTruthy();
+  });
+
+  it('goes on to a next page given in the fragment, where an invitation keeps its token from the server', async () => {
+    const assign = vi.fn();
+    vi.stubGlobal('location', { ...window.location, assign });
+    renderLogin(clientAnswering(answers({
+      Login: { login: { me: { id: 'U1', email: 'ingrid@example.com' }, secondFactor: null, errors: [] } },
+    }), []), '/login#next=%2Faccept-invitation%23token%3Dabc123');
+    fireEvent.change(screen.getByLabelText('Email'), { target: { value: 'ingrid@example.com' } });
+    fireEvent.change(screen.getByLabelText('Password'), { target: { value: 'my password' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Log in' }));
+    await waitFor(() => expect(assign).toHaveBeenCalledWith('/accept-invitation#token=abc123'));
   });
 });

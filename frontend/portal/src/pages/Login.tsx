@@ -1,12 +1,13 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useSearchParams } from 'react-router';
+import { Link, useLocation, useSearchParams } from 'react-router';
 import { useMutation } from 'urql';
 
 import { Field } from '../components/Field';
 import { Layout } from '../components/Layout';
 import { ErrorNotice, firstError } from '../components/States';
 import { CompleteLoginMutation, LoginMutation } from '../graphql/operations';
+import { fragmentParams } from '../linkToken';
 
 /** Only paths of this site (no other origin, no protocol-relative //host) are followed after logging in. */
 export function safeNext(next: string | null): string {
@@ -62,12 +63,15 @@ function CodeStep({ challenge, onDone, onRestart }: { challenge: string; onDone:
 export function LoginPage() {
   const { t } = useTranslation();
   const [params] = useSearchParams();
+  const { hash } = useLocation();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [state, login] = useMutation(LoginMutation);
   const [message, setMessage] = useState<string | null>(null);
   const [challenge, setChallenge] = useState<string | null>(null);
-  const enter = () => window.location.assign(safeNext(params.get('next')));
+  // `next` in the query (the Shopify install's signed request), or in the fragment when it holds a mailed link's
+  // token (an invitation), which must not reach the server.
+  const enter = () => window.location.assign(safeNext(params.get('next') ?? fragmentParams(hash).get('next')));
   const onSubmit = async (event: FormEvent) => {
     event.preventDefault();
     setMessage(null);

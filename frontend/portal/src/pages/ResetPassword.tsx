@@ -1,12 +1,13 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useSearchParams } from 'react-router';
+import { Link } from 'react-router';
 import { useMutation } from 'urql';
 
 import { errorOn, Field } from '../components/Field';
 import { Layout } from '../components/Layout';
 import { ErrorNotice } from '../components/States';
 import { RequestPasswordResetMutation, ResetPasswordMutation } from '../graphql/operations';
+import { useLinkToken } from '../linkToken';
 
 type Errors = readonly { code: string; message: string; field?: string | null }[];
 
@@ -67,11 +68,10 @@ function ChoosePassword({ token }: { token: string }) {
   );
 }
 
-/** /reset-password asks for the address; the mail's link (/reset-password?token=…) chooses the new password. */
+/** /reset-password asks for the address; the mail's link (/reset-password#token=…) chooses the new password. */
 export function ResetPasswordPage() {
   const { t } = useTranslation();
-  const [params] = useSearchParams();
-  const token = params.get('token');
+  const token = useLinkToken();
   return (
     <Layout title={t('reset.title')}>
       {token ? <ChoosePassword token={token} /> : <RequestReset />}
