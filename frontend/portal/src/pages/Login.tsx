@@ -6,6 +6,7 @@ import { useMutation } from 'urql';
 import { Field } from '../components/Field';
 import { Layout } from '../components/Layout';
 import { ErrorNotice, firstError } from '../components/States';
+import { choosePasswordPath } from '../graphql/client';
 import { CompleteLoginMutation, LoginMutation } from '../graphql/operations';
 
 /** Only paths of this site (no other origin, no protocol-relative //host) are followed after logging in. */
@@ -15,7 +16,10 @@ export function safeNext(next: string | null): string {
 
 /** The second step of a login for an account with two-step login: a code from the authenticator app, or a
  * recovery code. */
-function CodeStep({ challenge, onDone, onRestart }: { challenge: string; onDone: () => void; onRestart: () => void }) {
+type LoggedIn = { passwordChangeRequired: boolean } | null | undefined;
+
+function CodeStep({ challenge, onDone, onRestart }: { challenge: string; onDone: (me: LoggedIn) => void;
+  onRestart: () => void }) {
   const { t } = useTranslation();
   const [code, setCode] = useState('');
   const [recovery, setRecovery] = useState(false);
@@ -33,7 +37,7 @@ function CodeStep({ challenge, onDone, onRestart }: { challenge: string; onDone:
       setExpired(errors[0].code === 'invalid_challenge');
       setMessage(firstError(errors));
     } else {
-      onDone();
+      onDone(result.data?.completeLogin.me);
     }
   };
   return (
@@ -67,7 +71,11 @@ export function LoginPage() {
   const [state, login] = useMutation(LoginMutation);
   const [message, setMessage] = useState<string | null>(null);
   const [challenge, setChallenge] = useState<string | null>(null);
-  const enter = () => window.location.assign(safeNext(params.get('next')));
+  // A password the system generated: first the person's own (the API allows nothing else), then where they went.
+  const enter = (me: LoggedIn) => {
+    const next = safeNext(params.get('next'));
+    window.location.assign(me?.passwordChangeRequired ? choosePasswordPath(next) : next);
+  };
   const onSubmit = async (event: FormEvent) => {
     event.preventDefault();
     setMessage(null);
@@ -81,7 +89,7 @@ export function LoginPage() {
       setPassword('');
       setChallenge(result.data.login.secondFactor.challenge);
     } else {
-      enter();
+      enter(result.data?.login.me);
     }
   };
   if (challenge) {
