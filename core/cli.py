@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import secrets
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -158,7 +157,9 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         print("Demo alert rules already exist." if follow_ups is None
               else f"Demo alert rules created, {follow_ups} follow-ups opened.")
         if logins:
-            print("Demo logins (also in var/demo-logins.json):")
+            # Demo data for local runs: printed again on every run, so never marked to change or expire
+            # (docs/security.md, "Generated first passwords"). Never seed a production database.
+            print("Demo logins (also in var/demo-logins.json; local demo data: they do not expire):")
             for login in logins:
                 print(f"  {login.role:<14} {login.email:<36} {login.password}")
 
@@ -167,25 +168,33 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_create_tenant(settings: Settings, args: argparse.Namespace) -> int:
+    """Create a tenant and its owner. Without ``--password`` (and no terminal to ask on) the owner's password is
+    generated, printed once and marked: it must be changed at the first login and stops working after
+    ``LIFETIME`` (core/auth/generated_passwords.py). A password the operator typed is the owner's as it is."""
+    from pejling.core.auth.generated_passwords import LIFETIME, generate_password
     from pejling.tenants.signup import SignupRefused, create_tenant_with_owner
 
     password = args.password or (getpass.getpass("Owner password: ") if sys.stdin.isatty() else "")
     generated = not password
     if generated:
-        password = secrets.token_urlsafe(16)
+        password = generate_password()
 
     async def work() -> int:
         try:
             tenant, user = await create_tenant_with_owner(
                 tenant_name=args.name, tenant_slug=args.slug, email=args.owner_email, password=password,
-                language=args.language,
+                language=args.language, password_generated=generated,
             )
         except SignupRefused as exc:
             print(f"error: {exc.field}: {exc.message}", file=sys.stderr)
             return 2
         print(f"Created tenant {tenant.name} ({tenant.slug}) with owner {user.email}.")
         if generated:
+            hours = int(LIFETIME.total_seconds() // 3600)
             print(f"Owner password: {password}")
+            print(f"It must be changed at the first login and stops working after {hours} hours "
+                  f"({user.generated_password_expires_at:%Y-%m-%d %H:%M} UTC); after that, the owner resets it by "
+                  "email (\"Forgot your password?\").")
         return 0
 
     return int(asyncio.run(_with_database(settings, work)))
@@ -364,7 +373,8 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--name", required=True)
     create.add_argument("--slug", required=True)
     create.add_argument("--owner-email", required=True)
-    create.add_argument("--password", help="owner password (prompted, or generated and printed, when omitted)")
+    create.add_argument("--password", help="owner password (prompted, or generated and printed, when omitted; a "
+                        "generated one must be changed at the first login and stops working after 72 hours)")
     create.add_argument("--language", default="en", choices=["da", "nb", "sv", "en"])
     create.set_defaults(run=cmd_create_tenant)
     invite = sub.add_parser("invite", help="invite the shoppers of a CSV file to a store's survey (email)")

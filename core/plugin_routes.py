@@ -24,11 +24,13 @@ from pejling.tenants.scope import tenant_scope
 
 class RouteRefused(Exception):
     """The actor may not use this plugin route; ``status`` is 401 (not logged in), 403 (the tenant requires
-    two-step login the person does not have yet) or 404."""
+    two-step login the person does not have yet, or ``error`` ``password_change_required``: the person must choose
+    their own password first) or 404."""
 
-    def __init__(self, status: int) -> None:
+    def __init__(self, status: int, error: str | None = None) -> None:
         super().__init__(status)
         self.status = status
+        self.body = _PASSWORD_CHANGE_REFUSAL if error == "password_change_required" else _REFUSALS[status]
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ async def admit(plugins: Plugins, name: str, actor: Actor, tenant_slug: str | No
     """Check that ``actor`` may use the routes of plugin ``name``; raises :class:`RouteRefused`."""
     if not actor.authenticated:
         raise RouteRefused(401)
+    if actor.password_change_required:  # whatever the tenant: nothing until the generated password is changed
+        raise RouteRefused(403, "password_change_required")
     try:
         tenant, actor = await resolve_tenant(actor, tenant_slug)
     except TenantNotFound:
@@ -63,6 +67,7 @@ _REFUSALS = {
     403: {"error": "two_step_required", "message": "This business requires two-step login."},
     404: {"error": "not_found", "message": "Not found."},
 }
+_PASSWORD_CHANGE_REFUSAL = {"error": "password_change_required", "message": "Choose your own password first."}
 
 
 class PluginRoutes:
@@ -83,7 +88,7 @@ class PluginRoutes:
                 plugins, name, state.get("actor", ANONYMOUS), raw.decode("latin-1").strip() if raw else None
             )
         except RouteRefused as refused:
-            await self._refuse(refused.status, scope, receive, send)
+            await JSONResponse(refused.body, status_code=refused.status)(scope, receive, send)
             return
         state["actor"] = admission.actor
         state["tenant"] = admission.tenant

@@ -22,6 +22,7 @@ from pejling.graphql.document_cache import CachedParsing, DocumentCache
 from pejling.graphql.errors import TranslatedApiErrors
 from pejling.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_SELECTIONS, MAX_TOKENS, DocumentLimits
 from pejling.graphql.operation_limits import OperationRateLimits
+from pejling.graphql.password_change_rule import PasswordChangeRequired
 from pejling.graphql.persisted_queries import PersistedQueries
 from pejling.graphql.two_step_rule import TwoStepRequired
 
@@ -116,5 +117,6 @@ def security_extensions() -> list[Callable[[], SchemaExtension] | type[SchemaExt
         lambda: CachedParsing(cache),
         lambda: DocumentLimits(cache),
         lambda: OperationRateLimits(cache),
+        PasswordChangeRequired,
         TwoStepRequired,
     ]

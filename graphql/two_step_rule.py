@@ -5,6 +5,7 @@ authenticator, in a tenant that requires one: :func:`pejling.tenants.middleware.
 only select the root fields of :data:`OPEN_FIELDS`: who they are, enrolling an authenticator, logging out. Any
 other root field refuses the whole operation before it runs, with one error of code ``TWO_STEP_REQUIRED``; nothing
 is read or changed. Single sign-on sessions and API tokens are not marked (see docs/security.md, "Two-step login").
+While the person must still change a generated password, :mod:`pejling.graphql.password_change_rule` holds instead.
 """
 
 from __future__ import annotations
@@ -62,7 +63,9 @@ class TwoStepRequired(SchemaExtension):
         context = self.execution_context
         actor = getattr(context.context, "actor", None)
         document = context.graphql_document
-        if actor is not None and actor.two_step_missing and document is not None:
+        # While the person must change a generated password, that stricter rule holds (password_change_rule.py).
+        marked = actor is not None and actor.two_step_missing and not actor.password_change_required
+        if marked and document is not None:
             if any(name not in OPEN_FIELDS for name in root_fields(document)):
                 context.result = ExecutionResult(data=None, errors=[GraphQLError(MESSAGE, extensions={"code": CODE})])
         yield

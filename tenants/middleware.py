@@ -125,6 +125,12 @@ class TenantMiddleware:
             return
         state = scope.setdefault("state", {})
         actor: Actor = state.get("actor", ANONYMOUS)
+        if actor.password_change_required and not scope["path"].startswith("/graphql"):
+            # Whatever the tenant, nothing but changing the generated password, which GraphQL keeps open
+            # (pejling.graphql.password_change_rule).
+            await JSONResponse({"error": "password_change_required",
+                                "message": "Choose your own password first."}, status_code=403)(scope, receive, send)
+            return
         raw = dict(scope["headers"]).get(TENANT_HEADER)
         slug = raw.decode("latin-1").strip() or None if raw else None
         if slug is None and scope["method"] in ("GET", "HEAD") and scope["path"].startswith("/api/"):

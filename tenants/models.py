@@ -66,6 +66,10 @@ class User(Model):
     is_active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     last_login_at = fields.DatetimeField(null=True)
+    #: Set while the password is one the system generated (``pejling create-tenant`` without ``--password``): a
+    #: password session can then only change it, and from this time on it no longer logs in. Null once the person
+    #: chose their own (core/auth/generated_passwords.py).
+    generated_password_expires_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "user"

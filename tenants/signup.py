@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from pejling.core.auth.generated_passwords import expiry
 from pejling.core.auth.models import secret_digest
 from pejling.core.auth.passwords import WeakPassword, check_strength, hash_password
 from pejling.core.languages import LANGUAGES
@@ -95,10 +96,13 @@ def _checked(tenant_name: str, tenant_slug: str, email: str, user_name: str, lan
 
 
 async def create_tenant_with_owner(
-    *, tenant_name: str, tenant_slug: str, email: str, password: str, user_name: str = "", language: str = "en"
+    *, tenant_name: str, tenant_slug: str, email: str, password: str, user_name: str = "", language: str = "en",
+    password_generated: bool = False,
 ) -> tuple[Tenant, User]:
     """Create a tenant and a new user as its owner at once (operators: CLI, demo, tests).
 
+    ``password_generated``: the system made the password (not the operator): it is marked to be changed at the
+    first login and stops working after a while (:mod:`pejling.core.auth.generated_passwords`).
     The answers say whether the slug or the email is taken: only use this where the caller may know.
     """
     business = _checked(tenant_name, tenant_slug, email, user_name, language)
@@ -114,7 +118,8 @@ async def create_tenant_with_owner(
         async with in_transaction():
             tenant = await Tenant.create(name=business.name, slug=business.slug, default_language=business.language)
             user = await User.create(email=business.email, name=business.user_name,
-                                     password_hash=hash_password(password))
+                                     password_hash=hash_password(password),
+                                     generated_password_expires_at=expiry() if password_generated else None)
             with tenant_scope(tenant.id):
                 await Membership.create(tenant=tenant, user=user, role=Role.OWNER)
     return tenant, user

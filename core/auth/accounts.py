@@ -2,7 +2,8 @@
 
 An unknown email and a wrong password get the same answer, after the same work: an unknown email
 is checked against :data:`~pejling.core.auth.passwords.DUMMY_HASH`. Every failure counts towards
-login throttling (:mod:`pejling.core.auth.throttle`).
+login throttling (:mod:`pejling.core.auth.throttle`). A generated password past its expiry
+(:mod:`pejling.core.auth.generated_passwords`) is refused as ``password_expired``, only after the password checked.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 from datetime import UTC, datetime
 from uuid import UUID
 
+from pejling.core.auth.generated_passwords import EXPIRED_MESSAGE, expired
 from pejling.core.auth.models import Session
 from pejling.core.auth.passwords import DUMMY_HASH, WeakPassword, check_strength, hash_password, needs_rehash
 from pejling.core.auth.passwords import verify_password as _verify
@@ -30,8 +32,9 @@ INVALID_CREDENTIALS = "Wrong email or password."
 
 
 class LoginRefused(Exception):
-    """A refused login. ``code`` is ``invalid_credentials``, ``throttled`` (then ``retry_after`` is set) or
-    ``sso_required`` (the password was right, but a tenant of the user only admits single sign-on).
+    """A refused login. ``code`` is ``invalid_credentials``, ``throttled`` (then ``retry_after`` is set),
+    ``sso_required`` (the password was right, but a tenant of the user only admits single sign-on) or
+    ``password_expired`` (the password was right, but it is a generated one past its expiry: a reset is the way in).
 
     ``user_id`` is the account of the email when one exists, for the audit log only: never in the answer."""
 
@@ -44,8 +47,8 @@ class LoginRefused(Exception):
 
 
 class PasswordChangeRefused(ValueError):
-    """A refused password change; ``field`` names the offending input, ``code`` is ``invalid`` or
-    ``common_password``."""
+    """A refused password change; ``field`` names the offending input, ``code`` is ``invalid``,
+    ``common_password`` or ``password_expired``."""
 
     def __init__(self, field: str, message: str, code: str = "invalid") -> None:
         super().__init__(message)
@@ -83,6 +86,8 @@ async def authenticate(settings: Settings, email: str, password: str, address: s
     await clear_login_failures(settings, email)
     if await sso_required(user.id):  # after the password check: nobody learns this without the password
         raise LoginRefused("sso_required", SSO_REQUIRED, user_id=user.id)
+    if expired(user):
+        raise LoginRefused("password_expired", EXPIRED_MESSAGE, user_id=user.id)
     user.last_login_at = datetime.now(UTC)
     fields = ["last_login_at"]
     if needs_rehash(user.password_hash):
@@ -106,21 +111,31 @@ async def log_in(
 
 
 async def set_password(user: User, new_password: str) -> None:
-    """Store a new password (checked for strength, the user's email and name counting as known words)."""
+    """Store a new password the person chose (checked for strength, the user's email and name counting as known
+    words). It is theirs: the mark of a generated password goes."""
     try:
         check_strength(new_password, (user.email, user.name))
     except WeakPassword as exc:
         raise PasswordChangeRefused("newPassword", str(exc), exc.code) from None
     user.password_hash = await asyncio.to_thread(hash_password, new_password)
-    await user.save(update_fields=["password_hash"])
+    user.generated_password_expires_at = None
+    await user.save(update_fields=["password_hash", "generated_password_expires_at"])
 
 
 async def change_password(
     user_id: UUID, current_password: str, new_password: str, *, keep_session: UUID | None
 ) -> None:
-    """Change a logged-in user password after checking the current one. Ends every other session of the user."""
+    """Change a logged-in user password after checking the current one. Ends every other session of the user.
+
+    The new password must differ from the current one (a generated password must really be replaced), and an
+    expired generated password cannot be changed here: a password reset is the way.
+    """
     user = await User.get(id=user_id)
     if not await verify_password(user.password_hash, current_password[:1024]):
         raise PasswordChangeRefused("currentPassword", "The current password is wrong.")
+    if expired(user):
+        raise PasswordChangeRefused("currentPassword", EXPIRED_MESSAGE, "password_expired")
+    if new_password == current_password:
+        raise PasswordChangeRefused("newPassword", "Choose a new password, not the one you have now.")
     await set_password(user, new_password)
     await end_all_sessions(user.id, keep=keep_session)

@@ -35,6 +35,9 @@ class Actor:
     """The session was opened by single sign-on."""
     two_step_missing: bool = False
     """The tenant requires two-step login and this password session's person has none: only enrolment is open."""
+    password_change_required: bool = False
+    """This password session's person still has a generated password: only changing it is open
+    (:mod:`pejling.core.auth.generated_passwords`)."""
 
     @property
     def authenticated(self) -> bool:

@@ -6,7 +6,8 @@ browser) reaches every handler. Rules:
 * A request with a Bearer header is judged by the token alone: a malformed, unknown, expired or
   revoked token gets ``401 {"error": "invalid_token"}`` with ``WWW-Authenticate: Bearer``, never a
   fall-back to the cookie. On API paths any other ``Authorization`` scheme gets the same 401.
-* A session cookie makes an :class:`~pejling.core.auth.actor.Actor` with ``session_id``. Unsafe
+* A session cookie makes an :class:`~pejling.core.auth.actor.Actor` with ``session_id`` (marked
+  ``password_change_required`` while the person's password is a generated one and the session is not SSO's). Unsafe
   requests (POST, PUT, PATCH, DELETE) carried by the cookie are refused with 403 when their
   ``Origin`` (or ``Sec-Fetch-Site``) is cross-site, and, under ``/api/`` and ``/plugins/`` or for a
   GraphQL mutation, when the ``X-CSRF-Token`` header does not match the session
@@ -39,6 +40,7 @@ from pejling.core.auth.actor import ANONYMOUS, Actor
 from pejling.core.auth.api_tokens import actor_for_token, bearer_secret
 from pejling.core.auth.csrf import CSRF_HEADER, csrf_cookie_name, csrf_token_for, csrf_token_valid
 from pejling.core.auth.forwarded import is_https, normalise_origin, request_origin
+from pejling.core.auth.generated_passwords import must_change
 from pejling.core.auth.sessions import session_cookie_name, session_from_cookie
 from pejling.core.request_limits import MAX_BODY_BYTES, MAX_TOKENS
 from pejling.core.security_events import refused
@@ -113,7 +115,8 @@ class ActorMiddleware:
                 refused("invalid_session", scope)  # answered as anonymous, but counted
             await self.app(scope, receive, send)
             return
-        state["actor"] = Actor(user_id=session.user_id, session_id=session.id, via_sso=session.via_sso)
+        state["actor"] = Actor(user_id=session.user_id, session_id=session.id, via_sso=session.via_sso,
+                               password_change_required=must_change(session.user) and not session.via_sso)
         state["session"] = session
         if scope["method"] in UNSAFE_METHODS:
             refusal = _csrf_refusal(scope, body, headers, settings, session.id)

@@ -146,13 +146,15 @@ class AccountMutation:
         except SignupRefused as exc:
             return SignupPayload(errors=[UserError(code=exc.code, field=exc.field, message=exc.message)])
         if session_user is not None and session_user.id == user.id:
-            me = Me.of(info, user, session_id=actor.session_id, via_token=False)
+            me = Me.of(info, user, session_id=actor.session_id, via_token=False, via_sso=actor.via_sso)
         else:
             me = await _open_session(info, user)
         return SignupPayload(me=me, tenant=TenantType.from_model(tenant))
 
     @strawberry.mutation(description="Log in with email and password; sets the session cookie, or, for an account "
-                         "with two-step login, answers secondFactor for completeLogin.")
+                         "with two-step login, answers secondFactor for completeLogin. A password the system "
+                         "generated opens a session that can only change it (me.passwordChangeRequired); past its "
+                         "expiry it is refused as password_expired (a password reset is the way in).")
     async def login(self, info: Info, email: str, password: str) -> LoginPayload:
         context = info.context
         if _too_long(email, password):
@@ -203,7 +205,9 @@ class AccountMutation:
             )
         return DonePayload(ok=True)
 
-    @strawberry.mutation(description="Change your password (logged-in browsers only); your other sessions end.")
+    @strawberry.mutation(description="Change your password (logged-in browsers only); your other sessions end. The "
+                         "new one must differ from the current one. This replaces a generated password "
+                         "(me.passwordChangeRequired), unless it has expired (password_expired: reset it instead).")
     async def change_password(self, info: Info, current_password: str, new_password: str) -> DonePayload:
         actor = info.context.actor
         if actor.session_id is None or actor.user_id is None:

@@ -23,7 +23,8 @@ class AccountQuery:
         user = await User.get_or_none(id=actor.user_id)
         if user is None:
             return None
-        return Me.of(info, user, session_id=actor.session_id, via_token=actor.token_id is not None)
+        return Me.of(info, user, session_id=actor.session_id, via_token=actor.token_id is not None,
+                     via_sso=actor.via_sso)
 
     @relay.connection(
         relay.ListConnection[ApiTokenNode], description="API tokens of the tenant, newest first (owners and admins)."

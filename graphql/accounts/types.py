@@ -14,6 +14,7 @@ from strawberry import relay
 from pejling.core.auth import models
 from pejling.core.auth.actor import READ, WRITE
 from pejling.core.auth.csrf import csrf_token_for
+from pejling.core.auth.generated_passwords import must_change
 from pejling.core.auth.two_step import has_two_step, recovery_codes_left
 from pejling.graphql.accounts.sessions import LoginSession, own_sessions
 from pejling.graphql.context import Info
@@ -58,6 +59,10 @@ class Me:
         description="For a logged-in browser: send it back in the X-CSRF-Token header with every mutation. "
         "Null for API tokens, which need none."
     )
+    password_change_required: bool = strawberry.field(
+        default=False, description="True when this browser logged in with a password the system generated: only me, "
+        "changePassword and logout work (other operations: PASSWORD_CHANGE_REQUIRED) until you choose your own."
+    )
     user_id: strawberry.Private[UUID]
 
     @strawberry.field(description="Every tenant you are a member of (the X-Pejling-Tenant header chooses one).")
@@ -89,11 +94,14 @@ class Me:
                              else 0)
 
     @classmethod
-    def of(cls, info: Info, user: User, *, session_id: UUID | None, via_token: bool) -> Me:
+    def of(cls, info: Info, user: User, *, session_id: UUID | None, via_token: bool, via_sso: bool = False) -> Me:
+        """``session_id``: the browser session this answer is for (None for an API token); ``via_sso``: it was
+        opened by single sign-on (then the generated-password rule does not hold for it)."""
         csrf = csrf_token_for(info.context.settings, session_id) if session_id is not None else None
         return cls(
             id=strawberry.ID(encode_id("User", user.id)), email=user.email, name=user.name, via_api_token=via_token,
             csrf_token=csrf, user_id=user.id,
+            password_change_required=session_id is not None and not via_sso and must_change(user),
         )
 
 

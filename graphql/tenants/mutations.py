@@ -354,7 +354,7 @@ class TenantMutation:
         except SignupRefused as exc:
             return AcceptInvitationPayload(errors=[UserError(code=exc.code, field=exc.field, message=exc.message)])
         if session_user is not None and session_user.id == user.id:
-            me = Me.of(info, user, session_id=actor.session_id, via_token=False)
+            me = Me.of(info, user, session_id=actor.session_id, via_token=False, via_sso=actor.via_sso)
         else:
             me = await _open_session(info, user)
         return AcceptInvitationPayload(me=me, tenant=TenantType.from_model(tenant), role=Role(membership.role))

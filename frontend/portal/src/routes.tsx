@@ -6,6 +6,7 @@ import { AcceptInvitationPage } from './pages/AcceptInvitation';
 import { ApiTokensPage } from './pages/ApiTokens';
 import { BillingPage } from './pages/Billing';
 import { ChannelsPage } from './pages/Channels';
+import { ChoosePasswordPage } from './pages/ChoosePassword';
 import { ConfirmSignupPage } from './pages/ConfirmSignup';
 import { DashboardPage } from './pages/Dashboard';
 import { FollowUpPage } from './pages/FollowUp';
@@ -61,6 +62,7 @@ export function PortalRoutes() {
       <Route path="/portal/privacy" element={member(<PrivacyPage />)} />
       <Route path="/portal/billing" element={member(<BillingPage />)} />
       <Route path="/portal/security" element={member(<SecurityPage />)} />
+      <Route path="/portal/choose-password" element={member(<ChoosePasswordPage />)} />
       <Route path="*" element={<NotFoundPage />} />
     </Routes>
   );

@@ -3,7 +3,7 @@ import { createContext, useContext, type ReactNode } from 'react';
 import { Navigate, useLocation } from 'react-router';
 import { useQuery } from 'urql';
 
-import { chooseTenant, currentTenant } from './graphql/client';
+import { CHOOSE_PASSWORD_PAGE, chooseTenant, choosePasswordPath, currentTenant } from './graphql/client';
 import { MeQuery } from './graphql/operations';
 import type { MeQuery as MeResult } from './gql/graphql';
 import { ErrorNotice, Loading } from './components/States';
@@ -35,7 +35,8 @@ export function useSession(): Session {
   return useContext(SessionContext);
 }
 
-/** Renders its children for a logged-in member; anonymous visitors go to /login (and come back after). */
+/** Renders its children for a logged-in member; anonymous visitors go to /login, and a person who logged in with a
+ * generated password to the choose-password page (both come back after). */
 export function RequireLogin({ children }: { children: ReactNode }) {
   const session = useSession();
   const location = useLocation();
@@ -48,6 +49,9 @@ export function RequireLogin({ children }: { children: ReactNode }) {
   if (!session.me) {
     const next = encodeURIComponent(location.pathname + location.search);
     return <Navigate to={`/login?next=${next}`} replace />;
+  }
+  if (session.me.passwordChangeRequired && location.pathname !== CHOOSE_PASSWORD_PAGE) {
+    return <Navigate to={choosePasswordPath(location.pathname + location.search)} replace />;
   }
   return <>{children}</>;
 }

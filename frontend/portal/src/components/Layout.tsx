@@ -60,7 +60,9 @@ function LogoutButton() {
   return <button type="button" className="link-button" onClick={onClick} disabled={state.fetching}>{t('layout.logout')}</button>;
 }
 
-export function Layout({ title, children }: { title: string; children: ReactNode }) {
+/** `navigation={false}`: no links to the portal's pages (a page the person must finish first); logging out stays. */
+export function Layout({ title, children, navigation = true }: { title: string; children: ReactNode;
+  navigation?: boolean }) {
   const { t } = useTranslation();
   const { me } = useSession();
   const admin = isAdmin(useTenantRole());
@@ -68,8 +70,9 @@ export function Layout({ title, children }: { title: string; children: ReactNode
     <>
       <a className="skip" href="#main">{t('layout.skip')}</a>
       <header className="top">
-        <Link to={me ? '/portal' : '/'} className="brand">Pejling</Link>
-        {me && (
+        {navigation ? <Link to={me ? '/portal' : '/'} className="brand">Pejling</Link>
+          : <span className="brand">Pejling</span>}
+        {me && navigation && (
           <nav aria-label={t('layout.navigation')}>
             <Link to="/portal">{t('layout.stores')}</Link>
             {admin && <Link to="/portal/channels">{t('channels.nav')}</Link>}

@@ -70,10 +70,35 @@ export function sendToTwoStep(error: CombinedError, location: Location = window.
   }
 }
 
+/** Where the portal sends a person who logged in with a password the system generated (pejling create-tenant):
+ * until they choose their own, the API does nothing else for them (graphql/password_change_rule.py). */
+export const CHOOSE_PASSWORD_PAGE = '/portal/choose-password';
+
+/** The choose-password page, going on to `next` (a path of this site) once the password is changed. */
+export function choosePasswordPath(next: string): string {
+  return `${CHOOSE_PASSWORD_PAGE}?next=${encodeURIComponent(next)}`;
+}
+
+/** True when the API refused the operation until the person chooses their own password. */
+export function needsOwnPassword(error: CombinedError | undefined): boolean {
+  return Boolean(error?.graphQLErrors.some((e) => e.extensions?.code === 'PASSWORD_CHANGE_REQUIRED'));
+}
+
+/** On that refusal, go to the choose-password page, coming back here afterwards (once: not from there). */
+export function sendToChoosePassword(error: CombinedError, location: Location = window.location): void {
+  if (needsOwnPassword(error) && location.pathname !== CHOOSE_PASSWORD_PAGE) {
+    location.assign(choosePasswordPath(location.pathname + location.search));
+  }
+}
+
 export function makeClient(): Client {
+  const onError = (error: CombinedError) => {
+    sendToChoosePassword(error);
+    sendToTwoStep(error);
+  };
   return new Client({
     url: ENDPOINT,
-    exchanges: [cacheExchange, mapExchange({ onError: (error) => sendToTwoStep(error) }), fetchExchange],
+    exchanges: [cacheExchange, mapExchange({ onError }), fetchExchange],
     preferGetMethod: false,
     requestPolicy: 'cache-and-network',
     fetchOptions: () => ({ credentials: 'same-origin', headers: apiHeaders() }),

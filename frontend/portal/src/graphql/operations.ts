@@ -7,6 +7,7 @@ export const MeQuery = graphql(`
       id
       email
       name
+      passwordChangeRequired
       memberships { role tenant { id name slug defaultLanguage } }
     }
   }
@@ -15,7 +16,7 @@ export const MeQuery = graphql(`
 export const LoginMutation = graphql(`
   mutation Login($email: String!, $password: String!) {
     login(email: $email, password: $password) {
-      me { id email }
+      me { id email passwordChangeRequired }
       secondFactor { challenge expiresAt }
       errors { code message field }
     }
@@ -25,7 +26,7 @@ export const LoginMutation = graphql(`
 export const CompleteLoginMutation = graphql(`
   mutation CompleteLogin($challenge: String!, $code: String!) {
     completeLogin(challenge: $challenge, code: $code) {
-      me { id email }
+      me { id email passwordChangeRequired }
       errors { code message field }
     }
   }
@@ -62,6 +63,12 @@ export const RequestPasswordResetMutation = graphql(`
 export const ResetPasswordMutation = graphql(`
   mutation ResetPassword($token: String!, $newPassword: String!) {
     resetPassword(token: $token, newPassword: $newPassword) { ok errors { code message field } }
+  }
+`);
+
+export const ChangePasswordMutation = graphql(`
+  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {
+    changePassword(currentPassword: $currentPassword, newPassword: $newPassword) { ok errors { code message field } }
   }
 `);
 

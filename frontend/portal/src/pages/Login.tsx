@@ -6,6 +6,7 @@ import { useMutation } from 'urql';
 import { Field } from '../components/Field';
 import { Layout } from '../components/Layout';
 import { ErrorNotice, firstError } from '../components/States';
+import { choosePasswordPath } from '../graphql/client';
 import { CompleteLoginMutation, LoginMutation } from '../graphql/operations';
 import { fragmentParams } from '../linkToken';
 
@@ -16,7 +17,10 @@ export function safeNext(next: string | null): string {
 
 /** The second step of a login for an account with two-step login: a code from the authenticator app, or a
  * recovery code. */
-function CodeStep({ challenge, onDone, onRestart }: { challenge: string; onDone: () => void; onRestart: () => void }) {
+type LoggedIn = { passwordChangeRequired: boolean } | null | undefined;
+
+function CodeStep({ challenge, onDone, onRestart }: { challenge: string; onDone: (me: LoggedIn) => void;
+  onRestart: () => void }) {
   const { t } = useTranslation();
   const [code, setCode] = useState('');
   const [recovery, setRecovery] = useState(false);
@@ -34,7 +38,7 @@ function CodeStep({ challenge, onDone, onRestart }: { challenge: string; onDone:
       setExpired(errors[0].code === 'invalid_challenge');
       setMessage(firstError(errors));
     } else {
-      onDone();
+      onDone(result.data?.completeLogin.me);
     }
   };
   return (
@@ -70,8 +74,12 @@ export function LoginPage() {
   const [message, setMessage] = useState<string | null>(null);
   const [challenge, setChallenge] = useState<string | null>(null);
   // `next` in the query (the Shopify install's signed request), or in the fragment when it holds a mailed link's
-  // token (an invitation), which must not reach the server.
-  const enter = () => window.location.assign(safeNext(params.get('next') ?? fragmentParams(hash).get('next')));
+  // token (an invitation), which must not reach the server. A password the system generated: first the person's own
+  // (the API allows nothing else), then where they went.
+  const enter = (me: LoggedIn) => {
+    const next = safeNext(params.get('next') ?? fragmentParams(hash).get('next'));
+    window.location.assign(me?.passwordChangeRequired ? choosePasswordPath(next) : next);
+  };
   const onSubmit = async (event: FormEvent) => {
     event.preventDefault();
     setMessage(null);
@@ -85,7 +93,7 @@ export function LoginPage() {
       setPassword('');
       setChallenge(result.data.login.secondFactor.challenge);
     } else {
-      enter();
+      enter(result.data?.login.me);
     }
   };
   if (challenge) {
