@@ -39,6 +39,7 @@ from pejling.core.auth.forwarded import is_https, normalise_origin, request_orig
 from pejling.core.auth.sessions import session_cookie_name, session_from_cookie
 from pejling.core.request_limits import MAX_BODY_BYTES, MAX_TOKENS
 from pejling.core.settings import Settings, get_settings
+from pejling.tenants.middleware import requested_slug, well_formed
 
 API_PATHS = ("/graphql", "/api/")
 GRAPHQL_PATH = "/graphql"
@@ -101,7 +102,12 @@ class ActorMiddleware:
         secure = cookies_secure(scope, settings)
         idle = timedelta(seconds=settings.session_idle_seconds)
         secret = cookies.get(session_cookie_name(secure))
-        session = await session_from_cookie(secret, idle=idle) if secret else None
+        session = None
+        if secret:
+            # Under the tenant middleware's paths the person's membership is read with the session, in one statement.
+            slug = requested_slug(scope) if api else None
+            session = await session_from_cookie(secret, idle=idle, memberships=api and well_formed(slug),
+                                                tenant_slug=slug)
         if session is None:
             await self.app(scope, receive, send)
             return
