@@ -2,7 +2,9 @@
 
 The tenant comes from the API token (a token belongs to exactly one tenant) or, for a logged-in
 user, from the ``X-Pejling-Tenant`` header (a tenant slug; for a ``GET`` under ``/api/``, a download link, also the
-``tenant`` query parameter) or their only membership. An unknown
+``tenant`` query parameter) or their only membership. For a session the actor middleware has already read that
+membership and its tenant with the session, in the same statement (:func:`pejling.core.auth.sessions.
+session_from_cookie`); then no query is made here. An unknown
 tenant, a malformed slug and a tenant the actor is not a member of get the same ``404``: no
 existence leak.
 

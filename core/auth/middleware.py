@@ -6,7 +6,9 @@ browser) reaches every handler. Rules:
 * A request with a Bearer header is judged by the token alone: a malformed, unknown, expired or
   revoked token gets ``401 {"error": "invalid_token"}`` with ``WWW-Authenticate: Bearer``, never a
   fall-back to the cookie. On API paths any other ``Authorization`` scheme gets the same 401.
-* A session cookie makes an :class:`~pejling.core.auth.actor.Actor` with ``session_id``. Unsafe
+* A session cookie makes an :class:`~pejling.core.auth.actor.Actor` with ``session_id``. Under ``/graphql`` and
+  ``/api/`` the session's statement also reads the person's membership in the requested tenant, for the tenant
+  middleware (``state["session"]``, a :class:`~pejling.core.auth.sessions.LiveSession`). Unsafe
   requests (POST, PUT, PATCH, DELETE) carried by the cookie are refused with 403 when their
   ``Origin`` (or ``Sec-Fetch-Site``) is cross-site, and, under ``/api/`` and ``/plugins/`` or for a
   GraphQL mutation, when the ``X-CSRF-Token`` header does not match the session
