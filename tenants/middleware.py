@@ -2,7 +2,9 @@
 
 The tenant comes from the API token (a token belongs to exactly one tenant) or, for a logged-in
 user, from the ``X-Pejling-Tenant`` header (a tenant slug; for a ``GET`` under ``/api/``, a download link, also the
-``tenant`` query parameter) or their only membership. An unknown
+``tenant`` query parameter) or their only membership. For a session the actor middleware has already read that
+membership and its tenant with the session, in the same statement (:func:`pejling.core.auth.sessions.
+session_from_cookie`); then no query is made here. An unknown
 tenant, a malformed slug and a tenant the actor is not a member of get the same ``404``: no
 existence leak.
 
@@ -14,6 +16,7 @@ scope themselves, for that one submission.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from urllib.parse import parse_qs
 from uuid import UUID
@@ -22,6 +25,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pejling.core.auth.actor import ANONYMOUS, Actor
+from pejling.core.auth.sessions import LiveSession, SessionMember
 from pejling.core.security_events import refused
 from pejling.tenants.models import Membership, Role, Tenant
 from pejling.tenants.scope import all_tenants, tenant_scope
@@ -38,7 +42,7 @@ async def resolve_tenant(actor: Actor, slug: str | None) -> tuple[Tenant | None,
     """The tenant this request works in and the actor completed with its role there."""
     if not actor.authenticated:
         return None, actor
-    if slug is not None and not SLUG.match(slug):
+    if not well_formed(slug):
         raise TenantNotFound
     if actor.token_id is None and actor.token_tenant_id is None and actor.user_id is not None:
         return await _session_tenant(actor, actor.user_id, slug)
@@ -75,19 +79,33 @@ async def _session_tenant(actor: Actor, user_id: UUID, slug: str | None) -> tupl
         if slug:
             query = query.filter(tenant__slug=slug)
         memberships = await query.order_by("created_at").limit(2).select_related("tenant")
-    if slug and not memberships:
-        raise TenantNotFound  # no such tenant, or not theirs: the same answer
-    if len(memberships) != 1:
-        return None, actor
-    role, stores = _rights(memberships[0])
-    tenant = memberships[0].tenant
-    completed = actor.in_tenant(memberships[0].tenant_id, role, stores)
-    if tenant.require_two_step and completed.via_session and not completed.via_sso:
+    members = []
+    for membership in memberships:
+        role, stores = _rights(membership)
+        members.append(SessionMember(tenant=membership.tenant, role=role, store_ids=stores, has_two_step=None))
+    if len(members) == 1 and _asks_two_step(actor, members[0].tenant):
         from pejling.core.auth.two_step import has_two_step
 
-        if not await has_two_step(user_id):
-            completed = replace(completed, two_step_missing=True)
-    return tenant, completed
+        members[0] = replace(members[0], has_two_step=await has_two_step(user_id))
+    return member_tenant(actor, members, slug)
+
+
+def _asks_two_step(actor: Actor, tenant: Tenant) -> bool:
+    return tenant.require_two_step and actor.via_session and not actor.via_sso
+
+
+def member_tenant(actor: Actor, members: Sequence[SessionMember], slug: str | None) -> tuple[Tenant | None, Actor]:
+    """The tenant of a logged-in person's memberships (the one in ``slug``'s tenant, else their first two) and the
+    actor completed with their role there; raises :class:`TenantNotFound` when ``slug`` names none of theirs."""
+    if slug and not members:
+        raise TenantNotFound  # no such tenant, or not theirs: the same answer
+    if len(members) != 1:
+        return None, actor
+    member = members[0]
+    completed = actor.in_tenant(member.tenant.id, member.role, member.store_ids)
+    if _asks_two_step(completed, member.tenant) and not member.has_two_step:
+        completed = replace(completed, two_step_missing=True)
+    return member.tenant, completed
 
 
 def _rights(membership: Membership) -> tuple[Role, frozenset[UUID] | None]:
@@ -112,6 +130,21 @@ def _query_tenant(scope: Scope) -> str | None:
     return values[0].strip() or None if values else None
 
 
+def requested_slug(scope: Scope) -> str | None:
+    """The tenant an API request names: ``X-Pejling-Tenant``, else (a ``GET`` under ``/api/``, a download link) the
+    ``tenant`` query parameter; None when it names none. Not checked against :data:`SLUG` here."""
+    raw = dict(scope["headers"]).get(TENANT_HEADER)
+    slug = raw.decode("latin-1").strip() or None if raw else None
+    if slug is None and scope["method"] in ("GET", "HEAD") and scope["path"].startswith("/api/"):
+        slug = _query_tenant(scope)  # a download link clicked in the portal: no header can come with it
+    return slug
+
+
+def well_formed(slug: str | None) -> bool:
+    """True for no slug or one that could name a tenant."""
+    return slug is None or SLUG.match(slug) is not None
+
+
 class TenantMiddleware:
     """Puts the request inside its tenant's scope for the API paths it guards."""
 
@@ -131,12 +164,15 @@ class TenantMiddleware:
             await JSONResponse({"error": "password_change_required",
                                 "message": "Choose your own password first."}, status_code=403)(scope, receive, send)
             return
-        raw = dict(scope["headers"]).get(TENANT_HEADER)
-        slug = raw.decode("latin-1").strip() or None if raw else None
-        if slug is None and scope["method"] in ("GET", "HEAD") and scope["path"].startswith("/api/"):
-            slug = _query_tenant(scope)  # a download link clicked in the portal: no header can come with it
+        slug = requested_slug(scope)
+        session = state.get("session")
         try:
-            tenant, actor = await resolve_tenant(actor, slug)
+            if (isinstance(session, LiveSession) and session.members is not None and session.id == actor.session_id
+                    and actor.token_id is None and session.tenant_slug == slug and well_formed(slug)):
+                # The actor middleware read the memberships with the session (one statement, this request).
+                tenant, actor = member_tenant(actor, session.members, slug)
+            else:
+                tenant, actor = await resolve_tenant(actor, slug)
         except TenantNotFound:
             refused("tenant_refused", scope)
             await JSONResponse({"error": "tenant_not_found", "message": "No such tenant."}, status_code=404)(

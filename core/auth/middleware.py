@@ -7,7 +7,9 @@ browser) reaches every handler. Rules:
   revoked token gets ``401 {"error": "invalid_token"}`` with ``WWW-Authenticate: Bearer``, never a
   fall-back to the cookie. On API paths any other ``Authorization`` scheme gets the same 401.
 * A session cookie makes an :class:`~pejling.core.auth.actor.Actor` with ``session_id`` (marked
-  ``password_change_required`` while the person's password is a generated one and the session is not SSO's). Unsafe
+  ``password_change_required`` while the person's password is a generated one and the session is not SSO's). Under
+  ``/graphql`` and ``/api/`` the session's statement also reads the person's membership in the requested tenant, for
+  the tenant middleware (``state["session"]``, a :class:`~pejling.core.auth.sessions.LiveSession`). Unsafe
   requests (POST, PUT, PATCH, DELETE) carried by the cookie are refused with 403 when their
   ``Origin`` (or ``Sec-Fetch-Site``) is cross-site, and, under ``/api/`` and ``/plugins/`` or for a
   GraphQL mutation, when the ``X-CSRF-Token`` header does not match the session
@@ -40,11 +42,11 @@ from pejling.core.auth.actor import ANONYMOUS, Actor
 from pejling.core.auth.api_tokens import actor_for_token, bearer_secret
 from pejling.core.auth.csrf import CSRF_HEADER, csrf_cookie_name, csrf_token_for, csrf_token_valid
 from pejling.core.auth.forwarded import is_https, normalise_origin, request_origin
-from pejling.core.auth.generated_passwords import must_change
 from pejling.core.auth.sessions import session_cookie_name, session_from_cookie
 from pejling.core.request_limits import MAX_BODY_BYTES, MAX_TOKENS
 from pejling.core.security_events import refused
 from pejling.core.settings import Settings, get_settings
+from pejling.tenants.middleware import requested_slug, well_formed
 
 API_PATHS = ("/graphql", "/api/")
 GRAPHQL_PATH = "/graphql"
@@ -109,14 +111,19 @@ class ActorMiddleware:
         secure = cookies_secure(scope, settings)
         idle = timedelta(seconds=settings.session_idle_seconds)
         secret = cookies.get(session_cookie_name(secure))
-        session = await session_from_cookie(secret, idle=idle) if secret else None
+        session = None
+        if secret:
+            # Under the tenant middleware's paths the person's membership is read with the session, in one statement.
+            slug = requested_slug(scope) if api else None
+            session = await session_from_cookie(secret, idle=idle, memberships=api and well_formed(slug),
+                                                tenant_slug=slug)
         if session is None:
             if secret:
                 refused("invalid_session", scope)  # answered as anonymous, but counted
             await self.app(scope, receive, send)
             return
         state["actor"] = Actor(user_id=session.user_id, session_id=session.id, via_sso=session.via_sso,
-                               password_change_required=must_change(session.user) and not session.via_sso)
+                               password_change_required=session.generated_password and not session.via_sso)
         state["session"] = session
         if scope["method"] in UNSAFE_METHODS:
             refusal = _csrf_refusal(scope, body, headers, settings, session.id)

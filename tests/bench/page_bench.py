@@ -28,6 +28,7 @@ from tests.bench.http_bench import CONNECTIONS, SECONDS, TARGETS, WORKERS
 from tests.bench.load import run_wrk, wrk_executable
 from tests.bench.results import ROOT
 from tests.bench.server_site import (
+    Site,
     admin_url,
     pejling_command,
     read_site,
@@ -42,7 +43,7 @@ REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
 BEFORE_REF = os.environ.get("BENCH_BEFORE_REF", "")
 
 
-def _before_tree(ref: str, folder: Path) -> Path:
+def source_tree(ref: str, folder: Path) -> Path:
     """``ref``'s source as an importable ``pejling`` package under ``folder`` (which goes first on PYTHONPATH)."""
     package = folder / "pejling"
     package.mkdir(parents=True)
@@ -52,8 +53,9 @@ def _before_tree(ref: str, folder: Path) -> Path:
     return folder
 
 
-def _serve(stack: ExitStack, name: str, secret_key: str, tmp: Path, python_path: Path | None) -> tuple[str, str]:
-    """Migrate a throw-away database, seed the demo tenant and start a server; returns its base URL and page URL."""
+def serve_site(stack: ExitStack, name: str, secret_key: str, tmp: Path, python_path: Path | None) -> Site:
+    """Migrate a throw-away database, seed the demo tenant and start a server (``python_path`` first on its
+    ``PYTHONPATH``: a :func:`source_tree`); returns its :class:`Site` with a fresh owner session."""
     database_url = stack.enter_context(throwaway_database(admin_url()))
     var_dir = tmp / name
     var_dir.mkdir()
@@ -65,8 +67,7 @@ def _serve(stack: ExitStack, name: str, secret_key: str, tmp: Path, python_path:
     from pejling.tenants.demo import DEMO_SLUG
 
     base = stack.enter_context(running_server(env, workers=WORKERS, log=var_dir / "server.log"))
-    site = asyncio.run(read_site(database_url, base, secret_key, DEMO_SLUG))
-    return base, base + site.page_path
+    return asyncio.run(read_site(database_url, base, secret_key, DEMO_SLUG))
 
 
 def _round(base: str, page: str) -> dict[str, Any]:
@@ -89,8 +90,9 @@ def main() -> None:
         tmp = Path(tmp_name)
         servers = {}
         for name in variants:
-            tree = _before_tree(BEFORE_REF, tmp / "before-tree") if name == "before" else None
-            servers[name] = _serve(stack, name, secret_key, tmp, tree)
+            tree = source_tree(BEFORE_REF, tmp / "before-tree") if name == "before" else None
+            site = serve_site(stack, name, secret_key, tmp, tree)
+            servers[name] = (site.base, site.base + site.page_path)
         body_bytes = int(httpx.get(servers["after"][1], headers={"Accept-Encoding": "gzip"}).num_bytes_downloaded)
         for base, page in servers.values():  # warm every worker up
             run_wrk(page, "get.lua", connections=CONNECTIONS, seconds=2, headers=("Accept-Encoding: gzip",))

@@ -110,7 +110,7 @@ def running_server(env: dict[str, str], *, workers: int, log: Path) -> Iterator[
     port = free_port()
     command = [sys.executable, "-m", "tests.bench.serve", "--host", "127.0.0.1", "--port", str(port), "--workers",
                str(workers)]
-    with serving(command, port=port, env=env, cwd=ROOT, log=log, attempts=600, stop_timeout=30) as (base, _):
+    with serving(command, port=port, env=env, cwd=ROOT, log=log, attempts=1800, stop_timeout=30) as (base, _):
         yield base
 
 
