@@ -30,6 +30,19 @@ scope is needed for it), which concurrent requests of the tenant share when it w
 (:class:`StampReads`); a stamp this process has not seen for the tenant misses, forgets the tenant's older
 entries and its plugins' cached enabled set, and loads the page afresh. A write committed in another process is
 seen at the next request here, as the stamp is the database's.
+
+**Without reading the stamp** (:class:`HeardStamps`, on PostgreSQL): the stamp read was most of what a served page
+still cost (a pool acquire, the query, asyncpg's reset on release). So each process also listens to the notices a
+trigger sends for every new stamp (``pejling.core.migration_ops.ContentStampNotices``, one ``LISTEN`` connection
+per process, :mod:`pejling.core.change_notices`). While it is connected, a tenant's stamp read once (after
+``LISTEN`` was in effect) is trusted until a notice of a newer one comes: the request makes no query at all, and
+the notice drops the tenant's entries, so its next request reads the stamp and loads the page again. The freshness
+this trades: a change committed elsewhere is seen here **once its notice has arrived** (it is sent at the commit;
+about a round trip to the database later), no longer "no request older than its arrival": a request that comes
+between the commit and the notice gets the page as it was. Not connected (SQLite, start-up, PgBouncer without
+``PEJLING_DATABASE_NOTICE_URL``, a lost connection: a closed socket at once, a silent one at the next ping, within
+ten seconds, :data:`~pejling.core.change_notices.PING_SECONDS`), it trusts nothing and reads per request as above;
+every (re)connect and every loss forgets what was trusted, as notices may have been missed.
 """
 
 from __future__ import annotations
@@ -47,6 +60,8 @@ from uuid import UUID
 from markupsafe import escape
 from starlette.requests import Request
 from starlette.responses import Response
+
+from pejling.core.change_notices import CONTENT_STAMP_CHANNEL, change_notices
 
 #: Page copies kept per process (each about 60 KB: the plain and the deflated parts).
 MAX_COPIES = 256
@@ -269,6 +284,71 @@ class StampReads:
                 self._send(tenant_slug)
 
 
+class HeardStamps:
+    """The tenants' content stamps this process may trust without reading them, while it hears their notices.
+
+    A :class:`~pejling.core.change_notices.Watcher` of :data:`~pejling.core.change_notices.CONTENT_STAMP_CHANNEL`.
+    A stamp read from the database (:meth:`learned`) is trusted when the listener was connected before the read was
+    sent and has not been lost since (so every later change is told here), and it is not older than a notice already
+    heard for the tenant. It stays trusted until a notice of a newer stamp of the tenant comes (:meth:`notice`: the
+    next request reads the stamp again) or the listener may have missed notices (:meth:`connected`,
+    :meth:`disconnected`: everything is forgotten). Not listening (SQLite, start-up, a lost connection) trusts
+    nothing, so every request reads, as before.
+    """
+
+    def __init__(self, on_newer: Callable[[UUID], None] | None = None) -> None:
+        self.listening = False
+        self.epoch = 0  # counts connects and losses: a read trusted only when sent and back in the same epoch
+        self._on_newer = on_newer
+        self._slugs: dict[str, UUID] = {}  # trusted: slug -> tenant id
+        self._trusted: dict[UUID, tuple[str, int]] = {}  # tenant id -> (slug, stamp)
+        self._heard: dict[UUID, int] = {}  # the newest stamp heard of each tenant since connecting
+
+    def connected(self) -> None:
+        self._forget(listening=True)
+
+    def disconnected(self) -> None:
+        self._forget(listening=False)
+
+    def _forget(self, *, listening: bool) -> None:
+        self.listening = listening
+        self.epoch += 1
+        self._slugs.clear()
+        self._trusted.clear()
+        self._heard.clear()
+
+    def notice(self, payload: str) -> None:
+        tenant, _, stamp = payload.partition(":")
+        tenant_id, value = UUID(tenant), int(stamp)
+        if value <= self._heard.get(tenant_id, -1):
+            return
+        self._heard[tenant_id] = value
+        trusted = self._trusted.get(tenant_id)
+        if trusted is not None and trusted[1] < value:
+            del self._trusted[tenant_id]
+            self._slugs.pop(trusted[0], None)
+            if self._on_newer is not None:
+                self._on_newer(tenant_id)
+
+    def trusted(self, tenant_slug: str) -> tuple[UUID, int] | None:
+        """The tenant's id and stamp without a read, or None: read it (and tell :meth:`learned`)."""
+        tenant_id = self._slugs.get(tenant_slug)
+        if tenant_id is None:
+            return None
+        return tenant_id, self._trusted[tenant_id][1]
+
+    def learned(self, tenant_slug: str, found: tuple[UUID, int], epoch: int) -> None:
+        """A read of the tenant's stamp, sent after :attr:`epoch` was ``epoch``, came back with ``found``."""
+        tenant_id, stamp = found
+        if not self.listening or epoch != self.epoch or stamp < self._heard.get(tenant_id, -1):
+            return
+        previous = self._trusted.get(tenant_id)
+        if previous is not None and previous[0] != tenant_slug:
+            self._slugs.pop(previous[0], None)
+        self._slugs[tenant_slug] = tenant_id
+        self._trusted[tenant_id] = (tenant_slug, max(stamp, previous[1] if previous else stamp))
+
+
 @dataclasses.dataclass(frozen=True)
 class _StorePage:
     """A loaded store page (statements as loaded, the shuffled run in a canonical order) and its copy."""
@@ -291,6 +371,7 @@ class StorePages:
         self._pages: OrderedDict[Any, _StorePage] = OrderedDict()
         self._stamps: dict[UUID, int] = {}
         self.reads = StampReads()
+        self.heard = HeardStamps(on_newer=self._drop_tenant)
 
     def clear(self) -> None:
         """Forget every page (the next request of each loads it again)."""
@@ -299,6 +380,11 @@ class StorePages:
 
     def __len__(self) -> int:
         return len(self._pages)
+
+    def _drop_tenant(self, tenant_id: UUID) -> None:
+        """A notice of a newer stamp of ``tenant_id``: its entries can never be served again."""
+        for key in [key for key in self._pages if key[0] == tenant_id]:
+            del self._pages[key]
 
     def _new_stamp(self, tenant_id: UUID, stamp: int, plugins: Any | None) -> None:
         """A stamp of ``tenant_id`` this process has not served: drop its older entries and its cached plugins."""
@@ -318,9 +404,13 @@ class StorePages:
         from pejling.core.surveys.bank import current_bank
         from pejling.core.surveys.page_data import shopper_order
 
-        found = await self.reads.stamp(tenant_slug)
+        found = self.heard.trusted(tenant_slug)
         if found is None:
-            return None
+            epoch = self.heard.epoch
+            found = await self.reads.stamp(tenant_slug)
+            if found is None:
+                return None
+            self.heard.learned(tenant_slug, found, epoch)
         tenant_id, stamp = found
         key = (tenant_id, stamp, template, request.url.path, tuple(request.query_params.multi_items()), language,
                id(current_bank()))
@@ -354,6 +444,7 @@ def _canonical(statements: Sequence[Any], shuffled_ids: Sequence[str]) -> list[A
 
 #: This process's loaded store pages.
 store_pages = StorePages()
+change_notices.watch(CONTENT_STAMP_CHANNEL, store_pages.heard)
 
 
 def accepts_gzip(request: Request) -> bool:
