@@ -15,7 +15,9 @@ done once per *page copy* and kept in this process:
   (with each statement's position and "statement n of m" label). The copy is rendered with marked slots for them
   (:class:`Slots`), split there, and the parts between the slots are deflated once each. A request fills the slots
   and joins the parts: the plain page for a client without gzip, else a gzip member made of the pre-deflated parts
-  and the slot values as stored deflate blocks, with the CRC of the whole computed over the parts. The result is
+  and the slot values as stored deflate blocks. Each statement's parts are also joined once per position it can
+take (:class:`_Block`), and the CRC-32 of the whole is continued over every literal part and block by a table of
+its length (:class:`_Shift`), so a request reads only its slot values, never the page. The result is
   byte for byte the page a fresh render would give for the same response id, start time, nonce and order.
 
 The copies live in a bounded least-recently-used map (:data:`MAX_COPIES`), as the key holds the query string.
@@ -66,7 +68,8 @@ from starlette.responses import Response
 
 from pejling.core.change_notices import CONTENT_STAMP_CHANNEL, change_notices
 
-#: Page copies kept per process (each about 60 KB: the plain and the deflated parts).
+#: Page copies kept per process (each about 90 KB: the plain and the deflated parts, the statement blocks; the CRC
+#: tables, 4 KB per length, are shared, at most 1 024 of them).
 MAX_COPIES = 256
 
 _MARK = re.compile("\ue000([a-z_]+)\ue001")
