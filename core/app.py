@@ -14,6 +14,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from pejling.core.audit.downloads import audit_routes
 from pejling.core.auth.middleware import ActorMiddleware
+from pejling.core.change_notices import change_notices
 from pejling.core.cors import ApiCorsMiddleware
 from pejling.core.database import tortoise_config
 from pejling.core.dev_only import check_production
@@ -39,6 +40,7 @@ from pejling.core.settings import Settings, get_settings
 from pejling.core.surveys.code_routes import survey_code_routes
 from pejling.core.surveys.hooks import response_events_delivered
 from pejling.core.surveys.import_routes import import_routes
+from pejling.core.surveys.page_cache import store_pages  # noqa: F401 - watches the content-stamp notices
 from pejling.core.surveys.pages import routes as survey_page_routes
 from pejling.core.surveys.receipt_page import receipt_routes
 from pejling.core.surveys.routes import survey_api_routes
@@ -93,6 +95,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             stack.push_async_callback(close_brokers)  # last out: ends the live feeds' subscriptions
             if manage_database:
                 await stack.enter_async_context(RegisterTortoise(app, config=tortoise_config(settings)))
+            # One LISTEN connection: the survey page cache hears of content-stamp changes (core/change_notices.py).
+            await stack.enter_async_context(change_notices.running(settings))
             # The one handle on the loaded plugins: GraphQL reads it from app.state, jobs get it from the worker.
             app.state.plugins = await registry.load()
             stack.push_async_callback(response_events_delivered)  # the plugins hear of every stored response first

@@ -169,3 +169,48 @@ class ContentStampTriggers(ops.RunPython):
             await client.execute_script(tenant + "".join(
                 f"DROP TRIGGER IF EXISTS {_stamp_trigger(table)}_{kind};"
                 for table in self.tables for kind in ("insert", "update", "delete")))
+
+
+#: The trigger function of :class:`ContentStampNotices`: after a tenant row's stamp moved (or the row went), tell
+#: every listening process ``<tenant id>:<stamp>`` on ``pejling_content_stamp`` (``pejling.core.change_notices``).
+#: ``pg_notify`` is sent when the transaction commits, so a process hears of a change once it can read it.
+_NOTICE_FUNCTION = """
+CREATE OR REPLACE FUNCTION pejling_content_stamp_notice() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        PERFORM pg_notify('pejling_content_stamp', OLD.id::text || ':' || (OLD.content_stamp + 1)::text);
+    ELSIF NEW.content_stamp IS DISTINCT FROM OLD.content_stamp THEN
+        PERFORM pg_notify('pejling_content_stamp', NEW.id::text || ':' || NEW.content_stamp::text);
+    END IF;
+    RETURN NULL;
+END $$;
+DROP TRIGGER IF EXISTS pejling_content_stamp_notice ON tenant;
+CREATE TRIGGER pejling_content_stamp_notice AFTER UPDATE OR DELETE ON tenant
+    FOR EACH ROW EXECUTE FUNCTION pejling_content_stamp_notice();
+"""
+
+
+class ContentStampNotices(ops.RunPython):
+    """On PostgreSQL: a trigger on ``tenant`` that notifies ``pejling_content_stamp`` of every new content stamp
+    (and of a deleted tenant), so each process's :mod:`pejling.core.change_notices` hears of a change without asking.
+    Every stamp change is an update of the tenant row (:class:`ContentStampTriggers`), so one trigger hears them all.
+    Nothing on SQLite (no ``NOTIFY``). Reversible."""
+
+    def __init__(self) -> None:
+        super().__init__(self._noop, self._noop)
+
+    @staticmethod
+    def _noop(apps: Any, schema_editor: Any) -> None:
+        return None
+
+    async def database_forward(self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None
+                               ) -> None:
+        if state_editor and state_editor.client.capabilities.dialect == "postgres":
+            await state_editor.client.execute_script(_NOTICE_FUNCTION)
+
+    async def database_backward(self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None
+                                ) -> None:
+        if state_editor and state_editor.client.capabilities.dialect == "postgres":
+            await state_editor.client.execute_script(
+                "DROP TRIGGER IF EXISTS pejling_content_stamp_notice ON tenant;"
+                "DROP FUNCTION IF EXISTS pejling_content_stamp_notice();")

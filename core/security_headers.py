@@ -54,6 +54,11 @@ def _has_directive(policy: str, directive: str) -> bool:
     return any(part.split()[:1] == [directive] for part in policy.lower().split(";"))
 
 
+def _directive_names(policy: str) -> set[str]:
+    """The directives ``policy`` names (lower case): what :func:`_has_directive` asks of each, in one pass."""
+    return {words[0] for words in (part.split() for part in policy.lower().split(";")) if words}
+
+
 def missing_html_directives(policies: list[str]) -> list[str]:
     """The ``object-src 'none'`` / ``base-uri 'none'`` directives none of an HTML page's ``policies`` has.
 
@@ -109,9 +114,9 @@ def added_headers(raw: list[tuple[bytes, bytes]], hsts: bytes | None) -> list[tu
     if not policies:
         extra.append((_CSP, _HTML_POLICY if html else _OTHER_POLICY))
     else:
-        texts = [policy.decode("latin-1") for policy in policies]
-        directives = missing_html_directives(texts) if html else []
-        if not any(forbids_framing(text) for text in texts):
+        named = set().union(*(_directive_names(policy.decode("latin-1")) for policy in policies))
+        directives = [f"{name} 'none'" for name in ("object-src", "base-uri") if name not in named] if html else []
+        if "frame-ancestors" not in named:
             directives.append(FRAME_ANCESTORS)
         if directives:
             extra.append((_CSP, "; ".join(directives).encode()))

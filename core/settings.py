@@ -126,6 +126,12 @@ class Settings(SettingsWithSecretFiles):
     """``pgbouncer`` when ``database_url`` points at PgBouncer in transaction pooling: asyncpg then keeps no
     prepared statements across transactions (``statement_cache_size=0``; docs/deployment.md)."""
 
+    database_notice_url: str = ""
+    """PostgreSQL only: where each process's one ``LISTEN`` connection goes (core/change_notices.py), when not
+    ``database_url``. Empty: ``database_url``, except behind PgBouncer (``database_pooler``), which cannot keep a
+    ``LISTEN``: then nothing listens, and the survey page reads its tenant's stamp per request. Behind PgBouncer
+    point it at PostgreSQL directly (any role may listen; it costs one connection per process)."""
+
     live_heartbeat_seconds: float = Field(default=15.0, gt=0)
     """The live feed (``/api/live/responses``) sends a heartbeat after this long without an event."""
     live_stream_seconds: float = Field(default=300.0, gt=0)
@@ -289,11 +295,11 @@ class Settings(SettingsWithSecretFiles):
             _readable_tls(value)
         return value
 
-    @field_validator("database_owner_url")
+    @field_validator("database_owner_url", "database_notice_url")
     @classmethod
     def _postgres_owner(cls, value: str) -> str:
         if value and value.split("://", 1)[0] not in {"postgres", "postgresql", "asyncpg"}:
-            raise ValueError("database_owner_url must be a PostgreSQL URL (postgres://owner@host:5432/db)")
+            raise ValueError("database_owner_url and database_notice_url must be PostgreSQL URLs (postgres://…)")
         if value:
             _readable_tls(value)
         return value

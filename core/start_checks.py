@@ -156,10 +156,12 @@ def production_problems(settings: Settings) -> list[str]:
     if settings.environment != "production":
         return []
     urls = {"PEJLING_DATABASE_URL": settings.database_url, "PEJLING_DATABASE_OWNER_URL": settings.database_owner_url,
+            "PEJLING_DATABASE_NOTICE_URL": settings.database_notice_url,
             "PEJLING_REDIS_URL": settings.redis_url, "PEJLING_SMTP_URL": settings.smtp_url}
     problems = [
         _database_problem("PEJLING_DATABASE_URL", settings.database_url, settings),
         _database_problem("PEJLING_DATABASE_OWNER_URL", settings.database_owner_url, settings),
+        _database_problem("PEJLING_DATABASE_NOTICE_URL", settings.database_notice_url, settings),
         _redis_problem(settings.redis_url, settings),
         _smtp_problem(settings.smtp_url, settings),
     ]

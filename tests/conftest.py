@@ -122,10 +122,22 @@ async def app(database: Settings) -> AsyncIterator[Any]:
         yield manager.app
 
 
+async def _notices_heard(request: httpx.Request) -> None:
+    """On PostgreSQL this process serves a store's survey page from its copy until the notice of a change arrives
+    (milliseconds after the commit, core/change_notices.py); a test's request comes microseconds after its write, so
+    it first waits until the notices committed before it were heard, as a shopper a moment later would be served.
+    tests/survey_page/test_store_page_notices.py tests the notices themselves without this."""
+    from pejling.core.change_notices import change_notices
+
+    if change_notices.listening:
+        await change_notices.caught_up()
+
+
 @pytest.fixture
 async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
+                                 event_hooks={"request": [_notices_heard]}) as http:
         yield http
 
 

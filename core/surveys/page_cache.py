@@ -15,7 +15,9 @@ done once per *page copy* and kept in this process:
   (with each statement's position and "statement n of m" label). The copy is rendered with marked slots for them
   (:class:`Slots`), split there, and the parts between the slots are deflated once each. A request fills the slots
   and joins the parts: the plain page for a client without gzip, else a gzip member made of the pre-deflated parts
-  and the slot values as stored deflate blocks, with the CRC of the whole computed over the parts. The result is
+  and the slot values as stored deflate blocks. Each statement's parts are also joined once per position it can
+take (:class:`_Block`), and the CRC-32 of the whole is continued over every literal part and block by a table of
+its length (:class:`_Shift`), so a request reads only its slot values, never the page. The result is
   byte for byte the page a fresh render would give for the same response id, start time, nonce and order.
 
 The copies live in a bounded least-recently-used map (:data:`MAX_COPIES`), as the key holds the query string.
@@ -30,17 +32,33 @@ scope is needed for it), which concurrent requests of the tenant share when it w
 (:class:`StampReads`); a stamp this process has not seen for the tenant misses, forgets the tenant's older
 entries and its plugins' cached enabled set, and loads the page afresh. A write committed in another process is
 seen at the next request here, as the stamp is the database's.
+
+**Without reading the stamp** (:class:`HeardStamps`, on PostgreSQL): the stamp read was most of what a served page
+still cost (a pool acquire, the query, asyncpg's reset on release). So each process also listens to the notices a
+trigger sends for every new stamp (``pejling.core.migration_ops.ContentStampNotices``, one ``LISTEN`` connection
+per process, :mod:`pejling.core.change_notices`). While it is connected, a tenant's stamp read once (after
+``LISTEN`` was in effect) is trusted until a notice of a newer one comes: the request makes no query at all, and
+the notice drops the tenant's entries, so its next request reads the stamp and loads the page again. The freshness
+this trades: a change committed elsewhere is seen here **once its notice has arrived** (it is sent at the commit;
+about a round trip to the database later), no longer "no request older than its arrival": a request that comes
+between the commit and the notice gets the page as it was. Not connected (SQLite, start-up, PgBouncer without
+``PEJLING_DATABASE_NOTICE_URL``, a lost connection: a closed socket at once, a silent one at the next ping, within
+ten seconds, :data:`~pejling.core.change_notices.PING_SECONDS`), it trusts nothing and reads per request as above;
+every (re)connect and every loss forgets what was trusted, as notices may have been missed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import random
 import re
 import struct
 import zlib
+from array import array
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -48,7 +66,10 @@ from markupsafe import escape
 from starlette.requests import Request
 from starlette.responses import Response
 
-#: Page copies kept per process (each about 60 KB: the plain and the deflated parts).
+from pejling.core.change_notices import CONTENT_STAMP_CHANNEL, change_notices
+
+#: Page copies kept per process (each about 90 KB: the plain and the deflated parts, the statement blocks; the CRC
+#: tables, 4 KB per length, are shared, at most 1 024 of them).
 MAX_COPIES = 256
 
 _MARK = re.compile("\ue000([a-z_]+)\ue001")
@@ -73,13 +94,50 @@ class Slots:
     nonce = _mark("nonce")
 
 
+class _Shift:
+    """Continues a CRC-32 over ``size`` bytes known in advance: ``crc32(data, crc) == shift(crc) ^ crc32(data)``
+    for every ``data`` of that length, at four table look-ups instead of reading the bytes.
+
+    The CRC register after ``size`` more bytes is linear in the register before (over GF(2)), and the bytes' own
+    share is their CRC from an empty start: the columns of that linear map are ``crc32(zeros, 1 << bit) ^
+    crc32(zeros)``, kept as one table per byte of the register."""
+
+    __slots__ = ("_tables",)
+
+    def __init__(self, size: int) -> None:
+        zeros = bytes(size)
+        empty = zlib.crc32(zeros)
+        columns = [zlib.crc32(zeros, 1 << bit) ^ empty for bit in range(32)]
+        tables = []
+        for byte in range(4):
+            table = [0] * 256
+            for value in range(1, 256):
+                low = value & -value
+                table[value] = table[value ^ low] ^ columns[8 * byte + low.bit_length() - 1]
+            tables.append(array("I", table))
+        self._tables = tuple(tables)
+
+    def __call__(self, crc: int) -> int:
+        first, second, third, fourth = self._tables
+        return first[crc & 0xFF] ^ second[(crc >> 8) & 0xFF] ^ third[(crc >> 16) & 0xFF] ^ fourth[crc >> 24]
+
+
+@lru_cache(maxsize=1024)
+def _shift(size: int) -> _Shift:
+    """The :class:`_Shift` of ``size`` bytes (4 KB each; parts of one length share one)."""
+    return _Shift(size)
+
+
 @dataclasses.dataclass(frozen=True)
 class _Part:
-    """Literal page text (plain and deflated on its own) or, when ``slot`` is set, a per-request value."""
+    """Literal page text (plain and deflated on its own, with the CRC-32 of the plain bytes and the :class:`_Shift`
+    of their length) or, when ``slot`` is set, a per-request value."""
 
     plain: bytes = b""
     deflated: bytes = b""
     slot: str = ""
+    crc: int = 0
+    shift: _Shift | None = None
 
 
 def _deflated(data: bytes) -> bytes:
@@ -105,17 +163,42 @@ def _parts(text: str) -> list[_Part]:
             parts.append(_Part(slot=piece))
         elif piece:
             plain = piece.encode("utf-8")
-            parts.append(_Part(plain, _deflated(plain)))
+            parts.append(_Part(plain, _deflated(plain), crc=zlib.crc32(plain), shift=_shift(len(plain))))
     return parts
 
 
 @dataclasses.dataclass(frozen=True)
+class _Block:
+    """One statement's parts joined at one position of the page: deflated (its ``n`` and ``position`` as stored
+    blocks), with the CRC-32 of the plain bytes from an empty start and their length. Made once per copy for every
+    position (about 30 KB for eight statements), so a gzip request joins one block per statement instead of filling
+    its slots, and continues the page's CRC with its :class:`_Shift`."""
+
+    deflated: bytes
+    crc: int
+    size: int
+    shift: _Shift
+
+
+def _blocks(parts: list[_Part], count: int) -> list[_Block]:
+    blocks = []
+    for position in range(count):
+        own = {"n": str(position + 1).encode(), "position": str(position).encode()}
+        plain = b"".join(own[part.slot] if part.slot else part.plain for part in parts)
+        deflated = b"".join(_stored(own[part.slot]) if part.slot else part.deflated for part in parts)
+        blocks.append(_Block(deflated, zlib.crc32(plain), len(plain), _shift(len(plain))))
+    return blocks
+
+
+@dataclasses.dataclass(frozen=True)
 class PageCopy:
-    """One rendered page split around its slots: the parts before, per statement, and after the statements."""
+    """One rendered page split around its slots: the parts before, per statement, and after the statements (and
+    each statement's parts joined once per position, :class:`_Block`)."""
 
     before: list[_Part]
     statements: dict[str, list[_Part]]
     after: list[_Part]
+    blocks: dict[str, list[_Block]] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def of(cls, text: str, statement_ids: Sequence[str]) -> PageCopy:
@@ -128,39 +211,51 @@ class PageCopy:
             rest = rest.removeprefix(Slots.statement_begin)
         if len(blocks) - 1 != len(statement_ids):  # the template lost its statement marks
             raise ValueError("the survey template's statement slots do not match its statements")
+        statements = {sid: _parts(block) for sid, block in zip(statement_ids, blocks[1:], strict=True)}
         return cls(
             before=_parts(blocks[0]),
-            statements={sid: _parts(block) for sid, block in zip(statement_ids, blocks[1:], strict=True)},
+            statements=statements,
             after=_parts(rest),
+            blocks={sid: _blocks(parts, len(statements)) for sid, parts in statements.items()},
         )
-
-    def _walk(self, values: dict[str, bytes], order: Sequence[str]) -> Iterator[tuple[_Part, bytes | None]]:
-        """Each part in page order with its slot's value (None for literal text)."""
-        for part in self.before:
-            yield part, values[part.slot] if part.slot else None
-        for position, sid in enumerate(order):
-            own = {"n": str(position + 1).encode(), "position": str(position).encode()}
-            for part in self.statements[sid]:
-                yield part, own[part.slot] if part.slot else None
-        for part in self.after:
-            yield part, values[part.slot] if part.slot else None
 
     def plain(self, values: dict[str, bytes], order: Sequence[str]) -> bytes:
         """The page as UTF-8 HTML with ``values`` in its slots and the statements in ``order``."""
-        return b"".join(part.plain if value is None else value for part, value in self._walk(values, order))
+        out = [values[part.slot] if part.slot else part.plain for part in self.before]
+        for position, sid in enumerate(order):
+            own = {"n": str(position + 1).encode(), "position": str(position).encode()}
+            out.extend(own[part.slot] if part.slot else part.plain for part in self.statements[sid])
+        out.extend(values[part.slot] if part.slot else part.plain for part in self.after)
+        return b"".join(out)
 
     def gzipped(self, values: dict[str, bytes], order: Sequence[str]) -> bytes:
-        """The same page as one gzip member, from the pre-deflated parts: nothing is compressed per request."""
-        blocks = [_GZIP_HEADER]
+        """The same page as one gzip member, from the pre-deflated parts: nothing is compressed per request, and the
+        CRC-32 reads only the slots' values (the literal parts and statement blocks continue it by their shift)."""
+        stored = {name: _stored(value) for name, value in values.items()}
+        out = [_GZIP_HEADER]
         crc = size = 0
-        for part, value in self._walk(values, order):
-            data = part.plain if value is None else value
-            crc = zlib.crc32(data, crc)
-            size += len(data)
-            blocks.append(part.deflated if value is None else _stored(value))
-        blocks.append(_FINAL_BLOCK)
-        blocks.append(struct.pack("<II", crc, size & 0xFFFFFFFF))
-        return b"".join(blocks)
+        crc32 = zlib.crc32
+        for parts in (self.before, None, self.after):
+            if parts is None:
+                for position, sid in enumerate(order):
+                    block = self.blocks[sid][position]
+                    crc = block.shift(crc) ^ block.crc
+                    size += block.size
+                    out.append(block.deflated)
+                continue
+            for part in parts:
+                if part.slot:
+                    value = values[part.slot]
+                    crc = crc32(value, crc)
+                    size += len(value)
+                    out.append(stored[part.slot])
+                else:
+                    crc = part.shift(crc) ^ part.crc  # type: ignore[misc]
+                    size += len(part.plain)
+                    out.append(part.deflated)
+        out.append(_FINAL_BLOCK)
+        out.append(struct.pack("<II", crc, size & 0xFFFFFFFF))
+        return b"".join(out)
 
 
 class PageCopies:
@@ -269,12 +364,89 @@ class StampReads:
                 self._send(tenant_slug)
 
 
+class HeardStamps:
+    """The tenants' content stamps this process may trust without reading them, while it hears their notices.
+
+    A :class:`~pejling.core.change_notices.Watcher` of :data:`~pejling.core.change_notices.CONTENT_STAMP_CHANNEL`.
+    A stamp read from the database (:meth:`learned`) is trusted when the listener was connected before the read was
+    sent and has not been lost since (so every later change is told here), and it is not older than a notice already
+    heard for the tenant. It stays trusted until a notice of a newer stamp of the tenant comes (:meth:`notice`: the
+    next request reads the stamp again) or the listener may have missed notices (:meth:`connected`,
+    :meth:`disconnected`: everything is forgotten). Not listening (SQLite, start-up, a lost connection) trusts
+    nothing, so every request reads, as before.
+    """
+
+    def __init__(self, on_newer: Callable[[UUID], None] | None = None) -> None:
+        self.listening = False
+        self.epoch = 0  # counts connects and losses: a read trusted only when sent and back in the same epoch
+        self._on_newer = on_newer
+        self._slugs: dict[str, UUID] = {}  # trusted: slug -> tenant id
+        self._trusted: dict[UUID, tuple[str, int]] = {}  # tenant id -> (slug, stamp)
+        self._heard: dict[UUID, int] = {}  # the newest stamp heard of each tenant since connecting
+
+    def connected(self) -> None:
+        self._forget(listening=True)
+
+    def disconnected(self) -> None:
+        self._forget(listening=False)
+
+    def _forget(self, *, listening: bool) -> None:
+        self.listening = listening
+        self.epoch += 1
+        self._slugs.clear()
+        self._trusted.clear()
+        self._heard.clear()
+
+    def notice(self, payload: str) -> None:
+        tenant, _, stamp = payload.partition(":")
+        tenant_id, value = UUID(tenant), int(stamp)
+        if value <= self._heard.get(tenant_id, -1):
+            return
+        self._heard[tenant_id] = value
+        trusted = self._trusted.get(tenant_id)
+        if trusted is not None and trusted[1] < value:
+            del self._trusted[tenant_id]
+            self._slugs.pop(trusted[0], None)
+            if self._on_newer is not None:
+                self._on_newer(tenant_id)
+
+    def trusted(self, tenant_slug: str) -> tuple[UUID, int] | None:
+        """The tenant's id and stamp without a read, or None: read it (and tell :meth:`learned`)."""
+        tenant_id = self._slugs.get(tenant_slug)
+        if tenant_id is None:
+            return None
+        return tenant_id, self._trusted[tenant_id][1]
+
+    def learned(self, tenant_slug: str, found: tuple[UUID, int], epoch: int) -> None:
+        """A read of the tenant's stamp, sent after :attr:`epoch` was ``epoch``, came back with ``found``."""
+        tenant_id, stamp = found
+        if not self.listening or epoch != self.epoch or stamp < self._heard.get(tenant_id, -1):
+            return
+        previous = self._trusted.get(tenant_id)
+        if previous is not None and previous[0] != tenant_slug:
+            self._slugs.pop(previous[0], None)
+        self._slugs[tenant_slug] = tenant_id
+        self._trusted[tenant_id] = (tenant_slug, max(stamp, previous[1] if previous else stamp))
+
+
 @dataclasses.dataclass(frozen=True)
 class _StorePage:
     """A loaded store page (statements as loaded, the shuffled run in a canonical order) and its copy."""
 
     page: Any
     copy: PageCopy
+    ids: tuple[str, ...] = ()  # the statements' ids in the page's order
+    shuffled: tuple[int, ...] = ()  # the places of the run every shopper gets in an order of their own
+
+    def shopper_order(self) -> list[str]:
+        """The statement ids in a fresh order for one shopper (as ``page_data.shopper_order`` orders statements)."""
+        ids = list(self.ids)
+        if len(self.shuffled) >= 2:
+            run = [ids[index] for index in self.shuffled]
+            random.shuffle(run)
+            for index, sid in zip(self.shuffled, run, strict=True):
+                ids[index] = sid
+        return ids
 
 
 class StorePages:
@@ -291,6 +463,7 @@ class StorePages:
         self._pages: OrderedDict[Any, _StorePage] = OrderedDict()
         self._stamps: dict[UUID, int] = {}
         self.reads = StampReads()
+        self.heard = HeardStamps(on_newer=self._drop_tenant)
 
     def clear(self) -> None:
         """Forget every page (the next request of each loads it again)."""
@@ -299,6 +472,11 @@ class StorePages:
 
     def __len__(self) -> int:
         return len(self._pages)
+
+    def _drop_tenant(self, tenant_id: UUID) -> None:
+        """A notice of a newer stamp of ``tenant_id``: its entries can never be served again."""
+        for key in [key for key in self._pages if key[0] == tenant_id]:
+            del self._pages[key]
 
     def _new_stamp(self, tenant_id: UUID, stamp: int, plugins: Any | None) -> None:
         """A stamp of ``tenant_id`` this process has not served: drop its older entries and its cached plugins."""
@@ -311,16 +489,20 @@ class StorePages:
     async def page_for(
         self, request: Request, tenant_slug: str, language: str | None, load: Callable[[], Awaitable[Any]],
         *, template: str = "survey.html", plugins: Any | None = None,
-    ) -> tuple[Any, PageCopy] | None:
-        """The page (statements in a fresh order for this shopper) and its copy, loaded with ``load`` only when
-        this process has none for the tenant's current stamp; None for an unknown tenant. ``load`` raises what
+    ) -> tuple[Any, PageCopy, list[str]] | None:
+        """The page (its shuffled run in a canonical order), its copy and a fresh order of its statement ids for
+        this shopper, loaded with ``load`` only when this process has none for the tenant's current stamp; None for
+        an unknown tenant. ``load`` raises what
         :func:`~pejling.core.surveys.page_data.load_survey_page` raises (nothing is kept then)."""
         from pejling.core.surveys.bank import current_bank
-        from pejling.core.surveys.page_data import shopper_order
 
-        found = await self.reads.stamp(tenant_slug)
+        found = self.heard.trusted(tenant_slug)
         if found is None:
-            return None
+            epoch = self.heard.epoch
+            found = await self.reads.stamp(tenant_slug)
+            if found is None:
+                return None
+            self.heard.learned(tenant_slug, found, epoch)
         tenant_id, stamp = found
         key = (tenant_id, stamp, template, request.url.path, tuple(request.query_params.multi_items()), language,
                id(current_bank()))
@@ -331,14 +513,16 @@ class StorePages:
             loaded = await load()
             self.loads += 1
             canonical = dataclasses.replace(loaded, statements=_canonical(loaded.statements, loaded.shuffled_ids))
-            entry = _StorePage(canonical, page_copies.copy_for(request, canonical, template))
+            ids = tuple(statement.id for statement in canonical.statements)
+            run = set(canonical.shuffled_ids)
+            entry = _StorePage(canonical, page_copies.copy_for(request, canonical, template), ids,
+                               tuple(index for index, sid in enumerate(ids) if sid in run))
             self._pages[key] = entry
             while len(self._pages) > self.limit:
                 self._pages.popitem(last=False)
         else:
             self._pages.move_to_end(key)
-        page = entry.page
-        return dataclasses.replace(page, statements=shopper_order(page.statements, page.shuffled_ids)), entry.copy
+        return entry.page, entry.copy, entry.shopper_order()
 
 
 def _canonical(statements: Sequence[Any], shuffled_ids: Sequence[str]) -> list[Any]:
@@ -354,6 +538,7 @@ def _canonical(statements: Sequence[Any], shuffled_ids: Sequence[str]) -> list[A
 
 #: This process's loaded store pages.
 store_pages = StorePages()
+change_notices.watch(CONTENT_STAMP_CHANNEL, store_pages.heard)
 
 
 def accepts_gzip(request: Request) -> bool:
@@ -370,16 +555,18 @@ def cached_survey(
     nonce: str,
     template: str = "survey.html",
     copy: PageCopy | None = None,
+    order: Sequence[str] | None = None,
 ) -> Response:
     """The survey page from this process's copy, with this request's response id, start time, nonce and order.
 
-    ``page.statements`` is in the order this shopper gets (:func:`~pejling.core.surveys.page_data.load_survey_page`
-    shuffled it). ``copy``: the page's copy when the caller has it (:class:`StorePages`), else found or rendered now.
+    ``order``: the statement ids in the order this shopper gets (:meth:`StorePages.page_for`); None: the order of
+    ``page.statements`` (:func:`~pejling.core.surveys.page_data.load_survey_page` shuffled it). ``copy``: the page's
+    copy when the caller has it (:class:`StorePages`), else found or rendered now.
     """
     from pejling.core.surveys.pages import page_headers, page_language
 
     copy = copy if copy is not None else page_copies.copy_for(request, page, template)
-    order = [s.id for s in page.statements]
+    order = [s.id for s in page.statements] if order is None else order
     texts = {"response_id": response_id, "started_at": started_at, "nonce": nonce, "order": ",".join(order)}
     values = {name: str(escape(text)).encode("utf-8") for name, text in texts.items()}  # as the template escapes
     headers = page_headers(nonce, page_language(page))

@@ -334,9 +334,9 @@ async def _store_page(request: Request, **kwargs: Any) -> Response:
         return render_problem(language, "gone", 410)
     if found is None:
         return render_problem(language, "not_found", 404)
-    page, copy = found
+    page, copy, order = found
     return cached_survey(request, page, response_id=str(uuid.uuid4()), started_at=_now(), nonce=new_nonce(),
-                         copy=copy)
+                         copy=copy, order=order)
 
 
 def _now() -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import secrets
 import tomllib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
@@ -55,6 +57,35 @@ def bank() -> dict[str, Any]:
 
 def statement_texts(language: str) -> dict[str, str]:
     return {s["id"]: s[language] for s in bank()["statement"]}
+
+
+@pytest.fixture
+async def not_listening(app: Any) -> AsyncIterator[None]:
+    """The process's change-notice listener stopped for the test (on SQLite it never runs), started again after it:
+    every store page request reads its tenant's stamp (core/surveys/page_cache.py)."""
+    from pejling.core.change_notices import change_notices
+
+    was = change_notices.listening
+    await change_notices.stop()
+    yield
+    if was:
+        change_notices.start()
+        await wait_until(lambda: change_notices.listening)
+
+
+async def wait_until(condition: Callable[[], bool | Awaitable[bool]], bound_seconds: float = 20.0) -> None:
+    """Poll ``condition`` (a function, or a coroutine function) until it holds; fail after ``bound_seconds`` (a
+    generous bound for something that comes in milliseconds, not a timing: nothing is asserted of how long it took)."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + bound_seconds
+    while True:
+        held = condition()
+        if inspect.isawaitable(held):
+            held = await held
+        if held:
+            return
+        assert loop.time() < give_up, "the condition did not come true"
+        await asyncio.sleep(0.01)
 
 
 @pytest.fixture(scope="module")

@@ -48,7 +48,9 @@ async def _with_own_statement(shop: Shop, app: Any) -> str:
     return own.id
 
 
-async def test_a_page_already_served_costs_one_query_of_the_tenant(client: httpx.AsyncClient, shop: Shop) -> None:
+async def test_a_page_already_served_costs_one_query_of_the_tenant(client: httpx.AsyncClient, shop: Shop,
+                                                                   not_listening: None) -> None:
+    """Without the change notices (SQLite, or PostgreSQL while the listener is not connected)."""
     await _page(client, shop.url)  # the tenant's first page makes its default survey: a change of the stamp
     await _page(client, shop.url)
     loads = store_pages.loads
@@ -179,7 +181,8 @@ async def test_unknown_addresses_are_the_not_found_page(client: httpx.AsyncClien
     assert len(sql) == 0
 
 
-async def test_concurrent_shoppers_share_a_read_sent_after_they_came(client: httpx.AsyncClient, shop: Shop) -> None:
+async def test_concurrent_shoppers_share_a_read_sent_after_they_came(client: httpx.AsyncClient, shop: Shop,
+                                                                     not_listening: None) -> None:
     await _page(client, shop.url)
     await _page(client, shop.url)
     reads = store_pages.reads.reads
