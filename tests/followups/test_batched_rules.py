@@ -3,10 +3,12 @@ own, for a handful of statements whatever the batch's size (:func:`pejling.core.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
 import httpx
+import pytest
 
 from pejling.core.followups.models import FollowUp
 from pejling.core.followups.notifications import NOTIFY_JOB
@@ -22,6 +24,13 @@ from .test_alert_rules import create_rule
 #: The statements of one batch: rules, responses, answers, known follow-ups, managers (memberships, users), the
 #: insert of the follow-ups, the known notification jobs and their insert.
 MOST_STATEMENTS = 9
+
+
+@pytest.fixture(autouse=True)
+async def _no_jobs_left(chain: Chain) -> AsyncIterator[None]:
+    """The notification jobs these tests queue are not run: none is left for the next tests' workers."""
+    yield
+    await Job.filter(tenant_id=chain.tenant.id).delete()
 
 
 async def _responses(chain: Chain, n: int) -> list[UUID]:
