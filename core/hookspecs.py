@@ -19,7 +19,7 @@ with the exact signature below; ``tests/plugins/test_plugin_docs.py`` keeps the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -229,6 +229,20 @@ def response_received(tenant_id: UUID, response: ShopperResponse) -> None:
 
     :param tenant_id: the tenant the response belongs to (its scope is set during the call).
     :param response: the response as plugins see it.
+    """
+
+
+@hookspec
+def responses_received(tenant_id: UUID, responses: Sequence[ShopperResponse]) -> None:
+    """Several responses of one tenant were stored: the batch form of ``response_received``.
+
+    Core tells the responses stored at about the same moment together. A plugin that implements this hook gets
+    them in one call and is then not called with ``response_received`` for them (implement one of the two); one
+    query for the whole batch keeps up with a busy ingest where a query per response falls behind. Return values
+    are ignored; slow work belongs in a job.
+
+    :param tenant_id: the tenant the responses belong to (its scope is set during the call).
+    :param responses: the responses as plugins see them, in the order they were stored.
     """
 
 

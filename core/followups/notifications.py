@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -17,7 +18,7 @@ from pejling.core import followups
 from pejling.core.followups.models import AlertRule, FollowUp
 from pejling.core.followups.notices import FollowUpNotice
 from pejling.core.followups.workflow import store_managers_of
-from pejling.core.jobs import PermanentJobError, enqueue, register_job
+from pejling.core.jobs import PermanentJobError, enqueue, enqueue_each, register_job
 from pejling.core.mail import build_mail, send_mail
 from pejling.tenants.models import Membership, Role, Store, Tenant, User
 from pejling.tenants.scope import all_tenants
@@ -117,6 +118,16 @@ async def queue_follow_up_notifications(follow_up: FollowUp) -> None:
     """Queue the notifications of a newly opened follow-up (once per follow-up)."""
     await enqueue(NOTIFY_JOB, {"follow_up_id": str(follow_up.id)}, tenant_id=follow_up.tenant_id,
                   idempotency_key=f"{NOTIFY_JOB}:{follow_up.id}")
+
+
+async def queue_notifications_of(follow_ups: Sequence[FollowUp]) -> None:
+    """:func:`queue_follow_up_notifications` for several newly opened follow-ups at once (one look-up, one insert)."""
+    by_tenant: dict[UUID, list[FollowUp]] = {}
+    for follow_up in follow_ups:
+        by_tenant.setdefault(follow_up.tenant_id, []).append(follow_up)
+    for tenant_id, group in by_tenant.items():
+        await enqueue_each(NOTIFY_JOB, [{"follow_up_id": str(f.id)} for f in group], tenant_id=tenant_id,
+                           idempotency_keys=[f"{NOTIFY_JOB}:{f.id}" for f in group])
 
 
 async def recipients(follow_up: FollowUp, rule: AlertRule | None) -> list[str]:

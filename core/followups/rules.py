@@ -1,7 +1,7 @@
 """Alert rules: what they watch, how they are checked, and the follow-ups they open.
 
-Per-response rules (``outcome_at_most``, ``goal_strongly_negative``, ``comment_words``) are checked when a
-response arrives (:func:`evaluate_response`, called from the ``response_received`` hook). The
+Per-response rules (``outcome_at_most``, ``goal_strongly_negative``, ``comment_words``) are checked when
+responses arrive (:func:`evaluate_responses`, called from the ``responses_received`` hook with each batch). The
 ``store_score_falling`` rule compares each store's outcome mean over the last 7 days with the 28 days
 before; the ``followups.store_scores`` job checks it per tenant (:func:`evaluate_store_scores`): at once when
 such a rule is created or changed, and once a day, queued by the hourly ``followups.store_scores_sweep``.
@@ -15,15 +15,16 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from tortoise.exceptions import IntegrityError
 from tortoise.functions import Avg, Count
+from tortoise.transactions import in_transaction
 
 from pejling.core.followups.models import AlertRule, FollowUp, FollowUpStatus, RuleKind
 from pejling.core.followups.refusals import FollowUpRefused
-from pejling.core.followups.workflow import store_managers_of
+from pejling.core.followups.workflow import store_managers_of, store_managers_of_stores
 from pejling.core.jobs import enqueue, register_job
 from pejling.core.jobs.registry import run_hourly
 from pejling.core.mail import EMAIL_ADDRESS
@@ -179,7 +180,7 @@ def comment_matches(words: Iterable[str], comment: str) -> list[str]:
     return [w for w in words if re.search(r"(?<!\w)" + re.escape(w.casefold()) + r"(?!\w)", text)]
 
 
-def goal_scores(answers: Iterable[Answer]) -> dict[str, float]:
+def goal_scores(answers: Iterable[Answer] | Iterable[_GoalAnswer]) -> dict[str, float]:
     """Mean served-score per goal on the 1–5 scale; a reversed statement (polarity -1) counts as ``6 - value``."""
     values: dict[str, list[int]] = defaultdict(list)
     for answer in answers:
@@ -222,27 +223,92 @@ async def evaluate_response(response_id: UUID, *, notify: bool = True) -> list[F
     Opens (and, with ``notify``, notifies) one follow-up per rule that trips; checking the same response again
     opens nothing new.
     """
-    response = await Response.get_or_none(id=response_id)
-    if response is None:
+    return await evaluate_responses([response_id], notify=notify)
+
+
+class _GoalAnswer(NamedTuple):
+    goal: str
+    polarity: int
+    value: int | None
+    warmup: bool
+
+
+@dataclass(frozen=True)
+class _Tripped:
+    rule: AlertRule
+    response: Response
+    trip: Trip
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"{self.rule.id}:response:{self.response.id}"
+
+
+async def evaluate_responses(response_ids: Sequence[UUID], *, notify: bool = True) -> list[FollowUp]:
+    """:func:`evaluate_response` for several stored responses of the current tenant at once.
+
+    The rules, the responses and (when a goal rule applies) their answers are read once for all of them, and the
+    follow-ups they trip opened together (one insert, one of their notification jobs): a handful of statements per
+    batch instead of a few per response. The follow-ups are the same as checking each response on its own, in the
+    order of the responses, then of the rules.
+    """
+    if not response_ids:
         return []
-    rules = [r for r in await AlertRule.filter(enabled=True, kind__in=list(PER_RESPONSE_KINDS)).order_by("created_at")
-             if _applies_to(r, response.store_id)]
+    rules = list(await AlertRule.filter(enabled=True, kind__in=list(PER_RESPONSE_KINDS)).order_by("created_at"))
     if not rules:
         return []
-    goals: dict[str, float] = {}
-    if any(RuleKind(r.kind) is RuleKind.GOAL_STRONGLY_NEGATIVE for r in rules):
-        goals = goal_scores(await Answer.filter(response_id=response.id))
-    opened = []
-    for rule in rules:
-        trip = response_reason(rule, response, goals)
-        if trip is None:
-            continue
-        follow_up = await open_follow_up(rule, store_id=response.store_id, response_id=response.id, reason=trip[0],
-                                         details=trip[1], dedupe_key=f"{rule.id}:response:{response.id}",
-                                         notify=notify)
-        if follow_up is not None:
-            opened.append(follow_up)
-    return opened
+    found = {r.id: r for r in await Response.filter(id__in=list(dict.fromkeys(response_ids)))}
+    responses = [found[i] for i in dict.fromkeys(response_ids) if i in found]
+    applying = {r.id: [rule for rule in rules if _applies_to(rule, r.store_id)] for r in responses}
+    needs_goals = [r.id for r in responses
+                   if any(RuleKind(rule.kind) is RuleKind.GOAL_STRONGLY_NEGATIVE for rule in applying[r.id])]
+    answers: dict[UUID, list[_GoalAnswer]] = defaultdict(list)
+    if needs_goals:  # plain rows, not Answer objects: only what goal_scores reads
+        for row in await Answer.filter(response_id__in=needs_goals).values_list("response_id", *_GoalAnswer._fields):
+            answers[UUID(str(row[0]))].append(_GoalAnswer(*row[1:]))
+    tripped = []
+    for response in responses:
+        goals = goal_scores(answers[response.id]) if response.id in answers else {}
+        for rule in applying[response.id]:
+            trip = response_reason(rule, response, goals)
+            if trip is not None:
+                tripped.append(_Tripped(rule, response, trip))
+    return await _open_for_responses(tripped, notify=notify)
+
+
+async def _open_for_responses(tripped: Sequence[_Tripped], *, notify: bool) -> list[FollowUp]:
+    """Open the follow-ups of ``tripped`` not opened yet: the managers, the known keys and the inserts read and
+    written once for all; when the insert clashes with a follow-up opened meanwhile, each is opened on its own."""
+    if not tripped:
+        return []
+    known = set(await FollowUp.filter(dedupe_key__in=[t.dedupe_key for t in tripped]).values_list(
+        "dedupe_key", flat=True))
+    fresh = [t for t in tripped if t.dedupe_key not in known]
+    if not fresh:
+        return []
+    managers = await store_managers_of_stores({t.response.store_id for t in fresh})
+    tenant_id = current_tenant_id()
+    rows = [FollowUp(tenant_id=tenant_id, rule_id=t.rule.id, store_id=t.response.store_id, response_id=t.response.id,
+                     reason=t.trip[0][:500], details=t.trip[1], dedupe_key=t.dedupe_key,
+                     assignee_id=managers[t.response.store_id][0][1].id if managers[t.response.store_id] else None)
+            for t in fresh]
+    try:
+        async with in_transaction():  # a savepoint inside the caller's transaction: a clash leaves it usable
+            await FollowUp.bulk_create(rows)
+    except IntegrityError:
+        opened = []
+        for t in fresh:
+            follow_up = await open_follow_up(t.rule, store_id=t.response.store_id, response_id=t.response.id,
+                                             reason=t.trip[0], details=t.trip[1], dedupe_key=t.dedupe_key,
+                                             notify=notify)
+            if follow_up is not None:
+                opened.append(follow_up)
+        return opened
+    if notify:
+        from pejling.core.followups.notifications import queue_notifications_of
+
+        await queue_notifications_of(rows)
+    return rows
 
 
 async def open_follow_up(rule: AlertRule, *, store_id: UUID, response_id: UUID | None, reason: str,

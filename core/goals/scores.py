@@ -76,9 +76,26 @@ def adjusted(value: int, polarity: int) -> int:
     return value if polarity >= 0 else SCALE_LOW + SCALE_HIGH - value
 
 
+#: The scores of the last responses scored, by what scoring reads of their taps: the ingest scores each response
+#: twice (its rollup contribution and the implicit-goals model's stored score), the second time from here.
+_recent: dict[tuple[tuple[str, int, int, int | None, bool], ...], dict[str, GoalResult]] = {}
+_RECENT_MAX = 1024
+
+
 def score_taps(taps: Iterable[TapLike]) -> dict[str, GoalResult]:
     """Score one response's taps; goals not answered are absent from the result."""
     all_taps = list(taps)
+    key = tuple((t.goal, t.polarity, t.value, t.reaction_ms, t.warmup) for t in all_taps)
+    found = _recent.get(key)
+    if found is None:
+        found = _score_taps(all_taps)
+        if len(_recent) >= _RECENT_MAX:
+            _recent.clear()
+        _recent[key] = found
+    return dict(found)
+
+
+def _score_taps(all_taps: Sequence[TapLike]) -> dict[str, GoalResult]:
     scored = [t for t in all_taps if not t.warmup and t.goal in GOALS]
     if not scored:
         return {}

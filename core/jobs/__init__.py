@@ -10,7 +10,7 @@ Register a handler with :func:`register_job`, add work with :func:`enqueue`, run
 from __future__ import annotations
 
 from pejling.core.jobs.models import Job, JobStatus
-from pejling.core.jobs.queue import JobNotFound, enqueue, get_job, list_jobs, retry_dead
+from pejling.core.jobs.queue import JobNotFound, enqueue, enqueue_each, get_job, list_jobs, retry_dead
 from pejling.core.jobs.registry import JobKind, PermanentJobError, job_kinds, load_job_kinds, register_job
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "JobStatus",
     "PermanentJobError",
     "enqueue",
+    "enqueue_each",
     "get_job",
     "job_kinds",
     "list_jobs",

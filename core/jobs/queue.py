@@ -1,15 +1,17 @@
-"""Adding work to the queue and looking at it: enqueue, list, retry dead jobs."""
+"""Adding work to the queue and looking at it: enqueue (one job or several at once), list, retry dead jobs."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import math
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from pejling.core.jobs.metrics import JOBS_ENQUEUED
 from pejling.core.jobs.models import Job, JobStatus
@@ -90,6 +92,44 @@ async def enqueue(
     for event in _local_workers:
         event.set()
     return job
+
+
+async def enqueue_each(kind: str, payloads: Sequence[dict[str, Any]], *, tenant_id: UUID | str | None,
+                       idempotency_keys: Sequence[str]) -> None:
+    """:func:`enqueue` for several jobs of one kind and tenant, each with its own idempotency key, due now.
+
+    The keys are looked up in one query and the jobs not queued yet inserted in one statement; when that insert
+    clashes with a job queued meanwhile, each is queued on its own with :func:`enqueue` instead. Bad arguments (a key
+    used by a job of another kind too) raise ``ValueError`` and queue nothing.
+    """
+    if len(payloads) != len(idempotency_keys):
+        raise ValueError("give one idempotency key per payload")
+    get_job_kind(kind)
+    data = [_json_payload(payload) for payload in payloads]
+    if any(not key or len(key) > 200 for key in idempotency_keys):
+        raise ValueError("idempotency_key must be 1 to 200 characters")
+    if not data:
+        return
+    tenant = None if tenant_id is None else (tenant_id if isinstance(tenant_id, UUID) else UUID(str(tenant_id)))
+    known = dict(await Job.filter(idempotency_key__in=list(idempotency_keys)).values_list("idempotency_key", "kind"))
+    for other in known.values():
+        if other != kind:
+            raise ValueError(f"idempotency key already used by a {other!r} job")
+    now = utcnow()
+    fresh = {key: Job(kind=kind, payload=payload, tenant_id=tenant, run_at=now, idempotency_key=key)
+             for payload, key in zip(data, idempotency_keys, strict=True) if key not in known}
+    if not fresh:
+        return
+    try:
+        async with in_transaction():  # a savepoint inside the caller's transaction: a clash leaves it usable
+            await Job.bulk_create(list(fresh.values()))
+    except IntegrityError:
+        for job in fresh.values():
+            await enqueue(kind, job.payload, tenant_id=tenant, idempotency_key=job.idempotency_key)
+        return
+    JOBS_ENQUEUED.labels(kind).inc(len(fresh))
+    for event in _local_workers:
+        event.set()
 
 
 def _same_kind(job: Job, kind: str) -> Job:

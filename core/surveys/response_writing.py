@@ -215,4 +215,4 @@ async def tell_plugins(plugins: Any | None, tenant_id: UUID, response: Response,
     if isinstance(connections.get("default"), TransactionalDBClient):
         await hooks.response_received(plugins, tenant_id, response, checked.taps)
     else:
-        hooks.response_events().tell(plugins, tenant_id, response, checked.taps)
+        await hooks.response_events().tell(plugins, tenant_id, response, checked.taps)

@@ -9,6 +9,7 @@ removes it altogether.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -48,14 +49,16 @@ def register_app_routes() -> list[BaseRoute]:
 
 
 @hookimpl
-async def response_received(tenant_id: UUID, response: ShopperResponse) -> None:
-    """Mark the response when it is over the month's quota (it is stored either way)."""
+async def responses_received(tenant_id: UUID, responses: Sequence[ShopperResponse]) -> None:
+    """Mark each response that is over the month's quota (it is stored either way); the settings and the tenant are
+    read once for the batch, and nothing is read at all while billing is not configured."""
     if not stripe_settings().configured:
         return
     with all_tenants():
         tenant = await Tenant.get_or_none(id=tenant_id)
     if tenant is not None:
-        await mark_if_over_quota(tenant, response.id)
+        for response in responses:
+            await mark_if_over_quota(tenant, response.id)
 
 
 async def run_command(settings: Settings, action: str) -> int:

@@ -1,6 +1,7 @@
 """Process settings of billing: the Stripe keys and where Stripe is (``PEJLING_STRIPE_*``).
 
-Read on every use (cheap), so a process started without keys runs on the Pilot plan with billing "not configured".
+Read on every use (a fraction of a millisecond: the ingest's events read them once per batch, not per response), so a
+process started without keys runs on the Pilot plan with billing "not configured".
 """
 
 from __future__ import annotations

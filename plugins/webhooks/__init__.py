@@ -1,7 +1,7 @@
 """Built-in plugin ``webhooks``: signed event deliveries to the HTTPS endpoints integrators register.
 
 A tenant's owners and admins register endpoints with the events they want (GraphQL, ``graphql/webhooks``); when
-such an event happens — a response arrives (``response_received``), a follow-up opens (``follow_up_opened``) or
+such an event happens — a response arrives (``responses_received``), a follow-up opens (``follow_up_opened``) or
 changes status (``follow_up_updated``) — one
 delivery per subscribed endpoint is queued as a ``webhooks.deliver`` job, signed with the endpoint's own secret,
 retried with back-off and kept in a delivery log. See ``docs/webhooks.md``.
@@ -9,6 +9,7 @@ retried with back-off and kept in a delivery log. See ``docs/webhooks.md``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -17,7 +18,7 @@ from pejling.core.dev_only import DevSwitch
 from pejling.core.followups.notices import FollowUpNotice
 from pejling.core.hookspecs import hookimpl
 from pejling.plugins.webhooks import deliveries  # noqa: F401 - registers the webhooks.deliver job kind
-from pejling.plugins.webhooks.events import EventType, follow_up_data, publish, response_data
+from pejling.plugins.webhooks.events import EventType, follow_up_data, publish, publish_each, response_data
 from pejling.plugins.webhooks.settings import webhook_settings
 from pejling.tenants.scope import tenant_scope
 
@@ -35,10 +36,11 @@ def register_dev_switches() -> list[DevSwitch]:
 
 
 @hookimpl
-async def response_received(tenant_id: UUID, response: ShopperResponse) -> None:
-    """Queue ``response.created`` for the tenant's subscribed endpoints."""
+async def responses_received(tenant_id: UUID, responses: Sequence[ShopperResponse]) -> None:
+    """Queue ``response.created`` for the tenant's subscribed endpoints, one event per response (the endpoints read
+    once for the batch)."""
     with tenant_scope(tenant_id):
-        await publish(tenant_id, EventType.RESPONSE_CREATED, response_data(response))
+        await publish_each(tenant_id, EventType.RESPONSE_CREATED, [response_data(r) for r in responses])
 
 
 @hookimpl

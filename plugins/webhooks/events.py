@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -109,16 +109,24 @@ async def publish(tenant_id: UUID, event_type: EventType, data: dict[str, Any]) 
 
     Runs in the current tenant scope; returns the deliveries (none when no endpoint wants the event).
     """
+    return await publish_each(tenant_id, event_type, [data])
+
+
+async def publish_each(
+    tenant_id: UUID, event_type: EventType, events: Sequence[dict[str, Any]]
+) -> list[WebhookDelivery]:
+    """:func:`publish` for several events of one type (the endpoints read once): one event per item of ``events``."""
     endpoints = [e for e in await WebhookEndpoint.filter(enabled=True) if event_type.value in (e.events or [])]
     if not endpoints:
         return []
-    event_id = uuid.uuid4()
-    body = event_body(event_id, event_type, tenant_id, data)
     deliveries = []
-    async with in_transaction():
-        for endpoint in endpoints:
-            delivery = await WebhookDelivery.create(endpoint_id=endpoint.id, event_id=event_id,
-                                                    event_type=event_type.value, body=body)
-            await queue_delivery_attempt(delivery, 1)
-            deliveries.append(delivery)
+    for data in events:
+        event_id = uuid.uuid4()
+        body = event_body(event_id, event_type, tenant_id, data)
+        async with in_transaction():
+            for endpoint in endpoints:
+                delivery = await WebhookDelivery.create(endpoint_id=endpoint.id, event_id=event_id,
+                                                        event_type=event_type.value, body=body)
+                await queue_delivery_attempt(delivery, 1)
+                deliveries.append(delivery)
     return deliveries

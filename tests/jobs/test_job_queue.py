@@ -19,6 +19,7 @@ from pejling.core.jobs import (
     JobStatus,
     PermanentJobError,
     enqueue,
+    enqueue_each,
     get_job,
     list_jobs,
     register_job,
@@ -209,6 +210,29 @@ async def test_idempotency_key_queues_a_job_only_once() -> None:
     assert await worker_for(kind).run_once() == 1
     again = await enqueue(kind, {"n": 3}, idempotency_key=key)
     assert again.id == first.id and again.status is JobStatus.SUCCEEDED, "a finished job still holds its key"
+
+
+async def test_several_jobs_are_queued_at_once_each_key_only_once() -> None:
+    kind, other = new_kind(), new_kind()
+
+    @register_job(kind)
+    @register_job(other)
+    async def handler(payload: dict[str, Any]) -> None:
+        pass
+
+    keys = [f"each-{secrets.token_hex(4)}" for _ in range(4)]
+    first = await enqueue(kind, {"n": 0}, idempotency_key=keys[0])
+    await enqueue_each(kind, [{"n": n} for n in range(4)], tenant_id=None, idempotency_keys=keys)
+    queued = {job.idempotency_key: job for job in await list_jobs(kind=kind)}
+    assert set(queued) == set(keys) and queued[keys[0]].id == first.id
+    assert [queued[key].payload for key in keys] == [{"n": n} for n in range(4)]
+    await enqueue_each(kind, [{"n": 9}] * 4, tenant_id=None, idempotency_keys=keys)  # all known: nothing new
+    assert len(await list_jobs(kind=kind)) == 4
+    with pytest.raises(ValueError, match="already used"):
+        await enqueue_each(other, [{}, {}], tenant_id=None, idempotency_keys=[f"new-{secrets.token_hex(4)}", keys[1]])
+    with pytest.raises(ValueError, match="one idempotency key per payload"):
+        await enqueue_each(other, [{}], tenant_id=None, idempotency_keys=[])
+    assert await list_jobs(kind=other) == []
 
 
 async def test_bad_input_is_refused_and_queues_nothing() -> None:
