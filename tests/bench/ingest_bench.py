@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import sys
-import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from tests.bench import results
+from tests.bench.before_after import BEFORE_REF, after_over_before, alternate
 from tests.bench.http_bench import CONNECTIONS, SECONDS, TARGETS, WORKERS
-from tests.bench.load import paced_interval_ms, run_wrk, wrk_executable
-from tests.bench.page_bench import BEFORE_REF, _before_tree
+from tests.bench.load import paced_interval_ms, run_wrk
 from tests.bench.results import ROOT
 from tests.bench.server_site import (
     Site,
@@ -116,26 +114,16 @@ def _round(site: Site, database_url: str) -> dict[str, Any]:
             "load_average": round(os.getloadavg()[0], 2)}
 
 
+def _warm(server: tuple[Site, str]) -> None:
+    run_wrk(server[0].base + "/healthz", "get.lua", connections=CONNECTIONS, seconds=2)
+
+
 def main() -> None:
     """Run the ingest section once (throw-away databases on ``PEJLING_BENCH_DATABASE_URL``'s server)."""
-    if wrk_executable() is None:
-        print("ingest bench: wrk is not installed (make bench installs it: apt-get install -y wrk)")
+    alternation = alternate("ingest", _serve, _warm, lambda server: _round(*server), REPEAT, show=True)
+    if alternation is None:
         return
-    secret_key = secrets.token_urlsafe(32)
-    variants = (["before"] if BEFORE_REF else []) + ["after"]
-    rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
-    with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="pejling-bench-") as tmp_name:
-        tmp = Path(tmp_name)
-        servers = {}
-        for name in variants:
-            tree = _before_tree(BEFORE_REF, tmp / "before-tree") if name == "before" else None
-            servers[name] = _serve(stack, name, secret_key, tmp, tree)
-        for site, _ in servers.values():  # warm every worker up
-            run_wrk(site.base + "/healthz", "get.lua", connections=CONNECTIONS, seconds=2)
-        for _ in range(REPEAT):
-            for name, (site, database_url) in servers.items():
-                rounds[name].append(_round(site, database_url))
-                print(name, rounds[name][-1], flush=True)
+    rounds, variants = alternation.by_variant, alternation.variants
     data: dict[str, Any] = {"server": f"uvicorn, {WORKERS} worker{'s' if WORKERS != 1 else ''}", "seconds": SECONDS,
                             "connections": CONNECTIONS, "before_ref": BEFORE_REF or None, "rounds": rounds}
     rows = []
@@ -148,7 +136,7 @@ def main() -> None:
             rows.append(results.run_row(f"{name}_{index}_half", f"public ingest paced to half, {label}", {
                 "per_second": r["ingest_half_per_s"], "p50_ms": r["ingest_half_p50_ms"],
                 "p99_ms": r["ingest_half_p99_ms"], "errors": 0}))
-        best = max(rounds[name], key=lambda r: r["ingest_per_s"])
+        best = alternation.best(name, "ingest_per_s")
         data[f"{name}_ingest_per_s"] = best["ingest_per_s"]
         data[f"{name}_ingest_over_ping"] = best["ingest_per_s"] / best["ping_per_s"] if best["ping_per_s"] else None
         data[f"{name}_ingest_half_p99_ms"] = best["ingest_half_p99_ms"]
@@ -159,10 +147,7 @@ def main() -> None:
         rows.append(results.figure(f"{name}_ingest_half_p99_ms", f"ingest p99 at half the rate, {name}, ms",
                                    data[f"{name}_ingest_half_p99_ms"], ".1f", target=TARGETS["ingest_half_p99_ms"],
                                    at_most=True))
-    if BEFORE_REF and data["before_ingest_per_s"]:
-        data["after_over_before"] = data["after_ingest_per_s"] / data["before_ingest_per_s"]
-        rows.append(results.figure("after_over_before", "ingest, after ÷ before (best rounds)",
-                                   data["after_over_before"], ".2f"))
+    after_over_before(data, rows, "ingest_per_s", "ingest", ".2f")
     results.record("ingest", data, rows)
 
 

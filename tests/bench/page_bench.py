@@ -12,11 +12,7 @@ before and after in one run, under the same load of the machine.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import secrets
-import subprocess
-import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -24,50 +20,11 @@ from typing import Any
 import httpx
 
 from tests.bench import results
+from tests.bench.before_after import BEFORE_REF, after_over_before, alternate, serve_site
 from tests.bench.http_bench import CONNECTIONS, SECONDS, TARGETS, WORKERS
-from tests.bench.load import run_wrk, wrk_executable
-from tests.bench.results import ROOT
-from tests.bench.server_site import (
-    Site,
-    admin_url,
-    pejling_command,
-    read_site,
-    running_server,
-    server_environment,
-    throwaway_database,
-)
+from tests.bench.load import run_wrk
 
 REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
-#: A commit to measure beside this tree in the same run (``BENCH_BEFORE_REF=HEAD~1``): its ``pejling`` package,
-#: from ``git archive``, serves a second server on a database of its own, and the rounds alternate between the two.
-BEFORE_REF = os.environ.get("BENCH_BEFORE_REF", "")
-
-
-def source_tree(ref: str, folder: Path) -> Path:
-    """``ref``'s source as an importable ``pejling`` package under ``folder`` (which goes first on PYTHONPATH)."""
-    package = folder / "pejling"
-    package.mkdir(parents=True)
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(package)], input=archive, check=True)
-    (package / "__init__.py").touch()  # a regular package, so it wins over this tree's editable install
-    return folder
-
-
-def serve_site(stack: ExitStack, name: str, secret_key: str, tmp: Path, python_path: Path | None) -> Site:
-    """Migrate a throw-away database, seed the demo tenant and start a server (``python_path`` first on its
-    ``PYTHONPATH``: a :func:`source_tree`); returns its :class:`Site` with a fresh owner session."""
-    database_url = stack.enter_context(throwaway_database(admin_url()))
-    var_dir = tmp / name
-    var_dir.mkdir()
-    env = server_environment(database_url, var_dir, secret_key)
-    if python_path is not None:
-        env["PYTHONPATH"] = os.pathsep.join([str(python_path), env["PYTHONPATH"]])
-    for command in (("migrate",), ("demo",)):
-        subprocess.run(pejling_command(*command), env=env, cwd=var_dir, check=True, capture_output=True)
-    from pejling.tenants.demo import DEMO_SLUG
-
-    base = stack.enter_context(running_server(env, workers=WORKERS, log=var_dir / "server.log"))
-    return asyncio.run(read_site(database_url, base, secret_key, DEMO_SLUG))
 
 
 def _round(base: str, page: str) -> dict[str, Any]:
@@ -78,39 +35,36 @@ def _round(base: str, page: str) -> dict[str, Any]:
             "page_bytes": run.bytes / run.requests if run.requests else 0.0}
 
 
+def _serve(stack: ExitStack, name: str, secret_key: str, tmp: Path, python_path: Path | None) -> tuple[str, str]:
+    site = serve_site(stack, name, secret_key, tmp, python_path)
+    return site.base, site.base + site.page_path
+
+
+def _warm(server: tuple[str, str]) -> None:
+    run_wrk(server[1], "get.lua", connections=CONNECTIONS, seconds=2, headers=("Accept-Encoding: gzip",))
+
+
+def _body_bytes(servers: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    response = httpx.get(servers["after"][1], headers={"Accept-Encoding": "gzip"})
+    return {"page_body_bytes": int(response.num_bytes_downloaded)}
+
+
 def main() -> None:
     """Run the page section once (throw-away databases on ``PEJLING_BENCH_DATABASE_URL``'s server)."""
-    if wrk_executable() is None:
-        print("page bench: wrk is not installed (make bench installs it: apt-get install -y wrk)")
+    rounds = alternate("page", _serve, _warm, lambda server: _round(*server), REPEAT, while_up=_body_bytes)
+    if rounds is None:
         return
-    secret_key = secrets.token_urlsafe(32)
-    variants = (["before"] if BEFORE_REF else []) + ["after"]
-    rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
-    with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="pejling-bench-") as tmp_name:
-        tmp = Path(tmp_name)
-        servers = {}
-        for name in variants:
-            tree = source_tree(BEFORE_REF, tmp / "before-tree") if name == "before" else None
-            site = serve_site(stack, name, secret_key, tmp, tree)
-            servers[name] = (site.base, site.base + site.page_path)
-        body_bytes = int(httpx.get(servers["after"][1], headers={"Accept-Encoding": "gzip"}).num_bytes_downloaded)
-        for base, page in servers.values():  # warm every worker up
-            run_wrk(page, "get.lua", connections=CONNECTIONS, seconds=2, headers=("Accept-Encoding: gzip",))
-        for _ in range(REPEAT):
-            for name, (base, page) in servers.items():
-                rounds[name].append(_round(base, page))
     data: dict[str, Any] = {
         "server": f"uvicorn, {WORKERS} worker{'s' if WORKERS != 1 else ''}", "seconds": SECONDS,
-        "connections": CONNECTIONS, "before_ref": BEFORE_REF or None, "rounds": rounds,
-        "page_body_bytes": body_bytes,
+        "connections": CONNECTIONS, "before_ref": BEFORE_REF or None, "rounds": rounds.by_variant, **rounds.found,
     }
     rows = []
-    for name in variants:
-        best = max(rounds[name], key=lambda r: r["page_per_s"])
+    for name in rounds.variants:
+        best = rounds.best(name, "page_per_s")
         data[f"{name}_page_per_s"] = best["page_per_s"]
         data[f"{name}_page_bytes"] = best["page_bytes"]
         data[f"{name}_page_over_ping"] = best["page_per_s"] / best["ping_per_s"] if best["ping_per_s"] else None
-        for index, r in enumerate(rounds[name]):
+        for index, r in enumerate(rounds.by_variant[name]):
             rows.append(results.run_row(f"{name}_{index}", f"survey page GET (gzip), {name}, round {index + 1}",
                                         {"per_second": r["page_per_s"], "p50_ms": r["page_p50_ms"],
                                          "p99_ms": r["page_p99_ms"], "errors": r["page_errors"]}))
@@ -120,10 +74,7 @@ def main() -> None:
                                    data[f"{name}_page_bytes"], ".0f", target=TARGETS["page_bytes"], at_most=True))
         rows.append(results.figure(f"{name}_page_over_ping", f"survey page ÷ ping of the same round, {name}",
                                    data[f"{name}_page_over_ping"], ".2f"))
-    if BEFORE_REF and data["before_page_per_s"]:
-        data["after_over_before"] = data["after_page_per_s"] / data["before_page_per_s"]
-        rows.append(results.figure("after_over_before", "survey page, after ÷ before (best rounds)",
-                                   data["after_over_before"], ".1f"))
+    after_over_before(data, rows, "page_per_s", "survey page", ".1f")
     results.record("page", data, rows)
 
 

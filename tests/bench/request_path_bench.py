@@ -15,17 +15,14 @@ load average (other people's jobs share the machine).
 from __future__ import annotations
 
 import os
-import secrets
-import tempfile
-from contextlib import ExitStack
-from pathlib import Path
 from typing import Any
 
 from tests.bench import results
+from tests.bench.before_after import BEFORE_REF, after_over_before, alternate, serve_site
 from tests.bench.bench_app import PLAIN_PATH
 from tests.bench.http_bench import CONNECTIONS, GRAPHQL_BODY, GRAPHQL_CONNECTIONS, SECONDS, TARGETS, check_site
-from tests.bench.load import run_wrk, wrk_executable
-from tests.bench.page_bench import BEFORE_REF, REPEAT, serve_site, source_tree
+from tests.bench.load import run_wrk
+from tests.bench.page_bench import REPEAT
 from tests.bench.server_site import Site, cookie_headers
 
 RUNS = ("ping", "graphql", "plain")
@@ -45,40 +42,31 @@ def _round(site: Site) -> dict[str, Any]:
     return found
 
 
+def _warm(site: Site) -> None:
+    """Fail early on refusals; then warm every worker up."""
+    check_site(site)
+    run_wrk(site.base + "/graphql", "post_json.lua", connections=GRAPHQL_CONNECTIONS, seconds=2,
+            headers=cookie_headers(site), args=(GRAPHQL_BODY,))
+
+
 def main() -> None:
     """Run the section once (throw-away databases on ``PEJLING_BENCH_DATABASE_URL``'s server)."""
-    if wrk_executable() is None:
-        print("request_path bench: wrk is not installed (make bench installs it: apt-get install -y wrk)")
+    rounds = alternate("request_path", serve_site, _warm, _round, REPEAT)
+    if rounds is None:
         return
-    secret_key = secrets.token_urlsafe(32)
-    variants = (["before"] if BEFORE_REF else []) + ["after"]
-    rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
-    with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="pejling-bench-") as tmp_name:
-        tmp = Path(tmp_name)
-        sites: dict[str, Site] = {}
-        for name in variants:
-            tree = source_tree(BEFORE_REF, tmp / "before-tree") if name == "before" else None
-            sites[name] = serve_site(stack, name, secret_key, tmp, tree)
-        for site in sites.values():  # fail early on refusals; then warm every worker up
-            check_site(site)
-            run_wrk(site.base + "/graphql", "post_json.lua", connections=GRAPHQL_CONNECTIONS, seconds=2,
-                    headers=cookie_headers(site), args=(GRAPHQL_BODY,))
-        for _ in range(REPEAT):
-            for name, site in sites.items():
-                rounds[name].append(_round(site))
     data: dict[str, Any] = {
         "server": f"uvicorn, {os.environ.get('BENCH_WORKERS', '2')} workers", "seconds": SECONDS,
         "connections": CONNECTIONS, "graphql_connections": GRAPHQL_CONNECTIONS, "before_ref": BEFORE_REF or None,
-        "rounds": rounds,
+        "rounds": rounds.by_variant,
     }
     rows = []
-    for name in variants:
-        for index, found in enumerate(rounds[name]):
+    for name in rounds.variants:
+        for index, found in enumerate(rounds.by_variant[name]):
             for run in RUNS:
                 rows.append(results.run_row(f"{name}_{index}_{run}", f"{run}, {name}, round {index + 1}", {
                     "per_second": found[f"{run}_per_s"], "p50_ms": found[f"{run}_p50_ms"],
                     "p99_ms": found[f"{run}_p99_ms"], "errors": found[f"{run}_errors"]}))
-        best = max(rounds[name], key=lambda found: found["graphql_per_s"])
+        best = rounds.best(name, "graphql_per_s")
         data[f"{name}_graphql_per_s"] = best["graphql_per_s"]
         plain = best["plain_per_s"]
         data[f"{name}_graphql_over_plain"] = best["graphql_per_s"] / plain if plain else None
@@ -86,10 +74,7 @@ def main() -> None:
                                    "per s", data[f"{name}_graphql_per_s"], ".0f", target=TARGETS["graphql_per_s"]))
         rows.append(results.figure(f"{name}_graphql_over_plain", f"graphql ÷ plain of that round, {name}",
                                    data[f"{name}_graphql_over_plain"], ".3f", target=TARGETS["graphql_over_plain"]))
-    if BEFORE_REF and data["before_graphql_per_s"]:
-        data["after_over_before"] = data["after_graphql_per_s"] / data["before_graphql_per_s"]
-        rows.append(results.figure("after_over_before", "GraphQL { __typename }, after ÷ before (best rounds)",
-                                   data["after_over_before"], ".2f"))
+    after_over_before(data, rows, "graphql_per_s", "GraphQL { __typename }", ".2f")
     results.record("request_path", data, rows)
 
 
