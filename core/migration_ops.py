@@ -190,14 +190,14 @@ CREATE TRIGGER pejling_content_stamp_notice AFTER UPDATE OR DELETE ON tenant
 """
 
 
-class ContentStampNotices(ops.RunPython):
-    """On PostgreSQL: a trigger on ``tenant`` that notifies ``pejling_content_stamp`` of every new content stamp
-    (and of a deleted tenant), so each process's :mod:`pejling.core.change_notices` hears of a change without asking.
-    Every stamp change is an update of the tenant row (:class:`ContentStampTriggers`), so one trigger hears them all.
-    Nothing on SQLite (no ``NOTIFY``). Reversible."""
+class PostgresScript(ops.RunPython):
+    """SQL run on PostgreSQL only (a function, a trigger), ``forward`` on the way up and ``backward`` on the way
+    down; nothing on SQLite. Reversible."""
 
-    def __init__(self) -> None:
+    def __init__(self, forward: str, backward: str) -> None:
         super().__init__(self._noop, self._noop)
+        self.forward = forward
+        self.backward = backward
 
     @staticmethod
     def _noop(apps: Any, schema_editor: Any) -> None:
@@ -206,11 +206,20 @@ class ContentStampNotices(ops.RunPython):
     async def database_forward(self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None
                                ) -> None:
         if state_editor and state_editor.client.capabilities.dialect == "postgres":
-            await state_editor.client.execute_script(_NOTICE_FUNCTION)
+            await state_editor.client.execute_script(self.forward)
 
     async def database_backward(self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None
                                 ) -> None:
         if state_editor and state_editor.client.capabilities.dialect == "postgres":
-            await state_editor.client.execute_script(
-                "DROP TRIGGER IF EXISTS pejling_content_stamp_notice ON tenant;"
-                "DROP FUNCTION IF EXISTS pejling_content_stamp_notice();")
+            await state_editor.client.execute_script(self.backward)
+
+
+class ContentStampNotices(PostgresScript):
+    """On PostgreSQL: a trigger on ``tenant`` that notifies ``pejling_content_stamp`` of every new content stamp
+    (and of a deleted tenant), so each process's :mod:`pejling.core.change_notices` hears of a change without asking.
+    Every stamp change is an update of the tenant row (:class:`ContentStampTriggers`), so one trigger hears them all.
+    Nothing on SQLite (no ``NOTIFY``). Reversible."""
+
+    def __init__(self) -> None:
+        super().__init__(_NOTICE_FUNCTION, "DROP TRIGGER IF EXISTS pejling_content_stamp_notice ON tenant;"
+                                           "DROP FUNCTION IF EXISTS pejling_content_stamp_notice();")

@@ -52,19 +52,30 @@ def source_tree(ref: str, folder: Path) -> Path:
     return folder
 
 
-def serve_site(stack: ExitStack, name: str, secret_key: str, tmp: Path, python_path: Path | None) -> Site:
-    """Migrate a throw-away database, seed the demo tenant and start a server (``python_path`` first on its
-    ``PYTHONPATH``: a :func:`source_tree`); returns its :class:`Site` with a fresh owner session."""
+def prepared(stack: ExitStack, name: str, secret_key: str, tmp: Path,
+             python_path: Path | None) -> tuple[str, Path, dict[str, str]]:
+    """A throw-away database migrated and seeded with the demo tenant by ``python_path``'s code (first on its
+    ``PYTHONPATH``: a :func:`source_tree`; None: this tree's): the database URL, the server's folder and its
+    environment. A failing step raises with the end of its output."""
     database_url = stack.enter_context(throwaway_database(admin_url()))
     var_dir = tmp / name
     var_dir.mkdir()
     env = server_environment(database_url, var_dir, secret_key)
     if python_path is not None:
         env["PYTHONPATH"] = os.pathsep.join([str(python_path), env["PYTHONPATH"]])
-    for command in (("migrate",), ("demo",)):
-        subprocess.run(pejling_command(*command), env=env, cwd=var_dir, check=True, capture_output=True)
+    for step in (("migrate",), ("demo",)):
+        done = subprocess.run(pejling_command(*step), env=env, cwd=var_dir, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"pejling {step[0]} failed for {name}: {done.stderr[-2000:] or done.stdout[-2000:]}")
+    return database_url, var_dir, env
+
+
+def serve_site(stack: ExitStack, name: str, secret_key: str, tmp: Path, python_path: Path | None) -> Site:
+    """:func:`prepared`, then a server as ``pejling serve`` starts it; its :class:`Site` with a fresh owner
+    session."""
     from pejling.tenants.demo import DEMO_SLUG
 
+    database_url, var_dir, env = prepared(stack, name, secret_key, tmp, python_path)
     base = stack.enter_context(running_server(env, workers=WORKERS, log=var_dir / "server.log"))
     return asyncio.run(read_site(database_url, base, secret_key, DEMO_SLUG))
 

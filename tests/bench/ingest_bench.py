@@ -22,20 +22,16 @@ from pathlib import Path
 from typing import Any
 
 from tests.bench import results
-from tests.bench.before_after import BEFORE_REF, after_over_before, alternate
+from tests.bench.before_after import BEFORE_REF, after_over_before, alternate, prepared
 from tests.bench.http_bench import CONNECTIONS, SECONDS, TARGETS, WORKERS
 from tests.bench.load import paced_interval_ms, run_wrk
 from tests.bench.results import ROOT
 from tests.bench.server_site import (
     Site,
-    admin_url,
     asyncpg_url,
     count_responses,
     ingest_args,
-    pejling_command,
     read_site,
-    server_environment,
-    throwaway_database,
 )
 from tests.support.server import free_port, serving
 
@@ -70,20 +66,9 @@ def caught_up(database_url: str) -> dict[str, float]:
 
 
 def _serve(stack: ExitStack, name: str, secret_key: str, tmp: Path, python_path: Path | None) -> tuple[Site, str]:
-    import subprocess
-
-    database_url = stack.enter_context(throwaway_database(admin_url()))
-    var_dir = tmp / name
-    var_dir.mkdir()
-    env = server_environment(database_url, var_dir, secret_key)
-    if python_path is not None:
-        env["PYTHONPATH"] = os.pathsep.join([str(python_path), env["PYTHONPATH"]])
-    for step in (("migrate",), ("demo",)):
-        done = subprocess.run(pejling_command(*step), env=env, cwd=var_dir, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"pejling {step[0]} failed for {name}: {done.stderr[-2000:] or done.stdout[-2000:]}")
     from pejling.tenants.demo import DEMO_SLUG
 
+    database_url, var_dir, env = prepared(stack, name, secret_key, tmp, python_path)
     port = free_port()
     command = [sys.executable, "-m", "tests.bench.serve", "--host", "127.0.0.1", "--port", str(port), "--workers",
                str(WORKERS)]
