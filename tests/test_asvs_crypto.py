@@ -31,6 +31,7 @@ STDLIB_RANDOM = {
     "core/jobs/worker.py": "jitter of a failed job's retry delay (spreads retries, guards nothing)",
     "core/surveys/demo.py": "a seeded random.Random for the demo tenant's made-up answers (reproducible on purpose)",
     "core/surveys/page_data.py": "the order statements are shown to a shopper in (against order bias, not a secret)",
+    "core/surveys/page_cache.py": "the same shopper order, for a page served from the process's copy (not a secret)",
 }
 
 #: (file, name) pairs naming SHA-1 (``sha1``/``SHA1``/``"sha-1"``), and the standard that requires it.
@@ -55,6 +56,8 @@ SHORT_TOKENS = {
     ("plugins/webhooks/deliveries.py", "token_hex", 4): "keeps the job keys of retried deliveries apart (not a secret)",
     ("plugins/shopify/install.py", "token_urlsafe", 12): "a nonce inside the OAuth state, which is HMAC-SHA256 signed "
                                                          "with the app's key and expires (the signature protects it)",
+    ("core/change_notices.py", "token_hex", 8): "marks this process's own catch-up notice among the others it hears "
+                                                "(not a secret)",
     ("plugins/shopify/discounts.py", "token_hex", 5): "a shopper's single-use discount code, typed at a checkout, "
                                                       "like the receipt codes (see 'Not met yet' V11.5.1)",
 }

@@ -8,6 +8,7 @@ in it is past its review date, ``make audit`` runs both tools as documented, and
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
 from pathlib import Path
 
@@ -66,9 +67,19 @@ review_by = 2027-01-31
     assert len(read_ignore_list(path, on=dt.date(2026, 11, 30))[0]) == 2
 
 
+def _make(target: str) -> list[str]:
+    """``make -n target``, printing the recipe only (no "Entering directory" lines)."""
+    return ["make", "--no-print-directory", "-n", target]
+
+
+def _outside_make() -> dict[str, str]:
+    """This environment without what an enclosing ``make test`` hands its children (CI runs the suite from make)."""
+    return {name: value for name, value in os.environ.items() if name not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+
+
 def test_make_audit_runs_pip_audit_on_both_locks_and_npm_audit_and_is_not_part_of_the_test_run() -> None:
-    recipe = subprocess.run(["make", "-n", "audit"], cwd=ROOT, capture_output=True,
-                            text=True, check=True).stdout
+    recipe = subprocess.run(_make("audit"), cwd=ROOT, capture_output=True, text=True, check=True,
+                            env=_outside_make()).stdout
     audit_line = recipe.strip().splitlines()[-1]
     assert "-m tests.support.dependency_audit" in audit_line
     assert "pip-audit" in audit_line and "--npm npm" in audit_line
@@ -77,7 +88,8 @@ def test_make_audit_runs_pip_audit_on_both_locks_and_npm_audit_and_is_not_part_o
     assert dependency_audit.PYTHON_LOCKS == ("requirements/app.lock", "requirements/test.lock")
     assert [audit.options for audit in NPM_AUDITS] == [("--omit=dev",), ()]
     # Nothing in `make test` or CI downloads: the audit is neither a prerequisite nor a step of either.
-    test_recipe = subprocess.run(["make", "-n", "test"], cwd=ROOT, capture_output=True, text=True).stdout
+    test_recipe = subprocess.run(_make("test"), cwd=ROOT, capture_output=True, text=True,
+                                 env=_outside_make()).stdout
     assert "dependency_audit" not in test_recipe and "pip-audit" not in test_recipe
     assert "audit" not in (ROOT / ".ci" / "run").read_text(encoding="utf-8").replace("--no-audit", "")
     assert "make audit" in (ROOT / ".ci" / "audit").read_text(encoding="utf-8")

@@ -6,6 +6,7 @@ refuse to start with a dev- or test-only switch on; a production app serves no d
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
 import re
 from collections.abc import Iterable, Iterator
@@ -45,6 +46,8 @@ def switches_off(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in ("PEJLING_VIPPS_API_BASE_URL", "PEJLING_STRIPE_API_BASE", "PEJLING_SHOPIFY_API_BASE"):
         monkeypatch.delenv(name, raising=False)
     get_sso_settings.cache_clear()
+    # The Shopify tests configure this process as the app of their local shop for the whole session.
+    monkeypatch.setattr(importlib.import_module("pejling.plugins.shopify.app_settings"), "_override", None)
     yield
     get_sso_settings.cache_clear()
 

@@ -32,6 +32,7 @@ TENANTS_MAY_USE = (
     "pejling.core.auth",  # actor, password hashing and secret digests: who is asking, not what they ask for
     "pejling.core.mail",
     "pejling.core.languages",  # the languages Pejling speaks: a tenant's default language is one of them
+    "pejling.core.security_events",  # refusals counted for the security log (a tenant refused), like the access log
 )
 
 DOTTED = re.compile(r"pejling(?:\.\w+)+")

@@ -263,6 +263,8 @@ RAW_SQL_HOMES = {
     "core/migration_ops.py": "the migrations' operations: row-security policies and content-stamp triggers (DDL)",
     "core/sqlite_engine.py": "the SQLite engine itself, which runs every statement",
     "core/surveys/page_cache.py": "the survey page's content stamp, read from the global tenant table (no tenant rows)",
+    "core/auth/sessions.py": "the session of a cookie with the person's memberships, before a tenant is chosen (one "
+                             "statement per request; the memberships read inside all_tenants(), under its policies)",
 }
 
 #: Modules that run cross-tenant raw SQL (all_tenants_sql), and why.
