@@ -13,7 +13,7 @@ import pytest
 from starlette.requests import Request
 
 from pejling.core.surveys.model_items import tenant_items
-from pejling.core.surveys.page_cache import PageCopies, PageCopy, page_copies
+from pejling.core.surveys.page_copy import PageCopies, PageCopy, page_copies
 from pejling.core.surveys.page_data import load_survey_page
 from pejling.core.surveys.pages import render_survey
 from pejling.core.surveys.survey import active_survey, choose_statements
