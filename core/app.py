@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -25,6 +26,7 @@ from pejling.core.health import healthz, readyz
 from pejling.core.insights.scores import start_insights
 from pejling.core.insights.weekly_routes import weekly_report_routes
 from pejling.core.live_routes import live_routes
+from pejling.core.log_shipping import drain_shipping
 from pejling.core.logs import AccessLogMiddleware, configure_logging
 from pejling.core.mail import check_mail_settings
 from pejling.core.metrics import MetricsMiddleware
@@ -89,6 +91,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            # Very last out: the lines logged so far reach the log collector before the process ends.
+            stack.push_async_callback(asyncio.to_thread, drain_shipping)
             # First in, last out: the refusals counted are written every interval and once more at shutdown.
             await stack.enter_async_context(security_events_flushing(settings.security_event_seconds))
             use_settings(settings)  # the broker the ingest publishes to and the live feed listens on

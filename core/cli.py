@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -116,8 +117,23 @@ def run_server(settings: Settings, args: argparse.Namespace, app_factory: str = 
     refused = _refuse_without_mail(settings) or _refuse_dev_switches(settings)
     if refused is not None:
         return refused
-    uvicorn.run(app_factory, **serve_options(settings, args))
+    # uvicorn stops gracefully on SIGTERM, then raises it again with the earlier handler back in place, which ends the
+    # process without its exit handlers: this one first sends the last log lines to the collector.
+    previous = signal.signal(signal.SIGTERM, _ship_logs_then_end)
+    try:
+        uvicorn.run(app_factory, **serve_options(settings, args))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _ship_logs_then_end(signum: int, frame: object) -> None:
+    """Drain the log shipping (pejling.core.log_shipping), then end as SIGTERM does (the same exit status)."""
+    from pejling.core.log_shipping import stop_shipping
+
+    stop_shipping()
+    signal.signal(signum, signal.SIG_DFL)
+    signal.raise_signal(signum)
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:

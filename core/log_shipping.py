@@ -11,8 +11,10 @@ Records are formatted where they are logged and handed to a thread through a bou
 standard library's ``QueueHandler`` and ``QueueListener``), which sends them with the standard library's
 ``SysLogHandler``: a slow or absent collector never stalls the event loop. When the queue is full a record is not
 shipped (stderr still has it). A collector that does not answer is tried again after :data:`RETRY_SECONDS`; each
-outage is told on stderr once. At exit the queue is drained (:func:`stop_shipping`), so the last lines, the
-shutdown's security events among them, reach the collector.
+outage is told on stderr once. The app's lifespan waits for the queue at the end of its shutdown
+(:func:`drain_shipping`), after the last security events are written: uvicorn ends a process stopped by a signal by
+raising that signal again once the lifespan is over, which runs no exit handler, and its worker processes run none
+either. At a normal exit the queue is drained too (:func:`stop_shipping`).
 """
 
 from __future__ import annotations
@@ -186,6 +188,7 @@ class _DrainingListener(QueueListener):
 
 
 class _Shipping:
+    records: queue.Queue[logging.LogRecord | None] | None = None
     listener: QueueListener | None = None
     shipper: SyslogShipper | None = None
     at_exit = False
@@ -198,6 +201,7 @@ def start_shipping(target: SyslogTarget, fmt: str) -> logging.Handler:
     records: queue.Queue[logging.LogRecord | None] = queue.Queue(QUEUE_SIZE)
     handler = _BoundedQueueHandler(records)
     handler.setFormatter(Rfc5424Formatter(fmt))
+    _Shipping.records = records
     _Shipping.shipper = SyslogShipper(target)
     _Shipping.listener = _DrainingListener(records, _Shipping.shipper)
     _Shipping.listener.start()
@@ -210,8 +214,24 @@ def start_shipping(target: SyslogTarget, fmt: str) -> logging.Handler:
 def stop_shipping() -> None:
     """Send what is queued, then stop the shipping thread (at exit, and before logging is configured again)."""
     listener, shipper = _Shipping.listener, _Shipping.shipper
-    _Shipping.listener = _Shipping.shipper = None
+    _Shipping.listener = _Shipping.shipper = _Shipping.records = None
     if listener is not None:
         listener.stop()
     if shipper is not None:
         shipper.close()
+
+
+def drain_shipping(timeout_seconds: float = 2 * TIMEOUT_SECONDS) -> bool:
+    """Wait until every record queued so far is sent (or given up on), at most ``timeout_seconds``; the thread
+    goes on shipping. True when the queue was drained (or nothing is shipped)."""
+    records = _Shipping.records
+    if records is None:
+        return True
+    deadline = time.monotonic() + timeout_seconds
+    with records.all_tasks_done:  # the listener marks each record done once its handler has it
+        while records.unfinished_tasks:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            records.all_tasks_done.wait(remaining)
+    return True

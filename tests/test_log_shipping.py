@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -26,7 +27,7 @@ from pydantic import ValidationError
 
 from pejling.core import security_events
 from pejling.core.cli import main
-from pejling.core.log_shipping import stop_shipping, syslog_target
+from pejling.core.log_shipping import drain_shipping, stop_shipping, syslog_target
 from pejling.core.logs import configure_logging
 from pejling.core.settings import Settings, get_settings, settings_problem
 from tests.support.server import free_port, wait_until_healthy
@@ -190,6 +191,23 @@ def test_a_collector_that_does_not_answer_stops_nothing(
     assert "line 2" in err  # stderr still has every line
 
 
+def test_draining_sends_what_is_queued_and_shipping_goes_on(database: Settings, logging_restored: None) -> None:
+    collector = Collector("udp")  # what a worker process's lifespan does at its end (it runs no exit handler)
+    try:
+        configure_logging(database.model_copy(update={"log_syslog": collector.url, "log_level": "INFO"}))
+        for number in range(200):
+            logging.getLogger("pejling.test").warning("line %d", number)
+        assert drain_shipping()
+        drained = [parsed(message)[2]["message"] for message in collector.messages()]
+        logging.getLogger("pejling.test").warning("after")
+        stop_shipping()
+        after = [parsed(message)[2]["message"] for message in collector.messages()]
+    finally:
+        collector.close()
+    assert drained == [f"line {number}" for number in range(200)]
+    assert after[-1] == "after"
+
+
 @pytest.mark.once
 def test_pejling_serve_ships_its_lines_and_its_shutdown_security_events(database: Settings, tmp_path: Path) -> None:
     collector = Collector("udp")
@@ -217,6 +235,8 @@ def test_pejling_serve_ships_its_lines_and_its_shutdown_security_events(database
     lines = [parsed(message) for message in messages]
     assert any(msgid == "pejling.access" and line["path"] == "/graphql" and line["status"] == 401
                for _, msgid, line in lines)
+    assert lines[-1][2]["message"].startswith("Finished server process")  # uvicorn's last line, after the lifespan
+    assert server.returncode == -signal.SIGTERM  # ended as SIGTERM ends a process (what a supervisor expects)
     events = [line for _, msgid, line in lines if msgid == "pejling.security"]
     assert [(line["kind"], line["count"]) for line in events] == [("invalid_token", 1)]  # written at shutdown
     assert unknown_token not in "".join(messages) and unknown_token not in output.decode()
