@@ -39,6 +39,7 @@ from pejling.core.security_events import configure as configure_security_events
 from pejling.core.security_events import flushing as security_events_flushing
 from pejling.core.security_headers import SecurityHeadersMiddleware
 from pejling.core.settings import Settings, get_settings
+from pejling.core.start_checks import check_start
 from pejling.core.surveys.code_routes import survey_code_routes
 from pejling.core.surveys.hooks import response_events_delivered
 from pejling.core.surveys.import_routes import import_routes
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     use_followup_settings(settings)
     use_allowed_hosts(settings.outbound_allowed_hosts)  # every outbound call of this process checks them
     registry = register_plugins(settings)
+    check_start(settings)  # the refusals of every pejling command, also when an ASGI server calls this factory
     check_production(settings, registry.dev_switches())
 
     @asynccontextmanager

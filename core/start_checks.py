@@ -169,3 +169,15 @@ def production_problems(settings: Settings) -> list[str]:
                  "password of its own" for name, url in urls.items() if url and _default_credential(url)]
     problems.append(_secret_key_problem(settings))
     return [problem for problem in problems if problem is not None]
+
+
+class StartRefused(RuntimeError):
+    """A production process was asked to start with settings :func:`production_problems` refuses."""
+
+
+def check_start(settings: Settings) -> None:
+    """Raise :class:`StartRefused`, one problem a line, when :func:`production_problems` finds any: the app itself
+    refuses, however it is started (``pejling serve``, or uvicorn or another ASGI server calling the factory)."""
+    problems = production_problems(settings)
+    if problems:
+        raise StartRefused("\n".join(problems))

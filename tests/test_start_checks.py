@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from pejling.core.settings import Settings, settings_problem
-from pejling.core.start_checks import EXAMPLE_SECRET_KEYS, production_problems
+from pejling.core.start_checks import EXAMPLE_SECRET_KEYS, StartRefused, check_start, production_problems
 from tests.support.cli import PRODUCTION_KEY, pejling_with, production_environment
 
 KEY = PRODUCTION_KEY
@@ -172,3 +174,27 @@ async def test_a_production_configuration_without_problems_starts(tmp_path: Path
     status, err = await pejling_with(env, tmp_path, "migrate")
     assert status == 0, err
     assert (tmp_path / "pejling.sqlite3").exists()
+
+
+@pytest.mark.once
+async def test_an_asgi_server_calling_the_factory_is_refused_the_same(tmp_path: Path) -> None:
+    """uvicorn started by hand on ``create_app`` (not through ``pejling serve``) gets the same refusal from the app."""
+    env = production_environment(tmp_path, PEJLING_DATABASE_URL=f"postgres://pejling:{PASSWORD}@db.internal/pejling")
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("uvicorn")), "--factory", "pejling.core.app:create_app", "--port", "0",
+        env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    text = output.decode()
+    assert process.returncode != 0, text
+    assert "StartRefused: PEJLING_DATABASE_URL: the connection to db.internal is not encrypted" in text
+    assert PASSWORD not in text
+
+
+def test_the_app_refuses_what_the_commands_refuse() -> None:
+    with pytest.raises(StartRefused) as refused:
+        check_start(production(redis_url="redis://cache.internal:6379/0", secret_key="changeme"))
+    lines = str(refused.value).splitlines()
+    assert len(lines) == 2 and lines[0].startswith("PEJLING_REDIS_URL: redis:// to cache.internal is not encrypted")
+    assert lines[1].startswith("PEJLING_SECRET_KEY is an example value")
+    check_start(production())  # nothing to refuse
