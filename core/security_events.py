@@ -46,8 +46,8 @@ SECURITY_LOGGER = log.name
 KINDS: Mapping[str, str] = {
     "rate_limited": "a rate limit or budget refused a request (detail: the GraphQL field or cost budget, "
                     "submission, receipt_lookup, import, sso)",
-    "graphql_too_complex": "a GraphQL document over a limit (detail: selections, depth, aliases, repeats, cost, "
-                           "validation)",
+    "graphql_too_complex": "a GraphQL document over a limit (detail: tokens, selections, depth, aliases, repeats, "
+                           "cost, validation)",
     "cross_site": "an unsafe request with the session cookie from another site",
     "csrf_failed": "an unsafe request with the session cookie without the right X-CSRF-Token",
     "body_too_large": "a GraphQL request body over the size limit",

@@ -17,7 +17,8 @@ from typing import Any
 
 from strawberry.extensions import SchemaExtension
 
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, parse
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSyntaxError, parse
+from pejling.core.security_events import refused
 
 #: Longest query text that is cached (the app's own queries are far shorter).
 MAX_CACHED_QUERY_CHARS = 8 * 1024
@@ -94,8 +95,13 @@ class DocumentCache:
             self._chars -= evicted.size
 
 
+#: How graphql-core begins the syntax error of a document over ``max_tokens`` (strawberry's ``MaxTokensLimiter``).
+TOO_MANY_TOKENS = "Syntax Error: Document contains more than"
+
+
 class CachedParsing(SchemaExtension):
-    """Parse through a :class:`DocumentCache` (instead of strawberry's ``ParserCache``)."""
+    """Parse through a :class:`DocumentCache` (instead of strawberry's ``ParserCache``); a document over the token
+    limit is counted as a security event (``graphql_too_complex``, detail ``tokens``)."""
 
     def __init__(self, cache: DocumentCache) -> None:
         self.cache = cache
@@ -103,5 +109,11 @@ class CachedParsing(SchemaExtension):
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
         if context.graphql_document is None and context.query:
-            context.graphql_document = self.cache.parse(context.query, context.parse_options)
+            try:
+                context.graphql_document = self.cache.parse(context.query, context.parse_options)
+            except GraphQLSyntaxError as error:
+                if "max_tokens" in context.parse_options and error.message.startswith(TOO_MANY_TOKENS):
+                    request = getattr(context.context, "request", None)
+                    refused("graphql_too_complex", getattr(request, "scope", None), "tokens")
+                raise
         yield

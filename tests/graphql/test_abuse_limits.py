@@ -55,6 +55,23 @@ def assert_refused(body: dict[str, Any], limit: str) -> None:
     assert errors[0]["extensions"]["limit"] == limit, errors
 
 
+async def test_a_document_over_the_token_limit_is_counted_as_a_security_event(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    over = "{ " + " ".join(["__typename"] * (MAX_TOKENS + 1)) + " }"
+    security_events.flush()  # what earlier tests left counted
+    caplog.set_level(logging.WARNING)
+    caplog.clear()
+    for _ in range(2):
+        body = await gql(client, over)
+        assert body.get("data") is None and f"more than {MAX_TOKENS} tokens" in body["errors"][0]["message"]
+    broken = await gql(client, "{ __typename")  # another syntax error is the caller's mistake, not a refusal
+    assert broken.get("data") is None and "Syntax Error" in broken["errors"][0]["message"]
+    security_events.flush()
+    [line] = [r for r in caplog.records if r.name == SECURITY_LOGGER]
+    assert getattr(line, "kind") == "graphql_too_complex" and getattr(line, "details") == {"tokens": 2}
+
+
 @pytest.mark.parametrize("name", list(FAN_OUTS))
 async def test_fragment_fan_out_is_refused_quickly_and_logged_once_as_a_security_event(
     client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, name: str
