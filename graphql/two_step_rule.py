@@ -14,17 +14,8 @@ from collections.abc import Iterator
 
 from strawberry.extensions import SchemaExtension
 
-from graphql import (
-    DocumentNode,
-    ExecutionResult,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    GraphQLError,
-    InlineFragmentNode,
-    OperationDefinitionNode,
-    SelectionSetNode,
-)
+from graphql import ExecutionResult, GraphQLError
+from pejling.graphql.root_fields import root_field_names
 
 #: What a person may still do while their tenant waits for their two-step login.
 OPEN_FIELDS = frozenset({
@@ -32,28 +23,6 @@ OPEN_FIELDS = frozenset({
 })
 CODE = "TWO_STEP_REQUIRED"
 MESSAGE = "This business requires two-step login: set up an authenticator app on the Security page first."
-
-
-def root_fields(document: DocumentNode) -> Iterator[str]:
-    """The names of every root field the document's operations select (fragments followed, each once)."""
-    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    seen: set[str] = set()
-
-    def walk(selection_set: SelectionSetNode) -> Iterator[str]:
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                yield selection.name.value
-            elif isinstance(selection, InlineFragmentNode):
-                yield from walk(selection.selection_set)
-            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
-                seen.add(selection.name.value)
-                fragment = fragments.get(selection.name.value)
-                if fragment is not None:
-                    yield from walk(fragment.selection_set)
-
-    for definition in document.definitions:
-        if isinstance(definition, OperationDefinitionNode):
-            yield from walk(definition.selection_set)
 
 
 class TwoStepRequired(SchemaExtension):
@@ -66,6 +35,6 @@ class TwoStepRequired(SchemaExtension):
         # While the person must change a generated password, that stricter rule holds (password_change_rule.py).
         marked = actor is not None and actor.two_step_missing and not actor.password_change_required
         if marked and document is not None:
-            if any(name not in OPEN_FIELDS for name in root_fields(document)):
+            if not root_field_names(document, context.operation_name) <= OPEN_FIELDS:
                 context.result = ExecutionResult(data=None, errors=[GraphQLError(MESSAGE, extensions={"code": CODE})])
         yield

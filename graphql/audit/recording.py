@@ -40,7 +40,6 @@ from strawberry.types.graphql import OperationType
 from graphql import (
     DocumentNode,
     FieldNode,
-    FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     GraphQLInterfaceType,
@@ -48,7 +47,6 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
-    OperationDefinitionNode,
     SelectionSetNode,
     get_named_type,
 )
@@ -64,6 +62,7 @@ from pejling.core.audit.recording import (
 from pejling.core.auth.actor import ANONYMOUS
 from pejling.core.auth.forwarded import client_address
 from pejling.graphql.relay_ids import decode_id, ids_in_arguments, parse_id
+from pejling.graphql.root_fields import fragments_of, operation_to_run, root_fields
 
 log = logging.getLogger(__name__)
 
@@ -168,53 +167,15 @@ def note_mutation_payloads(schema: strawberry.Schema) -> None:
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-def _operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode | None:
-    for definition in document.definitions:
-        if isinstance(definition, OperationDefinitionNode) and (
-            operation_name is None or (definition.name is not None and definition.name.value == operation_name)
-        ):
-            return definition
-    return None
-
-
-def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
-    return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-
-
-def root_fields(document: DocumentNode, operation_name: str | None) -> list[FieldNode]:
-    """The root fields of the operation that runs, through fragments (each fragment once)."""
-    operation = _operation(document, operation_name)
-    if operation is None:
-        return []
-    fragments = _fragments(document)
-    seen: set[str] = set()
-    found: list[FieldNode] = []
-
-    def walk(selection_set: SelectionSetNode) -> None:
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                found.append(selection)
-            elif isinstance(selection, InlineFragmentNode):
-                walk(selection.selection_set)
-            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
-                seen.add(selection.name.value)
-                fragment = fragments.get(selection.name.value)
-                if fragment is not None:
-                    walk(fragment.selection_set)
-
-    walk(operation.selection_set)
-    return found
-
-
 def shopper_fields_read(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> list[str]:
     """The fields of :data:`SHOPPER_TYPES` the operation selects, as sorted ``Type.field``. Linear in the document:
     a fragment reads the same fields wherever it is spread (its type condition fixes its types), so each is walked
     once."""
-    operation = _operation(document, operation_name)
+    operation = operation_to_run(document, operation_name)
     root = schema.get_root_type(operation.operation) if operation is not None else None
     if operation is None or root is None:
         return []
-    fragments = _fragments(document)
+    fragments = fragments_of(document)
     seen: set[str] = set()
     found: set[str] = set()
 

@@ -42,6 +42,13 @@ async def test_members_without_two_step_can_only_enrol_until_they_have_it(app: A
         assert renamed["data"] is None and _codes(renamed) == ["TWO_STEP_REQUIRED"]
         mixed = (await gql(laptop, "{ me { email } tenant { name } }", headers=headers)).json()
         assert _codes(mixed) == ["TWO_STEP_REQUIRED"]
+        spread = (await gql(laptop, "{ ...F } fragment F on Query { tenant { name } }", headers=headers)).json()
+        assert _codes(spread) == ["TWO_STEP_REQUIRED"]
+        two = "query Me { me { email } } query Read { tenant { name } }"  # the operation that runs is judged
+        for name, codes in (("Read", ["TWO_STEP_REQUIRED"]), ("Me", [])):
+            answer = (await laptop.post("/graphql", json={"query": two, "operationName": name},
+                                        headers=headers)).json()
+            assert _codes(answer) == codes, answer
         with all_tenants():
             assert (await Tenant.get(id=tenant.id)).name == tenant.name
         download = await laptop.get("/api/audit-log.csv", params={"tenant": tenant.slug})
