@@ -5,24 +5,36 @@ connection, so a password there proves nothing), the application's restricted ro
 ``PEJLING_DATABASE_URL`` in a secrets folder: the app's own connection factory (row-level security's connections,
 also behind PgBouncer's settings) and the change-notice listener sign in; the role's password is changed with
 ``ALTER ROLE`` and the file rewritten, as Vault's static database roles do; a new connection then signs in with the
-new password, a connection opened before keeps working, and the old password is refused.
+new password, a connection opened before keeps working, and the old password is refused. The same through a real
+PgBouncer in transaction pooling that checks passwords with ``auth_query``, and for a running ``pejling serve``.
 """
 
 from __future__ import annotations
 
+import os
+import pwd
 import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
 
 from pejling.core.change_notices import _connect_arguments
 from pejling.core.database import postgres_connection, tortoise_config
 from pejling.core.row_security import TenantConnection, client_class
 from pejling.core.settings import Settings
+from tests.support.cli import PRODUCTION_KEY
 from tests.support.private_postgres import PrivatePostgres, private_postgres
 from tests.support.private_postgres import unavailable as private_postgres_unavailable
+from tests.support.server import free_port, serving
 
 pytestmark = pytest.mark.postgres_only
 
@@ -42,6 +54,47 @@ def cluster() -> Iterator[PrivatePostgres]:
     with private_postgres() as made:
         (made.data_dir / "pg_hba.conf").write_text(HBA)
         yield made
+
+
+@pytest.fixture(scope="module")
+def pgbouncer(cluster: PrivatePostgres) -> Iterator[int]:
+    """PgBouncer in transaction pooling before the cluster, checking each client's password with ``auth_query`` (so
+    it asks PostgreSQL for the current one); its port."""
+    binary = shutil.which("pgbouncer")
+    if binary is None:
+        pytest.skip("pgbouncer is not installed")
+    folder = Path(tempfile.mkdtemp(prefix="pejling-pgbouncer-"))
+    port = free_port()
+    (folder / "userlist.txt").write_text('"postgres" ""\n')
+    (folder / "pgbouncer.ini").write_text(
+        f"[databases]\npostgres = host=127.0.0.1 port={cluster.port} dbname=postgres\n"
+        f"[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
+        "pool_mode = transaction\nauth_type = scram-sha-256\n"
+        f"auth_file = {folder / 'userlist.txt'}\nauth_user = postgres\n"
+        "auth_query = SELECT usename, passwd FROM pg_shadow WHERE usename = $1\n"
+        f"logfile = {folder / 'pgbouncer.log'}\n"
+    )
+    command = [binary, str(folder / "pgbouncer.ini")]
+    if os.geteuid() == 0:  # PgBouncer refuses to run as root
+        entry = pwd.getpwnam("postgres")
+        for path in (folder, *folder.iterdir()):
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+        command = ["runuser", "-u", "postgres", "--", *command]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(200):
+            if process.poll() is not None:
+                pytest.fail(f"pgbouncer stopped: {process.stderr.read().decode() if process.stderr else ''}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 async def _admin(cluster: PrivatePostgres, sql: str) -> None:
@@ -64,8 +117,8 @@ async def role(cluster: PrivatePostgres) -> AsyncIterator[str]:
         await _admin(cluster, f"DROP ROLE IF EXISTS {ROLE}")
 
 
-def _url(cluster: PrivatePostgres, password: str) -> str:
-    return f"postgres://{ROLE}:{password}@127.0.0.1:{cluster.port}/postgres"
+def _url(cluster: PrivatePostgres, password: str, port: int | None = None) -> str:
+    return f"postgres://{ROLE}:{password}@127.0.0.1:{port or cluster.port}/postgres"
 
 
 def _write(folder: Path, url: str) -> None:
@@ -84,10 +137,10 @@ def secrets_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-async def _rotate(cluster: PrivatePostgres, folder: Path) -> str:
+async def _rotate(cluster: PrivatePostgres, folder: Path, port: int | None = None) -> str:
     new = secrets.token_urlsafe(16)
     await _admin(cluster, f"ALTER ROLE {ROLE} PASSWORD '{new}'")
-    _write(folder, _url(cluster, new))
+    _write(folder, _url(cluster, new, port))
     return new
 
 
@@ -96,6 +149,8 @@ async def _refused(url: str) -> bool:
         connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1), timeout=10)
     except asyncpg.InvalidPasswordError:
         return True
+    except asyncpg.ProtocolViolationError as exc:  # PgBouncer's word for a wrong SCRAM password
+        return "authentication failed" in str(exc)
     await connection.close()
     return False
 
@@ -122,6 +177,50 @@ async def test_a_new_connection_signs_in_with_the_rotated_password_and_an_open_o
     finally:
         await client.close()
     assert await _refused(_url(cluster, role))
+
+
+async def test_a_running_server_signs_in_again_with_the_rotated_password(
+    cluster: PrivatePostgres, role: str, secrets_dir: Path, tmp_path: Path
+) -> None:
+    # The real `pejling serve`: its database connections are ended (as a pool recycles them) after the rotation, and
+    # the same process, never restarted, answers /readyz from a connection signed in with the new password.
+    _write(secrets_dir, _url(cluster, role))
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PEJLING_")}
+    env.update({"PEJLING_SECRETS_DIR": str(secrets_dir), "PEJLING_ENVIRONMENT": "test",
+                "PEJLING_VAR_DIR": str(tmp_path), "PEJLING_SECRET_KEY": PRODUCTION_KEY,
+                "PEJLING_RUN_WORKER_IN_APP": "false", "PEJLING_LOG_LEVEL": "WARNING"})
+    command = [str(Path(sys.executable).with_name("pejling")), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with serving(command, port=port, env=env, cwd=str(tmp_path)) as (base, process):
+        async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+            assert (await http.get("/readyz")).status_code == 200
+            await _rotate(cluster, secrets_dir)
+            await _admin(cluster, f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{ROLE}'")
+            answers = [(await http.get("/readyz")).status_code for _ in range(3)]  # the first may meet a dead one
+            assert answers[-1] == 200, answers
+            assert process.poll() is None
+    assert await _refused(_url(cluster, role))
+
+
+async def test_behind_pgbouncer_a_new_connection_signs_in_with_the_rotated_password(
+    cluster: PrivatePostgres, pgbouncer: int, role: str, secrets_dir: Path
+) -> None:
+    _write(secrets_dir, _url(cluster, role, pgbouncer))
+    settings = Settings(environment="test", database_pooler="pgbouncer")
+    credentials = tortoise_config(settings)["connections"]["default"]["credentials"]
+    client = client_class(connection_name="pooled", **credentials)
+    await client.create_connection(with_db=True)
+    try:
+        async with client.acquire_connection() as before:
+            assert await before.fetchval("SELECT current_user") == ROLE
+            await _rotate(cluster, secrets_dir, pgbouncer)
+            async with client.acquire_connection() as after:
+                assert after is not before
+                assert await after.fetchval("SELECT current_user") == ROLE
+            assert await before.fetchval("SELECT 1") == 1
+    finally:
+        await client.close()
+    assert await _refused(_url(cluster, role, pgbouncer))
 
 
 async def test_the_change_notice_listener_reconnects_with_the_rotated_password(
