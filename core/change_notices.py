@@ -89,7 +89,8 @@ class ChangeNotices:
         url = notice_url(settings)
         started = self._task is None and url is not None
         if url is not None and started:
-            self.start(_connect_arguments(url))
+            setting = "PEJLING_DATABASE_NOTICE_URL" if settings.database_notice_url else "PEJLING_DATABASE_URL"
+            self.start(_connect_arguments(url, setting))
         try:
             yield self
         finally:
@@ -211,11 +212,12 @@ def notice_url(settings: Settings) -> str | None:
     return None
 
 
-def _connect_arguments(url: str) -> dict[str, Any]:
-    """asyncpg ``connect`` arguments for the application's database URL (host, port, user, password, database, ssl)."""
+def _connect_arguments(url: str, setting: str = "PEJLING_DATABASE_URL") -> dict[str, Any]:
+    """asyncpg ``connect`` arguments for the application's database URL (host, port, user, password, database, ssl);
+    the password is read again at each reconnection when the URL came from its secret file."""
     from pejling.core.database import postgres_connection
 
-    credentials = postgres_connection(url)["credentials"]
+    credentials = postgres_connection(url, setting=setting)["credentials"]
     keys = ("host", "port", "user", "password", "database", "ssl")
     arguments = {key: credentials[key] for key in keys if credentials.get(key) not in (None, "")}
     arguments["statement_cache_size"] = 0  # it only ever says LISTEN and SELECT 1

@@ -21,6 +21,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
 
+from pejling.core.credential_files import credential_file
 from pejling.core.database_tls import postgres_tls, without_tls_parameters
 from pejling.core.settings import Settings
 
@@ -114,7 +115,8 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
             "credentials": {"file_path": path, "journal_mode": "WAL", "foreign_keys": "ON"},
         }
     else:
-        connection = postgres_connection(url, pgbouncer=settings.database_pooler == "pgbouncer")
+        connection = postgres_connection(url, pgbouncer=settings.database_pooler == "pgbouncer",
+                                         setting="PEJLING_DATABASE_URL")
     return {
         "connections": {"default": connection},
         "apps": {
@@ -125,10 +127,12 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
     }
 
 
-def postgres_connection(url: str, *, pgbouncer: bool = False) -> dict[str, Any]:
+def postgres_connection(url: str, *, pgbouncer: bool = False, setting: str | None = None) -> dict[str, Any]:
     """A PostgreSQL connection for Tortoise: asyncpg with :mod:`pejling.core.row_security`'s connections, which tell
     the row-level security policies the tenant scope of each statement, and the TLS the URL asks for
-    (:mod:`pejling.core.database_tls`)."""
+    (:mod:`pejling.core.database_tls`). When ``url`` is the value of ``setting`` read from its secret file, each new
+    connection reads its password from that file again (:mod:`pejling.core.credential_files`)."""
+    source = credential_file(setting, url, same_user=True) if setting else None
     url = url.replace("postgresql://", "postgres://", 1)
     tls = postgres_tls(url)  # sslmode= / ssl= / sslrootcert=, given to asyncpg as its own ``ssl`` argument
     url = without_tls_parameters(url)
@@ -141,13 +145,16 @@ def postgres_connection(url: str, *, pgbouncer: bool = False) -> dict[str, Any]:
     connection["credentials"]["per_transaction_only"] = pgbouncer
     if tls.mode is not None:
         connection["credentials"]["ssl"] = tls.asyncpg_ssl()
+    if source is not None:
+        connection["credentials"]["password"] = source.password  # asyncpg calls it for each new connection
     return connection
 
 
 def _migration_config(settings: Settings) -> dict[str, Any]:
     config = tortoise_config(settings)
     if settings.database_owner_url and settings.is_postgres:
-        config["connections"]["default"] = postgres_connection(settings.database_owner_url)
+        config["connections"]["default"] = postgres_connection(settings.database_owner_url,
+                                                               setting="PEJLING_DATABASE_OWNER_URL")
     return config
 
 

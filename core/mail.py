@@ -17,7 +17,7 @@ import asyncio
 import logging
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
+from pejling.core.credential_files import credential_file
 from pejling.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,18 @@ def parse_smtp_url(url: str) -> SmtpServer:
     )
 
 
+def smtp_server(settings: Settings) -> SmtpServer:
+    """Where to send now: ``PEJLING_SMTP_URL``, with the user and password its secret file holds at this moment when
+    it came from one (each send is one connection, so a rotated password is used from the next mail on;
+    :mod:`pejling.core.credential_files`)."""
+    server = parse_smtp_url(settings.smtp_url)
+    source = credential_file("PEJLING_SMTP_URL", settings.smtp_url)
+    if source is None:
+        return server
+    current = source.current()
+    return replace(server, username=current.user, password=current.password)
+
+
 def build_mail(settings: Settings, *, to: str, subject: str, text: str, html: str | None = None) -> EmailMessage:
     """A complete message from ``settings.mail_from``: plain text, with an HTML alternative when given.
 
@@ -149,7 +162,7 @@ async def send_mail(settings: Settings, message: EmailMessage) -> Path | None:
         if not mail_to_files(settings):
             raise MailConfigError(NO_SMTP_IN_PRODUCTION.format(mail_dir=settings.mail_dir))
         return await asyncio.to_thread(_write_eml, settings.mail_dir, message)
-    server = parse_smtp_url(settings.smtp_url)
+    server = smtp_server(settings)
     # TLS (smtps:// or STARTTLS) checks the certificate and the host name; ``start_tls=True`` fails when the server
     # offers no STARTTLS (never a plain fallback), and ``False`` never upgrades a plain URL behind our back.
     await aiosmtplib.send(

@@ -148,10 +148,10 @@ class RedisBroker(LocalFanout):
 
     def __init__(self, url: str, prefix: str = PREFIX) -> None:
         super().__init__()
-        import redis.asyncio as redis
+        from pejling.core.redis_connection import redis_from_url
 
         self.prefix = prefix
-        self._redis: Any = redis.from_url(url)
+        self._redis: Any = redis_from_url(url)
         self._reader: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
         self.reconnects = 0

@@ -42,7 +42,9 @@ class SettingsWithSecretFiles(BaseSettings):
     one source, so a rotated secret takes effect at the next start even when an old value lingers in a unit file, a
     compose file or ``.env``, and a value that was moved out of the environment (``/proc/<pid>/environ``, ``docker
     inspect``, child processes) cannot come back through it unnoticed. Values passed to the constructor still win
-    over both (tests, embedding). A ``PEJLING_SECRETS_DIR`` that is not a folder stops the start.
+    over both (tests, embedding). A ``PEJLING_SECRETS_DIR`` that is not a folder stops the start. The passwords in
+    the database, Redis and SMTP URLs are read from their file again at each new connection, so their rotation needs
+    no restart (:mod:`pejling.core.credential_files`).
     """
 
     @classmethod

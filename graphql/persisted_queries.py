@@ -135,9 +135,9 @@ class RedisQueries:
     (the process's own store still answers)."""
 
     def __init__(self, url: str) -> None:
-        import redis.asyncio as redis
+        from pejling.core.redis_connection import redis_from_url
 
-        self._redis: Any = redis.from_url(url)
+        self._redis: Any = redis_from_url(url)
 
     async def get(self, digest: str) -> str | None:
         try:

@@ -132,9 +132,9 @@ class RedisLimiter:
     """Fixed-window counters in Redis (INCR + EXPIRE in one transaction), shared by every Pejling process."""
 
     def __init__(self, url: str, prefix: str = "pejling:survey-rate") -> None:
-        import redis.asyncio as redis
+        from pejling.core.redis_connection import redis_from_url
 
-        self._redis: Any = redis.from_url(url)
+        self._redis: Any = redis_from_url(url)
         self.prefix = prefix
 
     async def hit(self, key: str, limit: Limit, amount: int = 1) -> int | None:
