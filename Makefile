@@ -56,13 +56,15 @@ run: $(VENV)/.app $(GRAPHIQL) $(PORTAL)
 
 # wrk, the load generator of the HTTP bench (and of its smoke test): the Debian package, installed when missing.
 WRK_INSTALL := command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
-# PgBouncer, the transaction pooler of the topology bench (tests/bench/topology_bench.py), installed when missing.
+# PgBouncer, the transaction pooler of the topology bench (tests/bench/topology_bench.py) and of the credential
+# rotation test (tests/test_database_credential_rotation.py), installed when missing.
 PGBOUNCER_INSTALL := command -v pgbouncer >/dev/null 2>&1 || test -x /usr/sbin/pgbouncer || \
 	{ apt-get update -qq && apt-get install -y -qq pgbouncer; }
 
 test: $(VENV)/.test $(GRAPHIQL) $(PORTAL)
 	tests/support/install-browser
 	@$(WRK_INSTALL)
+	@$(PGBOUNCER_INSTALL)
 	npm run --prefix frontend --silent test:portal
 	npm run --prefix frontend --silent typecheck:portal
 	$(BIN)/python -m pytest
