@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { samePath, tenantDownload } from './downloads';
 import { choosePasswordPath } from './graphql/client';
+import { webAddress } from './pages/Billing';
 import { mappingOf, pairsOf, withoutSecrets } from './pages/Integrations';
 import { onlyNext, safeNext } from './pages/Login';
 
@@ -42,6 +43,13 @@ describe('V1.2.2: links and redirects built from data stay on this site', () => 
       expect(samePath(url)).toBe('');
       expect(tenantDownload(url, 'shop')).toBe('');
     });
+
+  it('goes to a checkout or billing portal only at a web address', () => {
+    expect(webAddress('https://checkout.stripe.com/c/pay/cs_test_1')).toBe(true);
+    for (const url of ['javascript:alert(1)', 'data:text/html,x', 'vbscript:msgbox(1)', '//evil.example/x', '/portal']) {
+      expect(webAddress(url)).toBe(false);
+    }
+  });
 
   it('keeps a download on this origin, with one leading slash, and encodes the tenant it adds', () => {
     expect(samePath('https://other.example//evil.example/x?a=1')).toBe('/evil.example/x?a=1');
