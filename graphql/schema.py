@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 import strawberry
+from cross_web import HTTPException  # strawberry's own HTTP error (answered with its status and text)
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -21,6 +22,7 @@ from strawberry.types import ExecutionContext
 
 from graphql import GraphQLError
 from pejling.core.graphiql import graphiql_page
+from pejling.core.repeated_parameters import repeated_name
 from pejling.graphql.accounts.mutations import AccountMutation
 from pejling.graphql.accounts.queries import AccountQuery
 from pejling.graphql.accounts.sessions import SessionMutation
@@ -111,6 +113,14 @@ class GraphQLApp(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Request) -> Response:
         """Our own GraphiQL page (bundled from npm, same-origin assets only, strict CSP), not strawberry's CDN one."""
         return graphiql_page(request.app.state.settings, endpoint=request.url.path)
+
+    def parse_query_params(self, params: Any) -> dict[str, Any]:
+        """A ``GET``'s parameters (``query``, ``variables``, ``extensions``, ``operationName``), each at most once: a
+        repeated one is a 400 (:mod:`pejling.core.repeated_parameters`), not strawberry's silent last value."""
+        name = repeated_name(params.multi_items()) if hasattr(params, "multi_items") else None
+        if name is not None:
+            raise HTTPException(400, f"The parameter {name!r} is given more than once; give each parameter once.")
+        return super().parse_query_params(params)
 
     def decode_json(self, data: str | bytes) -> object:
         """Strawberry answers 400 to a body that is not JSON (``JSONDecodeError``); so it does here for JSON

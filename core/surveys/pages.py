@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from pejling.core.repeated_parameters import repeated_name
 from pejling.core.surveys.channels import DEFAULT_CHANNEL
 from pejling.core.surveys.submission_outcome import MAX_COMMENT_CHARS
 from pejling.frontend import FRONTEND_DIR
@@ -254,6 +255,14 @@ def render_problem(language: str, kind: str, status: int) -> HTMLResponse:
     return _html("problem.html", context, status)
 
 
+def repeated_parameter_problem(request: Request) -> HTMLResponse | None:
+    """The 400 page when the request's query gives a parameter more than once (``core/repeated_parameters.py``),
+    in the browser's language; None when each parameter comes once."""
+    if repeated_name(request.query_params.multi_items()) is None:
+        return None
+    return render_problem(pick_language(None, request.headers.get("accept-language")), "invalid", 400)
+
+
 def reward_view(reward: Any, language: str) -> dict[str, str] | None:
     """A plugin's reward (``code``, ``description`` per language, ``expires_at``) as the texts the page shows."""
     if not isinstance(reward, dict):
@@ -462,6 +471,8 @@ async def form_submission(request: Request) -> Response:
     try:
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=_FORM_FIELDS)
     except ValueError:  # not UTF-8, or too many fields
+        return render_problem(fallback, "invalid", 400)
+    if repeated_name(pairs) is not None:  # each field once (core/repeated_parameters.py)
         return render_problem(fallback, "invalid", 400)
     form = dict(pairs)
     requested = form.get("language", "")

@@ -26,6 +26,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 from uuid import UUID
@@ -36,18 +37,19 @@ from starlette.routing import BaseRoute, Route
 
 from pejling.core import security_events
 from pejling.core.auth.forwarded import normalise_origin, request_origin
+from pejling.core.repeated_parameters import repeated_name
 from pejling.core.settings import Settings, get_settings
 from pejling.core.surveys import rate_limit
 from pejling.core.surveys.erasure import erase_response, find_by_receipt
 from pejling.core.surveys.ingest import IngestRefused
 from pejling.core.surveys.models import Response as SurveyResponse
 from pejling.core.surveys.page_data import logo_path
-from pejling.core.surveys.pages import render_page
+from pejling.core.surveys.pages import render_page, render_problem, repeated_parameter_problem
 from pejling.core.surveys.receipt_view import receipt_download, receipt_view
 from pejling.core.surveys.receipts import normalise_receipt_code
 from pejling.core.surveys.routes import read_limited_body
 from pejling.core.surveys.submission_fields import is_slug
-from pejling.frontend.language import messages, pick_language
+from pejling.frontend.language import LANGUAGES, messages, pick_language
 from pejling.tenants.models import Tenant
 from pejling.tenants.scope import all_tenants, tenant_scope
 
@@ -201,7 +203,8 @@ async def code_only(request: Request) -> Response:
         await _count_miss(request)
         return _not_found(request)
     slug, stored = found[0]
-    query = f"?lang={request.query_params['lang']}" if request.query_params.get("lang") else ""
+    requested = request.query_params.get("lang")  # only a language of ours goes into the address (ASVS V1.2.2)
+    query = f"?lang={requested}" if requested in LANGUAGES else ""
     return RedirectResponse(f"/r/{slug}/{stored}{query}", status_code=303, headers=NO_STORE)
 
 
@@ -236,16 +239,18 @@ async def receipt_json(request: Request) -> Response:
     return Response(body, media_type="application/json", headers=headers)
 
 
-async def _form(request: Request) -> dict[str, str]:
-    """The erase form's fields (a small urlencoded body; anything else reads as empty, so it asks again)."""
+async def _form(request: Request) -> dict[str, str] | None:
+    """The erase form's fields (a small urlencoded body; anything else reads as empty, so it asks again); None when
+    a field comes twice (refused, ``core/repeated_parameters.py``)."""
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type != "application/x-www-form-urlencoded":
         return {}
     try:
         body = await read_limited_body(request, FORM_LIMIT)
-        return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=8))
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=8)
     except (IngestRefused, ValueError):
         return {}
+    return None if repeated_name(pairs) is not None else dict(pairs)
 
 
 def _ask(request: Request, tenant: Tenant, response: SurveyResponse, language: str, *, again: bool = False
@@ -273,6 +278,8 @@ async def erase_page(request: Request) -> Response:
     if request.method == "GET":
         return _ask(request, tenant, response, language)
     form = await _form(request)
+    if form is None:
+        return render_problem(language, "invalid", 400)
     if not _token_valid(_settings(request), tenant, response, form.get("issued", ""), form.get("token", "")):
         return _ask(request, tenant, response, language, again=True)
     with tenant_scope(tenant.id):
@@ -282,14 +289,27 @@ async def erase_page(request: Request) -> Response:
                        body=t["receipt_erased_body"], ask=False)
 
 
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _each_parameter_once(endpoint: Endpoint) -> Endpoint:
+    """``endpoint`` behind the rule of one value per query parameter (a repeated ``code``, ``tenant`` or ``lang`` is
+    a 400 before anything is looked up or counted)."""
+
+    async def checked(request: Request) -> Response:
+        return repeated_parameter_problem(request) or await endpoint(request)
+
+    return checked
+
+
 def receipt_routes() -> list[BaseRoute]:
     """The receipt page's routes, for ``create_app``."""
     return [
-        Route("/r", find_page, methods=["GET"]),
-        Route("/r/{code}", code_only, methods=["GET"]),
-        Route("/r/{tenant}/{code}", receipt_page, methods=["GET"]),
-        Route("/r/{tenant}/{code}/json", receipt_json, methods=["GET"]),
-        Route("/r/{tenant}/{code}/erase", erase_page, methods=["GET", "POST"]),
+        Route("/r", _each_parameter_once(find_page), methods=["GET"]),
+        Route("/r/{code}", _each_parameter_once(code_only), methods=["GET"]),
+        Route("/r/{tenant}/{code}", _each_parameter_once(receipt_page), methods=["GET"]),
+        Route("/r/{tenant}/{code}/json", _each_parameter_once(receipt_json), methods=["GET"]),
+        Route("/r/{tenant}/{code}/erase", _each_parameter_once(erase_page), methods=["GET", "POST"]),
     ]
 
 

@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from pejling.core.settings import Settings, get_settings
 from pejling.core.surveys.page_data import logo_path
-from pejling.core.surveys.pages import render_page, render_problem
+from pejling.core.surveys.pages import render_page, render_problem, repeated_parameter_problem
 from pejling.core.surveys.suppressions import read_unsubscribe_token, suppress_hash
 from pejling.frontend.language import messages, pick_language
 from pejling.tenants.models import Tenant
@@ -27,7 +27,10 @@ def _settings(request: Request) -> Settings:
 
 
 async def unsubscribe_page(request: Request) -> Response:
-    """Ask (GET) or unsubscribe (POST) the address a link names."""
+    """Ask (GET) or unsubscribe (POST) the address a link names (a query parameter given twice: 400, nothing done)."""
+    refused = repeated_parameter_problem(request)
+    if refused is not None:
+        return refused
     language = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
     link = read_unsubscribe_token(_settings(request), request.path_params["token"])
     if link is None:

@@ -137,8 +137,20 @@
   contact.addEventListener("change", toggleEmail);
   toggleEmail();
 
-  /* The outbox: every response is written to localStorage before it is sent and removed once the server decided. */
-  function outbox() { try { return JSON.parse(localStorage.getItem(KEY) || "{}"); } catch (e) { return {}; } }
+  /* The outbox: every response is written to localStorage before it is sent and removed once the server decided.
+     What storage gives back is read, not trusted (ASVS V15.3.6): into an object without a prototype, only entries
+     named by a response id (no __proto__, no constructor) and sent to a path of this site (never //host). */
+  var UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+  function own(o, k) { return Object.prototype.hasOwnProperty.call(o, k); }
+  function outbox() {
+    var stored, box = Object.create(null);
+    try { stored = JSON.parse(localStorage.getItem(KEY) || "{}"); } catch (e) { stored = null; }
+    if (stored && typeof stored === "object") Object.keys(stored).forEach(function (id) {
+      var entry = stored[id];
+      if (UUID.test(id) && entry && typeof entry.url === "string" && /^\/(?![\/\\])/.test(entry.url)) box[id] = entry;
+    });
+    return box;
+  }
   function keep(box) { try { localStorage.setItem(KEY, JSON.stringify(box)); } catch (e) { /* private mode: memory only */ } }
 
   function payload() {
@@ -272,7 +284,7 @@
   function reorder(order) {
     var now = ids();
     if (!order || order.length !== now.length || order.slice().sort().join() !== now.slice().sort().join()) return;
-    var byId = {}, anchor = document.getElementById("outcome");
+    var byId = Object.create(null), anchor = document.getElementById("outcome");
     statements.forEach(function (s) { byId[s.getAttribute("data-id")] = s; });
     statements = order.map(function (id, position) {
       var step = byId[id];
@@ -290,9 +302,12 @@
   function restore() {
     var state;
     try { state = PREVIEW ? null : JSON.parse(sessionStorage.getItem(PROGRESS) || "null"); } catch (e) { state = null; }
-    if (!state || !state.id || outbox()[state.id]) return 0; // nothing kept, or already on its way
+    if (!state || !UUID.test(state.id) || outbox()[state.id]) return 0; // nothing (usable) kept, or already on its way
     reorder(state.order);
-    responseId = state.id; startedAt = state.started_at || null; answers = state.answers || {};
+    responseId = state.id; startedAt = state.started_at || null;
+    var kept = state.answers && typeof state.answers === "object" ? state.answers : {};
+    answers = {}; // only this page's statements come back (a stored "__proto__" is not one of them)
+    ids().forEach(function (id) { if (own(kept, id) && kept[id] && typeof kept[id] === "object") answers[id] = kept[id]; });
     Object.keys(answers).forEach(function (id) {
       var value = answers[id].not_applicable ? "na" : answers[id].value;
       var box = form.querySelector('input[name="s:' + id + '"][value="' + value + '"]');

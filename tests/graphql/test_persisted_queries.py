@@ -133,6 +133,28 @@ async def test_a_persisted_query_runs_over_get_but_never_a_mutation(client: http
         assert await Store.filter(name="By GET").count() == 1
 
 
+@pytest.mark.parametrize("name", ["query", "variables", "extensions", "operationName"])
+async def test_a_repeated_get_parameter_is_refused_and_nothing_runs(client: httpx.AsyncClient, name: str) -> None:
+    """HTTP parameter pollution (ASVS V15.3.7): strawberry would read the last of two values, a cache or a proxy in
+    front may read the first. Each parameter comes once or the request is a 400, whichever the value."""
+    a = await make_tenant()
+    query = f"query Stores {{ stores {{ edges {{ node {{ name }} }} }} p{secrets.token_hex(3)}: __typename }}"
+    extensions = json.dumps({"persistedQuery": {"version": 1, "sha256Hash": sha(query)}})
+    params = [("query", query), ("extensions", extensions), ("variables", "{}"), ("operationName", "Stores")]
+    registered = await client.get("/graphql", params=params, headers=a.headers)
+    assert registered.status_code == 200 and registered.json()["data"]["stores"], registered.text
+    value = dict(params)[name]
+    for second in (value, query if name != "query" else "{ __typename }"):
+        twice = await client.get("/graphql", params=[*params, (name, second)], headers=a.headers)
+        assert twice.status_code == 400, twice.text
+        assert f"'{name}' is given more than once" in twice.text
+        assert "data" not in twice.text
+    # A persisted query by hash alone, its extensions given twice: refused before the hash is looked up.
+    by_hash = await client.get("/graphql", params=[("extensions", extensions), ("extensions", extensions)],
+                               headers={**a.headers, "Accept": "text/html"})
+    assert by_hash.status_code == 400 and "'extensions' is given more than once" in by_hash.text
+
+
 def test_the_store_is_bounded_by_the_length_of_what_it_keeps() -> None:
     store = QueryStore(max_chars=100, max_query_chars=40)
     assert not store.put("big", "x" * 41) and store.get("big") is None

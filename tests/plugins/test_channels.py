@@ -8,11 +8,12 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
-from pejling.core.contracts import LANGUAGES, Channel, ChannelRefused, ChannelVisit
+from pejling.core.contracts import LANGUAGES, Channel, ChannelRefused, ChannelVisit, InvitationTarget
 from pejling.core.hookspecs import hookimpl
 from pejling.core.plugin_manager import BUILTIN_PLUGINS, Plugins, load_plugins
 from pejling.core.settings import Settings
@@ -72,6 +73,25 @@ def test_shopper_urls_for_a_store_a_zone_and_an_invitation() -> None:
     assert shopper_url(Poster(), token="tok-1234567890abcdef", **kwargs) == (
         "https://p.example/i/tok-1234567890abcdef?ch=poster"  # the token is in the path, not repeated as t=
     )
+
+
+def test_a_shopper_links_query_values_are_encoded_and_cannot_add_parameters() -> None:
+    """ASVS V1.2.2: what a QR code, NFC tag or mail link carries is built with ``urlencode``: a value holding ``&``,
+    ``=``, ``#``, a space or a scheme stays that parameter's value, the link keeps its https origin and path, and
+    ``ch`` comes once."""
+    class Poster(Channel):
+        id = "poster"
+        name = "Poster"
+
+    hostile = "X&ch=evil&t=other #/?a=b"
+    url = Poster().invitation_url(InvitationTarget(
+        "https://p.example/s/acme/oslo?zone=z1&ch=old", token="a&b=c",
+        extra={"code": hostile, "tag": "javascript:alert(1)"}))
+    parts = urlsplit(url)
+    assert (parts.scheme, parts.netloc, parts.path, parts.fragment) == ("https", "p.example", "/s/acme/oslo", "")
+    assert parse_qs(parts.query) == {"zone": ["z1"], "ch": ["poster"], "t": ["a&b=c"], "code": [hostile],
+                                     "tag": ["javascript:alert(1)"]}
+    assert " " not in url and "#" not in url
 
 
 def test_a_channel_key_longer_than_the_rollups_hold_is_refused_where_it_is_declared() -> None:

@@ -135,3 +135,24 @@ async def test_pages_only_run_their_own_inline_code(client: httpx.AsyncClient, s
     assert executable and all(f'nonce="{nonce.group(1)}"' in attrs for attrs in executable)
     again = await client.get(shop.url)
     assert again.headers["content-security-policy"] != policy  # a fresh nonce per page
+
+
+@pytest.mark.parametrize("field", ["s:", "invitation", "language", "order"])
+async def test_a_form_field_given_twice_is_refused_and_stores_nothing(
+    client: httpx.AsyncClient, shop: Shop, field: str
+) -> None:
+    """HTTP parameter pollution (ASVS V15.3.7): two values of one field are a 400, not the last value read here and
+    the first elsewhere; the same form with each field once is stored."""
+    fields, ids = await _form(client, shop, "sv")
+    data: dict[str, Any] = dict(fields, outcome="8")
+    for statement_id in ids:
+        data[f"s:{statement_id}"] = "4"
+    name = f"s:{ids[0]}" if field == "s:" else field
+    twice = dict(data)
+    twice[name] = [data[name], "1" if field == "s:" else data[name]]
+    refused = await client.post(f"{shop.url}/form", data=twice, headers={"Accept-Language": "sv"})
+    assert refused.status_code == 400, refused.text[:300]
+    assert messages("sv")["receipt_label"] not in html.unescape(refused.text)
+    assert await _responses(shop) == []
+    assert (await client.post(f"{shop.url}/form", data=data)).status_code == 200
+    assert len(await _responses(shop)) == 1

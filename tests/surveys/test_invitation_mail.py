@@ -135,6 +135,10 @@ async def test_one_click_unsubscribe_puts_the_address_on_the_suppression_list(
 
     forged = await client.post(link[:-4] + "AAAA", content=b"List-Unsubscribe=One-Click")
     assert forged.status_code == 404
+    repeated = await client.post(f"{link}?lang=sv&lang=da", content=b"List-Unsubscribe=One-Click")
+    assert repeated.status_code == 400  # each parameter once (ASVS V15.3.7): refused, and nobody is unsubscribed
+    with tenant_scope(shop.tenant.id):
+        assert not await Suppression.exists()
     done = await client.post(link, content=b"List-Unsubscribe=One-Click",
                              headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert done.status_code == 200 and "<form" not in done.text

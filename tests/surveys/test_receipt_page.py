@@ -148,6 +148,43 @@ async def test_a_code_alone_and_the_form_lead_to_the_tenants_page(shop: Shop, sh
     assert (await shopper.get("/r/ZZZ-ZZZ")).status_code == 404
 
 
+async def test_a_repeated_parameter_is_refused_before_any_look_up(shop: Shop, shopper: httpx.AsyncClient) -> None:
+    """HTTP parameter pollution (ASVS V15.3.7): a second ``code``, ``tenant`` or ``lang`` is a 400, on the form's
+    look-up, the code's page and the erase form alike; the erase form's fields too, and nothing is erased."""
+    result = await _submit(shopper, shop)
+    code, page = result["receipt_code"], result["thank_you"]["receipt_url"]
+    for params in ([("code", code), ("code", "ZZZZZZ")], [("code", code), ("tenant", shop.tenant.slug),
+                                                          ("tenant", "other")], [("code", code), ("lang", "da"),
+                                                                                 ("lang", "sv")]):
+        refused = await shopper.get("/r", params=params)
+        assert refused.status_code == 400, params
+        assert "location" not in refused.headers
+    assert (await shopper.get(page, params=[("lang", "da"), ("lang", "sv")])).status_code == 400
+    assert (await shopper.get(f"/r/{code}", params=[("lang", "da"), ("lang", "sv")])).status_code == 400
+    asked = await shopper.get(f"{page}/erase")
+    fields = _form(asked.text)
+    body = "&".join([f"issued={fields['issued']}", f"token={fields['token']}", f"token={fields['token']}"])
+    twice = await shopper.post(f"{page}/erase", content=body,
+                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert twice.status_code == 400
+    assert await _stored(shop, code)
+    assert (await shopper.post(f"{page}/erase", data=fields)).status_code == 200
+    assert not await _stored(shop, code)
+
+
+@pytest.mark.parametrize("lang", ["da&tenant=evil", "da#x", "//evil.example", "javascript:alert(1)", "da\r\nX: y"])
+async def test_a_code_alones_redirect_carries_only_a_language_of_ours(
+    shop: Shop, shopper: httpx.AsyncClient, lang: str
+) -> None:
+    """ASVS V1.2.2: the redirect of ``/r/<code>`` is built from the found tenant and code and, of the query, only a
+    language we know; anything else given as ``lang`` is left out, not copied into the address."""
+    result = await _submit(shopper, shop)
+    moved = await shopper.get(f"/r/{result['receipt_code']}", params={"lang": lang})
+    assert moved.status_code == 303 and moved.headers["location"] == result["thank_you"]["receipt_url"]
+    kept = await shopper.get(f"/r/{result['receipt_code']}", params={"lang": "nb"})
+    assert kept.headers["location"] == f"{result['thank_you']['receipt_url']}?lang=nb"
+
+
 async def test_guessing_codes_is_slow(shop: Shop, shopper: httpx.AsyncClient, client: httpx.AsyncClient) -> None:
     result = await _submit(shopper, shop)
     misses = LOOKUP_LIMIT.count // MISS_WEIGHT

@@ -43,6 +43,24 @@ async def test_internal_addresses_are_refused_without_the_opt_in(url: str) -> No
         await check_url(url)
 
 
+#: Schemes that run script or carry a document, and addresses without a scheme of their own (ASVS V1.2.2).
+UNSAFE_SCHEMES = [
+    "javascript:alert(1)", "JavaScript://93.184.215.14/%0aalert(1)", "data:text/html,<script>alert(1)</script>",
+    "vbscript:msgbox(1)", "//93.184.215.14/hook", "/hook", "93.184.215.14/hook", "file:///etc/passwd",
+    "ftp://93.184.215.14/hook", " https://93.184.215.14/hook", "https:\\\\93.184.215.14/hook",
+]
+
+
+@pytest.mark.parametrize("url", UNSAFE_SCHEMES)
+@pytest.mark.parametrize("allow_private", [False, True])
+async def test_only_https_urls_are_kept_never_script_or_protocol_relative(url: str, allow_private: bool) -> None:
+    """Every URL a tenant gives (webhook, SSO issuer and the endpoints its discovery names, Vipps issuer) goes through
+    ``check_url``: so no ``javascript:``, ``data:``, ``vbscript:`` or scheme-less URL is stored, called or redirected
+    to, whatever the opt-in for internal addresses."""
+    with pytest.raises(UrlRefused):
+        await check_url(url, allow_private=allow_private)
+
+
 async def test_plain_http_is_refused_without_the_opt_in() -> None:
     with pytest.raises(UrlRefused, match="https"):
         await check_url("http://93.184.215.14/hook")

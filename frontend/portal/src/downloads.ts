@@ -5,9 +5,12 @@
 export function samePath(url: string): string {
   try {
     const parsed = new URL(url, window.location.origin);
-    return parsed.pathname + parsed.search;
+    // Only a web address gives a path (ASVS V1.2.2): `javascript:`, `data:` or `vbscript:` gives no link, and a path
+    // that starts with `//` keeps one slash (else it would name another host).
+    const web = parsed.protocol === 'https:' || parsed.protocol === 'http:';
+    return web ? parsed.pathname.replace(/^\/+/, '/') + parsed.search : '';
   } catch {
-    return url;
+    return ''; // not a URL at all: no link (never the text as it came, ASVS V1.2.2)
   }
 }
 
@@ -16,7 +19,7 @@ export function samePath(url: string): string {
  * it on GETs under /api/). Without a slug the link is only made same-origin. */
 export function tenantDownload(url: string, tenantSlug: string | null | undefined): string {
   const path = samePath(url);
-  if (!tenantSlug) {
+  if (!tenantSlug || !path) {
     return path;
   }
   const parsed = new URL(path, 'http://portal.invalid');

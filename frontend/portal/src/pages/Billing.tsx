@@ -103,8 +103,20 @@ function go(payload: Payload, failed: boolean, onError: (message: string | null)
     onError(generic);
   } else if (payload.errors.length > 0 || !payload.url) {
     onError(payload.errors[0]?.message ?? generic);
+  } else if (!webAddress(payload.url)) {
+    onError(generic); // never a `javascript:` or `data:` page, whatever the answer says (ASVS V1.2.2)
   } else {
     window.location.assign(payload.url); // a full load of the Stripe-hosted page
+  }
+}
+
+/** True for an absolute http(s) URL: the only kind of checkout or billing-portal address the portal goes to. */
+export function webAddress(url: string): boolean {
+  try {
+    const { protocol } = new URL(url);
+    return protocol === 'https:' || protocol === 'http:';
+  } catch {
+    return false;
   }
 }
 

@@ -13,7 +13,7 @@ import { Layout } from '../components/Layout';
 import { ErrorNotice } from '../components/States';
 import { ChangePasswordMutation } from '../graphql/operations';
 import { useSession } from '../session';
-import { safeNext } from './Login';
+import { onlyNext, safeNext } from './Login';
 
 type Errors = readonly { code: string; message: string; field?: string | null }[];
 const FIELDS = ['currentPassword', 'newPassword'];
@@ -22,7 +22,7 @@ export function ChoosePasswordPage() {
   const { t } = useTranslation();
   const { me } = useSession();
   const [params] = useSearchParams();
-  const next = safeNext(params.get('next'));
+  const next = safeNext(onlyNext(params));
   const [current, setCurrent] = useState('');
   const [password, setPassword] = useState('');
   const [errors, setErrors] = useState<Errors>([]);

@@ -81,4 +81,19 @@ describe('the login page with two-step login', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Log in' }));
     await waitFor(() => expect(assign).toHaveBeenCalledWith('/accept-invitation#token=abc123'));
   });
+
+  it.each([
+    '/login?next=/portal/team&next=/portal/billing', '/login?next=/portal/team&next=//evil.example',
+    '/login?next=%2F%09%2Fevil.example', '/login?next=javascript:alert(1)',
+  ])('goes to the start page from %s (a next given twice, or off this site)', async (url) => {
+    const assign = vi.fn();
+    vi.stubGlobal('location', { ...window.location, assign });
+    renderLogin(clientAnswering(answers({
+      Login: { login: { me: { id: 'U1', email: 'ingrid@example.com' }, secondFactor: null, errors: [] } },
+    }), []), url);
+    fireEvent.change(screen.getByLabelText('Email'), { target: { value: 'ingrid@example.com' } });
+    fireEvent.change(screen.getByLabelText('Password'), { target: { value: 'my password' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Log in' }));
+    await waitFor(() => expect(assign).toHaveBeenCalledWith('/portal'));
+  });
 });

@@ -10,9 +10,26 @@ import { choosePasswordPath } from '../graphql/client';
 import { CompleteLoginMutation, LoginMutation } from '../graphql/operations';
 import { fragmentParams } from '../linkToken';
 
-/** Only paths of this site (no other origin, no protocol-relative //host) are followed after logging in. */
-export function safeNext(next: string | null): string {
-  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/portal';
+/** Only paths of this site are followed after logging in (ASVS V1.2.2): `next` is read as the browser will read
+ * it — it drops tabs and line breaks and takes `\\` for `/`, so `/\t/evil.example` is `//evil.example` — and kept only
+ * when it stays on `origin`; anything else (another origin, `//host`, `javascript:`, `data:`) goes to /portal. */
+export function safeNext(next: string | null, origin: string = window.location.origin): string {
+  if (!next || !next.startsWith('/')) {
+    return '/portal';
+  }
+  try {
+    const url = new URL(next, origin);
+    return url.origin === origin ? url.pathname + url.search + url.hash : '/portal';
+  } catch {
+    return '/portal';
+  }
+}
+
+/** The `next` of a query or fragment when it is given once; given more than once it counts as none (ASVS V15.3.7:
+ * no guessing which of two the person meant), so the portal goes to its start page. */
+export function onlyNext(params: URLSearchParams): string | null {
+  const values = params.getAll('next');
+  return values.length === 1 ? values[0] : null;
 }
 
 /** The second step of a login for an account with two-step login: a code from the authenticator app, or a
@@ -77,7 +94,7 @@ export function LoginPage() {
   // token (an invitation), which must not reach the server. A password the system generated: first the person's own
   // (the API allows nothing else), then where they went.
   const enter = (me: LoggedIn) => {
-    const next = safeNext(params.get('next') ?? fragmentParams(hash).get('next'));
+    const next = safeNext(params.has('next') ? onlyNext(params) : onlyNext(fragmentParams(hash)));
     window.location.assign(me?.passwordChangeRequired ? choosePasswordPath(next) : next);
   };
   const onSubmit = async (event: FormEvent) => {
