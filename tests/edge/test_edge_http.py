@@ -9,6 +9,7 @@ import secrets
 import ssl
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -135,3 +136,25 @@ def _still_open(connection: ssl.SSLSocket | object) -> bool:
         return connection.recv(65536) != b""
     except (TimeoutError, ssl.SSLWantReadError):
         return True
+
+
+def _connections_to(port: int) -> set[int]:
+    """The local ports of established TCP connections to 127.0.0.1:``port`` on this machine (``/proc/net/tcp``)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, remote, state = line.split()[1:4]
+        if state == "01" and remote == f"0100007F:{port:04X}":
+            found.add(int(local.split(":")[1], 16))
+    return found
+
+
+def test_nginx_keeps_its_http_1_1_connection_to_the_app_open_between_requests(
+        edge: Edge, app_server: App, certificate: ServerCertificate) -> None:
+    seen = []
+    for number in range(3):
+        request = f"GET /healthz HTTP/1.1\r\nHost: {edge.host}\r\nConnection: close\r\n\r\n".encode()
+        [answer] = responses(tls_request(edge, certificate, request, quiet=2))
+        assert answer.status == 200, number
+        seen.append(_connections_to(app_server.port))
+    # Each client closed its own connection; nginx's one to the app stayed and was used again.
+    assert seen[0] and seen[0] & seen[1] & seen[2]
