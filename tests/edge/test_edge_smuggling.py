@@ -154,8 +154,9 @@ async def _answer_by_path(scope: Scope, receive: Receive, send: Send) -> None:
 def bare_uvicorn(parser: str) -> Iterator[int]:
     """uvicorn with ``parser`` and a tiny app, in a thread of this process; its port."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(_answer_by_path, host="127.0.0.1", port=port, http=parser, lifespan="off",
-                                           log_config=None, log_level="error"))
+    # The plain asyncio loop and no logging set-up: this process's event loop policy and loggers stay as they are.
+    server = uvicorn.Server(uvicorn.Config(_answer_by_path, host="127.0.0.1", port=port, http=parser, loop="asyncio",
+                                           lifespan="off", log_config=None, log_level=None))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
