@@ -56,6 +56,10 @@ run: $(VENV)/.app $(GRAPHIQL) $(PORTAL)
 
 # wrk, the load generator of the HTTP bench (and of its smoke test): the Debian package, installed when missing.
 WRK_INSTALL := command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
+# nginx, the TLS-terminating proxy of deploy/nginx/pejling.conf that tests/edge/ runs in front of pejling serve: the
+# Debian package, installed when missing (the tests skip without it).
+NGINX_INSTALL := command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || \
+	{ apt-get update -qq && apt-get install -y -qq nginx; }
 # PgBouncer, the transaction pooler of the topology bench (tests/bench/topology_bench.py) and of the credential
 # rotation test (tests/test_database_credential_rotation.py), installed when missing.
 PGBOUNCER_INSTALL := command -v pgbouncer >/dev/null 2>&1 || test -x /usr/sbin/pgbouncer || \
@@ -65,6 +69,7 @@ test: $(VENV)/.test $(GRAPHIQL) $(PORTAL)
 	tests/support/install-browser
 	@$(WRK_INSTALL)
 	@$(PGBOUNCER_INSTALL)
+	@$(NGINX_INSTALL)
 	npm run --prefix frontend --silent test:portal
 	npm run --prefix frontend --silent typecheck:portal
 	$(BIN)/python -m pytest

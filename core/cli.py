@@ -42,6 +42,7 @@ def serve_options(settings: Settings, args: argparse.Namespace) -> dict[str, Any
     * No uvicorn access log: it prints client addresses and full query strings. ``pejling.access``
       (:mod:`pejling.core.logs`) logs each request without either.
     * No ``server: uvicorn`` header.
+    * HTTP parsed by httptools, which refuses requests whose length is ambiguous (not h11, see below).
     * ``--workers N`` runs N app processes on the one port (uvicorn's supervisor restarts one that dies); each
       process has its own database pool, so N x the pool size must fit PostgreSQL's ``max_connections``.
     """
@@ -58,9 +59,12 @@ def serve_options(settings: Settings, args: argparse.Namespace) -> dict[str, Any
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
         "proxy_headers": bool(trusted),
         "forwarded_allow_ips": trusted,
-        # uvloop and httptools when installed (they are in the locks): /healthz 1.5-4x (docs/deployment.md).
+        # uvloop when installed (it is in the locks): /healthz 1.5-4x with httptools (docs/deployment.md).
         "loop": "auto",
-        "http": "auto",
+        # httptools (a dependency), never uvicorn's fallback h11: h11 reads a request with both Content-Length and
+        # Transfer-Encoding by the latter and keeps the connection, so bytes after its last chunk are answered as a
+        # second request (request smuggling, ASVS V4.2.1; tests/edge/test_edge_smuggling.py). httptools refuses it.
+        "http": "httptools",
         "access_log": False,
         "server_header": False,
         "log_config": None,
