@@ -9,6 +9,7 @@ without the document fails.
 
 from __future__ import annotations
 
+import ast
 import re
 import tomllib
 from pathlib import Path
@@ -212,3 +213,22 @@ def test_every_row_pointing_here_is_checked() -> None:
                 if THIS_TEST in line}
     assert pointing == set(CLAIMS)
 
+
+
+def _functions(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
+
+
+def test_every_test_the_asvs_document_names_exists() -> None:
+    """Each ``tests/….py::test_name`` (a parameter in brackets allowed) and each portal test title
+    (```frontend/….test.tsx` "title"``) docs/asvs.md names is a test of that file."""
+    text = (DOCS / "asvs.md").read_text(encoding="utf-8")
+    python = set(re.findall(r"`(tests/[\w/.-]+\.py)::(\w+)(?:\[[^`]*\])?`", text))
+    portal = set(re.findall(r"`(frontend/[\w/.-]+\.test\.tsx?)` \"([^\"]+)\"", text))
+    assert len(python) > 200 and len(portal) >= 10  # the patterns still find the document's references
+    missing = [f"{path}::{name}" for path, name in sorted(python)
+               if not (ROOT / path).is_file() or name not in _functions(ROOT / path)]
+    missing += [f"{path} {title!r}" for path, title in sorted(portal)
+                if not (ROOT / path).is_file() or title not in (ROOT / path).read_text(encoding="utf-8")]
+    assert missing == []

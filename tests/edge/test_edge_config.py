@@ -4,7 +4,6 @@ tests of this folder prove on a running nginx are not quietly undone elsewhere i
 
 from __future__ import annotations
 
-import ast
 import inspect
 import os
 import re
@@ -115,16 +114,11 @@ def test_make_test_installs_nginx_when_it_is_missing() -> None:
     assert "command -v nginx" in recipe and "apt-get install -y -qq nginx" in recipe
 
 
-def test_asvs_lists_the_edge_rows_as_met_with_tests_that_exist() -> None:
+def test_asvs_lists_the_edge_rows_as_met_with_edge_tests() -> None:
     table, _, not_met = (ROOT / "docs" / "asvs.md").read_text(encoding="utf-8").partition("\n## Not met yet")
     for requirement in ("V4.1.2", "V4.2.1", "V12.1.1", "V12.1.2", "V12.2.1", "V12.2.2"):
         [row] = [line for line in table.splitlines() if line.startswith(f"| {requirement} |")]
         assert "`deploy/nginx/pejling.conf`" in row, requirement
-        named = re.findall(r"`(tests/[\w/]+\.py)::(\w+)`", row)
-        assert named, requirement
-        for path, name in named:
-            tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
-            functions = {node.name for node in ast.walk(tree)
-                         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
-            assert name in functions, f"{requirement}: {path}::{name} does not exist"
+        # that the tests it names exist: tests/test_asvs_documentation.py checks it for every row
+        assert re.search(r"`tests/edge/[\w/]+\.py::\w+`", row), requirement
         assert requirement not in not_met, requirement
