@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl
 from uuid import UUID
 
 from starlette.responses import JSONResponse
@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pejling.core.auth.actor import ANONYMOUS, Actor
 from pejling.core.auth.sessions import LiveSession, SessionMember
+from pejling.core.repeated_parameters import repeated_name
 from pejling.core.security_events import refused
 from pejling.tenants.models import Membership, Role, Tenant
 from pejling.tenants.scope import all_tenants, tenant_scope
@@ -130,6 +131,15 @@ def _query_tenant(scope: Scope) -> str | None:
     return values[0].strip() or None if values else None
 
 
+def _tenant_repeated(scope: Scope) -> bool:
+    """True when the query gives ``tenant`` more than once (the middleware and a route could read different ones)."""
+    query = scope.get("query_string", b"")
+    if query.count(b"tenant=") < 2:  # the common case, without parsing
+        return False
+    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+    return repeated_name((name, value) for name, value in pairs if name == "tenant") is not None
+
+
 def requested_slug(scope: Scope) -> str | None:
     """The tenant an API request names: ``X-Pejling-Tenant``, else (a ``GET`` under ``/api/``, a download link) the
     ``tenant`` query parameter; None when it names none. Not checked against :data:`SLUG` here."""
@@ -163,6 +173,10 @@ class TenantMiddleware:
             # (pejling.graphql.password_change_rule).
             await JSONResponse({"error": "password_change_required",
                                 "message": "Choose your own password first."}, status_code=403)(scope, receive, send)
+            return
+        if _tenant_repeated(scope):  # one value per parameter (core/repeated_parameters.py)
+            await JSONResponse({"error": "repeated_parameter", "message": "The parameter 'tenant' is given more "
+                                "than once; give each parameter once."}, status_code=400)(scope, receive, send)
             return
         slug = requested_slug(scope)
         session = state.get("session")

@@ -33,6 +33,7 @@ TENANTS_MAY_USE = (
     "pejling.core.mail",
     "pejling.core.languages",  # the languages Pejling speaks: a tenant's default language is one of them
     "pejling.core.security_events",  # refusals counted for the security log (a tenant refused), like the access log
+    "pejling.core.repeated_parameters",  # one value per request parameter (a ?tenant= given twice), an HTTP rule
 )
 
 DOTTED = re.compile(r"pejling(?:\.\w+)+")

@@ -167,3 +167,5 @@ async def test_the_download_link_names_its_tenant_for_a_person_in_several(
         assert (await person.get(url.path)).status_code == 404, "two tenants and none named: not found"
         assert (await person.get(f"{url.path}?tenant={other.tenant.slug}")).status_code == 404
         assert (await person.get(f"{url.path}?tenant=not-mine")).status_code == 404
+        twice = await person.get(f"{url.path}?{url.query}&tenant={other.tenant.slug}")  # one value per parameter
+        assert twice.status_code == 400 and twice.json()["error"] == "repeated_parameter"
