@@ -3,7 +3,8 @@
 The rule for ``/graphql`` by ``GET`` (the persisted queries) and for the shoppers' plain pages and forms (the survey
 form, the receipt look-up and erase form, the unsubscribe page) and for the ``tenant`` a download link or the live
 feed names (``tenants/middleware.py``): a parameter given more than once
-(``?query=a&query=b``, two ``code`` fields in one form) is refused with a 400 and nothing runs. Reading one of the
+(``?query=a&query=b``, two ``code`` fields in one form, a key twice in one object of a JSON body posted to
+``/graphql``) is refused with a 400 and nothing runs. Reading one of the
 values instead would be a choice each reader makes for itself — Starlette's ``query_params.get`` and ``dict(pairs)``
 keep the last, ``parse_qs(...)[0]`` and a browser's ``URLSearchParams.get`` the first — so a check and the code
 after it could read different values.

@@ -125,14 +125,24 @@ class GraphQLApp(GraphQL[Context, None]):
     def decode_json(self, data: str | bytes) -> object:
         """Strawberry answers 400 to a body that is not JSON (``JSONDecodeError``); so it does here for JSON
         nested deeper than the recursion limit (a ``RecursionError``, else a 500) and for JSON that is neither
-        an object nor a list (strawberry would fail on ``.get``)."""
+        an object nor a list (strawberry would fail on ``.get``). A key given twice in one object (two ``query``
+        members, a variable twice) is a 400 too, as a repeated parameter is (:mod:`pejling.core.repeated_parameters`),
+        not the last value read silently."""
         try:
-            decoded = super().decode_json(data)
+            decoded = json.loads(data, object_pairs_hook=_one_value_per_key)
         except RecursionError:
             raise json.JSONDecodeError("nested too deeply", "", 0) from None
         if not isinstance(decoded, dict | list):
             raise json.JSONDecodeError("not a JSON object", "", 0)
         return decoded
+
+
+def _one_value_per_key(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    decoded = dict(pairs)
+    if len(decoded) != len(pairs):
+        name = repeated_name(pairs)
+        raise HTTPException(400, f"The key {name!r} is given more than once in a JSON object; give each key once.")
+    return decoded
 
 
 def graphql_app(extra_types: Sequence[Any] = ()) -> GraphQLApp:

@@ -155,6 +155,26 @@ async def test_a_repeated_get_parameter_is_refused_and_nothing_runs(client: http
     assert by_hash.status_code == 400 and "'extensions' is given more than once" in by_hash.text
 
 
+async def test_a_key_given_twice_in_a_posted_body_is_refused_and_nothing_runs(client: httpx.AsyncClient) -> None:
+    """The same rule for a JSON body: two ``query`` members (a proxy or a log may read the first, strawberry the
+    last) or a variable twice is a 400, and neither document runs."""
+    a = await make_tenant()
+    rename = 'mutation { updateTenant(input: {name: "Renamed twice"}) { tenant { name } } }'
+    quoted = json.dumps(rename)
+    bodies = ['{"query": "{ __typename }", "query": ' + quoted + "}",
+              '{"query": ' + quoted + ', "variables": {"name": "a", "name": "b"}}']
+    for body in bodies:
+        refused = await client.post("/graphql", content=body,
+                                    headers={**a.headers, "Content-Type": "application/json"})
+        assert refused.status_code == 400, refused.text
+        assert "is given more than once in a JSON object" in refused.text and "data" not in refused.text
+    name = (await client.post("/graphql", json={"query": "{ tenant { name } }"}, headers=a.headers)).json()
+    assert name["data"]["tenant"]["name"] != "Renamed twice"
+    ok = await client.post("/graphql", content='{"query": "{ __typename }", "variables": {"a": {"b": 1}, "b": 2}}',
+                           headers={**a.headers, "Content-Type": "application/json"})
+    assert ok.json()["data"] == {"__typename": "Query"}  # the same key in different objects is fine
+
+
 def test_the_store_is_bounded_by_the_length_of_what_it_keeps() -> None:
     store = QueryStore(max_chars=100, max_query_chars=40)
     assert not store.put("big", "x" * 41) and store.get("big") is None
