@@ -39,6 +39,7 @@ from pejling.core.security_events import configure as configure_security_events
 from pejling.core.security_events import flushing as security_events_flushing
 from pejling.core.security_headers import SecurityHeadersMiddleware
 from pejling.core.settings import Settings, get_settings
+from pejling.core.shopper_host import ShopperHostMiddleware
 from pejling.core.start_checks import check_start
 from pejling.core.surveys.code_routes import survey_code_routes
 from pejling.core.surveys.hooks import response_events_delivered
@@ -71,7 +72,8 @@ def _routes(settings: Settings, plugins: PluginRegistry) -> list[BaseRoute]:
         Mount("/plugins", app=PluginRoutes()),
         *plugins.app_routes(),  # /graphql: the API is a built-in plugin (pejling.graphql.api)
         Mount(ASSETS_PATH, app=GraphiQLAssets(settings)),
-        *portal_routes(),  # the retailer portal: /, /login, /signup, /portal/… and /portal-assets/
+        # The retailer portal: /, /login, /signup, /portal/… and /portal-assets/.
+        *portal_routes(shopper_origin=settings.shopper_base_url),
     ]
 
 
@@ -126,6 +128,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         middleware=[
             Middleware(AccessLogMiddleware, settings=settings),
             Middleware(SecurityHeadersMiddleware, settings=settings),
+            # With shopper_base_url: the shoppers' pages on their host, everything else on base_url's (ASVS 3.5.4).
+            *([Middleware(ShopperHostMiddleware, settings=settings)] if settings.shopper_base_url else []),
             Middleware(ApiCorsMiddleware, settings=settings),
             Middleware(GZipMiddleware, minimum_size=500),
             Middleware(MetricsMiddleware, settings=settings),

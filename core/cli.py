@@ -16,7 +16,7 @@ from tortoise import Tortoise
 
 from pejling.core.database import migrate, tortoise_config
 from pejling.core.logs import configure_logging
-from pejling.core.settings import Settings, get_settings, settings_problem
+from pejling.core.settings import Settings, get_settings, settings_problem, shopper_base_url
 
 
 async def _with_database(settings: Settings, work: Callable[[], Awaitable[Any]]) -> Any:
@@ -259,7 +259,7 @@ def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
         try:
             batch = await import_invitations(
                 await load_plugins(settings), tenant_slug=args.tenant, store_slug=args.store, path=Path(args.csv),
-                base_url=settings.base_url, channel=args.channel, column=args.column, zone_name=args.zone,
+                base_url=shopper_base_url(settings), channel=args.channel, column=args.column, zone_name=args.zone,
                 language=args.language,
             )
         except ImportRefused as exc:

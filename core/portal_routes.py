@@ -79,7 +79,15 @@ def index_html(directory: Path) -> str | None:
         return None
 
 
-def portal_page(directory: Path) -> Response:
+def page_policy(shopper_origin: str = "") -> str:
+    """:data:`PAGE_CSP`, framing pages of ``shopper_origin`` too when the shoppers' pages have an origin of their own
+    (the preview, ``/s/…?preview=1``, answers 308 there: core/shopper_host.py)."""
+    if not shopper_origin:
+        return PAGE_CSP
+    return PAGE_CSP.replace("frame-src 'self';", f"frame-src 'self' {shopper_origin};")
+
+
+def portal_page(directory: Path, shopper_origin: str = "") -> Response:
     """The portal's page, or a page explaining how to build the missing bundle (503)."""
     headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
     page = index_html(directory)
@@ -88,7 +96,7 @@ def portal_page(directory: Path) -> Response:
                     directory)
         return HTMLResponse(_MISSING, status_code=503,
                             headers={**headers, "Cache-Control": "no-store", "Content-Security-Policy": MISSING_CSP})
-    return HTMLResponse(page, headers={**headers, "Content-Security-Policy": PAGE_CSP})
+    return HTMLResponse(page, headers={**headers, "Content-Security-Policy": page_policy(shopper_origin)})
 
 
 class PortalAssets(StaticFiles):
@@ -110,12 +118,13 @@ class PortalAssets(StaticFiles):
         return response
 
 
-def portal_routes(settings: PortalSettings | None = None) -> list[BaseRoute]:
-    """The portal's pages and its bundle, for ``core/app.py``."""
+def portal_routes(settings: PortalSettings | None = None, *, shopper_origin: str = "") -> list[BaseRoute]:
+    """The portal's pages and its bundle, for ``core/app.py``; ``shopper_origin``: the ``shopper_base_url`` whose
+    preview pages the portal frames (empty: they are on the portal's own origin)."""
     directory = bundle_dir(settings)
 
     async def page(request: Request) -> Response:
-        return portal_page(directory)
+        return portal_page(directory, shopper_origin)
 
     return [
         *(Route(path, page, methods=["GET", "HEAD"], name=f"portal:{path}") for path in PAGES),

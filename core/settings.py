@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -96,6 +96,11 @@ class Settings(SettingsWithSecretFiles):
     Empty: one key derived from ``secret_key`` (see :mod:`pejling.core.secrets_at_rest`)."""
 
     base_url: str = "http://127.0.0.1:8000"
+    shopper_base_url: str = ""
+    """The origin of the shoppers' pages (``https://svar.example.com``): survey, invitation, receipt, kiosk and
+    unsubscribe pages and the QR, NFC, mail and Vipps links to them, on a host name of their own (OWASP ASVS 3.5.4;
+    :mod:`pejling.core.shopper_host`). Empty: they share ``base_url``'s origin with the portal and the API. In
+    production it must name another host than ``base_url``."""
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -260,6 +265,34 @@ class Settings(SettingsWithSecretFiles):
             origins.append(origin)
         return origins
 
+    @field_validator("shopper_base_url")
+    @classmethod
+    def _shopper_origin(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        from pejling.core.auth.forwarded import normalise_origin
+
+        text = value.strip()
+        if not text:
+            return ""
+        parts = urlsplit(text)
+        origin = normalise_origin(text)
+        if origin is None or "*" in text or parts.path not in ("", "/") or parts.query or parts.fragment or \
+                parts.username is not None or parts.password is not None:
+            raise ValueError(f"{value!r} is not an origin such as https://svar.example.com (http or https, a host "
+                             "and an optional port; no path, query, user or wildcard)")
+        return origin
+
+    @model_validator(mode="after")
+    def _shopper_host_apart(self) -> Settings:
+        from urllib.parse import urlsplit
+
+        if self.environment == "production" and self.shopper_base_url:
+            if urlsplit(self.shopper_base_url).hostname == urlsplit(self.base_url.strip()).hostname:
+                raise ValueError("shopper_base_url must name another host than base_url in production (the shoppers' "
+                                 "pages get an origin of their own, docs/deployment.md)")
+        return self
+
     @field_validator("log_syslog")
     @classmethod
     def _syslog_target(cls, value: str) -> str:
@@ -343,6 +376,12 @@ class Settings(SettingsWithSecretFiles):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip().encode()
+
+
+def shopper_base_url(settings: Settings) -> str:
+    """Where links for shoppers point (survey, invitation, QR, NFC, receipt, kiosk, unsubscribe): the shopper origin
+    when ``shopper_base_url`` is set, else ``base_url``; without a trailing slash."""
+    return (settings.shopper_base_url or settings.base_url).rstrip("/")
 
 
 def _readable_tls(url: str) -> None:

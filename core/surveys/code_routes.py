@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from pejling.core.auth.actor import ANONYMOUS, READ, Actor
+from pejling.core.settings import shopper_base_url
 from pejling.core.surveys.codes import code_url, scan_code, survey_path
 from pejling.core.surveys.models import SurveyCode
 from pejling.core.surveys.page_data import logo_path
@@ -83,7 +84,7 @@ async def download(request: Request) -> Response:
     if code is None or not may_download(actor, code):
         return _not_found()
     media_type, what = kind
-    url = code_url(request.app.state.settings.base_url, code.code)
+    url = code_url(shopper_base_url(request.app.state.settings), code.code)
     if what == "svg":
         body = qr_svg(url)
     elif what == "png":

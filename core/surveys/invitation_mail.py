@@ -27,7 +27,7 @@ from pejling.core.jobs.models import Job
 from pejling.core.jobs.queue import enqueue
 from pejling.core.jobs.registry import PermanentJobError, register_job
 from pejling.core.mail import build_mail, send_mail
-from pejling.core.settings import Settings
+from pejling.core.settings import Settings, shopper_base_url
 from pejling.core.surveys.models import Invitation
 from pejling.core.surveys.suppressions import is_suppressed, unsubscribe_token
 from pejling.frontend.brand import DEFAULT_BRAND, brand_colours
@@ -51,7 +51,7 @@ async def queue_invitation_mail(
 
 def unsubscribe_url(settings: Settings, tenant_id: UUID, address: str) -> str:
     """The one-click unsubscribe link of an address (``/u/<token>``)."""
-    return f"{settings.base_url.rstrip('/')}/u/{unsubscribe_token(settings, tenant_id, CHANNEL, address)}"
+    return f"{shopper_base_url(settings)}/u/{unsubscribe_token(settings, tenant_id, CHANNEL, address)}"
 
 
 def invitation_message(
@@ -94,7 +94,7 @@ def _html(
     brand, on_brand = html.escape(colours.fill), html.escape(colours.on_fill)
     logo = ""
     if tenant.logo_type:
-        src = f"{settings.base_url.rstrip('/')}/s/{tenant.slug}/logo?v={tenant.logo_version}"
+        src = f"{shopper_base_url(settings)}/s/{tenant.slug}/logo?v={tenant.logo_version}"
         logo = f'<p><img src="{html.escape(src)}" alt="{html.escape(tenant.name)}" height="48"></p>'
     e = html.escape
     return (

@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from pejling.core.auth.forwarded import normalise_origin
 from pejling.core.repeated_parameters import repeated_name
 from pejling.core.surveys.channels import DEFAULT_CHANNEL
 from pejling.core.surveys.submission_outcome import MAX_COMMENT_CHARS
@@ -100,12 +101,13 @@ def render_text(template: str, context: dict[str, Any]) -> str:
     return _env.get_template(template).render(context)
 
 
-def page_headers(nonce: str, language: str, *, preview: bool = False) -> dict[str, str]:
+def page_headers(nonce: str, language: str, *, preview: bool = False, framer: str | None = None) -> dict[str, str]:
     """The headers of a shopper page: its own Content-Security-Policy with the page's nonce, never stored.
 
-    A ``preview`` (the portal's phone frame, :data:`PREVIEW_PARAM`) may be framed by pages of this origin only.
+    A ``preview`` (the portal's phone frame, :data:`PREVIEW_PARAM`) may be framed by pages of this origin only, and
+    of ``framer`` (the portal's origin, when the shoppers' pages have a host of their own: :func:`portal_framer`).
     """
-    ancestors = "'self'" if preview else "'none'"
+    ancestors = ("'self'" + (f" {framer}" if framer else "")) if preview else "'none'"
     headers = {
         # Only our own inline script and style run; the page talks only to its own origin.
         "Content-Security-Policy": (
@@ -129,6 +131,13 @@ def page_headers(nonce: str, language: str, *, preview: bool = False) -> dict[st
 PREVIEW_PARAM = "preview"
 
 
+def portal_framer(request: Request) -> str | None:
+    """The portal's origin, which frames the preview, when the shoppers' pages have an origin of their own
+    (``shopper_base_url``); None when both share one (``'self'`` covers it)."""
+    settings = request.app.state.settings
+    return normalise_origin(settings.base_url) if settings.shopper_base_url else None
+
+
 def is_preview(request: Request) -> bool:
     """True for the survey page's preview (``?preview=1``)."""
     return request.query_params.get(PREVIEW_PARAM) == "1"
@@ -143,7 +152,8 @@ def _html(template: str, context: dict[str, Any], status: int = 200, nonce: str 
     nonce = nonce or new_nonce()
     context["nonce"] = nonce
     response = HTMLResponse(render_text(template, context), status_code=status)
-    response.headers.update(page_headers(nonce, context["language"], preview=bool(context.get("preview"))))
+    response.headers.update(page_headers(nonce, context["language"], preview=bool(context.get("preview")),
+                                         framer=context.get("preview_framer")))
     return response
 
 
@@ -172,6 +182,7 @@ def render_survey(
     context.update(extra or {})
     if preview:
         context["preview"] = True
+        context["preview_framer"] = portal_framer(request)
         context["client_data"]["preview"] = True
     return _html(template, context, status, nonce)
 
@@ -479,7 +490,8 @@ async def form_submission(request: Request) -> Response:
     language = requested if requested in LANGUAGES else fallback
     if form.get(PREVIEW_PARAM) == "1":  # the portal's preview: answered to the end, stored nowhere
         t = messages(language)
-        return render_page("problem.html", language, title=t["preview_title"], body=t["preview_done"], preview=True)
+        return render_page("problem.html", language, title=t["preview_title"], body=t["preview_done"], preview=True,
+                           preview_framer=portal_framer(request))
     payload = form_payload(form)
     error: tuple[int, str] | None = None
     started_at = form.get("started_at")

@@ -11,6 +11,7 @@ from uuid import UUID
 import strawberry
 from strawberry import relay
 
+from pejling.core.settings import Settings, shopper_base_url
 from pejling.core.surveys.code_routes import download_path
 from pejling.core.surveys.codes import MAX_CAMPAIGN, CodeRefused, code_url, create_code, retire_code
 from pejling.core.surveys.models import SurveyCode
@@ -43,14 +44,15 @@ class SurveyCodeType(relay.Node):
     poster_a5_url: str = strawberry.field(description="A printable A5 poster PDF (for a counter).")
 
     @classmethod
-    def from_model(cls, code: SurveyCode, base_url: str) -> SurveyCodeType:
-        base = base_url.rstrip("/")
+    def from_model(cls, code: SurveyCode, settings: Settings) -> SurveyCodeType:
+        """The code as the API shows it: its scan link on the shopper origin, its downloads on the portal's."""
+        base = settings.base_url.rstrip("/")
 
         def file(name: str) -> str:
             return base + download_path(code.id, name)
 
         return cls(
-            id=str(code.id), code=code.code, url=code_url(base, code.code),
+            id=str(code.id), code=code.code, url=code_url(shopper_base_url(settings), code.code),
             store_id=strawberry.ID(encode_id("Store", code.store_id)),
             zone_id=strawberry.ID(encode_id("Zone", code.zone_id)) if code.zone_id else None,
             campaign=code.campaign, created_at=code.created_at, retired_at=code.retired_at, scans=code.scans,
@@ -67,8 +69,8 @@ class SurveyCodeType(relay.Node):
             return [None for _ in ids]
         uuids = [u for u in (_uuid(i) for i in ids) if u is not None]
         found = {str(c.id): c for c in await SurveyCode.filter(id__in=uuids)}
-        base = info.context.settings.base_url
-        return [cls.from_model(found[i], base) if i in found else None for i in ids]
+        settings = info.context.settings
+        return [cls.from_model(found[i], settings) if i in found else None for i in ids]
 
 
 def _uuid(value: str) -> UUID | None:
@@ -112,7 +114,7 @@ class SurveyCodeQuery:
         if not include_retired:
             query = query.filter(retired_at__isnull=True)
         rows = await query.order_by("-created_at", "id").limit(MAX_CODES)
-        return [SurveyCodeType.from_model(row, info.context.settings.base_url) for row in rows]
+        return [SurveyCodeType.from_model(row, info.context.settings) for row in rows]
 
 
 @strawberry.type
@@ -131,7 +133,7 @@ class SurveyCodeMutation:
             code = await create_code(store, zone, campaign or "")
         except CodeRefused as exc:
             return SurveyCodePayload(errors=[invalid(exc.field, exc.message)])
-        return SurveyCodePayload(survey_code=SurveyCodeType.from_model(code, info.context.settings.base_url))
+        return SurveyCodePayload(survey_code=SurveyCodeType.from_model(code, info.context.settings))
 
     @strawberry.mutation(description="Retire a survey code (owners and admins): a scan then shows a friendly page "
                          "in the shopper's language and is still counted. Retiring twice keeps the first time.")
@@ -143,5 +145,5 @@ class SurveyCodeMutation:
         if code is None:
             return SurveyCodePayload(errors=[not_found("id", "No survey code of yours has this id.")])
         await retire_code(code)
-        return SurveyCodePayload(survey_code=SurveyCodeType.from_model(code, info.context.settings.base_url))
+        return SurveyCodePayload(survey_code=SurveyCodeType.from_model(code, info.context.settings))
 

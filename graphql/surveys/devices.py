@@ -13,6 +13,7 @@ import strawberry
 from strawberry import relay
 
 from pejling.core.contracts import Channel, InvitationTarget
+from pejling.core.settings import shopper_base_url
 from pejling.core.surveys.channel_devices import (
     devices_of,
     new_device_token,
@@ -107,7 +108,7 @@ class NfcTagType(relay.Node):
             return [None for _ in ids]
         devices = {str(d.id): d for d in await _devices(NFC, ids)}
         stores = {s.id: s for s in await Store.filter(id__in={d.store_id for d in devices.values()})}
-        base_url = info.context.settings.base_url
+        base_url = shopper_base_url(info.context.settings)
         return [cls.of(d, tag_url(channel, base_url, tenant, stores[d.store_id], d)) if (d := devices.get(n)) else None
                 for n in ids]
 
@@ -125,7 +126,7 @@ class NfcTagPayload:
 
 async def _tag(info: Info, tenant: Tenant, device: ChannelDevice, channel: Channel) -> NfcTagType:
     store = await Store.get(id=device.store_id)
-    return NfcTagType.of(device, tag_url(channel, info.context.settings.base_url, tenant, store, device))
+    return NfcTagType.of(device, tag_url(channel, shopper_base_url(info.context.settings), tenant, store, device))
 
 
 def _keys(keys: SunKeysInput) -> tuple[bytes | None, UserError | None]:
@@ -155,7 +156,7 @@ class DeviceQuery:
                 return []
         devices = (await devices_of(NFC, store_uuid, retired=retired))[:MAX_TAGS]
         stores = {s.id: s for s in await Store.filter(id__in={d.store_id for d in devices})}
-        base_url = info.context.settings.base_url
+        base_url = shopper_base_url(info.context.settings)
         return [NfcTagType.of(d, tag_url(channel, base_url, tenant, stores[d.store_id], d)) for d in devices]
 
 
@@ -289,7 +290,7 @@ class KioskMutation:
         token = new_device_token()
         device = await register_device(channel=KIOSK, store=store, zone=zone, label=label, token=token,
                                        settings=info.context.settings)
-        url = kiosk_url(enabled.channel, info.context.settings.base_url, tenant, store, device.zone_id, token)
+        url = kiosk_url(enabled.channel, shopper_base_url(info.context.settings), tenant, store, device.zone_id, token)
         return KioskPayload(kiosk=KioskType.of(device), token=token, url=url)
 
     @strawberry.mutation(description="Retire a kiosk tablet (owners and admins): its token no longer registers "

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from pejling.core.languages import LANGUAGES
+from pejling.core.settings import shopper_base_url
 from pejling.core.surveys.channels import channel_registry
 from pejling.core.surveys.erasure import erase_response, find_by_receipt
 from pejling.core.surveys.ingest import IngestRefused, ingest_response
@@ -255,7 +256,7 @@ class SurveyMutation:
         try:
             batch = await invite_recipients(
                 channels, store, recipients, channel=channel, zone=zone,
-                language=language or store.default_language, base_url=info.context.settings.base_url,
+                language=language or store.default_language, base_url=shopper_base_url(info.context.settings),
             )
         except InvitationRefused as exc:
             return InviteShoppersPayload(errors=[UserError(code=exc.code, message=exc.message, field="channel")])

@@ -26,7 +26,7 @@ from pejling.core.jobs.queue import enqueue
 from pejling.core.jobs.registry import PermanentJobError, register_job
 from pejling.core.mail import EMAIL_ADDRESS
 from pejling.core.secrets_at_rest import SealedSecretError, seal, unseal
-from pejling.core.settings import Settings
+from pejling.core.settings import Settings, shopper_base_url
 from pejling.core.surveys.channels import channel_registry
 from pejling.core.surveys.invitations import InvitationRefused, send_invitation
 from pejling.core.surveys.suppressions import is_suppressed, normalise
@@ -168,7 +168,7 @@ async def send_order_invitation(payload: dict[str, Any], plugins: Any) -> None:
     try:
         async with in_transaction():
             invitation = await send_invitation(channels, store, channel="email", recipient=email,
-                                               language=order.language, base_url=settings.base_url)
+                                               language=order.language, base_url=shopper_base_url(settings))
             # Only where a reward is set does the address outlive the invitation: sealed for the reward mail.
             reward_email = seal_reward_email(settings, tenant_id, order.id, email) if rewarded else None
             await ShopifyOrder.filter(id=order.id, status=OrderStatus.SCHEDULED).update(

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from pejling.core.settings import shopper_base_url
 from pejling.plugins.vipps.channel import VippsReceipt
 from pejling.plugins.vipps.models import VippsPayment
 from pejling.tenants.models import Store
@@ -27,7 +28,7 @@ async def purchase_link(request: Request) -> JSONResponse:
     url = None
     if payment.link_token is not None and payment.store_id is not None:
         store = await Store.get(id=payment.store_id)
-        url = RECEIPT.purchase_url(request.app.state.settings.base_url, request.state.tenant.slug, store.slug,
+        url = RECEIPT.purchase_url(shopper_base_url(request.app.state.settings), request.state.tenant.slug, store.slug,
                                    payment.link_token)
     return JSONResponse({"reference": payment.reference, "state": payment.state or None, "survey_url": url,
                          "answered": payment.response_id is not None})
