@@ -17,20 +17,26 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from pydantic import ValidationError
+from support.smtp import SmtpSink, smtp_server  # noqa: F401 - the fixture is used by name
 
 from pejling.core.followups import use_settings as use_followup_settings
+from pejling.core.jobs.worker import Worker
 from pejling.core.settings import Settings, shopper_base_url
 from pejling.core.shopper_host import host_of, is_shopper_path
-from pejling.core.surveys.invitation_mail import unsubscribe_url
+from pejling.core.surveys.invitation_mail import INVITATION_MAIL_JOB, unsubscribe_url
 from pejling.graphql.relay_ids import encode_id
 from pejling.plugins.vipps.channel import VippsReceipt
 from pejling.tenants.models import Role
 from tests.support.tenancy import member, token_for
 from tests.survey_page.conftest import Shop, make_shop
+from tests.surveys.conftest import make_shop as make_mailing_shop
 
 PORTAL = "http://portal.example"
 SHOPPER = "http://svar.example"
 ROOT = Path(__file__).resolve().parents[1]
+INVITE = """mutation($store: ID!, $to: [String!]!) {
+  inviteShoppers(storeId: $store, recipients: $to, channel: "email") { sent errors { code message } }
+}"""
 CREATE_CODE = """mutation($store: ID!) {
   createSurveyCode(storeId: $store) { surveyCode { code url svgUrl } errors { code message } }
 }"""
@@ -117,6 +123,35 @@ async def test_a_qr_code_links_to_the_shopper_origin_and_its_downloads_stay_on_t
     async with on(split_app, SHOPPER) as shopper:
         scanned = await shopper.get(f"/q/{made['code']}")
     assert scanned.status_code == 303 and scanned.headers["location"].startswith(shop.url)
+
+
+async def test_an_invitation_mail_links_its_survey_unsubscribe_and_logo_to_the_shopper_origin(
+    split_app: Any, database: Settings, smtp_server: SmtpSink,  # noqa: F811
+) -> None:
+    shop = await make_mailing_shop()
+    shop.tenant.logo, shop.tenant.logo_type, shop.tenant.logo_version = b"\x89PNG", "image/png", 3
+    await shop.tenant.save()
+    token = await token_for(shop.tenant, await member(shop.tenant, Role.OWNER))
+    address = f"shopper-{uuid4().hex[:8]}@example.com"
+    async with on(split_app, PORTAL) as portal:
+        reply = await portal.post("/graphql", json={"query": INVITE, "variables": {
+            "store": encode_id("Store", shop.store.id), "to": [address]}}, headers={"Authorization": f"Bearer {token}"})
+    assert reply.json()["data"]["inviteShoppers"] == {"sent": 1, "errors": []}
+    mailing = database.model_copy(update={"smtp_url": smtp_server.url, "base_url": PORTAL,
+                                          "shopper_base_url": SHOPPER})
+    use_followup_settings(mailing)
+    try:
+        worker = Worker(mailing, kinds=[INVITATION_MAIL_JOB], concurrency=1)
+        while await worker.run_once():
+            pass
+    finally:
+        use_followup_settings(database)
+    [message] = await smtp_server.wait_for(address)
+    assert str(message["List-Unsubscribe"]).startswith(f"<{SHOPPER}/u/")
+    text = "".join(str(part.get_content()) for part in message.walk() if part.get_content_type() == "text/plain")
+    html = "".join(str(part.get_content()) for part in message.walk() if part.get_content_type() == "text/html")
+    assert f"{SHOPPER}/i/" in text and PORTAL not in text
+    assert f'src="{SHOPPER}/s/{shop.tenant.slug}/logo?v=3"' in html and PORTAL not in html
 
 
 def test_mail_and_vipps_links_carry_the_shopper_origin() -> None:
