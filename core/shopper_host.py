@@ -6,8 +6,10 @@ only. A script that ever ran in a shopper page then runs in another origin than 
 
 * On the shopper host: :data:`SHOPPER_PREFIXES` (and ``/r``), ``/healthz`` and ``/readyz``; anything else is 404.
 * On any other host: a ``GET`` or ``HEAD`` of a shopper path answers 308 to the same path and query on the shopper
-  origin (printed posters, NFC tags and mailed links made before the switch keep working); another method is 404.
-  A tenant's logo (``/s/<tenant>/logo``) is served on both: the portal shows it beside its own pages.
+  origin (printed posters, NFC tags and mailed links made before the switch keep working). Another method (a
+  shopper's answer posted by a page opened before the switch, or waiting in a phone's outbox) is served there as it
+  was, so no answer is lost. A tenant's logo (``/s/<tenant>/logo``) is served on both: the portal shows it beside
+  its own pages.
 
 The host is the request's ``Host`` header, as :func:`pejling.core.auth.forwarded.request_origin` reads it, with
 the scheme's default port dropped. Empty setting: this middleware is not installed (one origin, as before).
@@ -76,7 +78,9 @@ class ShopperHostMiddleware:
             return
         on_shopper_host = host_of(Headers(scope=scope).get("host", "")) == self.host
         shopper_path = is_shopper_path(path)
-        if on_shopper_host == shopper_path or is_logo_path(path):
+        # A submission to the old host (a page opened before the switch, a phone's outbox) is stored, not refused.
+        late_answer = shopper_path and scope["type"] == "http" and scope["method"] not in {"GET", "HEAD"}
+        if on_shopper_host == shopper_path or is_logo_path(path) or late_answer:
             await self.app(scope, receive, send)
             return
         if scope["type"] == "websocket":

@@ -24,9 +24,11 @@ from pejling.core.jobs.worker import Worker
 from pejling.core.settings import Settings, shopper_base_url
 from pejling.core.shopper_host import host_of, is_shopper_path
 from pejling.core.surveys.invitation_mail import INVITATION_MAIL_JOB, unsubscribe_url
+from pejling.core.surveys.models import Response
 from pejling.graphql.relay_ids import encode_id
 from pejling.plugins.vipps.channel import VippsReceipt
 from pejling.tenants.models import Role
+from pejling.tenants.scope import tenant_scope
 from tests.support.tenancy import member, token_for
 from tests.survey_page.conftest import Shop, make_shop
 from tests.surveys.conftest import make_shop as make_mailing_shop
@@ -207,16 +209,27 @@ async def test_old_links_on_the_main_host_are_redirected_to_the_shopper_origin(s
         moved = await portal.get(f"{shop.url}?zone=abc&lang=da")
         head = await portal.head("/q/ABCD2345")
         receipt = await portal.get("/r")
-        posted = await portal.post(f"{shop.url}/responses", json={})
+        posted = await portal.post(f"{shop.url}/responses", content=b"{", headers={"Content-Type": "application/json"})
         api = await portal.post("/graphql", json={"query": "{ __typename }"})
         health = await portal.get("/readyz")
     assert moved.status_code == 308
     assert moved.headers["location"] == f"{SHOPPER}{shop.url}?zone=abc&lang=da"
     assert head.status_code == 308 and head.headers["location"] == f"{SHOPPER}/q/ABCD2345"
     assert receipt.status_code == 308 and receipt.headers["location"] == f"{SHOPPER}/r"
-    assert posted.status_code == 404
+    assert posted.status_code == 400  # served, not refused by the host: the endpoint's own answer to a broken body
     assert api.status_code == 200 and api.json()["data"] == {"__typename": "Query"}
     assert health.status_code in {200, 503}
+
+
+async def test_an_answer_posted_to_the_old_host_is_stored_not_lost(split_app: Any) -> None:
+    """A survey page opened before the switch, or a phone's outbox, still posts to the main host: it is stored."""
+    shop = await make_mailing_shop()
+    payload = shop.payload()
+    async with on(split_app, PORTAL) as portal:
+        stored = await portal.post(f"/s/{shop.tenant.slug}/{shop.store.slug}/responses", json=payload)
+    assert stored.status_code in {200, 201, 202}, stored.text
+    with tenant_scope(shop.tenant.id):
+        assert await Response.exists(id=payload["id"])
 
 
 async def test_the_tenant_logo_answers_on_both_hosts(split_app: Any, shop: Shop) -> None:
