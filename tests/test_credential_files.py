@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pejling.core.credential_files import credential_file, split_credentials
+from tests.support.secret_files import secrets_folder
 
 pytestmark = pytest.mark.once
 
@@ -18,10 +19,7 @@ URL = "rediss://pejling:first-p%40ss@cache.internal:6380/0?ssl_ca_certs=/etc/ca.
 
 @pytest.fixture
 def secrets_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "secrets"
-    folder.mkdir()
-    monkeypatch.setenv("PEJLING_SECRETS_DIR", str(folder))
-    return folder
+    return secrets_folder(tmp_path, monkeypatch)
 
 
 def test_a_url_is_split_into_its_user_its_password_and_the_rest() -> None:

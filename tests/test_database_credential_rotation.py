@@ -34,6 +34,7 @@ from pejling.core.settings import Settings
 from tests.support.cli import PRODUCTION_KEY
 from tests.support.private_postgres import PrivatePostgres, private_postgres
 from tests.support.private_postgres import unavailable as private_postgres_unavailable
+from tests.support.secret_files import rewrite_secret, secrets_folder
 from tests.support.server import free_port, serving
 
 pytestmark = pytest.mark.postgres_only
@@ -121,26 +122,15 @@ def _url(cluster: PrivatePostgres, password: str, port: int | None = None) -> st
     return f"postgres://{ROLE}:{password}@127.0.0.1:{port or cluster.port}/postgres"
 
 
-def _write(folder: Path, url: str) -> None:
-    """Rewrite the secret file the way a secrets agent does: a new file renamed over the old one."""
-    draft = folder / ".PEJLING_DATABASE_URL.new"
-    draft.write_text(url + "\n")
-    draft.replace(folder / "PEJLING_DATABASE_URL")
-
-
 @pytest.fixture
 def secrets_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "secrets"
-    folder.mkdir()
-    monkeypatch.setenv("PEJLING_SECRETS_DIR", str(folder))
-    monkeypatch.delenv("PEJLING_DATABASE_URL", raising=False)
-    return folder
+    return secrets_folder(tmp_path, monkeypatch, "PEJLING_DATABASE_URL")
 
 
 async def _rotate(cluster: PrivatePostgres, folder: Path, port: int | None = None) -> str:
     new = secrets.token_urlsafe(16)
     await _admin(cluster, f"ALTER ROLE {ROLE} PASSWORD '{new}'")
-    _write(folder, _url(cluster, new, port))
+    rewrite_secret(folder, "PEJLING_DATABASE_URL", _url(cluster, new, port))
     return new
 
 
@@ -159,7 +149,7 @@ async def _refused(url: str) -> bool:
 async def test_a_new_connection_signs_in_with_the_rotated_password_and_an_open_one_keeps_working(
     cluster: PrivatePostgres, role: str, secrets_dir: Path, pooler: str
 ) -> None:
-    _write(secrets_dir, _url(cluster, role))
+    rewrite_secret(secrets_dir, "PEJLING_DATABASE_URL", _url(cluster, role))
     settings = Settings(environment="test", database_pooler=pooler)
     credentials = tortoise_config(settings)["connections"]["default"]["credentials"]
     client = client_class(connection_name="rotation", **credentials)
@@ -184,7 +174,7 @@ async def test_a_running_server_signs_in_again_with_the_rotated_password(
 ) -> None:
     # The real `pejling serve`: its database connections are ended (as a pool recycles them) after the rotation, and
     # the same process, never restarted, answers /readyz from a connection signed in with the new password.
-    _write(secrets_dir, _url(cluster, role))
+    rewrite_secret(secrets_dir, "PEJLING_DATABASE_URL", _url(cluster, role))
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("PEJLING_")}
     env.update({"PEJLING_SECRETS_DIR": str(secrets_dir), "PEJLING_ENVIRONMENT": "test",
@@ -205,7 +195,7 @@ async def test_a_running_server_signs_in_again_with_the_rotated_password(
 async def test_behind_pgbouncer_a_new_connection_signs_in_with_the_rotated_password(
     cluster: PrivatePostgres, pgbouncer: int, role: str, secrets_dir: Path
 ) -> None:
-    _write(secrets_dir, _url(cluster, role, pgbouncer))
+    rewrite_secret(secrets_dir, "PEJLING_DATABASE_URL", _url(cluster, role, pgbouncer))
     settings = Settings(environment="test", database_pooler="pgbouncer")
     credentials = tortoise_config(settings)["connections"]["default"]["credentials"]
     client = client_class(connection_name="pooled", **credentials)
@@ -226,7 +216,7 @@ async def test_behind_pgbouncer_a_new_connection_signs_in_with_the_rotated_passw
 async def test_the_change_notice_listener_reconnects_with_the_rotated_password(
     cluster: PrivatePostgres, role: str, secrets_dir: Path
 ) -> None:
-    _write(secrets_dir, _url(cluster, role))
+    rewrite_secret(secrets_dir, "PEJLING_DATABASE_URL", _url(cluster, role))
     arguments = _connect_arguments(Settings(environment="test").resolved_database_url)
     (await asyncpg.connect(**arguments)).terminate()
     await _rotate(cluster, secrets_dir)
@@ -255,9 +245,9 @@ async def test_a_url_given_in_the_environment_keeps_its_password(
 async def test_a_file_naming_another_user_or_host_is_not_followed(
     cluster: PrivatePostgres, role: str, secrets_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    _write(secrets_dir, _url(cluster, role))
+    rewrite_secret(secrets_dir, "PEJLING_DATABASE_URL", _url(cluster, role))
     arguments = _connect_arguments(Settings(environment="test").resolved_database_url)
-    _write(secrets_dir, f"postgres://someone_else:{secrets.token_urlsafe(8)}@127.0.0.1:{cluster.port}/postgres")
+    rewrite_secret(secrets_dir, "PEJLING_DATABASE_URL", f"postgres://someone_else:{secrets.token_urlsafe(8)}@127.0.0.1:{cluster.port}/postgres")
     connection = await asyncpg.connect(**arguments)  # still the started role with its last good password
     try:
         assert await connection.fetchval("SELECT current_user") == ROLE

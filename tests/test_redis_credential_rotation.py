@@ -21,6 +21,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from pejling.core.pubsub import RedisBroker
 from pejling.core.settings import Settings
 from pejling.core.surveys.rate_limit import Limit, RedisLimiter
+from tests.support.secret_files import rewrite_secret, secrets_folder
 
 pytestmark = pytest.mark.once
 
@@ -57,27 +58,17 @@ async def user(admin: redis.Redis) -> AsyncIterator[tuple[str, str]]:
 
 @pytest.fixture
 def secrets_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "secrets"
-    folder.mkdir()
-    monkeypatch.setenv("PEJLING_SECRETS_DIR", str(folder))
-    monkeypatch.delenv("PEJLING_REDIS_URL", raising=False)
-    return folder
+    return secrets_folder(tmp_path, monkeypatch, "PEJLING_REDIS_URL")
 
 
 def _url(name: str, password: str) -> str:
     return f"redis://{name}:{password}@{ADDRESS}/0"
 
 
-def _write(folder: Path, url: str) -> None:
-    draft = folder / ".PEJLING_REDIS_URL.new"
-    draft.write_text(url + "\n")
-    draft.replace(folder / "PEJLING_REDIS_URL")  # as a secrets agent does: a new file renamed over the old one
-
-
 async def _rotate(admin: redis.Redis, folder: Path, name: str) -> str:
     new = secrets.token_urlsafe(16)
     await admin.execute_command("ACL", "SETUSER", name, "resetpass", f">{new}")
-    _write(folder, _url(name, new))
+    rewrite_secret(folder, "PEJLING_REDIS_URL", _url(name, new))
     return new
 
 
@@ -96,7 +87,7 @@ async def test_a_new_connection_signs_in_with_the_rotated_password_and_an_open_o
     admin: redis.Redis, user: tuple[str, str], secrets_dir: Path
 ) -> None:
     name, first = user
-    _write(secrets_dir, _url(name, first))
+    rewrite_secret(secrets_dir, "PEJLING_REDIS_URL", _url(name, first))
     limiter = RedisLimiter(Settings(environment="test").redis_url, prefix=f"pejling:test-rotation:{name}")
     try:
         assert await limiter.hit("device", LIMIT) is None
@@ -120,7 +111,7 @@ async def test_the_live_feed_subscribes_again_with_the_rotated_password(
     admin: redis.Redis, user: tuple[str, str], secrets_dir: Path
 ) -> None:
     name, first = user
-    _write(secrets_dir, _url(name, first))
+    rewrite_secret(secrets_dir, "PEJLING_REDIS_URL", _url(name, first))
     broker = RedisBroker(Settings(environment="test").redis_url, prefix=f"pejling:test-rotation:{name}:")
     try:
         subscription = await broker.subscribe("store")

@@ -14,6 +14,7 @@ from pejling.plugins.billing.stripe_settings import StripeSettings
 from pejling.plugins.shopify.app_settings import ShopifyAppSettings
 from tests.support.cli import PRODUCTION_KEY as KEY
 from tests.support.cli import pejling_with, production_environment
+from tests.support.secret_files import secrets_folder
 
 
 def _write(folder: Path, name: str, value: str) -> None:
@@ -24,13 +25,9 @@ def _write(folder: Path, name: str, value: str) -> None:
 
 @pytest.fixture
 def secrets_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "secrets"
-    folder.mkdir()
-    monkeypatch.setenv("PEJLING_SECRETS_DIR", str(folder))
-    for name in ("PEJLING_SECRET_KEY", "PEJLING_ENCRYPTION_KEYS", "PEJLING_DATABASE_URL", "PEJLING_REDIS_URL",
-                 "PEJLING_SMTP_URL", "PEJLING_STRIPE_SECRET_KEY", "PEJLING_SHOPIFY_CLIENT_SECRET"):
-        monkeypatch.delenv(name, raising=False)
-    return folder
+    return secrets_folder(tmp_path, monkeypatch, "PEJLING_SECRET_KEY", "PEJLING_ENCRYPTION_KEYS",
+                          "PEJLING_DATABASE_URL", "PEJLING_REDIS_URL", "PEJLING_SMTP_URL",
+                          "PEJLING_STRIPE_SECRET_KEY", "PEJLING_SHOPIFY_CLIENT_SECRET")
 
 
 def test_the_secrets_and_backend_urls_come_from_files(secrets_dir: Path) -> None:

@@ -21,6 +21,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from pejling.core.mail import build_mail, send_mail
 from pejling.core.settings import Settings
+from tests.support.secret_files import rewrite_secret, secrets_folder
 from tests.support.smtp import SmtpSink
 
 #: Plain AUTH is what aiosmtpd warns about; on loopback, in a test, it is what keeps the test small.
@@ -62,21 +63,11 @@ def relay() -> Iterator[tuple[Relay, SmtpSink]]:
 
 @pytest.fixture
 def secrets_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "secrets"
-    folder.mkdir()
-    monkeypatch.setenv("PEJLING_SECRETS_DIR", str(folder))
-    monkeypatch.delenv("PEJLING_SMTP_URL", raising=False)
-    return folder
+    return secrets_folder(tmp_path, monkeypatch, "PEJLING_SMTP_URL")
 
 
 def _url(port: int, password: str) -> str:
     return f"smtp://{USER}:{password}@127.0.0.1:{port}"
-
-
-def _write(folder: Path, url: str) -> None:
-    draft = folder / ".PEJLING_SMTP_URL.new"
-    draft.write_text(url + "\n")
-    draft.replace(folder / "PEJLING_SMTP_URL")  # as a secrets agent does: a new file renamed over the old one
 
 
 async def _send(settings: Settings, to: str) -> None:
@@ -88,12 +79,12 @@ async def test_the_next_mail_signs_in_with_the_rotated_password(
 ) -> None:
     authenticator, sink = relay
     first = authenticator.password
-    _write(secrets_dir, _url(sink.port, first))
+    rewrite_secret(secrets_dir, "PEJLING_SMTP_URL", _url(sink.port, first))
     settings = Settings(environment="test", var_dir=var_dir)
     await _send(settings, "before-rotation@example.com")
 
     authenticator.password = secrets.token_urlsafe(16)
-    _write(secrets_dir, _url(sink.port, authenticator.password))
+    rewrite_secret(secrets_dir, "PEJLING_SMTP_URL", _url(sink.port, authenticator.password))
     await _send(settings, "after-rotation@example.com")  # the same settings: no restart
 
     assert len(sink.to("before-rotation@example.com")) == len(sink.to("after-rotation@example.com")) == 1
@@ -114,7 +105,7 @@ async def test_a_url_given_in_the_environment_keeps_its_password(
     settings = Settings(environment="test", var_dir=var_dir)
     await _send(settings, "fixed@example.com")
     authenticator.password = secrets.token_urlsafe(16)
-    _write(secrets_dir, _url(sink.port, authenticator.password))
+    rewrite_secret(secrets_dir, "PEJLING_SMTP_URL", _url(sink.port, authenticator.password))
     with pytest.raises(aiosmtplib.SMTPAuthenticationError):
         await _send(settings, "fixed@example.com")
     assert authenticator.refused >= 1

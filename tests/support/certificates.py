@@ -26,6 +26,17 @@ def _name(text: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, text)])
 
 
+def _alternative_names(names: tuple[str, ...]) -> list[x509.GeneralName]:
+    """Each name as an IP address when it is one, else as a DNS name."""
+    alternatives: list[x509.GeneralName] = []
+    for name in names:
+        try:
+            alternatives.append(x509.IPAddress(ipaddress.ip_address(name)))
+        except ValueError:
+            alternatives.append(x509.DNSName(name))
+    return alternatives
+
+
 def server_certificate(directory: Path, *names: str) -> ServerCertificate:
     """A new authority and a server certificate valid for ``names`` only (DNS names or IP addresses)."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -36,17 +47,11 @@ def server_certificate(directory: Path, *names: str) -> ServerCertificate:
           .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
           .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
           .sign(ca_key, hashes.SHA256()))
-    alternatives: list[x509.GeneralName] = []
-    for name in names:
-        try:
-            alternatives.append(x509.IPAddress(ipaddress.ip_address(name)))
-        except ValueError:
-            alternatives.append(x509.DNSName(name))
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (x509.CertificateBuilder().subject_name(_name(names[0])).issuer_name(ca.subject)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName(alternatives), critical=False)
+            .add_extension(x509.SubjectAlternativeName(_alternative_names(names)), critical=False)
             .sign(ca_key, hashes.SHA256()))
     paths = ServerCertificate(directory / "ca.pem", directory / "cert.pem", directory / "key.pem")
     paths.ca.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
@@ -79,16 +84,10 @@ def chained_server_certificate(directory: Path, *names: str) -> ServerCertificat
     middle = signed(x509.CertificateBuilder().subject_name(_name("Test Intermediate CA")).issuer_name(root.subject)
                     .public_key(middle_key.public_key())
                     .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True), root_key)
-    alternatives: list[x509.GeneralName] = []
-    for name in names:
-        try:
-            alternatives.append(x509.IPAddress(ipaddress.ip_address(name)))
-        except ValueError:
-            alternatives.append(x509.DNSName(name))
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     cert = signed(x509.CertificateBuilder().subject_name(_name(names[0])).issuer_name(middle.subject)
                   .public_key(key.public_key())
-                  .add_extension(x509.SubjectAlternativeName(alternatives), critical=False), middle_key)
+                  .add_extension(x509.SubjectAlternativeName(_alternative_names(names)), critical=False), middle_key)
     paths = ServerCertificate(directory / "ca.pem", directory / "fullchain.pem", directory / "key.pem")
     paths.ca.write_bytes(root.public_bytes(serialization.Encoding.PEM))
     paths.cert.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in (cert, middle)))
