@@ -4,10 +4,14 @@ Server-rendered with Jinja2 (templates in ``frontend/templates``); the page's CS
 first load is one small compressed document. The data comes from :mod:`pejling.core.surveys.page_data`; the
 submission goes through the one ingest path, :func:`pejling.core.surveys.page_data.ingest_response`.
 
-Why one file of a little over 500 lines: it is one job, the survey page's request cycle (render the page, its
-preview, the form's answer and the thank-you), and its parts share the page's headers, nonce and template
-environment. The cache of the store page lives apart (:mod:`pejling.core.surveys.page_cache`), as do the kiosk,
-receipt and code pages. Splitting the form submission from the rendering is the next cut if it grows further.
+Why one file of about 570 lines: it is one job, the survey page's request cycle (render the page, its preview,
+the form's answer and the thank-you), and its parts share the page's headers, nonce and template environment. The
+last additions were of that job too: the preview's framing by the portal's own origin (:func:`portal_framer`) and
+the 400 page for a parameter given twice (:func:`repeated_parameter_problem`). The cache of the store page lives
+apart (:mod:`pejling.core.surveys.page_cache`), as do the kiosk, receipt and code pages. The next cut, due now that
+the file has grown past 500 lines, is the no-JavaScript form submission (:func:`form_submission` and its parsing)
+into a module of its own; it was not made in the session that grew the file, because no full test run was left to
+check it.
 """
 
 from __future__ import annotations
