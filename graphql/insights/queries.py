@@ -15,6 +15,7 @@ from pejling.core.insights.statistics import MIN_N
 from pejling.core.plugin_manager import Plugins, load_plugins
 from pejling.graphql.context import Info
 from pejling.graphql.errors import ApiError
+from pejling.graphql.insights.converted_answers import graphql_insights
 from pejling.graphql.insights.sections import Insights
 from pejling.graphql.insights.types import (
     InsightCompareWith,
@@ -119,7 +120,7 @@ class InsightsQuery:
             answer = await engine.insights(request)
         except engine.InsightsRefused as exc:
             raise ApiError(exc.message, "INVALID", field=exc.field) from None
-        return Insights.from_section(answer)
+        return graphql_insights(answer)
 
     @strawberry.field(description="Logged store changes, newest first; optionally of one store and within a period.")
     async def store_changes(

@@ -1,13 +1,15 @@
 """Profile the authenticated request path in process: ``{ __typename }`` with a session cookie; not a test.
 
     PEJLING_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
-        .venv/bin/python -m tests.bench.request_profile [graphql|plain|ping] [requests] [concurrency]
+        .venv/bin/python -m tests.bench.request_profile [graphql|plain|ping|dashboard|dashboard_plain] \\
+        [requests] [concurrency]
 
 Makes a throw-away database on the server (migrated and seeded with the demo tenant by the real ``pejling``
 commands, as the HTTP bench does), serves the bench app in this process (production settings, its lifespan run) and
 sends ``requests`` requests, ``concurrency`` at a time (``asyncio.gather``), through httpx's ASGI transport. It prints
 the rate without the profiler, the SQL statements one request sends, then the rate under cProfile and the functions
-that took the most time (``PROFILE_SORT``: ``tottime`` or ``cumulative``; ``PROFILE_LINES``, default 45). The rate
+that took the most time. ``dashboard`` and ``dashboard_plain`` send the HTTP bench's store dashboard query
+and its plain JSON route (the engine's cache warm after the first request) (``PROFILE_SORT``: ``tottime`` or ``cumulative``; ``PROFILE_LINES``, default 45). The rate
 includes the client's own work (httpx), so compare runs of this script with each other, not with wrk's figures.
 """
 
@@ -28,7 +30,8 @@ from typing import Any
 
 import httpx
 
-from tests.bench.bench_app import PLAIN_PATH
+from tests.bench.bench_app import PLAIN_INSIGHTS_PATH, PLAIN_PATH
+from tests.bench.http_bench import dashboard_bodies
 from tests.bench.server_site import (
     admin_url,
     cookie_header_map,
@@ -38,15 +41,18 @@ from tests.bench.server_site import (
     throwaway_database,
 )
 
-BODY = b'{"query": "{ __typename }"}'
+BODY = '{"query": "{ __typename }"}'
+#: The path and body each kind posts (``ping`` is a GET of ``/healthz``); the dashboard's are set from the site.
+REQUESTS = {"graphql": ("/graphql", BODY), "plain": (PLAIN_PATH, BODY)}
 
 
 async def _send(client: httpx.AsyncClient, kind: str, headers: dict[str, str]) -> None:
     if kind == "ping":
         response = await client.get("/healthz")
     else:
-        response = await client.post("/graphql" if kind == "graphql" else PLAIN_PATH, content=BODY, headers=headers)
-    if response.status_code != 200:
+        path, body = REQUESTS[kind]
+        response = await client.post(path, content=body, headers=headers)
+    if response.status_code != 200 or b'"errors"' in response.content:
         raise RuntimeError(f"{response.status_code} {response.text}")
 
 
@@ -75,6 +81,9 @@ async def profile(database_url: str, secret_key: str, kind: str, requests: int, 
     async with LifespanManager(app) as manager:
         site = await read_site(database_url, "http://bench", secret_key, DEMO_SLUG)
         headers = {"Content-Type": "application/json", **cookie_header_map(site)}
+        dashboard, plain_dashboard = dashboard_bodies(site)
+        REQUESTS["dashboard"], REQUESTS["dashboard_plain"] = ("/graphql", dashboard), (PLAIN_INSIGHTS_PATH,
+                                                                                        plain_dashboard)
         transport = httpx.ASGITransport(app=manager.app, client=("127.0.0.1", 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             await _load(client, kind, headers, min(requests, 500), concurrency)  # warm up

@@ -49,6 +49,15 @@ def test_a_result_file_has_every_field_and_a_chart(tmp_path: Path) -> None:
     assert "ingest p99 at half the rate, ms" in printed and "target ≤ 50: met" in printed  # p99 9 ms
 
 
+def test_paired_runs_keep_their_median_round() -> None:
+    def rate(per_s: int) -> Run:
+        return Run(requests=per_s, seconds=1.0, p50_ms=1.0, p99_ms=2.0)
+
+    assert http_bench.median_run([rate(300), rate(100), rate(200)]).per_second == 200
+    assert http_bench.median_run([rate(300), rate(100)]).per_second == 100  # the lower middle of an even number
+    assert http_bench.median_run([rate(50)]).per_second == 50
+
+
 def test_sections_of_one_run_share_one_file(tmp_path: Path) -> None:
     started = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     first = results.record("insights", {"responses": 10, "timings": {"engine_cold": {"p50_ms": 60.0, "p99_ms": 90.0}}},

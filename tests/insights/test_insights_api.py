@@ -158,3 +158,27 @@ async def test_store_manager_sees_only_their_stores(world: World, client: httpx.
     ins = chain["data"]["insights"]
     assert [s["key"] for s in ins["stores"]] == [encode_id("Store", own.id)]
     assert ins["comparison"]["n"] > 0  # the other stores only as an anonymous aggregate
+
+
+async def test_a_reused_answer_still_answers_what_a_later_query_selects(world: World,
+                                                                       client: httpx.AsyncClient) -> None:
+    """The engine's answer and its GraphQL conversion are reused between data changes
+    (``graphql/insights/converted_answers.py``); a later query selecting other sections still gets them whole."""
+    clear_cache()
+    token = await token_for(world.tenant.id, world.owner_id)
+    scope = {"kind": "STORE", "ids": [encode_id("Store", world.stores[2].id)]}
+    query = "query($s: InsightScopeInput!, $p: PeriodInput!) { insights(scope: $s, period: $p) { n %s } }"
+    headers = {"Authorization": f"Bearer {token}"}
+
+    async def ask(selection: str) -> dict[str, Any]:
+        body = (await client.post("/graphql", headers=headers, json={
+            "query": query % selection, "variables": {"s": scope, "p": PERIOD}})).json()
+        assert "errors" not in body, body
+        return body["data"]["insights"]
+
+    first = await ask("nps { value }")
+    later = await ask("trends { weekly { n } } zones { n } profile { items { goal } }")
+    assert sum(point["n"] for point in later["trends"]["weekly"]) == first["n"] == later["n"]
+    assert sum(zone["n"] for zone in later["zones"]) == later["n"]
+    assert {item["goal"] for item in later["profile"]["items"]} == set(GOALS)
+    assert await ask("nps { value }") == first
