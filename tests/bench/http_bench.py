@@ -96,7 +96,8 @@ RATIOS = (
 #: Every field of the section's data (the smoke test checks them).
 RESULT_FIELDS = (
     "server", "seconds", "connections", "graphql_connections", "runs", "ingest_stored", "submit_graphql_stored",
-    "ingest_half_target_per_s", "paired_rounds_per_s", *(f"{name}_{unit}" for name in RUN_NAMES for unit in ("per_s", "p50_ms", "p99_ms")),
+    "ingest_half_target_per_s", "paired_rounds_per_s",
+    *(f"{name}_{unit}" for name in RUN_NAMES for unit in ("per_s", "p50_ms", "p99_ms")),
     *(name for name, _, _ in RATIOS), "page_bytes", "page_body_bytes", "targets",
 )
 LABELS = {

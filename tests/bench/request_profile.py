@@ -8,9 +8,10 @@ Makes a throw-away database on the server (migrated and seeded with the demo ten
 commands, as the HTTP bench does), serves the bench app in this process (production settings, its lifespan run) and
 sends ``requests`` requests, ``concurrency`` at a time (``asyncio.gather``), through httpx's ASGI transport. It prints
 the rate without the profiler, the SQL statements one request sends, then the rate under cProfile and the functions
-that took the most time. ``dashboard`` and ``dashboard_plain`` send the HTTP bench's store dashboard query
-and its plain JSON route (the engine's cache warm after the first request) (``PROFILE_SORT``: ``tottime`` or ``cumulative``; ``PROFILE_LINES``, default 45). The rate
-includes the client's own work (httpx), so compare runs of this script with each other, not with wrk's figures.
+that took the most time (``PROFILE_SORT``: ``tottime`` or ``cumulative``; ``PROFILE_LINES``, default 45;
+``PROFILE_DUMP``: a file for pstats). ``dashboard`` and ``dashboard_plain`` send the HTTP bench's store dashboard
+query and its plain JSON route (the engine's cache warm after the first request). The rate includes the client's
+own work (httpx), so compare runs of this script with each other, not with wrk's figures.
 """
 
 from __future__ import annotations
