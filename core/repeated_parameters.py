@@ -1,7 +1,8 @@
 """One value per parameter (ASVS V15.3.7, HTTP parameter pollution).
 
 The rule for ``/graphql`` by ``GET`` (the persisted queries) and for the shoppers' plain pages and forms (the survey
-form, the receipt look-up and erase form, the unsubscribe page) and for the ``tenant`` a download link or the live
+page and form, invitations, kiosk screens, scanned codes, the receipt look-up and erase form, the unsubscribe page:
+:mod:`pejling.core.surveys.repeated_parameter_page`) and for the ``tenant`` a download link or the live
 feed names (``tenants/middleware.py``): a parameter given more than once
 (``?query=a&query=b``, two ``code`` fields in one form, a key twice in one object of a JSON body posted to
 ``/graphql``) is refused with a 400 and nothing runs. Reading one of the

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from pejling.tenants.logo_pixels import LogoRefused, redrawn_logo
 from pejling.tenants.models import Tenant
 from pejling.tenants.scope import all_tenants
 
@@ -34,7 +35,9 @@ def check_colour(value: str) -> str:
 
 
 def decode_logo(data_url: str) -> tuple[bytes, str]:
-    """The image bytes and type of a ``data:image/…;base64,…`` URL; raises :class:`BrandingRefused`."""
+    """The logo to store for a ``data:image/…;base64,…`` URL, and its type; raises :class:`BrandingRefused`.
+
+    The bytes are the image encoded afresh from its pixels (``tenants/logo_pixels.py``), never the upload itself."""
     match = DATA_URL.match(data_url.strip()) if len(data_url) < MAX_LOGO_BYTES * 2 else None
     if match is None or match["type"] not in LOGO_TYPES:
         raise BrandingRefused("logo", "Send a PNG, JPEG or WebP image as a data: URL.")
@@ -46,7 +49,10 @@ def decode_logo(data_url: str) -> tuple[bytes, str]:
         raise BrandingRefused("logo", f"Keep the logo under {MAX_LOGO_BYTES // 1024} KB; it loads on shoppers' phones.")
     if not image.startswith(LOGO_TYPES[match["type"]]) or (match["type"] == "image/webp" and image[8:12] != b"WEBP"):
         raise BrandingRefused("logo", "The image data does not match its type.")
-    return image, match["type"]
+    try:
+        return redrawn_logo(image, match["type"], MAX_LOGO_BYTES), match["type"]
+    except LogoRefused as exc:
+        raise BrandingRefused("logo", str(exc)) from None
 
 
 async def serve_logo(request: Request) -> Response:

@@ -2,7 +2,8 @@
 
 ``GET /q/{code}``: counts the scan and answers 303 to the survey page of the code's store and zone (``ch=qr`` and
 the code in the query); a retired code gets a friendly page in the shopper's language (410, still counted); an
-unknown code the "not found" page (404).
+unknown code the "not found" page (404). A query parameter given twice (``?lang=en&lang=da``) is a 400 page and
+counts nothing (:mod:`pejling.core.surveys.repeated_parameter_page`).
 
 ``GET /api/survey-codes/{id}/{file}``, ``file`` one of ``qr.svg``, ``qr.png``, ``poster-a4.pdf``, ``poster-a5.pdf``:
 for members of the code's tenant (a store manager: codes of their stores). Anonymous: 401; another tenant, an unknown
@@ -24,6 +25,7 @@ from pejling.core.surveys.models import SurveyCode
 from pejling.core.surveys.page_data import logo_path
 from pejling.core.surveys.pages import render_page, render_problem
 from pejling.core.surveys.poster import PosterText, poster_pdf, qr_png, qr_svg
+from pejling.core.surveys.repeated_parameter_page import each_parameter_once
 from pejling.frontend.language import messages, pick_language
 from pejling.tenants.models import Store, Tenant
 
@@ -110,6 +112,6 @@ def download_path(code_id: UUID, file: str) -> str:
 def survey_code_routes() -> list[Route]:
     """The short link and the downloads, for ``core/app.py``."""
     return [
-        Route("/q/{code}", scan, methods=["GET"], name="survey_code_scan"),
+        Route("/q/{code}", each_parameter_once(scan), methods=["GET"], name="survey_code_scan"),
         Route("/api/survey-codes/{code_id}/{file}", download, methods=["GET"], name="survey_code_download"),
     ]

@@ -7,8 +7,9 @@ submission goes through the one ingest path, :func:`pejling.core.surveys.page_da
 Why one file of about 570 lines: it is one job, the survey page's request cycle (render the page, its preview,
 the form's answer and the thank-you), and its parts share the page's headers, nonce and template environment. The
 last additions were of that job too: the preview's framing by the portal's own origin (:func:`portal_framer`) and
-the 400 page for a parameter given twice (:func:`repeated_parameter_problem`). The cache of the store page lives
-apart (:mod:`pejling.core.surveys.page_cache`), as do the kiosk, receipt and code pages. The next cut, due now that
+the 400 page for a parameter given twice (since moved to :mod:`pejling.core.surveys.repeated_parameter_page`, which
+guards the GET routes below). The cache of the store page lives apart (:mod:`pejling.core.surveys.page_cache`), as
+do the kiosk, receipt and code pages. The next cut, due now that
 the file has grown past 500 lines, is the no-JavaScript form submission (:func:`form_submission` and its parsing)
 into a module of its own; it was not made in the session that grew the file, because no full test run was left to
 check it.
@@ -34,6 +35,7 @@ from starlette.routing import Route
 from pejling.core.auth.forwarded import normalise_origin
 from pejling.core.repeated_parameters import repeated_name
 from pejling.core.surveys.channels import DEFAULT_CHANNEL
+from pejling.core.surveys.repeated_parameter_page import each_parameter_once
 from pejling.core.surveys.submission_outcome import MAX_COMMENT_CHARS
 from pejling.frontend import FRONTEND_DIR
 from pejling.frontend.brand import DEFAULT_BRAND, brand_colours
@@ -268,14 +270,6 @@ def render_problem(language: str, kind: str, status: int) -> HTMLResponse:
     context = _base_context(language, None, "Pejling", None)
     context.update(title=t[title], body=t[body])
     return _html("problem.html", context, status)
-
-
-def repeated_parameter_problem(request: Request) -> HTMLResponse | None:
-    """The 400 page when the request's query gives a parameter more than once (``core/repeated_parameters.py``),
-    in the browser's language; None when each parameter comes once."""
-    if repeated_name(request.query_params.multi_items()) is None:
-        return None
-    return render_problem(pick_language(None, request.headers.get("accept-language")), "invalid", 400)
 
 
 def reward_view(reward: Any, language: str) -> dict[str, str] | None:
@@ -565,9 +559,11 @@ async def _reload(
 
 
 #: The routes of the shopper pages, added to the application in :func:`pejling.core.app.create_app`.
+#: Each GET page refuses a query parameter given twice (``lang``, ``ch``, ``zone``, ``device``, ``preview``, a
+#: channel's own) before it reads any; the form's fields are checked the same way in :func:`form_submission`.
 routes = [
-    Route("/s/{tenant}/{store}", survey_page, methods=["GET"]),
+    Route("/s/{tenant}/{store}", each_parameter_once(survey_page), methods=["GET"]),
     Route("/s/{tenant}/{store}/form", form_submission, methods=["POST"]),
-    Route("/i/{token}", invitation_page, methods=["GET"]),
-    Route("/k/{token}", kiosk_screen, methods=["GET"]),
+    Route("/i/{token}", each_parameter_once(invitation_page), methods=["GET"]),
+    Route("/k/{token}", each_parameter_once(kiosk_screen), methods=["GET"]),
 ]

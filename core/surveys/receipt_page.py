@@ -26,7 +26,6 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 from uuid import UUID
@@ -44,9 +43,10 @@ from pejling.core.surveys.erasure import erase_response, find_by_receipt
 from pejling.core.surveys.ingest import IngestRefused
 from pejling.core.surveys.models import Response as SurveyResponse
 from pejling.core.surveys.page_data import logo_path
-from pejling.core.surveys.pages import render_page, render_problem, repeated_parameter_problem
+from pejling.core.surveys.pages import render_page, render_problem
 from pejling.core.surveys.receipt_view import receipt_download, receipt_view
 from pejling.core.surveys.receipts import normalise_receipt_code
+from pejling.core.surveys.repeated_parameter_page import each_parameter_once
 from pejling.core.surveys.routes import read_limited_body
 from pejling.core.surveys.submission_fields import is_slug
 from pejling.frontend.language import LANGUAGES, messages, pick_language
@@ -289,27 +289,14 @@ async def erase_page(request: Request) -> Response:
                        body=t["receipt_erased_body"], ask=False)
 
 
-Endpoint = Callable[[Request], Awaitable[Response]]
-
-
-def _each_parameter_once(endpoint: Endpoint) -> Endpoint:
-    """``endpoint`` behind the rule of one value per query parameter (a repeated ``code``, ``tenant`` or ``lang`` is
-    a 400 before anything is looked up or counted)."""
-
-    async def checked(request: Request) -> Response:
-        return repeated_parameter_problem(request) or await endpoint(request)
-
-    return checked
-
-
 def receipt_routes() -> list[BaseRoute]:
     """The receipt page's routes, for ``create_app``."""
     return [
-        Route("/r", _each_parameter_once(find_page), methods=["GET"]),
-        Route("/r/{code}", _each_parameter_once(code_only), methods=["GET"]),
-        Route("/r/{tenant}/{code}", _each_parameter_once(receipt_page), methods=["GET"]),
-        Route("/r/{tenant}/{code}/json", _each_parameter_once(receipt_json), methods=["GET"]),
-        Route("/r/{tenant}/{code}/erase", _each_parameter_once(erase_page), methods=["GET", "POST"]),
+        Route("/r", each_parameter_once(find_page), methods=["GET"]),
+        Route("/r/{code}", each_parameter_once(code_only), methods=["GET"]),
+        Route("/r/{tenant}/{code}", each_parameter_once(receipt_page), methods=["GET"]),
+        Route("/r/{tenant}/{code}/json", each_parameter_once(receipt_json), methods=["GET"]),
+        Route("/r/{tenant}/{code}/erase", each_parameter_once(erase_page), methods=["GET", "POST"]),
     ]
 
 

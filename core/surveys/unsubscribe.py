@@ -14,7 +14,8 @@ from starlette.routing import Route
 
 from pejling.core.settings import Settings, get_settings
 from pejling.core.surveys.page_data import logo_path
-from pejling.core.surveys.pages import render_page, render_problem, repeated_parameter_problem
+from pejling.core.surveys.pages import render_page, render_problem
+from pejling.core.surveys.repeated_parameter_page import repeated_parameter_problem
 from pejling.core.surveys.suppressions import read_unsubscribe_token, suppress_hash
 from pejling.frontend.language import messages, pick_language
 from pejling.tenants.models import Tenant

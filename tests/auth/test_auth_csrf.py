@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
+import random
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from auth_helpers import ME, browser, gql, graphql_login, make_owner, set_cookies
+from PIL import Image
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -197,8 +200,12 @@ async def test_graphql_bodies_over_the_cap_are_413_for_everyone_and_nothing_runs
         assert (await post(client, big)).status_code == 413  # not even inspected: no 403, no parse
         assert (await post(client, big, {"X-CSRF-Token": csrf})).status_code == 413
         assert await token_count(tenant.id) == 1  # only the one made above
-        # The largest legitimate request, a 24 KB logo as a data: URL, fits well under the cap.
-        png = b"\x89PNG\r\n\x1a\n" + b"\0" * (MAX_LOGO_BYTES - 8)
+        # The largest legitimate request, a 24 KB logo as a data: URL, fits well under the cap: a real PNG (the
+        # upload is decoded and encoded afresh), of noise so that it does not compress, just under the limit.
+        buffer = io.BytesIO()
+        Image.frombytes("RGB", (89, 89), random.Random(1).randbytes(89 * 89 * 3)).save(buffer, "PNG")
+        png = buffer.getvalue()
+        assert MAX_LOGO_BYTES - 1024 < len(png) <= MAX_LOGO_BYTES
         logo = {"query": "mutation($d: String) { setTenantLogo(dataUrl: $d) { errors { code } } }",
                 "variables": {"d": "data:image/png;base64," + base64.b64encode(png).decode()}}
         body = json.dumps(logo).encode()

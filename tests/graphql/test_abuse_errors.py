@@ -8,6 +8,7 @@ strawberry or the resolver. Each case also checks that nothing was logged at ERR
 from __future__ import annotations
 
 import base64
+import io
 import logging
 import uuid
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 
 from pejling.graphql.followups.pages import encode_cursor
 from pejling.graphql.relay_ids import encode_id
@@ -27,7 +29,15 @@ STORES = """query($after: String, $first: Int) {
   stores(first: $first, after: $after) { edges { cursor node { name } } } }"""
 FOLLOW_UPS = "query($after: String) { followUps(after: $after) { edges { cursor } } }"
 RESPONSES = "query($after: String) { responses(after: $after) { edges { cursor } } }"
-PNG = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 32).decode()
+
+
+def _png() -> str:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (31, 95, 139)).save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+PNG = _png()
 
 
 def b64(text: str) -> str:
