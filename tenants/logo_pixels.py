@@ -97,6 +97,8 @@ def _options(image: Image.Image, fmt: str) -> list[dict[str, Any]]:
 def _encoded(image: Image.Image, fmt: str, options: list[dict[str, Any]], max_bytes: int) -> bytes | None:
     """``image``'s pixels alone (a new image: no info, text, EXIF or profile of the upload) encoded in ``fmt``; the
     first of ``options`` whose file fits ``max_bytes``, or None."""
+    if image.mode.startswith("I"):  # a 16-bit grey PNG: scaled to 8 bits (a plain conversion would clip it white)
+        image = image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
     if image.mode not in _MODES[fmt]:
         image = image.convert(_MODES[fmt][-1])
     pixels = Image.frombytes(image.mode, image.size, image.tobytes())

@@ -209,3 +209,14 @@ def test_a_logo_over_the_limit_once_encoded_is_refused() -> None:
     assert redrawn_logo(png, "image/png", len(png) * 2)
     with pytest.raises(LogoRefused, match="Once cleaned"):
         redrawn_logo(png, "image/png", 40)
+
+
+def test_a_16_bit_grey_logo_keeps_its_greys() -> None:
+    """A 16-bit greyscale PNG (as some design tools export) is scaled to 8 bits, not clipped to white."""
+    greys = Image.new("I;16", (64, 4))
+    for x in range(64):
+        for y in range(4):
+            greys.putpixel((x, y), x * 1024)  # 0 … 64 512 of 65 535
+    with Image.open(io.BytesIO(redrawn_logo(encoded(greys, "PNG"), "image/png", MAX_LOGO_BYTES))) as image:
+        assert image.mode == "L"
+        assert [image.getpixel((x, 0)) for x in range(64)] == [x * 4 for x in range(64)]
