@@ -59,7 +59,7 @@ SHORT_TOKENS = {
     ("core/change_notices.py", "token_hex", 8): "marks this process's own catch-up notice among the others it hears "
                                                 "(not a secret)",
     ("plugins/shopify/discounts.py", "token_hex", 5): "a shopper's single-use discount code, typed at a checkout, "
-                                                      "like the receipt codes (see 'Not met yet' V11.5.1)",
+                                                      "like the receipt codes (see 'Deliberate exceptions' V11.5.1)",
 }
 TOKEN_CALLS = {"token_urlsafe", "token_bytes", "token_hex"}
 

@@ -190,7 +190,7 @@ def test_every_module_a_policy_names_exists() -> None:
 
 def test_asvs_points_at_the_policies_and_no_longer_lists_them_as_missing() -> None:
     text = ASVS.read_text()
-    table, _, not_met = text.partition("\n## Not met yet")
+    table, _, not_met = text.partition("\n## Deliberate exceptions")
     for requirement in ("V14.1.1", "V14.1.2", "V14.2.4", "V11.1.1", "V11.1.2", "V16.1.1"):
         assert re.search(rf"^\| [^|]*{re.escape(requirement)}\b[^|]*\|.*tests/test_security_policies\.py", table,
                          re.MULTILINE), requirement
