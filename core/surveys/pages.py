@@ -1,30 +1,26 @@
-"""The shopper's survey pages: the survey itself, the no-JavaScript form submission and the thank-you.
+"""The shopper's survey pages: how they are rendered, and the routes of the survey, its preview and invitations.
 
 Server-rendered with Jinja2 (templates in ``frontend/templates``); the page's CSS and script are inlined so the
-first load is one small compressed document. The data comes from :mod:`pejling.core.surveys.page_data`; the
-submission goes through the one ingest path, :func:`pejling.core.surveys.page_data.ingest_response`.
+first load is one small compressed document. The data comes from :mod:`pejling.core.surveys.page_data`.
 
-Why one file of about 570 lines: it is one job, the survey page's request cycle (render the page, its preview,
-the form's answer and the thank-you), and its parts share the page's headers, nonce and template environment. The
-last additions were of that job too: the preview's framing by the portal's own origin (:func:`portal_framer`) and
-the 400 page for a parameter given twice (since moved to :mod:`pejling.core.surveys.repeated_parameter_page`, which
-guards the GET routes below). The cache of the store page lives apart (:mod:`pejling.core.surveys.page_cache`), as
-do the kiosk, receipt and code pages. The next cut, due now that
-the file has grown past 500 lines, is the no-JavaScript form submission (:func:`form_submission` and its parsing)
-into a module of its own; it was not made in the session that grew the file, because no full test run was left to
-check it.
+This file holds the pages' template environment, headers and nonce, the renderers the shopper pages share (the
+survey, the small pages, the problem pages and the thank-you), the preview's framing by the portal's own origin
+(:func:`portal_framer`), and the routes: the GET pages (store survey, preview, invitation, kiosk screen) and the
+form's POST. Apart, each in a module of its own: the survey sent as a plain form, without JavaScript
+(:mod:`pejling.core.surveys.form_submission`, which goes through the one ingest path), the 400 page for a parameter
+given twice (:mod:`pejling.core.surveys.repeated_parameter_page`, which guards the GET routes below), the cache of
+the store page (:mod:`pejling.core.surveys.page_cache`), and the kiosk, receipt and code pages.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import secrets
 import tomllib
 import uuid
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -33,10 +29,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from pejling.core.auth.forwarded import normalise_origin
-from pejling.core.repeated_parameters import repeated_name
-from pejling.core.surveys.channels import DEFAULT_CHANNEL
+from pejling.core.surveys.form_submission import form_submission
 from pejling.core.surveys.repeated_parameter_page import each_parameter_once
-from pejling.core.surveys.submission_outcome import MAX_COMMENT_CHARS
 from pejling.frontend import FRONTEND_DIR
 from pejling.frontend.brand import DEFAULT_BRAND, brand_colours
 from pejling.frontend.language import (
@@ -47,9 +41,6 @@ from pejling.frontend.language import (
     negotiate_language,
     pick_language,
 )
-
-_FORM_LIMIT = 16 * 1024
-_FORM_FIELDS = 100
 
 _env = Environment(
     loader=FileSystemLoader(str(FRONTEND_DIR / "templates")),
@@ -402,160 +393,6 @@ async def kiosk_screen(request: Request) -> Response:
     from pejling.core.surveys.kiosk_page import kiosk_page
 
     return await kiosk_page(request)
-
-
-def _int_or_none(value: str | None) -> int | None | str:
-    if value is None or value.strip() == "":
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        return value  # the ingest refuses it with a clear error
-
-
-def form_payload(form: dict[str, str]) -> dict[str, Any]:
-    """The contract's JSON submission built from the plain form (no reaction times without JavaScript)."""
-    order = [sid for sid in form.get("order", "").split(",") if sid]
-    warmups = {sid for sid in form.get("warmups", "").split(",") if sid}
-    answers = []
-    for position, statement_id in enumerate(order):
-        value = form.get(f"s:{statement_id}")
-        if value == "na":  # "doesn't apply" (the ingest accepts it only where the page offers it)
-            answers.append({"statement_id": statement_id, "value": None, "not_applicable": True,
-                            "position": position, "reaction_ms": None, "warmup": statement_id in warmups})
-        elif value:
-            answers.append(
-                {
-                    "statement_id": statement_id,
-                    "value": _int_or_none(value),
-                    "position": position,
-                    "reaction_ms": None,
-                    "warmup": statement_id in warmups,
-                }
-            )
-    contact = form.get("contact") == "1"
-    return {
-        "id": form.get("id", ""),
-        "survey_version_id": form.get("survey_version_id", ""),
-        "invitation": form.get("invitation") or None,
-        "zone_id": form.get("zone_id") or None,
-        "channel": form.get("channel") or DEFAULT_CHANNEL,
-        "channel_params": {k[3:]: v for k, v in form.items() if k.startswith("cp:")},
-        "language": form.get("language") or DEFAULT_LANGUAGE,
-        "started_at": form.get("started_at") or datetime.now(UTC).isoformat(),
-        "submitted_at": datetime.now(UTC).isoformat(),
-        "answers": answers,
-        "outcome": _int_or_none(form.get("outcome")),
-        "comment": (form.get("comment") or "").strip()[:MAX_COMMENT_CHARS],
-        "consent": {"contact": contact, "email": (form.get("email") or "").strip() or None if contact else None},
-        "client": {"viewport_width": None, "touch": None, "js": False},
-    }
-
-
-def _error_text(language: str, status: int, field: str | None) -> str:
-    t = messages(language)
-    if status == 429:
-        return t["error_rate"]
-    if field and field.startswith("consent"):
-        return t["error_email"]
-    if field and field.startswith("answers"):
-        return t["error_answers"]
-    return t["error_generic"]
-
-
-async def form_submission(request: Request) -> Response:
-    """POST ``/s/{tenant}/{store}/form``: the survey sent as a plain form; answers with the thank-you page."""
-    from pejling.core.surveys.page_data import IngestRefused, ingest_response
-    from pejling.core.surveys.routes import read_limited_body
-
-    tenant_slug, store_slug = request.path_params["tenant"], request.path_params["store"]
-    fallback = pick_language(None, request.headers.get("accept-language"))
-    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type != "application/x-www-form-urlencoded":
-        return render_problem(fallback, "invalid", 415)
-    try:
-        body = await read_limited_body(request, _FORM_LIMIT)
-    except IngestRefused:
-        return render_problem(fallback, "invalid", 413)
-    try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=_FORM_FIELDS)
-    except ValueError:  # not UTF-8, or too many fields
-        return render_problem(fallback, "invalid", 400)
-    if repeated_name(pairs) is not None:  # each field once (core/repeated_parameters.py)
-        return render_problem(fallback, "invalid", 400)
-    form = dict(pairs)
-    requested = form.get("language", "")
-    language = requested if requested in LANGUAGES else fallback
-    if form.get(PREVIEW_PARAM) == "1":  # the portal's preview: answered to the end, stored nowhere
-        t = messages(language)
-        return render_page("problem.html", language, title=t["preview_title"], body=t["preview_done"], preview=True,
-                           preview_framer=portal_framer(request))
-    payload = form_payload(form)
-    error: tuple[int, str] | None = None
-    started_at = form.get("started_at")
-    if payload["consent"]["contact"] and "@" not in (payload["consent"]["email"] or ""):
-        error = (422, _error_text(language, 422, "consent.email"))
-    elif not payload["answers"]:
-        error = (422, _error_text(language, 422, "answers"))
-    else:
-        client = request.client.host if request.client else ""
-        try:
-            result = await ingest_response(
-                payload,
-                tenant_slug=tenant_slug,
-                store_slug=store_slug,
-                client_address=client,
-                user_agent=request.headers.get("user-agent", ""),
-                via="form",
-                settings=request.app.state.settings,
-                plugins=getattr(request.app.state, "plugins", None),
-            )
-        except IngestRefused as refused:
-            if refused.status == 404:
-                return render_problem(language, "not_found", 404)
-            if refused.status == 410:
-                return render_problem(language, "gone", 410)
-            error = (refused.status, _error_text(language, refused.status, refused.field))
-            if refused.field == "started_at":  # a start time we cannot use would refuse every retry: start afresh
-                started_at = None
-        else:
-            page = await _reload(request, tenant_slug, store_slug, payload, language, invitation=None)
-            return render_thanks(language, page, result)
-    page = await _reload(request, tenant_slug, store_slug, payload, language, invitation=payload["invitation"])
-    if page is None:
-        return render_problem(language, "not_found", 404)
-    status, text = error
-    order = {sid: index for index, sid in enumerate(form.get("order", "").split(","))}
-    statements = sorted(page.statements, key=lambda s: order.get(s.id, len(order)))
-    if dataclasses.is_dataclass(page) and not isinstance(page, type):
-        page = dataclasses.replace(page, statements=statements)
-    return render_survey(
-        request, page, response_id=payload["id"], started_at=started_at, previous=form, error=text,
-        status=status,
-    )
-
-
-async def _reload(
-    request: Request,
-    tenant_slug: str, store_slug: str, payload: dict[str, Any], language: str, *, invitation: str | None
-) -> Any | None:
-    """The page again (for an error re-render or the thank-you branding); None when it is gone."""
-    from pejling.core.surveys.page_data import InvitationUnusable, SurveyNotFound, load_survey_page
-
-    try:
-        return await load_survey_page(
-            tenant_slug=tenant_slug,
-            store_slug=store_slug,
-            zone_id=payload["zone_id"],
-            channel=str(payload["channel"]),
-            invitation_token=invitation,
-            language=language,
-            accept_language=None,
-            channel_params=payload.get("channel_params") or None,
-            plugins=getattr(request.app.state, "plugins", None),
-        )
-    except (SurveyNotFound, InvitationUnusable):
-        return None
 
 
 #: The routes of the shopper pages, added to the application in :func:`pejling.core.app.create_app`.
