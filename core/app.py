@@ -45,7 +45,7 @@ from pejling.core.surveys.code_routes import survey_code_routes
 from pejling.core.surveys.hooks import response_events_delivered
 from pejling.core.surveys.import_routes import import_routes
 from pejling.core.surveys.page_cache import store_pages  # noqa: F401 - watches the content-stamp notices
-from pejling.core.surveys.pages import routes as survey_page_routes
+from pejling.core.surveys.page_routes import routes as survey_page_routes
 from pejling.core.surveys.receipt_page import receipt_routes
 from pejling.core.surveys.routes import survey_api_routes
 from pejling.core.surveys.unsubscribe import routes as unsubscribe_routes

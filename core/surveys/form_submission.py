@@ -7,9 +7,8 @@ hands it to the one ingest path, :func:`pejling.core.surveys.page_data.ingest_re
 thank-you page, or with the survey again, the shopper's answers kept and what was wrong said in their language. The
 portal's preview posts its form here too and is answered with the end of the preview, storing nothing.
 
-The pages are rendered by :mod:`pejling.core.surveys.pages`, which mounts this route beside its own: its renderers are
-imported when a form arrives (as :mod:`pejling.core.surveys.repeated_parameter_page` imports them), because pages
-imports this module for its routes.
+The pages are rendered by :mod:`pejling.core.surveys.pages`; the route is mounted beside theirs in
+:mod:`pejling.core.surveys.page_routes`.
 """
 
 from __future__ import annotations
@@ -24,6 +23,14 @@ from starlette.responses import Response
 
 from pejling.core.repeated_parameters import repeated_name
 from pejling.core.surveys.channels import DEFAULT_CHANNEL
+from pejling.core.surveys.pages import (
+    PREVIEW_PARAM,
+    portal_framer,
+    render_page,
+    render_problem,
+    render_survey,
+    render_thanks,
+)
 from pejling.core.surveys.submission_outcome import MAX_COMMENT_CHARS
 from pejling.frontend.language import DEFAULT_LANGUAGE, LANGUAGES, messages, pick_language
 
@@ -93,14 +100,6 @@ def _error_text(language: str, status: int, field: str | None) -> str:
 async def form_submission(request: Request) -> Response:
     """POST ``/s/{tenant}/{store}/form``: the survey sent as a plain form; answers with the thank-you page."""
     from pejling.core.surveys.page_data import IngestRefused, ingest_response
-    from pejling.core.surveys.pages import (  # pages imports this module for its routes
-        PREVIEW_PARAM,
-        portal_framer,
-        render_page,
-        render_problem,
-        render_survey,
-        render_thanks,
-    )
     from pejling.core.surveys.routes import read_limited_body
 
     tenant_slug, store_slug = request.path_params["tenant"], request.path_params["store"]

@@ -5,11 +5,11 @@ first load is one small compressed document. The data comes from :mod:`pejling.c
 
 This file holds the pages' template environment, headers and nonce, the renderers the shopper pages share (the
 survey, the small pages, the problem pages and the thank-you), the preview's framing by the portal's own origin
-(:func:`portal_framer`), and the routes: the GET pages (store survey, preview, invitation, kiosk screen) and the
-form's POST. Apart, each in a module of its own: the survey sent as a plain form, without JavaScript
-(:mod:`pejling.core.surveys.form_submission`, which goes through the one ingest path), the 400 page for a parameter
-given twice (:mod:`pejling.core.surveys.repeated_parameter_page`, which guards the GET routes below), the cache of
-the store page (:mod:`pejling.core.surveys.page_cache`), and the kiosk, receipt and code pages.
+(:func:`portal_framer`), and the handlers of the GET pages (store survey, preview, invitation, kiosk screen). Apart,
+each in a module of its own: their routes (:mod:`pejling.core.surveys.page_routes`), the survey sent as a plain
+form, without JavaScript (:mod:`pejling.core.surveys.form_submission`, which goes through the one ingest path), the
+400 page for a parameter given twice (:mod:`pejling.core.surveys.repeated_parameter_page`), the cache of the store
+page (:mod:`pejling.core.surveys.page_cache`), and the kiosk, receipt and code pages.
 """
 
 from __future__ import annotations
@@ -26,11 +26,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
 
 from pejling.core.auth.forwarded import normalise_origin
-from pejling.core.surveys.form_submission import form_submission
-from pejling.core.surveys.repeated_parameter_page import each_parameter_once
 from pejling.frontend import FRONTEND_DIR
 from pejling.frontend.brand import DEFAULT_BRAND, brand_colours
 from pejling.frontend.language import (
@@ -393,14 +390,3 @@ async def kiosk_screen(request: Request) -> Response:
     from pejling.core.surveys.kiosk_page import kiosk_page
 
     return await kiosk_page(request)
-
-
-#: The routes of the shopper pages, added to the application in :func:`pejling.core.app.create_app`.
-#: Each GET page refuses a query parameter given twice (``lang``, ``ch``, ``zone``, ``device``, ``preview``, a
-#: channel's own) before it reads any; the form's fields are checked the same way in :func:`form_submission`.
-routes = [
-    Route("/s/{tenant}/{store}", each_parameter_once(survey_page), methods=["GET"]),
-    Route("/s/{tenant}/{store}/form", form_submission, methods=["POST"]),
-    Route("/i/{token}", each_parameter_once(invitation_page), methods=["GET"]),
-    Route("/k/{token}", each_parameter_once(kiosk_screen), methods=["GET"]),
-]

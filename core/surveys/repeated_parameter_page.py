@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from pejling.core.repeated_parameters import repeated_name
+from pejling.core.surveys.pages import render_problem
 from pejling.frontend.language import pick_language
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -25,8 +26,6 @@ def repeated_parameter_problem(request: Request) -> HTMLResponse | None:
     each parameter comes once."""
     if repeated_name(request.query_params.multi_items()) is None:
         return None
-    from pejling.core.surveys.pages import render_problem  # pages wraps its routes with each_parameter_once
-
     return render_problem(pick_language(None, request.headers.get("accept-language")), "invalid", 400)
 
 

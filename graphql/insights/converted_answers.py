@@ -32,4 +32,3 @@ def graphql_insights(answer: sections.Insights) -> Insights:
     while len(_converted) > CACHE_SIZE:
         _converted.popitem(last=False)
     return converted
-
